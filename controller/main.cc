@@ -1,0 +1,39 @@
+// globalsvc: one binary, several subcommands.
+
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "controller/commands.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(globalsvc makes Kubernetes Services global across the clusters of a
+multicluster Istio ambient mesh.
+
+Usage: globalsvc <command> [flags]
+
+Commands:
+  plan      print the ServiceEntries the controller would write in a cluster
+  version   print version and build information
+
+Run 'globalsvc <command> --help' for the flags of a command.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace globalsvc::cli;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    (args.empty() ? std::cerr : std::cout) << kUsage;
+    return args.empty() ? kExitUsage : kExitOk;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  CommandIo io{std::cout, std::cerr};
+  if (command == "version") return RunVersion(args, io);
+  if (command == "plan") return RunPlan(args, io);
+  std::cerr << "globalsvc: unknown command '" << command << "'\n\n" << kUsage;
+  return kExitUsage;
+}

@@ -1,0 +1,93 @@
+#include <ostream>
+
+#include "controller/commands.h"
+#include "controller/flags.h"
+#include "controller/snapshot_files.h"
+#include "lib/base/yaml_json.h"
+#include "lib/mesh/planner.h"
+
+namespace globalsvc::cli {
+namespace {
+
+constexpr const char* kPlanUsage = R"(Usage: globalsvc plan -f DIR --cluster NAME [flags]
+
+Prints the ServiceEntries the controller would write in cluster NAME.
+
+DIR holds one folder per cluster, named after the cluster, with that cluster's
+objects as `kubectl get ... -o yaml` prints them (Services, Namespaces,
+EndpointSlices, Nodes, and the east-west gateway Deployments of the
+control-plane namespace). For example:
+
+  kubectl --context c1 get ns,svc,endpointslices,nodes -A -o yaml > DIR/cluster1/objects.yaml
+  kubectl --context c1 get deploy -n istio-system -o yaml > DIR/cluster1/gateways.yaml
+
+Flags:
+  -f, --filename DIR     snapshot folder (required)
+      --cluster NAME     the cluster to plan for (required)
+      --namespace NS     control-plane namespace (default istio-system)
+      --host-suffix S    host suffix (default mesh.internal)
+  -o, --output FORMAT    yaml (default) or json
+
+Problems are printed to standard error. Exit code 1 when any is an error.
+)";
+
+}  // namespace
+
+int RunPlan(const std::vector<std::string>& args, CommandIo io) {
+  FlagSpec spec{{"-f", "--filename", "--cluster", "--namespace", "--host-suffix", "-o", "--output"},
+                {"--help", "-h"}};
+  auto flags = ParseFlags(args, spec);
+  if (!flags.ok()) {
+    io.err << "globalsvc plan: " << flags.error().message << "\n\n" << kPlanUsage;
+    return kExitUsage;
+  }
+  if (flags->Has("--help") || flags->Has("-h")) {
+    io.out << kPlanUsage;
+    return kExitOk;
+  }
+  const auto dir = flags->Get("--filename") ? flags->Get("--filename") : flags->Get("-f");
+  const auto cluster = flags->Get("--cluster");
+  const std::string output =
+      flags->Get("--output").value_or(flags->GetOr("-o", "yaml"));
+  if (!dir || !cluster || !flags->positional().empty() ||
+      (output != "yaml" && output != "json")) {
+    io.err << "globalsvc plan: needs -f DIR and --cluster NAME; -o is yaml or json\n\n"
+           << kPlanUsage;
+    return kExitUsage;
+  }
+
+  SnapshotOptions snapshot_options;
+  snapshot_options.control_plane_namespace = flags->GetOr("--namespace", "istio-system");
+  mesh::Diagnostics diagnostics;
+  auto clusters = LoadSnapshot(*dir, snapshot_options, diagnostics);
+  if (!clusters.ok()) {
+    io.err << "globalsvc plan: " << clusters.error().message << "\n";
+    return kExitFindings;
+  }
+
+  mesh::PlanOptions options;
+  options.target_cluster = *cluster;
+  options.control_plane_namespace = snapshot_options.control_plane_namespace;
+  options.host_suffix = flags->GetOr("--host-suffix", "mesh.internal");
+  std::vector<const mesh::ClusterState*> views;
+  for (const auto& state : *clusters) views.push_back(&state);
+  mesh::Plan plan = mesh::PlanCluster(views, options);
+  diagnostics.insert(diagnostics.end(), plan.diagnostics.begin(), plan.diagnostics.end());
+
+  if (output == "json") {
+    nlohmann::json list = {{"apiVersion", "v1"}, {"kind", "List"}, {"items", nlohmann::json::array()}};
+    for (const auto& entry : plan.entries) list["items"].push_back(mesh::ToJson(entry));
+    io.out << list.dump(2) << "\n";
+  } else {
+    bool first = true;
+    for (const auto& entry : plan.entries) {
+      if (!first) io.out << "---\n";
+      first = false;
+      io.out << EmitYaml(mesh::ToJson(entry));
+    }
+  }
+  for (const auto& diagnostic : diagnostics) io.err << mesh::FormatDiagnostic(diagnostic) << "\n";
+  return mesh::HasErrors(diagnostics) ? kExitFindings : kExitOk;
+}
+
+}  // namespace globalsvc::cli

@@ -1,0 +1,75 @@
+#include "lib/mesh/diagnostic.h"
+
+#include <algorithm>
+
+namespace globalsvc::mesh {
+
+std::string_view SeverityName(Severity severity) {
+  switch (severity) {
+    case Severity::kInfo:
+      return "info";
+    case Severity::kWarning:
+      return "warning";
+    case Severity::kError:
+      return "error";
+  }
+  return "unknown";
+}
+
+std::string_view DiagnosticCodeName(DiagnosticCode code) {
+  switch (code) {
+    case DiagnosticCode::kInvalidObject:
+      return "InvalidObject";
+    case DiagnosticCode::kUnknownScope:
+      return "UnknownScope";
+    case DiagnosticCode::kDeprecatedScope:
+      return "DeprecatedScope";
+    case DiagnosticCode::kUnknownTrafficDistribution:
+      return "UnknownTrafficDistribution";
+    case DiagnosticCode::kTrafficDistributionDisagreement:
+      return "TrafficDistributionDisagreement";
+    case DiagnosticCode::kPortConflict:
+      return "PortConflict";
+    case DiagnosticCode::kPortNameConflict:
+      return "PortNameConflict";
+    case DiagnosticCode::kNonTcpPort:
+      return "NonTcpPort";
+    case DiagnosticCode::kNoTcpPorts:
+      return "NoTcpPorts";
+    case DiagnosticCode::kInvalidAddress:
+      return "InvalidAddress";
+    case DiagnosticCode::kUnsupportedAddressType:
+      return "UnsupportedAddressType";
+    case DiagnosticCode::kMissingLocality:
+      return "MissingLocality";
+    case DiagnosticCode::kNoGateway:
+      return "NoGateway";
+    case DiagnosticCode::kEndpointCapExceeded:
+      return "EndpointCapExceeded";
+    case DiagnosticCode::kUnknownCluster:
+      return "UnknownCluster";
+  }
+  return "Unknown";
+}
+
+std::string FormatDiagnostic(const Diagnostic& d) {
+  std::string out;
+  out += SeverityName(d.severity);
+  out += ' ';
+  out += DiagnosticCodeName(d.code);
+  if (!d.object.cluster.empty()) out += " cluster=" + d.object.cluster;
+  if (!d.object.kind.empty()) {
+    out += ' ' + d.object.kind + ' ';
+    if (!d.object.namespace_name.empty()) out += d.object.namespace_name + '/';
+    out += d.object.name;
+  }
+  out += ": " + d.message;
+  return out;
+}
+
+bool HasErrors(const Diagnostics& diagnostics) {
+  return std::any_of(diagnostics.begin(), diagnostics.end(),
+                     [](const Diagnostic& d) { return d.severity == Severity::kError; });
+}
+
+}  // namespace globalsvc::mesh

@@ -1,0 +1,56 @@
+#pragma once
+
+// Problems found while decoding or planning, returned as data so the caller
+// decides how to surface them (Event, metric, status, log, CLI output).
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace globalsvc::mesh {
+
+enum class Severity { kInfo, kWarning, kError };
+
+enum class DiagnosticCode {
+  kInvalidObject,             // an object (or one of its fields) could not be read
+  kUnknownScope,              // solo.io/service-scope value not understood
+  kDeprecatedScope,           // global-only
+  kUnknownTrafficDistribution,
+  kTrafficDistributionDisagreement,
+  kPortConflict,              // one port number defined differently across clusters
+  kPortNameConflict,          // one port name used for different numbers
+  kNonTcpPort,                // UDP/SCTP ports are not exported
+  kNoTcpPorts,                // a global service without any TCP port
+  kInvalidAddress,
+  kUnsupportedAddressType,    // FQDN EndpointSlices
+  kMissingLocality,
+  kNoGateway,                 // remote network without an east-west gateway
+  kEndpointCapExceeded,
+  kUnknownCluster,
+};
+
+struct ObjectRef {
+  std::string cluster;
+  std::string kind;
+  std::string namespace_name;
+  std::string name;
+};
+
+struct Diagnostic {
+  Severity severity = Severity::kWarning;
+  DiagnosticCode code = DiagnosticCode::kInvalidObject;
+  ObjectRef object;
+  std::string message;
+};
+
+using Diagnostics = std::vector<Diagnostic>;
+
+[[nodiscard]] std::string_view SeverityName(Severity severity);
+[[nodiscard]] std::string_view DiagnosticCodeName(DiagnosticCode code);
+
+// One line: "warning UnknownScope cluster1 Service httpbin/in-ambient: message".
+[[nodiscard]] std::string FormatDiagnostic(const Diagnostic& diagnostic);
+
+[[nodiscard]] bool HasErrors(const Diagnostics& diagnostics);
+
+}  // namespace globalsvc::mesh

@@ -1,0 +1,98 @@
+#pragma once
+
+// The planner's input: the few fields of each Kubernetes object that the
+// domain rules need (a projection, not whole objects). The controller's caches
+// hold exactly these records.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace globalsvc::mesh {
+
+inline constexpr const char* kScopeLabel = "solo.io/service-scope";
+inline constexpr const char* kTrafficDistributionAnnotation =
+    "networking.istio.io/traffic-distribution";
+inline constexpr const char* kNetworkLabel = "topology.istio.io/network";
+inline constexpr const char* kRegionLabel = "topology.kubernetes.io/region";
+inline constexpr const char* kZoneLabel = "topology.kubernetes.io/zone";
+inline constexpr const char* kSubzoneLabel = "topology.istio.io/subzone";
+inline constexpr const char* kClusterLabel = "topology.istio.io/cluster";
+inline constexpr const char* kServiceNameLabel = "kubernetes.io/service-name";
+inline constexpr const char* kManagedByLabel = "app.kubernetes.io/managed-by";
+inline constexpr const char* kManagedByValue = "globalsvc";
+inline constexpr const char* kParentServiceLabel = "solo.io/parent-service";
+inline constexpr const char* kParentServiceNamespaceLabel = "solo.io/parent-service-namespace";
+
+struct ServicePort {
+  std::string name;
+  std::int32_t port = 0;
+  std::string protocol = "TCP";  // TCP, UDP or SCTP
+  std::string app_protocol;
+  std::int32_t target_port = 0;  // numeric targetPort; 0 when named or absent
+};
+
+struct Service {
+  std::string namespace_name;
+  std::string name;
+  std::optional<std::string> scope_label;
+  std::optional<std::string> traffic_distribution_annotation;
+  std::string traffic_distribution_spec;  // spec.trafficDistribution
+  std::vector<ServicePort> ports;
+  std::int64_t creation_timestamp = 0;  // seconds since the epoch
+};
+
+struct Namespace {
+  std::string name;
+  std::optional<std::string> scope_label;
+  std::string network_label;  // topology.istio.io/network
+};
+
+struct EndpointConditions {
+  std::optional<bool> ready;
+  std::optional<bool> serving;
+  std::optional<bool> terminating;
+};
+
+struct Endpoint {
+  std::string address;  // the first address; Kubernetes defines no meaning for others
+  EndpointConditions conditions;
+  std::string node_name;
+  std::string zone;
+};
+
+struct EndpointPort {
+  std::string name;
+  std::int32_t port = 0;
+  std::string protocol = "TCP";
+};
+
+enum class AddressType { kIPv4, kIPv6, kFQDN };
+
+struct EndpointSlice {
+  std::string namespace_name;
+  std::string name;
+  std::string service_name;  // label kubernetes.io/service-name
+  AddressType address_type = AddressType::kIPv4;
+  std::vector<EndpointPort> ports;
+  std::vector<Endpoint> endpoints;
+};
+
+struct Node {
+  std::string name;
+  std::string region;
+  std::string zone;
+  std::string subzone;
+};
+
+// An east-west gateway Deployment in the control-plane namespace.
+struct Gateway {
+  std::string name;
+  std::string network;
+  std::string region;
+  std::string zone;
+  std::string subzone;
+};
+
+}  // namespace globalsvc::mesh

@@ -1,0 +1,336 @@
+#include "lib/mesh/object_decoder.h"
+
+#include <cstdio>
+#include <ctime>
+
+namespace globalsvc::mesh {
+namespace {
+
+using nlohmann::json;
+
+const json* Field(const json& object, const char* name) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(name);
+  return it == object.end() || it->is_null() ? nullptr : &*it;
+}
+
+class ObjectReader {
+ public:
+  ObjectReader(const json& object, const char* kind, const DecodeContext& context)
+      : object_(object), context_(context) {
+    ref_.cluster = context.cluster;
+    ref_.kind = kind;
+    if (const json* metadata = Field(object, "metadata"); metadata && metadata->is_object()) {
+      metadata_ = metadata;
+      ref_.name = String(*metadata, "name", "metadata.name");
+      ref_.namespace_name = String(*metadata, "namespace", "metadata.namespace");
+    }
+  }
+
+  const ObjectRef& ref() const { return ref_; }
+  const json* metadata() const { return metadata_; }
+
+  // Rejects the object when it has no name (nothing could refer to it).
+  bool Named() {
+    if (!ref_.name.empty()) return true;
+    Problem(Severity::kWarning, "object has no metadata.name; ignored");
+    return false;
+  }
+
+  void Problem(Severity severity, std::string message) const {
+    if (context_.diagnostics) {
+      context_.diagnostics->push_back(
+          {severity, DiagnosticCode::kInvalidObject, ref_, std::move(message)});
+    }
+  }
+
+  std::string String(const json& parent, const char* name, const char* path) const {
+    const json* value = Field(parent, name);
+    if (!value) return {};
+    if (value->is_string()) return value->get<std::string>();
+    Problem(Severity::kWarning, std::string(path) + " is not a string; ignored");
+    return {};
+  }
+
+  std::optional<std::int64_t> Integer(const json& parent, const char* name,
+                                      const std::string& path) const {
+    const json* value = Field(parent, name);
+    if (!value) return std::nullopt;
+    if (value->is_number_integer()) return value->get<std::int64_t>();
+    Problem(Severity::kWarning, path + " is not an integer; ignored");
+    return std::nullopt;
+  }
+
+  std::optional<bool> Bool(const json& parent, const char* name, const std::string& path) const {
+    const json* value = Field(parent, name);
+    if (!value) return std::nullopt;
+    if (value->is_boolean()) return value->get<bool>();
+    Problem(Severity::kWarning, path + " is not a boolean; ignored");
+    return std::nullopt;
+  }
+
+  // A string-valued entry of metadata.labels or metadata.annotations.
+  std::optional<std::string> MetadataEntry(const char* map, const char* key) const {
+    if (!metadata_) return std::nullopt;
+    return MapEntry(*metadata_, map, key, std::string("metadata.") + map);
+  }
+
+  std::optional<std::string> MapEntry(const json& parent, const char* map, const char* key,
+                                      const std::string& path) const {
+    const json* entries = Field(parent, map);
+    if (!entries) return std::nullopt;
+    if (!entries->is_object()) {
+      Problem(Severity::kWarning, path + " is not a map; ignored");
+      return std::nullopt;
+    }
+    const json* value = Field(*entries, key);
+    if (!value) return std::nullopt;
+    if (value->is_string()) return value->get<std::string>();
+    Problem(Severity::kWarning, path + "[" + key + "] is not a string; ignored");
+    return std::nullopt;
+  }
+
+ private:
+  const json& object_;
+  const DecodeContext& context_;
+  const json* metadata_ = nullptr;
+  ObjectRef ref_;
+};
+
+std::optional<std::int32_t> PortNumber(const ObjectReader& reader, const json& parent,
+                                       const char* name, const std::string& path) {
+  auto value = reader.Integer(parent, name, path);
+  if (!value) return std::nullopt;
+  if (*value < 1 || *value > 65535) {
+    reader.Problem(Severity::kWarning,
+                   path + " " + std::to_string(*value) + " is outside 1-65535; ignored");
+    return std::nullopt;
+  }
+  return static_cast<std::int32_t>(*value);
+}
+
+std::string Protocol(const ObjectReader& reader, const json& parent, const std::string& path) {
+  std::string protocol = reader.String(parent, "protocol", (path + ".protocol").c_str());
+  return protocol.empty() ? "TCP" : protocol;
+}
+
+const json* Array(const ObjectReader& reader, const json& parent, const char* name,
+                  const std::string& path) {
+  const json* value = Field(parent, name);
+  if (!value) return nullptr;
+  if (value->is_array()) return value;
+  reader.Problem(Severity::kWarning, path + " is not a list; ignored");
+  return nullptr;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> ParseTimestamp(const std::string& text) {
+  int year = 0;
+  unsigned month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  int consumed = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2u-%2uT%2u:%2u:%2u%n", &year, &month, &day, &hour, &minute,
+                  &second, &consumed) != 6) {
+    return std::nullopt;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  std::size_t rest = static_cast<std::size_t>(consumed);
+  if (rest < text.size() && text[rest] == '.') {  // fractional seconds
+    ++rest;
+    while (rest < text.size() && text[rest] >= '0' && text[rest] <= '9') ++rest;
+  }
+  std::int64_t offset = 0;
+  if (rest < text.size() && (text[rest] == 'Z' || text[rest] == 'z')) {
+    ++rest;
+  } else if (rest + 6 == text.size() && (text[rest] == '+' || text[rest] == '-')) {
+    unsigned oh = 0, om = 0;
+    if (std::sscanf(text.c_str() + rest + 1, "%2u:%2u", &oh, &om) != 2) return std::nullopt;
+    offset = (text[rest] == '+' ? 1 : -1) * static_cast<std::int64_t>(oh * 3600 + om * 60);
+    rest += 6;
+  } else {
+    return std::nullopt;
+  }
+  if (rest != text.size()) return std::nullopt;
+  std::tm fields{};
+  fields.tm_year = year - 1900;
+  fields.tm_mon = static_cast<int>(month) - 1;
+  fields.tm_mday = static_cast<int>(day);
+  fields.tm_hour = static_cast<int>(hour);
+  fields.tm_min = static_cast<int>(minute);
+  fields.tm_sec = static_cast<int>(second);
+  return static_cast<std::int64_t>(timegm(&fields)) - offset;
+}
+
+std::optional<Service> DecodeService(const json& object, const DecodeContext& context) {
+  ObjectReader reader(object, "Service", context);
+  if (!reader.Named()) return std::nullopt;
+  Service service;
+  service.name = reader.ref().name;
+  service.namespace_name = reader.ref().namespace_name;
+  service.scope_label = reader.MetadataEntry("labels", kScopeLabel);
+  service.traffic_distribution_annotation =
+      reader.MetadataEntry("annotations", kTrafficDistributionAnnotation);
+  if (const json* metadata = reader.metadata()) {
+    std::string created =
+        reader.String(*metadata, "creationTimestamp", "metadata.creationTimestamp");
+    if (!created.empty()) {
+      if (auto seconds = ParseTimestamp(created)) {
+        service.creation_timestamp = *seconds;
+      } else {
+        reader.Problem(Severity::kWarning,
+                       "metadata.creationTimestamp '" + created + "' is not RFC 3339; ignored");
+      }
+    }
+  }
+  const json* spec = Field(object, "spec");
+  if (!spec) return service;
+  service.traffic_distribution_spec =
+      reader.String(*spec, "trafficDistribution", "spec.trafficDistribution");
+  const json* ports = Array(reader, *spec, "ports", "spec.ports");
+  if (!ports) return service;
+  for (std::size_t i = 0; i < ports->size(); ++i) {
+    const json& item = (*ports)[i];
+    const std::string path = "spec.ports[" + std::to_string(i) + "]";
+    if (!item.is_object()) {
+      reader.Problem(Severity::kWarning, path + " is not an object; ignored");
+      continue;
+    }
+    ServicePort port;
+    auto number = PortNumber(reader, item, "port", path + ".port");
+    if (!number) {
+      if (!Field(item, "port")) reader.Problem(Severity::kWarning, path + " has no port; ignored");
+      continue;
+    }
+    port.port = *number;
+    port.name = reader.String(item, "name", (path + ".name").c_str());
+    port.protocol = Protocol(reader, item, path);
+    port.app_protocol = reader.String(item, "appProtocol", (path + ".appProtocol").c_str());
+    if (const json* target = Field(item, "targetPort")) {
+      if (target->is_number_integer()) {
+        const auto value = target->get<std::int64_t>();
+        if (value >= 1 && value <= 65535) port.target_port = static_cast<std::int32_t>(value);
+      }
+    }
+    service.ports.push_back(std::move(port));
+  }
+  return service;
+}
+
+std::optional<Namespace> DecodeNamespace(const json& object, const DecodeContext& context) {
+  ObjectReader reader(object, "Namespace", context);
+  if (!reader.Named()) return std::nullopt;
+  Namespace ns;
+  ns.name = reader.ref().name;
+  ns.scope_label = reader.MetadataEntry("labels", kScopeLabel);
+  ns.network_label = reader.MetadataEntry("labels", kNetworkLabel).value_or("");
+  return ns;
+}
+
+std::optional<EndpointSlice> DecodeEndpointSlice(const json& object,
+                                                 const DecodeContext& context) {
+  ObjectReader reader(object, "EndpointSlice", context);
+  if (!reader.Named()) return std::nullopt;
+  EndpointSlice slice;
+  slice.name = reader.ref().name;
+  slice.namespace_name = reader.ref().namespace_name;
+  slice.service_name = reader.MetadataEntry("labels", kServiceNameLabel).value_or("");
+  if (slice.service_name.empty()) return std::nullopt;  // not managed for a Service
+
+  const std::string type = reader.String(object, "addressType", "addressType");
+  if (type == "IPv4") {
+    slice.address_type = AddressType::kIPv4;
+  } else if (type == "IPv6") {
+    slice.address_type = AddressType::kIPv6;
+  } else if (type == "FQDN") {
+    slice.address_type = AddressType::kFQDN;
+  } else {
+    reader.Problem(Severity::kWarning, "addressType '" + type + "' is not IPv4, IPv6 or FQDN");
+    return std::nullopt;
+  }
+
+  if (const json* ports = Array(reader, object, "ports", "ports")) {
+    for (std::size_t i = 0; i < ports->size(); ++i) {
+      const json& item = (*ports)[i];
+      const std::string path = "ports[" + std::to_string(i) + "]";
+      if (!item.is_object()) continue;
+      EndpointPort port;
+      auto number = PortNumber(reader, item, "port", path + ".port");
+      if (!number) continue;
+      port.port = *number;
+      port.name = reader.String(item, "name", (path + ".name").c_str());
+      port.protocol = Protocol(reader, item, path);
+      slice.ports.push_back(std::move(port));
+    }
+  }
+
+  if (const json* endpoints = Array(reader, object, "endpoints", "endpoints")) {
+    slice.endpoints.reserve(endpoints->size());
+    for (std::size_t i = 0; i < endpoints->size(); ++i) {
+      const json& item = (*endpoints)[i];
+      const std::string path = "endpoints[" + std::to_string(i) + "]";
+      if (!item.is_object()) continue;
+      const json* addresses = Array(reader, item, "addresses", path + ".addresses");
+      if (!addresses || addresses->empty() || !(*addresses)[0].is_string()) {
+        reader.Problem(Severity::kWarning, path + " has no address; ignored");
+        continue;
+      }
+      Endpoint endpoint;
+      endpoint.address = (*addresses)[0].get<std::string>();
+      if (const json* conditions = Field(item, "conditions")) {
+        endpoint.conditions.ready = reader.Bool(*conditions, "ready", path + ".conditions.ready");
+        endpoint.conditions.serving =
+            reader.Bool(*conditions, "serving", path + ".conditions.serving");
+        endpoint.conditions.terminating =
+            reader.Bool(*conditions, "terminating", path + ".conditions.terminating");
+      }
+      endpoint.node_name = reader.String(item, "nodeName", (path + ".nodeName").c_str());
+      endpoint.zone = reader.String(item, "zone", (path + ".zone").c_str());
+      slice.endpoints.push_back(std::move(endpoint));
+    }
+  }
+  return slice;
+}
+
+std::optional<Node> DecodeNode(const json& object, const DecodeContext& context) {
+  ObjectReader reader(object, "Node", context);
+  if (!reader.Named()) return std::nullopt;
+  Node node;
+  node.name = reader.ref().name;
+  node.region = reader.MetadataEntry("labels", kRegionLabel).value_or("");
+  node.zone = reader.MetadataEntry("labels", kZoneLabel).value_or("");
+  node.subzone = reader.MetadataEntry("labels", kSubzoneLabel).value_or("");
+  return node;
+}
+
+std::optional<Gateway> DecodeGateway(const json& object, const DecodeContext& context) {
+  ObjectReader reader(object, "Deployment", context);
+  if (!reader.Named()) return std::nullopt;
+  // Topology labels may sit on the Deployment or on its pod template; the
+  // Deployment's own labels win.
+  const json* template_metadata = nullptr;
+  if (const json* spec = Field(object, "spec")) {
+    if (const json* pod_template = Field(*spec, "template")) {
+      template_metadata = Field(*pod_template, "metadata");
+    }
+  }
+  auto label = [&](const char* key) -> std::optional<std::string> {
+    if (auto value = reader.MetadataEntry("labels", key)) return value;
+    if (template_metadata) {
+      return reader.MapEntry(*template_metadata, "labels", key, "spec.template.metadata.labels");
+    }
+    return std::nullopt;
+  };
+  auto network = label(kNetworkLabel);
+  if (!network) return std::nullopt;
+  Gateway gateway;
+  gateway.name = reader.ref().name;
+  gateway.network = *network;
+  gateway.region = label(kRegionLabel).value_or("");
+  gateway.zone = label(kZoneLabel).value_or("");
+  gateway.subzone = label(kSubzoneLabel).value_or("");
+  return gateway;
+}
+
+}  // namespace globalsvc::mesh

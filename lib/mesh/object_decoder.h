@@ -1,0 +1,38 @@
+#pragma once
+
+// Decodes Kubernetes objects (JSON as the API server sends them, or as
+// `kubectl get -o yaml` prints them) into the planner's lean model. Bad fields
+// give diagnostics; a field that cannot be read is dropped, never guessed, and
+// an object without a name is rejected whole.
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "lib/mesh/diagnostic.h"
+#include "lib/mesh/model.h"
+
+namespace globalsvc::mesh {
+
+struct DecodeContext {
+  std::string cluster;  // names the cluster in diagnostics
+  Diagnostics* diagnostics = nullptr;
+};
+
+[[nodiscard]] std::optional<Service> DecodeService(const nlohmann::json& object,
+                                                   const DecodeContext& context);
+[[nodiscard]] std::optional<Namespace> DecodeNamespace(const nlohmann::json& object,
+                                                       const DecodeContext& context);
+[[nodiscard]] std::optional<EndpointSlice> DecodeEndpointSlice(const nlohmann::json& object,
+                                                               const DecodeContext& context);
+[[nodiscard]] std::optional<Node> DecodeNode(const nlohmann::json& object,
+                                             const DecodeContext& context);
+// A Deployment carrying topology.istio.io/network (on the Deployment or its
+// pod template); nullopt for any other Deployment.
+[[nodiscard]] std::optional<Gateway> DecodeGateway(const nlohmann::json& object,
+                                                   const DecodeContext& context);
+
+// RFC 3339 timestamp ("2025-03-06T17:15:23Z") to seconds since the epoch.
+[[nodiscard]] std::optional<std::int64_t> ParseTimestamp(const std::string& text);
+
+}  // namespace globalsvc::mesh

@@ -1,0 +1,502 @@
+#include "lib/mesh/planner.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+#include <unordered_set>
+
+#include "lib/mesh/locality.h"
+#include "lib/mesh/port_protocol.h"
+#include "lib/mesh/scope.h"
+#include "lib/mesh/traffic_distribution.h"
+
+namespace globalsvc::mesh {
+namespace {
+
+struct Contributor {
+  const ClusterState* cluster;
+  const Service* service;
+};
+
+// One address chosen from an EndpointSlice, with what is needed to place it.
+struct ReadyAddress {
+  std::string address;
+  const Endpoint* endpoint;
+  const std::vector<std::pair<std::string, std::int32_t>>* ports;
+};
+
+struct ClusterAddresses {
+  std::vector<ReadyAddress> ready;
+  std::vector<ReadyAddress> terminating;  // serving but terminating
+  // Port maps per slice, referenced by ReadyAddress::ports (stable storage).
+  std::vector<std::unique_ptr<std::vector<std::pair<std::string, std::int32_t>>>> port_maps;
+};
+
+ObjectRef ServiceRef(const ClusterState& cluster, const Service& service) {
+  return {cluster.name(), "Service", service.namespace_name, service.name};
+}
+
+void Report(Diagnostics& diagnostics, Severity severity, DiagnosticCode code, ObjectRef object,
+            std::string message) {
+  diagnostics.push_back({severity, code, std::move(object), std::move(message)});
+}
+
+std::string DescribePort(const ServiceEntryPort& port) {
+  return "name=" + port.name + " protocol=" + port.protocol;
+}
+
+std::vector<ServiceEntryPort> MergePorts(const std::vector<Contributor>& by_age,
+                                         Diagnostics& diagnostics) {
+  std::map<std::int32_t, std::pair<ServiceEntryPort, const ClusterState*>> by_number;
+  std::map<std::string, std::int32_t> number_of_name;
+  for (const Contributor& c : by_age) {
+    for (const ServicePort& port : c.service->ports) {
+      if (port.protocol != "TCP") {
+        Report(diagnostics, Severity::kInfo, DiagnosticCode::kNonTcpPort,
+               ServiceRef(*c.cluster, *c.service),
+               "port " + std::to_string(port.port) + "/" + port.protocol +
+                   " is not exported: the mesh carries TCP only");
+        continue;
+      }
+      if (port.port < 1 || port.port > 65535) {
+        Report(diagnostics, Severity::kWarning, DiagnosticCode::kInvalidObject,
+               ServiceRef(*c.cluster, *c.service),
+               "port number " + std::to_string(port.port) + " is outside 1-65535; skipped");
+        continue;
+      }
+      ServiceEntryPort candidate{
+          port.name.empty() ? "port-" + std::to_string(port.port) : port.name, port.port,
+          IstioProtocol(port.name, port.app_protocol),
+          port.target_port > 0 && port.target_port <= 65535 ? port.target_port : 0};
+      if (auto it = by_number.find(port.port); it != by_number.end()) {
+        const auto& [winner, winner_cluster] = it->second;
+        if (winner.name != candidate.name || winner.protocol != candidate.protocol) {
+          Report(diagnostics, Severity::kWarning, DiagnosticCode::kPortConflict,
+                 ServiceRef(*c.cluster, *c.service),
+                 "port " + std::to_string(port.port) + " (" + DescribePort(candidate) +
+                     ") conflicts with the older definition in cluster " +
+                     winner_cluster->name() + " (" + DescribePort(winner) +
+                     "); the older one is used");
+        }
+        continue;
+      }
+      if (auto it = number_of_name.find(candidate.name); it != number_of_name.end()) {
+        Report(diagnostics, Severity::kWarning, DiagnosticCode::kPortNameConflict,
+               ServiceRef(*c.cluster, *c.service),
+               "port name " + candidate.name + " is already used by port " +
+                   std::to_string(it->second) + "; port " + std::to_string(port.port) +
+                   " is skipped");
+        continue;
+      }
+      number_of_name.emplace(candidate.name, candidate.number);
+      by_number.emplace(port.port, std::make_pair(std::move(candidate), c.cluster));
+    }
+  }
+  std::vector<ServiceEntryPort> ports;
+  ports.reserve(by_number.size());
+  for (auto& [number, entry] : by_number) ports.push_back(std::move(entry.first));
+  return ports;
+}
+
+// Canonical text of an IP address of the slice's family, or empty if invalid.
+std::string CanonicalAddress(const std::string& address, AddressType type) {
+  if (type == AddressType::kIPv4) {
+    in_addr parsed{};
+    return inet_pton(AF_INET, address.c_str(), &parsed) == 1 ? address : std::string();
+  }
+  in6_addr parsed{};
+  if (inet_pton(AF_INET6, address.c_str(), &parsed) != 1) return {};
+  char text[INET6_ADDRSTRLEN];
+  return inet_ntop(AF_INET6, &parsed, text, sizeof(text)) ? std::string(text) : std::string();
+}
+
+// The endpoint port map of one slice: ServiceEntry port name -> the slice's
+// port number for the Service port of the same number in this cluster.
+std::vector<std::pair<std::string, std::int32_t>> SlicePortMap(
+    const EndpointSlice& slice, const Service& service,
+    const std::vector<ServiceEntryPort>& entry_ports) {
+  std::vector<std::pair<std::string, std::int32_t>> map;
+  for (const ServiceEntryPort& entry_port : entry_ports) {
+    auto service_port =
+        std::find_if(service.ports.begin(), service.ports.end(), [&](const ServicePort& p) {
+          return p.port == entry_port.number && p.protocol == "TCP";
+        });
+    if (service_port == service.ports.end()) continue;
+    auto slice_port = std::find_if(slice.ports.begin(), slice.ports.end(),
+                                   [&](const EndpointPort& p) {
+                                     return p.name == service_port->name && p.protocol == "TCP";
+                                   });
+    if (slice_port == slice.ports.end() || slice_port->port < 1 || slice_port->port > 65535) {
+      continue;
+    }
+    map.emplace_back(entry_port.name, slice_port->port);
+  }
+  std::sort(map.begin(), map.end());
+  return map;
+}
+
+ClusterAddresses CollectAddresses(const Contributor& c, const std::string& key,
+                                  const std::vector<ServiceEntryPort>& entry_ports,
+                                  Diagnostics& diagnostics) {
+  ClusterAddresses out;
+  const auto* slices = c.cluster->FindSlices(key);
+  if (!slices) return out;
+
+  bool has_ipv4 = false;
+  bool has_ipv6 = false;
+  for (const auto& [name, slice] : *slices) {
+    has_ipv4 |= slice.address_type == AddressType::kIPv4;
+    has_ipv6 |= slice.address_type == AddressType::kIPv6;
+  }
+  const AddressType family = has_ipv4 ? AddressType::kIPv4 : AddressType::kIPv6;
+
+  std::unordered_set<std::string> seen;
+  std::size_t invalid = 0;
+  for (const auto& [name, slice] : *slices) {
+    if (slice.address_type == AddressType::kFQDN) {
+      Report(diagnostics, Severity::kWarning, DiagnosticCode::kUnsupportedAddressType,
+             {c.cluster->name(), "EndpointSlice", slice.namespace_name, slice.name},
+             "FQDN EndpointSlices cannot be exported; skipped");
+      continue;
+    }
+    if (slice.address_type != family) continue;
+    auto& port_map = out.port_maps.emplace_back(
+        std::make_unique<std::vector<std::pair<std::string, std::int32_t>>>(
+            SlicePortMap(slice, *c.service, entry_ports)));
+    for (const Endpoint& endpoint : slice.endpoints) {
+      const bool ready = endpoint.conditions.ready.value_or(true);
+      const bool serving = endpoint.conditions.serving.value_or(ready);
+      const bool terminating = endpoint.conditions.terminating.value_or(false);
+      if (!ready && !(serving && terminating)) continue;
+      std::string address = CanonicalAddress(endpoint.address, family);
+      if (address.empty()) {
+        ++invalid;
+        continue;
+      }
+      if (!seen.insert(address).second) continue;  // listed in two slices
+      auto& list = ready ? out.ready : out.terminating;
+      list.push_back({std::move(address), &endpoint, port_map.get()});
+    }
+  }
+  if (invalid > 0) {
+    Report(diagnostics, Severity::kWarning, DiagnosticCode::kInvalidAddress,
+           ServiceRef(*c.cluster, *c.service),
+           std::to_string(invalid) + " endpoint address(es) are not valid " +
+               (family == AddressType::kIPv4 ? "IPv4" : "IPv6") + " addresses; skipped");
+  }
+  if (has_ipv4 && has_ipv6) {
+    Report(diagnostics, Severity::kInfo, DiagnosticCode::kUnsupportedAddressType,
+           ServiceRef(*c.cluster, *c.service),
+           "dual-stack EndpointSlices: the IPv4 addresses are exported, once per pod");
+  }
+  return out;
+}
+
+Locality EndpointLocality(const ClusterState& cluster, const Endpoint& endpoint) {
+  Locality locality;
+  if (const Node* node = cluster.FindNode(endpoint.node_name)) {
+    locality = {node->region, node->zone, node->subzone};
+  }
+  if (locality.zone.empty()) locality.zone = endpoint.zone;
+  if (locality.region.empty() && !locality.zone.empty()) {
+    locality.region = cluster.RegionOfZone(locality.zone);
+  }
+  return locality;
+}
+
+void AddDirectEndpoints(const Contributor& c, const std::vector<ReadyAddress>& addresses,
+                        std::vector<ServiceEntryEndpoint>& out, Diagnostics& diagnostics) {
+  std::size_t without_locality = 0;
+  for (const ReadyAddress& ready : addresses) {
+    ServiceEntryEndpoint endpoint;
+    endpoint.address = ready.address;
+    endpoint.network = c.cluster->network();
+    endpoint.locality = FormatLocality(EndpointLocality(*c.cluster, *ready.endpoint));
+    if (endpoint.locality.empty()) ++without_locality;
+    endpoint.cluster = c.cluster->name();
+    endpoint.ports = *ready.ports;
+    out.push_back(std::move(endpoint));
+  }
+  if (without_locality > 0) {
+    Report(diagnostics, Severity::kWarning, DiagnosticCode::kMissingLocality,
+           ServiceRef(*c.cluster, *c.service),
+           std::to_string(without_locality) +
+               " endpoint(s) have no region (node without topology.kubernetes.io/region); "
+               "locality-aware failover cannot place them");
+  }
+}
+
+// Endpoints on another network are reached through that cluster's east-west
+// gateways: one aggregated endpoint per gateway, weighted by the ready
+// endpoints it fronts. An endpoint is fronted by the gateway of its own zone
+// when there is one, else by the first gateway by name.
+void AddGatewayEndpoints(const Contributor& c, const std::vector<ReadyAddress>& addresses,
+                         std::vector<ServiceEntryEndpoint>& out, Diagnostics& diagnostics) {
+  if (addresses.empty()) return;
+  const auto& gateways = c.cluster->gateways();
+  if (gateways.empty()) {
+    Report(diagnostics, Severity::kWarning, DiagnosticCode::kNoGateway,
+           ServiceRef(*c.cluster, *c.service),
+           "cluster " + c.cluster->name() + " is on network " + c.cluster->network() +
+               " without an east-west gateway; its " + std::to_string(addresses.size()) +
+               " endpoint(s) are unreachable and not exported");
+    return;
+  }
+  std::map<std::string, std::uint32_t> fronted;  // gateway name -> endpoints
+  for (const ReadyAddress& ready : addresses) {
+    const std::string zone = EndpointLocality(*c.cluster, *ready.endpoint).zone;
+    auto gateway = std::find_if(gateways.begin(), gateways.end(), [&](const auto& entry) {
+      return !zone.empty() && entry.second.zone == zone;
+    });
+    if (gateway == gateways.end()) gateway = gateways.begin();
+    ++fronted[gateway->first];
+  }
+  for (const auto& [name, count] : fronted) {
+    const Gateway& gateway = gateways.at(name);
+    ServiceEntryEndpoint endpoint;
+    endpoint.network = gateway.network.empty() ? c.cluster->network() : gateway.network;
+    endpoint.locality = FormatLocality({gateway.region, gateway.zone, gateway.subzone});
+    if (endpoint.locality.empty()) {
+      Report(diagnostics, Severity::kWarning, DiagnosticCode::kMissingLocality,
+             {c.cluster->name(), "Deployment", "", gateway.name},
+             "east-west gateway has no topology.kubernetes.io/region label; the " +
+                 std::to_string(count) + " endpoint(s) behind it have no locality");
+    }
+    endpoint.weight = count;
+    endpoint.cluster = c.cluster->name();
+    out.push_back(std::move(endpoint));
+  }
+}
+
+bool EndpointLess(const ServiceEntryEndpoint& a, const ServiceEntryEndpoint& b) {
+  return std::tie(a.cluster, a.address, a.network, a.locality, a.weight) <
+         std::tie(b.cluster, b.address, b.network, b.locality, b.weight);
+}
+
+// Keeps at most `cap` endpoints, taking them round-robin from each (cluster,
+// locality) group so no locality loses all of its capacity.
+void ApplyEndpointCap(std::vector<ServiceEntryEndpoint>& endpoints, std::size_t cap,
+                      const ObjectRef& object, Diagnostics& diagnostics) {
+  if (endpoints.size() <= cap) return;
+  std::map<std::pair<std::string, std::string>, std::vector<ServiceEntryEndpoint*>> groups;
+  for (auto& endpoint : endpoints) {
+    groups[{endpoint.cluster, endpoint.locality}].push_back(&endpoint);
+  }
+  std::vector<ServiceEntryEndpoint> kept;
+  kept.reserve(cap);
+  for (std::size_t round = 0; kept.size() < cap; ++round) {
+    for (auto& [group, members] : groups) {
+      if (round < members.size() && kept.size() < cap) kept.push_back(std::move(*members[round]));
+    }
+  }
+  Report(diagnostics, Severity::kError, DiagnosticCode::kEndpointCapExceeded, object,
+         std::to_string(endpoints.size()) + " endpoints exceed Istio's limit of " +
+             std::to_string(cap) + " per ServiceEntry; " +
+             std::to_string(endpoints.size() - cap) +
+             " were left out (kept evenly across localities)");
+  std::sort(kept.begin(), kept.end(), EndpointLess);
+  endpoints = std::move(kept);
+}
+
+std::string ExplicitTrafficDistribution(const Service& service) {
+  if (service.traffic_distribution_annotation && !service.traffic_distribution_annotation->empty()) {
+    return *service.traffic_distribution_annotation;
+  }
+  return service.traffic_distribution_spec;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string DecideTrafficDistribution(const std::vector<Contributor>& contributors,
+                                      const ClusterState& target, Diagnostics& diagnostics) {
+  std::string value;
+  const Contributor* decided_by = nullptr;
+  auto local = std::find_if(contributors.begin(), contributors.end(),
+                            [&](const Contributor& c) { return c.cluster == &target; });
+  if (local != contributors.end()) {
+    value = ExplicitTrafficDistribution(*local->service);
+    decided_by = &*local;
+  } else {
+    // No local Service: use the value every remote cluster agrees on.
+    for (const Contributor& c : contributors) {
+      std::string remote = ExplicitTrafficDistribution(*c.service);
+      if (remote.empty()) remote = kDefaultTrafficDistribution;
+      if (!decided_by) {
+        value = std::move(remote);
+        decided_by = &c;
+      } else if (!EqualsIgnoreCase(value, remote)) {
+        Report(diagnostics, Severity::kWarning, DiagnosticCode::kTrafficDistributionDisagreement,
+               ServiceRef(*c.cluster, *c.service),
+               "remote clusters disagree on the traffic distribution (" + value + " in " +
+                   decided_by->cluster->name() + ", " + remote + " in " + c.cluster->name() +
+                   "); using " + kDefaultTrafficDistribution);
+        return kDefaultTrafficDistribution;
+      }
+    }
+  }
+  if (value.empty()) return kDefaultTrafficDistribution;
+  if (!IsKnownTrafficDistribution(value)) {
+    Report(diagnostics, Severity::kWarning, DiagnosticCode::kUnknownTrafficDistribution,
+           ServiceRef(*decided_by->cluster, *decided_by->service),
+           "traffic distribution '" + value +
+               "' is not one of PreferNetwork, PreferRegion, PreferClose, PreferSameZone, "
+               "PreferSameNode; ztunnel will apply no locality preference");
+  }
+  return value;
+}
+
+std::string ScopeHint(const std::string& raw) {
+  std::string lowered = raw;
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  for (const char* known : {"global", "global-only", "cluster", "local"}) {
+    if (lowered == known) return std::string(" (did you mean '") + known + "'?)";
+  }
+  return "";
+}
+
+std::vector<Contributor> FindContributors(const std::string& key, std::string_view ns,
+                                          const std::vector<const ClusterState*>& clusters,
+                                          Diagnostics& diagnostics) {
+  std::vector<Contributor> contributors;
+  for (const ClusterState* cluster : clusters) {
+    const Service* service = cluster->FindService(key);
+    if (!service) continue;
+    const Namespace* namespace_object = cluster->FindNamespace(std::string(ns));
+    const ScopeDecision scope = DecideScope(
+        service->scope_label, namespace_object ? namespace_object->scope_label : std::nullopt);
+    if (scope.value == ScopeValue::kUnknown) {
+      Report(diagnostics, Severity::kWarning, DiagnosticCode::kUnknownScope,
+             ServiceRef(*cluster, *service),
+             std::string("unknown ") + kScopeLabel + " value '" + scope.raw + "'" +
+                 (scope.from_namespace ? " on its namespace" : "") + ScopeHint(scope.raw) +
+                 "; the service is not exported (use global, cluster or local)");
+    } else if (scope.value == ScopeValue::kGlobalOnly) {
+      Report(diagnostics, Severity::kInfo, DiagnosticCode::kDeprecatedScope,
+             ServiceRef(*cluster, *service),
+             std::string(kScopeLabel) + "=global-only is deprecated; use global");
+    }
+    if (scope.exported) contributors.push_back({cluster, service});
+  }
+  return contributors;
+}
+
+std::vector<const ClusterState*> SortedClusters(std::span<const ClusterState* const> clusters) {
+  std::vector<const ClusterState*> sorted(clusters.begin(), clusters.end());
+  std::sort(sorted.begin(), sorted.end(),
+            [](const ClusterState* a, const ClusterState* b) { return a->name() < b->name(); });
+  return sorted;
+}
+
+const ClusterState* FindTarget(const std::vector<const ClusterState*>& clusters,
+                               const PlanOptions& options, Diagnostics& diagnostics) {
+  for (const ClusterState* cluster : clusters) {
+    if (cluster->name() == options.target_cluster) return cluster;
+  }
+  Report(diagnostics, Severity::kError, DiagnosticCode::kUnknownCluster,
+         {options.target_cluster, "", "", ""},
+         "target cluster '" + options.target_cluster + "' is not among the connected clusters");
+  return nullptr;
+}
+
+std::optional<ServiceEntry> PlanSorted(std::string_view service_namespace,
+                                       std::string_view service_name,
+                                       const std::vector<const ClusterState*>& clusters,
+                                       const ClusterState& target, const PlanOptions& options,
+                                       Diagnostics& diagnostics) {
+  const std::string key = ServiceKey(service_namespace, service_name);
+  std::vector<Contributor> contributors =
+      FindContributors(key, service_namespace, clusters, diagnostics);
+  if (contributors.empty()) return std::nullopt;
+
+  std::vector<Contributor> by_age = contributors;
+  std::stable_sort(by_age.begin(), by_age.end(), [](const Contributor& a, const Contributor& b) {
+    return a.service->creation_timestamp < b.service->creation_timestamp;
+  });
+
+  ServiceEntry entry;
+  entry.ports = MergePorts(by_age, diagnostics);
+  if (entry.ports.empty()) {
+    Report(diagnostics, Severity::kWarning, DiagnosticCode::kNoTcpPorts,
+           ServiceRef(*by_age.front().cluster, *by_age.front().service),
+           "global service has no TCP port in any cluster; no ServiceEntry is generated");
+    return std::nullopt;
+  }
+
+  std::vector<ClusterAddresses> addresses;
+  addresses.reserve(contributors.size());
+  std::size_t total_ready = 0;
+  for (const Contributor& c : contributors) {
+    addresses.push_back(CollectAddresses(c, key, entry.ports, diagnostics));
+    total_ready += addresses.back().ready.size();
+  }
+  const bool use_terminating = total_ready == 0;
+
+  for (std::size_t i = 0; i < contributors.size(); ++i) {
+    const Contributor& c = contributors[i];
+    const auto& chosen = use_terminating ? addresses[i].terminating : addresses[i].ready;
+    const bool same_network = c.cluster == &target || c.cluster->network() == target.network();
+    if (same_network) {
+      AddDirectEndpoints(c, chosen, entry.endpoints, diagnostics);
+    } else {
+      AddGatewayEndpoints(c, chosen, entry.endpoints, diagnostics);
+    }
+  }
+  std::sort(entry.endpoints.begin(), entry.endpoints.end(), EndpointLess);
+
+  entry.name = ServiceEntryName(service_namespace, service_name);
+  entry.namespace_name = options.control_plane_namespace;
+  entry.service_namespace = std::string(service_namespace);
+  entry.service_name = std::string(service_name);
+  entry.host = entry.service_name + "." + entry.service_namespace + "." + options.host_suffix;
+  entry.traffic_distribution = DecideTrafficDistribution(contributors, target, diagnostics);
+  ApplyEndpointCap(entry.endpoints, options.max_endpoints,
+                   {target.name(), "ServiceEntry", entry.namespace_name, entry.name}, diagnostics);
+  return entry;
+}
+
+}  // namespace
+
+std::optional<ServiceEntry> PlanService(std::string_view service_namespace,
+                                        std::string_view service_name,
+                                        std::span<const ClusterState* const> clusters,
+                                        const PlanOptions& options, Diagnostics& diagnostics) {
+  const auto sorted = SortedClusters(clusters);
+  const ClusterState* target = FindTarget(sorted, options, diagnostics);
+  if (!target) return std::nullopt;
+  return PlanSorted(service_namespace, service_name, sorted, *target, options, diagnostics);
+}
+
+Plan PlanCluster(std::span<const ClusterState* const> clusters, const PlanOptions& options) {
+  Plan plan;
+  const auto sorted = SortedClusters(clusters);
+  const ClusterState* target = FindTarget(sorted, options, plan.diagnostics);
+  if (!target) return plan;
+
+  std::set<std::pair<std::string, std::string>> keys;
+  for (const ClusterState* cluster : sorted) {
+    for (const auto& [key, service] : cluster->services()) {
+      keys.emplace(service.namespace_name, service.name);
+    }
+  }
+  for (const auto& [ns, name] : keys) {
+    if (auto entry = PlanSorted(ns, name, sorted, *target, options, plan.diagnostics)) {
+      plan.entries.push_back(std::move(*entry));
+    }
+  }
+  // (namespace, name) order is not "autogen.<ns>.<name>" order when one
+  // namespace is a prefix of another ("a" / "a-b"), so sort by name.
+  std::sort(plan.entries.begin(), plan.entries.end(),
+            [](const ServiceEntry& a, const ServiceEntry& b) { return a.name < b.name; });
+  return plan;
+}
+
+}  // namespace globalsvc::mesh

@@ -1,0 +1,62 @@
+#pragma once
+
+// The ServiceEntry planner: a pure function from what every connected cluster
+// holds to the ServiceEntries one target cluster must contain. No I/O, no
+// clocks; the same input always gives the same bytes.
+//
+// Decisions the domain rules leave open (also in README.md of this module):
+// - A port number defined differently (name or protocol) across clusters: the
+//   oldest Service wins (creationTimestamp, then cluster name). targetPort may
+//   differ per cluster: each endpoint carries its own port map, so that is not
+//   a conflict.
+// - Endpoints are the ready ones (ready unset means ready, as Kubernetes says).
+//   Only when no cluster has a ready endpoint are serving-but-terminating ones
+//   used, like kube-proxy's terminating-endpoint fallback, mesh-wide.
+// - A Service with both IPv4 and IPv6 EndpointSlices in one cluster (dual
+//   stack) contributes its IPv4 addresses, so each pod counts once.
+// - Over the endpoint cap, endpoints are kept round-robin across (cluster,
+//   locality) groups so every locality keeps capacity, and an Error diagnostic
+//   says how many were left out.
+// - A global Service without any TCP port yields no ServiceEntry (Warning).
+
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/mesh/cluster_state.h"
+#include "lib/mesh/diagnostic.h"
+#include "lib/mesh/service_entry.h"
+
+namespace globalsvc::mesh {
+
+// Istio's CRD allows at most this many endpoints in one ServiceEntry.
+inline constexpr std::size_t kMaxServiceEntryEndpoints = 4096;
+
+struct PlanOptions {
+  std::string target_cluster;
+  std::string control_plane_namespace = "istio-system";
+  std::string host_suffix = "mesh.internal";
+  std::size_t max_endpoints = kMaxServiceEntryEndpoints;
+};
+
+// Plans the ServiceEntry of one Service key in the target cluster, or nothing
+// when no cluster exports that Service. `clusters` holds every connected
+// cluster, the target included, in any order.
+[[nodiscard]] std::optional<ServiceEntry> PlanService(
+    std::string_view service_namespace, std::string_view service_name,
+    std::span<const ClusterState* const> clusters, const PlanOptions& options,
+    Diagnostics& diagnostics);
+
+struct Plan {
+  std::vector<ServiceEntry> entries;  // sorted by name
+  Diagnostics diagnostics;
+};
+
+// Plans every Service key found in any cluster.
+[[nodiscard]] Plan PlanCluster(std::span<const ClusterState* const> clusters,
+                               const PlanOptions& options);
+
+}  // namespace globalsvc::mesh

@@ -1,0 +1,55 @@
+#pragma once
+
+// The planner's output: one generated Istio ServiceEntry, and its exact JSON
+// form (networking.istio.io/v1) as the API server stores it.
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace globalsvc::mesh {
+
+struct ServiceEntryPort {
+  std::string name;
+  std::int32_t number = 0;
+  std::string protocol;
+  std::int32_t target_port = 0;  // 0: omitted
+
+  friend bool operator==(const ServiceEntryPort&, const ServiceEntryPort&) = default;
+};
+
+struct ServiceEntryEndpoint {
+  std::string address;  // empty for an aggregated east-west gateway endpoint
+  std::string network;
+  std::string locality;  // region[/zone[/subzone]]
+  std::uint32_t weight = 0;  // 0: omitted (Istio's default weight)
+  std::string cluster;       // label topology.istio.io/cluster
+  std::vector<std::pair<std::string, std::int32_t>> ports;  // port name -> target, sorted
+
+  friend bool operator==(const ServiceEntryEndpoint&, const ServiceEntryEndpoint&) = default;
+};
+
+struct ServiceEntry {
+  std::string name;            // autogen.<namespace>.<service>
+  std::string namespace_name;  // the control-plane namespace
+  std::string service_namespace;
+  std::string service_name;
+  std::string host;  // <service>.<namespace>.<suffix>
+  std::string traffic_distribution;
+  std::vector<ServiceEntryPort> ports;           // sorted by number
+  std::vector<ServiceEntryEndpoint> endpoints;   // sorted, see planner.h
+
+  friend bool operator==(const ServiceEntry&, const ServiceEntry&) = default;
+};
+
+[[nodiscard]] std::string ServiceEntryName(std::string_view service_namespace,
+                                           std::string_view service_name);
+
+[[nodiscard]] nlohmann::json ToJson(const ServiceEntry& entry);
+
+// Stable hash of the JSON form; equal objects have equal hashes on any machine.
+[[nodiscard]] std::string ContentHash(const ServiceEntry& entry);
+
+}  // namespace globalsvc::mesh
