@@ -1,0 +1,628 @@
+#include "lib/mesh/planner.h"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+
+#include "test/unit/mesh/test_world.h"
+
+namespace globalsvc::mesh {
+namespace {
+
+using testing::GlobalService;
+using testing::GuideWorld;
+using testing::HasDiagnostic;
+using testing::PlanFor;
+using testing::ReadyEndpoint;
+using testing::Slice;
+
+// ---------------------------------------------------------------- scope
+
+TEST_CASE("Scope decides which services are exported", "[planner][scope]") {
+  struct Case {
+    const char* name;
+    std::optional<std::string> service_label;
+    std::optional<std::string> namespace_label;
+    bool exported;
+    std::optional<DiagnosticCode> diagnostic;
+  };
+  const std::vector<Case> cases = {
+      {"service global", "global", std::nullopt, true, std::nullopt},
+      {"namespace global", std::nullopt, "global", true, std::nullopt},
+      {"service cluster in global namespace", "cluster", "global", false, std::nullopt},
+      {"service local in global namespace", "local", "global", false, std::nullopt},
+      {"service empty in global namespace", "", "global", false, std::nullopt},
+      {"service global in cluster namespace", "global", "cluster", true, std::nullopt},
+      {"deprecated global-only", "global-only", std::nullopt, true,
+       DiagnosticCode::kDeprecatedScope},
+      {"absent everywhere", std::nullopt, std::nullopt, false, std::nullopt},
+      {"unknown value", "everywhere", std::nullopt, false, DiagnosticCode::kUnknownScope},
+      {"wrong case is unknown", "Global", std::nullopt, false, DiagnosticCode::kUnknownScope},
+      {"unknown namespace value", std::nullopt, "mesh", false, DiagnosticCode::kUnknownScope},
+  };
+  for (const Case& c : cases) {
+    SECTION(c.name) {
+      GuideWorld world;
+      Service service = GlobalService("httpbin", "in-ambient");
+      service.scope_label = c.service_label;
+      world.cluster1.UpsertService(service);
+      world.cluster1.UpsertNamespace({"httpbin", c.namespace_label, ""});
+      Diagnostics diagnostics;
+      auto entry = PlanFor(world.clusters(), "cluster1", "httpbin", "in-ambient", diagnostics);
+      CHECK(entry.has_value() == c.exported);
+      if (c.diagnostic) {
+        CHECK(HasDiagnostic(diagnostics, *c.diagnostic));
+        CHECK(diagnostics.front().object.cluster == "cluster1");
+        CHECK(diagnostics.front().object.kind == "Service");
+        CHECK(diagnostics.front().object.name == "in-ambient");
+      } else {
+        CHECK(diagnostics.empty());
+      }
+    }
+  }
+}
+
+TEST_CASE("Unknown scope message suggests the right spelling", "[planner][scope]") {
+  GuideWorld world;
+  Service service = GlobalService("httpbin", "in-ambient");
+  service.scope_label = "Global";
+  world.cluster1.UpsertService(service);
+  Diagnostics diagnostics;
+  (void)PlanFor(world.clusters(), "cluster1", "httpbin", "in-ambient", diagnostics);
+  REQUIRE(diagnostics.size() == 1);
+  CHECK_THAT(diagnostics[0].message, Catch::Contains("did you mean 'global'"));
+}
+
+TEST_CASE("A service exported only remotely still gets a ServiceEntry locally",
+          "[planner][scope]") {
+  GuideWorld world;
+  world.cluster2.UpsertService(GlobalService("httpbin", "in-ambient"));
+  world.cluster2.UpsertEndpointSlice(
+      Slice("httpbin", "in-ambient", "s1", {ReadyEndpoint("10.245.0.7", "node-1")}));
+  // The local copy is cluster-scoped: its endpoints must not leak out.
+  Service local = GlobalService("httpbin", "in-ambient");
+  local.scope_label = "cluster";
+  world.cluster1.UpsertService(local);
+  world.cluster1.UpsertEndpointSlice(
+      Slice("httpbin", "in-ambient", "s1", {ReadyEndpoint("10.244.0.5", "node-1")}));
+
+  Diagnostics diagnostics;
+  auto entry = PlanFor(world.clusters(), "cluster1", "httpbin", "in-ambient", diagnostics);
+  REQUIRE(entry);
+  REQUIRE(entry->endpoints.size() == 1);
+  CHECK(entry->endpoints[0].cluster == "cluster2");
+  CHECK(entry->endpoints[0].address.empty());
+  CHECK(entry->endpoints[0].weight == 1);
+}
+
+// ---------------------------------------------------------------- naming
+
+TEST_CASE("Generated object names, labels, host and fixed spec fields", "[planner]") {
+  GuideWorld world;
+  world.cluster1.UpsertService(GlobalService("httpbin", "in-ambient"));
+  Diagnostics diagnostics;
+  PlanOptions options;
+  options.target_cluster = "cluster1";
+  options.control_plane_namespace = "mesh-control";
+  options.host_suffix = "global.example";
+  auto clusters = world.clusters();
+  auto entry = PlanService("httpbin", "in-ambient", clusters, options, diagnostics);
+  REQUIRE(entry);
+  CHECK(entry->name == "autogen.httpbin.in-ambient");
+  CHECK(entry->namespace_name == "mesh-control");
+  CHECK(entry->host == "in-ambient.httpbin.global.example");
+
+  const nlohmann::json json = ToJson(*entry);
+  CHECK(json["apiVersion"] == "networking.istio.io/v1");
+  CHECK(json["kind"] == "ServiceEntry");
+  CHECK(json["metadata"]["labels"] ==
+        nlohmann::json{{"app.kubernetes.io/managed-by", "globalsvc"},
+                       {"solo.io/parent-service", "in-ambient"},
+                       {"solo.io/parent-service-namespace", "httpbin"},
+                       {"solo.io/service-scope", "global"}});
+  CHECK(json["spec"]["resolution"] == "STATIC");
+  CHECK(json["spec"]["location"] == "MESH_INTERNAL");
+  CHECK_FALSE(json["spec"].contains("addresses"));
+  CHECK_FALSE(json["spec"].contains("endpoints"));  // no endpoints yet
+}
+
+TEST_CASE("Services nobody exports yield nothing", "[planner]") {
+  GuideWorld world;
+  Service plain = GlobalService("default", "plain");
+  plain.scope_label.reset();
+  world.cluster1.UpsertService(plain);
+  auto clusters = world.clusters();
+  PlanOptions options;
+  options.target_cluster = "cluster1";
+  Plan plan = PlanCluster(clusters, options);
+  CHECK(plan.entries.empty());
+  Diagnostics diagnostics;
+  CHECK_FALSE(PlanFor(clusters, "cluster1", "default", "missing", diagnostics));
+}
+
+TEST_CASE("Planning for a cluster that is not connected is an error", "[planner]") {
+  GuideWorld world;
+  world.cluster1.UpsertService(GlobalService("httpbin", "in-ambient"));
+  auto clusters = world.clusters();
+  PlanOptions options;
+  options.target_cluster = "cluster9";
+  Plan plan = PlanCluster(clusters, options);
+  CHECK(plan.entries.empty());
+  CHECK(HasDiagnostic(plan.diagnostics, DiagnosticCode::kUnknownCluster));
+  CHECK(HasErrors(plan.diagnostics));
+}
+
+// ---------------------------------------------------------------- traffic distribution
+
+TEST_CASE("Traffic distribution: annotation, then spec, then PreferNetwork",
+          "[planner][traffic-distribution]") {
+  struct Case {
+    const char* name;
+    std::optional<std::string> annotation;
+    std::string spec;
+    std::string expected;
+    bool unknown_diagnostic;
+  };
+  const std::vector<Case> cases = {
+      {"annotation wins", "PreferClose", "PreferSameNode", "PreferClose", false},
+      {"spec when no annotation", std::nullopt, "PreferSameZone", "PreferSameZone", false},
+      {"empty annotation falls back to spec", "", "PreferClose", "PreferClose", false},
+      {"default", std::nullopt, "", "PreferNetwork", false},
+      {"case preserved, compared case-insensitively", "preferclose", "", "preferclose", false},
+      {"unknown value passes through with a warning", "Nearest", "", "Nearest", true},
+  };
+  for (const Case& c : cases) {
+    SECTION(c.name) {
+      GuideWorld world;
+      Service service = GlobalService("httpbin", "in-ambient");
+      service.traffic_distribution_annotation = c.annotation;
+      service.traffic_distribution_spec = c.spec;
+      world.cluster1.UpsertService(service);
+      Diagnostics diagnostics;
+      auto entry = PlanFor(world.clusters(), "cluster1", "httpbin", "in-ambient", diagnostics);
+      REQUIRE(entry);
+      CHECK(entry->traffic_distribution == c.expected);
+      CHECK(HasDiagnostic(diagnostics, DiagnosticCode::kUnknownTrafficDistribution) ==
+            c.unknown_diagnostic);
+    }
+  }
+}
+
+TEST_CASE("Without a local service, the remote clusters' agreed value is used",
+          "[planner][traffic-distribution]") {
+  ClusterState local{"cluster0", "net0"};
+  ClusterState a{"cluster1", "net1"};
+  ClusterState b{"cluster2", "net2"};
+  Service sa = GlobalService("ns", "svc");
+  Service sb = GlobalService("ns", "svc");
+  sa.traffic_distribution_annotation = "PreferClose";
+
+  SECTION("agreement") {
+    sb.traffic_distribution_spec = "preferclose";
+    a.UpsertService(sa);
+    b.UpsertService(sb);
+    Diagnostics diagnostics;
+    auto entry = PlanFor({&local, &a, &b}, "cluster0", "ns", "svc", diagnostics);
+    REQUIRE(entry);
+    CHECK(entry->traffic_distribution == "PreferClose");
+    CHECK(diagnostics.empty());
+  }
+  SECTION("disagreement falls back to PreferNetwork and says so") {
+    a.UpsertService(sa);
+    b.UpsertService(sb);  // unset means PreferNetwork
+    Diagnostics diagnostics;
+    auto entry = PlanFor({&local, &a, &b}, "cluster0", "ns", "svc", diagnostics);
+    REQUIRE(entry);
+    CHECK(entry->traffic_distribution == "PreferNetwork");
+    CHECK(HasDiagnostic(diagnostics, DiagnosticCode::kTrafficDistributionDisagreement));
+  }
+  SECTION("the local service decides even when remotes differ") {
+    Service mine = GlobalService("ns", "svc");
+    mine.traffic_distribution_annotation = "PreferRegion";
+    local.UpsertService(mine);
+    a.UpsertService(sa);
+    b.UpsertService(sb);
+    Diagnostics diagnostics;
+    auto entry = PlanFor({&local, &a, &b}, "cluster0", "ns", "svc", diagnostics);
+    REQUIRE(entry);
+    CHECK(entry->traffic_distribution == "PreferRegion");
+    CHECK(diagnostics.empty());
+  }
+}
+
+// ---------------------------------------------------------------- ports
+
+TEST_CASE("Ports: TCP only, protocol from name or appProtocol, numeric targetPort",
+          "[planner][ports]") {
+  GuideWorld world;
+  world.cluster1.UpsertService(GlobalService("ns", "svc",
+                                             {
+                                                 {"http-web", 80, "TCP", "", 8080},
+                                                 {"metrics", 9090, "TCP", "", 0},
+                                                 {"dns", 53, "UDP", "", 53},
+                                                 {"rpc", 7070, "TCP", "grpc", 0},
+                                                 {"h2", 7443, "TCP", "kubernetes.io/h2c", 0},
+                                                 {"tls-x", 443, "TCP", "", 8443},
+                                             }));
+  Diagnostics diagnostics;
+  auto entry = PlanFor(world.clusters(), "cluster1", "ns", "svc", diagnostics);
+  REQUIRE(entry);
+  const std::vector<ServiceEntryPort> expected = {
+      {"http-web", 80, "HTTP", 8080}, {"tls-x", 443, "TLS", 8443}, {"rpc", 7070, "GRPC", 0},
+      {"h2", 7443, "HTTP2", 0},       {"metrics", 9090, "TCP", 0},
+  };
+  CHECK(entry->ports == expected);
+  CHECK(HasDiagnostic(diagnostics, DiagnosticCode::kNonTcpPort));
+}
+
+TEST_CASE("A global service without TCP ports yields no ServiceEntry", "[planner][ports]") {
+  GuideWorld world;
+  world.cluster1.UpsertService(GlobalService("ns", "dns", {{"dns", 53, "UDP", "", 53}}));
+  world.cluster1.UpsertService(GlobalService("ns", "portless", {}));
+  for (const char* name : {"dns", "portless"}) {
+    Diagnostics diagnostics;
+    CHECK_FALSE(PlanFor(world.clusters(), "cluster1", "ns", name, diagnostics));
+    CHECK(HasDiagnostic(diagnostics, DiagnosticCode::kNoTcpPorts));
+  }
+}
+
+TEST_CASE("An unnamed port gets a generated name", "[planner][ports]") {
+  GuideWorld world;
+  world.cluster1.UpsertService(GlobalService("ns", "svc", {{"", 5432, "TCP", "", 5432}}));
+  world.cluster1.UpsertEndpointSlice(
+      Slice("ns", "svc", "s", {ReadyEndpoint("10.244.0.5", "node-1")}, {{"", 5432, "TCP"}}));
+  Diagnostics diagnostics;
+  auto entry = PlanFor(world.clusters(), "cluster1", "ns", "svc", diagnostics);
+  REQUIRE(entry);
+  REQUIRE(entry->ports.size() == 1);
+  CHECK(entry->ports[0].name == "port-5432");
+  REQUIRE(entry->endpoints.size() == 1);
+  CHECK(entry->endpoints[0].ports ==
+        std::vector<std::pair<std::string, std::int32_t>>{{"port-5432", 5432}});
+}
+
+TEST_CASE("Ports across clusters: union by number, oldest definition wins",
+          "[planner][ports]") {
+  GuideWorld world;
+  // cluster2's Service is older, so its definition of port 80 wins.
+  world.cluster1.UpsertService(
+      GlobalService("ns", "svc", {{"http", 80, "TCP", "", 8080}, {"admin", 9000, "TCP", "", 0}},
+                    /*created=*/2000));
+  world.cluster2.UpsertService(
+      GlobalService("ns", "svc", {{"web", 80, "TCP", "", 80}, {"grpc", 9090, "TCP", "", 0}},
+                    /*created=*/1000));
+  world.cluster1.UpsertEndpointSlice(Slice("ns", "svc", "s1",
+                                           {ReadyEndpoint("10.244.0.5", "node-1")},
+                                           {{"http", 8080, "TCP"}, {"admin", 9000, "TCP"}}));
+  Diagnostics diagnostics;
+  auto entry = PlanFor(world.clusters(), "cluster1", "ns", "svc", diagnostics);
+  REQUIRE(entry);
+  const std::vector<ServiceEntryPort> expected = {
+      {"web", 80, "TCP", 80}, {"admin", 9000, "TCP", 0}, {"grpc", 9090, "GRPC", 0}};
+  CHECK(entry->ports == expected);
+  REQUIRE(HasDiagnostic(diagnostics, DiagnosticCode::kPortConflict));
+  const auto conflict = std::find_if(diagnostics.begin(), diagnostics.end(), [](const auto& d) {
+    return d.code == DiagnosticCode::kPortConflict;
+  });
+  CHECK(conflict->object.cluster == "cluster1");  // the loser is reported
+  CHECK_THAT(conflict->message, Catch::Contains("cluster2"));
+  // cluster1's pod serves port 80 on its own target port, under the winning name.
+  REQUIRE(entry->endpoints.size() == 1);
+  CHECK(entry->endpoints[0].ports ==
+        std::vector<std::pair<std::string, std::int32_t>>{{"admin", 9000}, {"web", 8080}});
+}
+
+TEST_CASE("Equal creation times: the cluster name breaks the tie", "[planner][ports]") {
+  ClusterState a{"alpha", "n"};
+  ClusterState b{"beta", "n"};
+  a.UpsertService(GlobalService("ns", "svc", {{"one", 80, "TCP", "", 0}}, 1000));
+  b.UpsertService(GlobalService("ns", "svc", {{"two", 80, "TCP", "", 0}}, 1000));
+  for (const auto& order : {std::vector<const ClusterState*>{&a, &b},
+                            std::vector<const ClusterState*>{&b, &a}}) {
+    Diagnostics diagnostics;
+    auto entry = PlanFor(order, "beta", "ns", "svc", diagnostics);
+    REQUIRE(entry);
+    REQUIRE(entry->ports.size() == 1);
+    CHECK(entry->ports[0].name == "one");
+  }
+}
+
+TEST_CASE("One port name used for two numbers keeps the older", "[planner][ports]") {
+  GuideWorld world;
+  world.cluster1.UpsertService(GlobalService("ns", "svc", {{"http", 80, "TCP", "", 0}}, 1000));
+  world.cluster2.UpsertService(GlobalService("ns", "svc", {{"http", 8080, "TCP", "", 0}}, 2000));
+  Diagnostics diagnostics;
+  auto entry = PlanFor(world.clusters(), "cluster1", "ns", "svc", diagnostics);
+  REQUIRE(entry);
+  REQUIRE(entry->ports.size() == 1);
+  CHECK(entry->ports[0].number == 80);
+  CHECK(HasDiagnostic(diagnostics, DiagnosticCode::kPortNameConflict));
+}
+
+// ---------------------------------------------------------------- endpoints
+
+TEST_CASE("Local endpoints: ready pods with node locality, network and cluster label",
+          "[planner][endpoints]") {
+  GuideWorld world;
+  world.cluster1.UpsertService(GlobalService("httpbin", "in-ambient"));
+  Endpoint not_ready = ReadyEndpoint("10.244.1.9", "node-2");
+  not_ready.conditions.ready = false;
+  Endpoint unset = ReadyEndpoint("10.244.1.8", "node-2");
+  unset.conditions.ready.reset();  // Kubernetes: unset means ready
+  world.cluster1.UpsertEndpointSlice(Slice(
+      "httpbin", "in-ambient", "s1", {ReadyEndpoint("10.244.0.5", "node-1"), not_ready, unset}));
+  Diagnostics diagnostics;
+  auto entry = PlanFor(world.clusters(), "cluster1", "httpbin", "in-ambient", diagnostics);
+  REQUIRE(entry);
+  const std::vector<ServiceEntryEndpoint> expected = {
+      {"10.244.0.5", "cluster1-network", "us-east-1/us-east-1a", 0, "cluster1", {{"http", 8080}}},
+      {"10.244.1.8", "cluster1-network", "us-east-1/us-east-1b", 0, "cluster1", {{"http", 8080}}},
+  };
+  CHECK(entry->endpoints == expected);
+  CHECK(diagnostics.empty());
+}
+
+TEST_CASE("Terminating endpoints are used only when nothing is ready anywhere",
+          "[planner][endpoints]") {
+  GuideWorld world;
+  world.cluster1.UpsertService(GlobalService("httpbin", "in-ambient"));
+  Endpoint draining = ReadyEndpoint("10.244.0.5", "node-1");
+  draining.conditions = {false, true, true};  // serving, terminating
+  Endpoint gone = ReadyEndpoint("10.244.0.6", "node-1");
+  gone.conditions = {false, false, true};  // neither ready nor serving
+  world.cluster1.UpsertEndpointSlice(Slice("httpbin", "in-ambient", "s1", {draining, gone}));
+
+  SECTION("fallback when no cluster has a ready endpoint") {
+    Diagnostics diagnostics;
+    auto entry = PlanFor(world.clusters(), "cluster1", "httpbin", "in-ambient", diagnostics);
+    REQUIRE(entry);
+    REQUIRE(entry->endpoints.size() == 1);
+    CHECK(entry->endpoints[0].address == "10.244.0.5");
+  }
+  SECTION("ignored while a remote cluster has ready endpoints") {
+    world.cluster2.UpsertService(GlobalService("httpbin", "in-ambient"));
+    world.cluster2.UpsertEndpointSlice(
+        Slice("httpbin", "in-ambient", "s1", {ReadyEndpoint("10.245.0.7", "node-1")}));
+    Diagnostics diagnostics;
+    auto entry = PlanFor(world.clusters(), "cluster1", "httpbin", "in-ambient", diagnostics);
+    REQUIRE(entry);
+    REQUIRE(entry->endpoints.size() == 1);
+    CHECK(entry->endpoints[0].cluster == "cluster2");
+  }
+}
+
+TEST_CASE("Remote endpoints on another network aggregate behind the gateway",
+          "[planner][endpoints]") {
+  GuideWorld world;
+  world.cluster1.UpsertService(GlobalService("httpbin", "in-ambient"));
+  world.cluster2.UpsertService(GlobalService("httpbin", "in-ambient"));
+  world.cluster2.UpsertEndpointSlice(Slice(
+      "httpbin", "in-ambient", "s1",
+      {ReadyEndpoint("10.245.0.7", "node-1"), ReadyEndpoint("10.245.1.4", "node-2")}));
+  world.cluster2.UpsertEndpointSlice(
+      Slice("httpbin", "in-ambient", "s2", {ReadyEndpoint("10.245.1.5", "node-2")}));
+  Diagnostics diagnostics;
+  auto entry = PlanFor(world.clusters(), "cluster1", "httpbin", "in-ambient", diagnostics);
+  REQUIRE(entry);
+  const std::vector<ServiceEntryEndpoint> expected = {
+      {"", "cluster2-network", "us-west-2/us-west-2a", 3, "cluster2", {}},
+  };
+  CHECK(entry->endpoints == expected);
+}
+
+TEST_CASE("A remote cluster with zero ready endpoints contributes nothing",
+          "[planner][endpoints]") {
+  GuideWorld world;
+  world.cluster1.UpsertService(GlobalService("httpbin", "in-ambient"));
+  world.cluster2.UpsertService(GlobalService("httpbin", "in-ambient"));
+  Endpoint down = ReadyEndpoint("10.245.0.7", "node-1");
+  down.conditions.ready = false;
+  world.cluster2.UpsertEndpointSlice(Slice("httpbin", "in-ambient", "s1", {down}));
+  world.cluster1.UpsertEndpointSlice(
+      Slice("httpbin", "in-ambient", "s1", {ReadyEndpoint("10.244.0.5", "node-1")}));
+  Diagnostics diagnostics;
+  auto entry = PlanFor(world.clusters(), "cluster1", "httpbin", "in-ambient", diagnostics);
+  REQUIRE(entry);
+  REQUIRE(entry->endpoints.size() == 1);
+  CHECK(entry->endpoints[0].cluster == "cluster1");
+}
+
+TEST_CASE("Same-network remote clusters contribute pods directly", "[planner][endpoints]") {
+  ClusterState east{"east", "flat"};
+  ClusterState west{"west", "flat"};
+  west.UpsertNode({"w1", "us-west-2", "us-west-2a", "rack7"});
+  west.UpsertService(GlobalService("ns", "svc"));
+  west.UpsertEndpointSlice(Slice("ns", "svc", "s", {ReadyEndpoint("10.1.0.1", "w1")}));
+  west.UpsertGateway({"gw", "flat", "us-west-2", "us-west-2a", ""});  // not used: same network
+  Diagnostics diagnostics;
+  auto entry = PlanFor({&east, &west}, "east", "ns", "svc", diagnostics);
+  REQUIRE(entry);
+  const std::vector<ServiceEntryEndpoint> expected = {
+      {"10.1.0.1", "flat", "us-west-2/us-west-2a/rack7", 0, "west", {{"http", 8080}}}};
+  CHECK(entry->endpoints == expected);
+}
+
+TEST_CASE("Remote network without a gateway: endpoints unreachable, reported",
+          "[planner][endpoints]") {
+  GuideWorld world;
+  world.cluster2.RemoveGateway("istio-eastwestgateway");
+  world.cluster2.UpsertService(GlobalService("httpbin", "in-ambient"));
+  world.cluster2.UpsertEndpointSlice(
+      Slice("httpbin", "in-ambient", "s1", {ReadyEndpoint("10.245.0.7", "node-1")}));
+  Diagnostics diagnostics;
+  auto entry = PlanFor(world.clusters(), "cluster1", "httpbin", "in-ambient", diagnostics);
+  REQUIRE(entry);
+  CHECK(entry->endpoints.empty());
+  CHECK(HasDiagnostic(diagnostics, DiagnosticCode::kNoGateway));
+}
+
+TEST_CASE("Several gateways: each endpoint goes behind its zone's gateway",
+          "[planner][endpoints]") {
+  GuideWorld world;
+  world.cluster2.UpsertGateway({"ewgw-b", "cluster2-network", "us-west-2", "us-west-2b", ""});
+  world.cluster2.UpsertNode({"node-3", "us-west-2", "us-west-2c", ""});
+  world.cluster2.UpsertService(GlobalService("httpbin", "in-ambient"));
+  world.cluster2.UpsertEndpointSlice(Slice(
+      "httpbin", "in-ambient", "s1",
+      {ReadyEndpoint("10.245.0.7", "node-1"), ReadyEndpoint("10.245.1.4", "node-2"),
+       ReadyEndpoint("10.245.1.5", "node-2"), ReadyEndpoint("10.245.2.1", "node-3")}));
+  Diagnostics diagnostics;
+  auto entry = PlanFor(world.clusters(), "cluster1", "httpbin", "in-ambient", diagnostics);
+  REQUIRE(entry);
+  // us-west-2c has no gateway: its pod goes to the first gateway by name (ewgw-b).
+  const std::vector<ServiceEntryEndpoint> expected = {
+      {"", "cluster2-network", "us-west-2/us-west-2a", 1, "cluster2", {}},
+      {"", "cluster2-network", "us-west-2/us-west-2b", 3, "cluster2", {}},
+  };
+  CHECK(entry->endpoints == expected);
+}
+
+TEST_CASE("Locality falls back to the slice's zone and the zone's region",
+          "[planner][endpoints]") {
+  GuideWorld world;
+  world.cluster1.UpsertService(GlobalService("ns", "svc"));
+  world.cluster1.UpsertEndpointSlice(
+      Slice("ns", "svc", "s",
+            {ReadyEndpoint("10.244.0.1", "unknown-node", "us-east-1b"),
+             ReadyEndpoint("10.244.0.2", "", "mars-1a"), ReadyEndpoint("10.244.0.3", "", "")}));
+  Diagnostics diagnostics;
+  auto entry = PlanFor(world.clusters(), "cluster1", "ns", "svc", diagnostics);
+  REQUIRE(entry);
+  REQUIRE(entry->endpoints.size() == 3);
+  CHECK(entry->endpoints[0].locality == "us-east-1/us-east-1b");
+  CHECK(entry->endpoints[1].locality.empty());
+  CHECK(entry->endpoints[2].locality.empty());
+  REQUIRE(HasDiagnostic(diagnostics, DiagnosticCode::kMissingLocality));
+  CHECK_THAT(diagnostics.back().message, Catch::StartsWith("2 endpoint(s)"));
+}
+
+TEST_CASE("Endpoint port maps follow each cluster's own target ports",
+          "[planner][endpoints]") {
+  ClusterState a{"a", "n"};
+  ClusterState b{"b", "n"};
+  a.UpsertService(GlobalService("ns", "svc", {{"http", 80, "TCP", "", 8080}}, 1));
+  b.UpsertService(GlobalService("ns", "svc", {{"http", 80, "TCP", "", 9090}}, 2));
+  a.UpsertEndpointSlice(Slice("ns", "svc", "s", {ReadyEndpoint("10.0.0.1", "")},
+                              {{"http", 8080, "TCP"}}));
+  b.UpsertEndpointSlice(Slice("ns", "svc", "s", {ReadyEndpoint("10.0.1.1", "")},
+                              {{"http", 9090, "TCP"}}));
+  Diagnostics diagnostics;
+  auto entry = PlanFor({&a, &b}, "a", "ns", "svc", diagnostics);
+  REQUIRE(entry);
+  REQUIRE(entry->endpoints.size() == 2);
+  CHECK(entry->endpoints[0].ports == std::vector<std::pair<std::string, std::int32_t>>{
+                                         {"http", 8080}});
+  CHECK(entry->endpoints[1].ports == std::vector<std::pair<std::string, std::int32_t>>{
+                                         {"http", 9090}});
+  CHECK_FALSE(HasDiagnostic(diagnostics, DiagnosticCode::kPortConflict));
+}
+
+TEST_CASE("Addresses: duplicates once, invalid reported, IPv6 canonical, FQDN skipped",
+          "[planner][endpoints]") {
+  GuideWorld world;
+  world.cluster1.UpsertService(GlobalService("ns", "svc"));
+
+  SECTION("an address in two slices appears once") {
+    world.cluster1.UpsertEndpointSlice(
+        Slice("ns", "svc", "a", {ReadyEndpoint("10.244.0.5", "node-1")}));
+    world.cluster1.UpsertEndpointSlice(
+        Slice("ns", "svc", "b", {ReadyEndpoint("10.244.0.5", "node-1")}));
+    Diagnostics diagnostics;
+    auto entry = PlanFor(world.clusters(), "cluster1", "ns", "svc", diagnostics);
+    REQUIRE(entry);
+    CHECK(entry->endpoints.size() == 1);
+  }
+  SECTION("invalid addresses are skipped with a warning, the rest kept") {
+    world.cluster1.UpsertEndpointSlice(Slice(
+        "ns", "svc", "a",
+        {ReadyEndpoint("10.244.0.5", "node-1"), ReadyEndpoint("10.244.0.999", "node-1"),
+         ReadyEndpoint("fe80::1", "node-1"), ReadyEndpoint("", "node-1")}));
+    Diagnostics diagnostics;
+    auto entry = PlanFor(world.clusters(), "cluster1", "ns", "svc", diagnostics);
+    REQUIRE(entry);
+    REQUIRE(entry->endpoints.size() == 1);
+    CHECK(entry->endpoints[0].address == "10.244.0.5");
+    REQUIRE(HasDiagnostic(diagnostics, DiagnosticCode::kInvalidAddress));
+    CHECK_THAT(diagnostics.back().message, Catch::StartsWith("3 endpoint address(es)"));
+  }
+  SECTION("IPv6 addresses are written in canonical form") {
+    world.cluster1.UpsertEndpointSlice(
+        Slice("ns", "svc", "v6", {ReadyEndpoint("FD00:0:0:0::0A", "node-1")},
+              {{"http", 8080, "TCP"}}, AddressType::kIPv6));
+    Diagnostics diagnostics;
+    auto entry = PlanFor(world.clusters(), "cluster1", "ns", "svc", diagnostics);
+    REQUIRE(entry);
+    REQUIRE(entry->endpoints.size() == 1);
+    CHECK(entry->endpoints[0].address == "fd00::a");
+  }
+  SECTION("dual stack counts each pod once, by its IPv4 address") {
+    world.cluster1.UpsertEndpointSlice(
+        Slice("ns", "svc", "v4", {ReadyEndpoint("10.244.0.5", "node-1")}));
+    world.cluster1.UpsertEndpointSlice(Slice("ns", "svc", "v6",
+                                             {ReadyEndpoint("fd00::5", "node-1")},
+                                             {{"http", 8080, "TCP"}}, AddressType::kIPv6));
+    Diagnostics diagnostics;
+    auto entry = PlanFor(world.clusters(), "cluster1", "ns", "svc", diagnostics);
+    REQUIRE(entry);
+    REQUIRE(entry->endpoints.size() == 1);
+    CHECK(entry->endpoints[0].address == "10.244.0.5");
+  }
+  SECTION("FQDN slices are skipped with a warning") {
+    world.cluster1.UpsertEndpointSlice(Slice("ns", "svc", "f",
+                                             {ReadyEndpoint("db.example.com", "")},
+                                             {{"http", 8080, "TCP"}}, AddressType::kFQDN));
+    Diagnostics diagnostics;
+    auto entry = PlanFor(world.clusters(), "cluster1", "ns", "svc", diagnostics);
+    REQUIRE(entry);
+    CHECK(entry->endpoints.empty());
+    CHECK(HasDiagnostic(diagnostics, DiagnosticCode::kUnsupportedAddressType));
+  }
+}
+
+// ---------------------------------------------------------------- cap
+
+TEST_CASE("Over the endpoint cap: nothing silent, every locality keeps capacity",
+          "[planner][cap]") {
+  GuideWorld world;
+  world.cluster1.UpsertService(GlobalService("ns", "big"));
+  std::vector<Endpoint> zone_a;
+  for (int i = 0; i < 5000; ++i) {
+    zone_a.push_back(ReadyEndpoint("10.244." + std::to_string(i / 250) + "." +
+                                       std::to_string(i % 250 + 1),
+                                   "node-1"));
+  }
+  world.cluster1.UpsertEndpointSlice(Slice("ns", "big", "a", zone_a));
+  world.cluster1.UpsertEndpointSlice(
+      Slice("ns", "big", "b", {ReadyEndpoint("10.250.0.1", "node-2")}));
+  Diagnostics diagnostics;
+  auto entry = PlanFor(world.clusters(), "cluster1", "ns", "big", diagnostics);
+  REQUIRE(entry);
+  CHECK(entry->endpoints.size() == kMaxServiceEntryEndpoints);
+  CHECK(std::count_if(entry->endpoints.begin(), entry->endpoints.end(), [](const auto& e) {
+          return e.locality == "us-east-1/us-east-1b";
+        }) == 1);
+  REQUIRE(HasDiagnostic(diagnostics, DiagnosticCode::kEndpointCapExceeded));
+  CHECK(HasErrors(diagnostics));
+  CHECK_THAT(diagnostics.back().message, Catch::Contains("5001 endpoints"));
+  CHECK_THAT(diagnostics.back().message, Catch::Contains("905 were left out"));
+  CHECK(std::is_sorted(entry->endpoints.begin(), entry->endpoints.end(),
+                       [](const auto& x, const auto& y) { return x.address < y.address; }));
+}
+
+TEST_CASE("Exactly at the cap nothing is dropped", "[planner][cap]") {
+  GuideWorld world;
+  world.cluster1.UpsertService(GlobalService("ns", "big"));
+  std::vector<Endpoint> endpoints;
+  for (std::size_t i = 0; i < kMaxServiceEntryEndpoints; ++i) {
+    endpoints.push_back(ReadyEndpoint(
+        "10.244." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1), "node-1"));
+  }
+  world.cluster1.UpsertEndpointSlice(Slice("ns", "big", "a", endpoints));
+  Diagnostics diagnostics;
+  auto entry = PlanFor(world.clusters(), "cluster1", "ns", "big", diagnostics);
+  REQUIRE(entry);
+  CHECK(entry->endpoints.size() == kMaxServiceEntryEndpoints);
+  CHECK(diagnostics.empty());
+}
+
+}  // namespace
+}  // namespace globalsvc::mesh
