@@ -16,7 +16,8 @@ std::string ParsedFlags::GetOr(const std::string& name, std::string fallback) co
 std::vector<std::string> ParsedFlags::GetAll(const std::string& name) const {
   std::vector<std::string> all;
   auto [begin, end] = values_.equal_range(name);
-  for (auto it = begin; it != end; ++it) all.push_back(it->second);
+  for (auto it = begin; it != end; ++it)
+    all.push_back(it->second);
   return all;
 }
 

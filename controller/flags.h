@@ -27,8 +27,7 @@ class ParsedFlags {
   [[nodiscard]] const std::vector<std::string>& positional() const { return positional_; }
 
  private:
-  friend Result<ParsedFlags> ParseFlags(const std::vector<std::string>& args,
-                                        const FlagSpec& spec);
+  friend Result<ParsedFlags> ParseFlags(const std::vector<std::string>& args, const FlagSpec& spec);
   std::multimap<std::string, std::string> values_;
   std::set<std::string> switches_;
   std::vector<std::string> positional_;

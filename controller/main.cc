@@ -8,7 +8,8 @@
 
 namespace {
 
-constexpr const char* kUsage = R"(globalsvc makes Kubernetes Services global across the clusters of a
+constexpr const char* kUsage =
+    R"(globalsvc makes Kubernetes Services global across the clusters of a
 multicluster Istio ambient mesh.
 
 Usage: globalsvc <command> [flags]

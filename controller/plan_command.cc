@@ -47,10 +47,8 @@ int RunPlan(const std::vector<std::string>& args, CommandIo io) {
   }
   const auto dir = flags->Get("--filename") ? flags->Get("--filename") : flags->Get("-f");
   const auto cluster = flags->Get("--cluster");
-  const std::string output =
-      flags->Get("--output").value_or(flags->GetOr("-o", "yaml"));
-  if (!dir || !cluster || !flags->positional().empty() ||
-      (output != "yaml" && output != "json")) {
+  const std::string output = flags->Get("--output").value_or(flags->GetOr("-o", "yaml"));
+  if (!dir || !cluster || !flags->positional().empty() || (output != "yaml" && output != "json")) {
     io.err << "globalsvc plan: needs -f DIR and --cluster NAME; -o is yaml or json\n\n"
            << kPlanUsage;
     return kExitUsage;
@@ -70,13 +68,16 @@ int RunPlan(const std::vector<std::string>& args, CommandIo io) {
   options.control_plane_namespace = snapshot_options.control_plane_namespace;
   options.host_suffix = flags->GetOr("--host-suffix", "mesh.internal");
   std::vector<const mesh::ClusterState*> views;
-  for (const auto& state : *clusters) views.push_back(&state);
+  for (const auto& state : *clusters)
+    views.push_back(&state);
   mesh::Plan plan = mesh::PlanCluster(views, options);
   diagnostics.insert(diagnostics.end(), plan.diagnostics.begin(), plan.diagnostics.end());
 
   if (output == "json") {
-    nlohmann::json list = {{"apiVersion", "v1"}, {"kind", "List"}, {"items", nlohmann::json::array()}};
-    for (const auto& entry : plan.entries) list["items"].push_back(mesh::ToJson(entry));
+    nlohmann::json list = {
+        {"apiVersion", "v1"}, {"kind", "List"}, {"items", nlohmann::json::array()}};
+    for (const auto& entry : plan.entries)
+      list["items"].push_back(mesh::ToJson(entry));
     io.out << list.dump(2) << "\n";
   } else {
     bool first = true;
@@ -86,7 +87,8 @@ int RunPlan(const std::vector<std::string>& args, CommandIo io) {
       io.out << EmitYaml(mesh::ToJson(entry));
     }
   }
-  for (const auto& diagnostic : diagnostics) io.err << mesh::FormatDiagnostic(diagnostic) << "\n";
+  for (const auto& diagnostic : diagnostics)
+    io.err << mesh::FormatDiagnostic(diagnostic) << "\n";
   return mesh::HasErrors(diagnostics) ? kExitFindings : kExitOk;
 }
 

@@ -18,8 +18,7 @@ bool IsObjectFile(const fs::path& path) {
 
 std::vector<fs::path> SortedEntries(const fs::path& directory, std::error_code& error) {
   std::vector<fs::path> entries;
-  for (fs::directory_iterator it(directory, error), end; !error && it != end;
-       it.increment(error)) {
+  for (fs::directory_iterator it(directory, error), end; !error && it != end; it.increment(error)) {
     entries.push_back(it->path());
   }
   std::sort(entries.begin(), entries.end());
@@ -29,8 +28,10 @@ std::vector<fs::path> SortedEntries(const fs::path& directory, std::error_code& 
 void LoadFile(const fs::path& file, const std::string& cluster, mesh::ClusterBuilder& builder,
               mesh::Diagnostics& diagnostics) {
   auto problem = [&](std::string message) {
-    diagnostics.push_back({mesh::Severity::kError, mesh::DiagnosticCode::kInvalidObject,
-                           {cluster, "File", "", file.filename().string()}, std::move(message)});
+    diagnostics.push_back({mesh::Severity::kError,
+                           mesh::DiagnosticCode::kInvalidObject,
+                           {cluster, "File", "", file.filename().string()},
+                           std::move(message)});
   };
   std::ifstream in(file, std::ios::binary);
   if (!in) {
@@ -44,7 +45,8 @@ void LoadFile(const fs::path& file, const std::string& cluster, mesh::ClusterBui
     problem(documents.error().message + "; the file is skipped");
     return;
   }
-  for (const auto& document : *documents) builder.Add(document);
+  for (const auto& document : *documents)
+    builder.Add(document);
 }
 
 }  // namespace
@@ -54,8 +56,8 @@ Result<std::vector<mesh::ClusterState>> LoadSnapshot(const fs::path& directory,
                                                      mesh::Diagnostics& diagnostics) {
   std::error_code error;
   if (!fs::is_directory(directory, error)) {
-    return MakeError(ErrorCode::kInvalidInput,
-                     "snapshot folder " + directory.string() + " does not exist or is not a folder");
+    return MakeError(ErrorCode::kInvalidInput, "snapshot folder " + directory.string() +
+                                                   " does not exist or is not a folder");
   }
   const auto clusters = SortedEntries(directory, error);
   if (error) {

@@ -94,7 +94,8 @@ nlohmann::json ToJson(const YAML::Node& node) {
     }
     case YAML::NodeType::Sequence: {
       nlohmann::json array = nlohmann::json::array();
-      for (const auto& item : node) array.push_back(ToJson(item));
+      for (const auto& item : node)
+        array.push_back(ToJson(item));
       return array;
     }
     case YAML::NodeType::Map: {
@@ -116,9 +117,9 @@ bool LooksLikeNumberOrDate(std::string_view s) {
 }
 
 bool IsYaml11Keyword(std::string_view s) {
-  static const char* const kWords[] = {"y",   "Y",   "yes",  "Yes",  "YES",  "n",     "N",
-                                       "no",  "No",  "NO",   "on",   "On",   "ON",    "off",
-                                       "Off", "OFF", "true", "True", "TRUE", "false", "False",
+  static const char* const kWords[] = {"y",     "Y",    "yes",  "Yes",  "YES",  "n",     "N",
+                                       "no",    "No",   "NO",   "on",   "On",   "ON",    "off",
+                                       "Off",   "OFF",  "true", "True", "TRUE", "false", "False",
                                        "FALSE", "null", "Null", "NULL", "~"};
   for (const char* word : kWords) {
     if (s == word) return true;

@@ -8,7 +8,8 @@ void ClusterBuilder::Add(const nlohmann::json& object) {
   const DecodeContext context{options_.cluster_name, diagnostics_};
   if (!object.is_object()) {
     if (diagnostics_) {
-      diagnostics_->push_back({Severity::kWarning, DiagnosticCode::kInvalidObject,
+      diagnostics_->push_back({Severity::kWarning,
+                               DiagnosticCode::kInvalidObject,
                                {options_.cluster_name, "", "", ""},
                                "a document is not an object; ignored"});
     }

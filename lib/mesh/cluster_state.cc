@@ -23,7 +23,9 @@ void ClusterState::UpsertNamespace(Namespace ns) {
   namespaces_.insert_or_assign(std::move(key), std::move(ns));
 }
 
-void ClusterState::RemoveNamespace(std::string_view name) { namespaces_.erase(std::string(name)); }
+void ClusterState::RemoveNamespace(std::string_view name) {
+  namespaces_.erase(std::string(name));
+}
 
 void ClusterState::UpsertEndpointSlice(EndpointSlice slice) {
   auto& slices = slices_by_service_[ServiceKey(slice.namespace_name, slice.service_name)];
@@ -32,8 +34,7 @@ void ClusterState::UpsertEndpointSlice(EndpointSlice slice) {
 }
 
 void ClusterState::RemoveEndpointSlice(std::string_view namespace_name,
-                                       std::string_view service_name,
-                                       std::string_view slice_name) {
+                                       std::string_view service_name, std::string_view slice_name) {
   auto it = slices_by_service_.find(ServiceKey(namespace_name, service_name));
   if (it == slices_by_service_.end()) return;
   it->second.erase(std::string(slice_name));
@@ -66,7 +67,9 @@ void ClusterState::UpsertGateway(Gateway gateway) {
   gateways_.insert_or_assign(std::move(name), std::move(gateway));
 }
 
-void ClusterState::RemoveGateway(std::string_view name) { gateways_.erase(std::string(name)); }
+void ClusterState::RemoveGateway(std::string_view name) {
+  gateways_.erase(std::string(name));
+}
 
 const Service* ClusterState::FindService(const std::string& key) const {
   auto it = services_.find(key);
@@ -105,7 +108,8 @@ std::string ClusterState::RegionOfZone(const std::string& zone) const {
 
 std::size_t ClusterState::endpoint_slice_count() const {
   std::size_t count = 0;
-  for (const auto& [key, slices] : slices_by_service_) count += slices.size();
+  for (const auto& [key, slices] : slices_by_service_)
+    count += slices.size();
   return count;
 }
 

@@ -44,7 +44,8 @@ class ClusterState {
   [[nodiscard]] const Namespace* FindNamespace(const std::string& name) const;
   [[nodiscard]] const Node* FindNode(const std::string& name) const;
   // Slices of one Service keyed by slice name (ordered, for determinism).
-  [[nodiscard]] const std::map<std::string, EndpointSlice>* FindSlices(const std::string& key) const;
+  [[nodiscard]] const std::map<std::string, EndpointSlice>* FindSlices(
+      const std::string& key) const;
   // The region most nodes in a zone report; empty if no node is in that zone.
   [[nodiscard]] std::string RegionOfZone(const std::string& zone) const;
 

@@ -12,19 +12,19 @@ namespace globalsvc::mesh {
 enum class Severity { kInfo, kWarning, kError };
 
 enum class DiagnosticCode {
-  kInvalidObject,             // an object (or one of its fields) could not be read
-  kUnknownScope,              // solo.io/service-scope value not understood
-  kDeprecatedScope,           // global-only
+  kInvalidObject,    // an object (or one of its fields) could not be read
+  kUnknownScope,     // solo.io/service-scope value not understood
+  kDeprecatedScope,  // global-only
   kUnknownTrafficDistribution,
   kTrafficDistributionDisagreement,
-  kPortConflict,              // one port number defined differently across clusters
-  kPortNameConflict,          // one port name used for different numbers
-  kNonTcpPort,                // UDP/SCTP ports are not exported
-  kNoTcpPorts,                // a global service without any TCP port
+  kPortConflict,      // one port number defined differently across clusters
+  kPortNameConflict,  // one port name used for different numbers
+  kNonTcpPort,        // UDP/SCTP ports are not exported
+  kNoTcpPorts,        // a global service without any TCP port
   kInvalidAddress,
-  kUnsupportedAddressType,    // FQDN EndpointSlices
+  kUnsupportedAddressType,  // FQDN EndpointSlices
   kMissingLocality,
-  kNoGateway,                 // remote network without an east-west gateway
+  kNoGateway,  // remote network without an east-west gateway
   kEndpointCapExceeded,
   kUnknownCluster,
 };

@@ -139,7 +139,8 @@ std::optional<std::int64_t> ParseTimestamp(const std::string& text) {
   std::size_t rest = static_cast<std::size_t>(consumed);
   if (rest < text.size() && text[rest] == '.') {  // fractional seconds
     ++rest;
-    while (rest < text.size() && text[rest] >= '0' && text[rest] <= '9') ++rest;
+    while (rest < text.size() && text[rest] >= '0' && text[rest] <= '9')
+      ++rest;
   }
   std::int64_t offset = 0;
   if (rest < text.size() && (text[rest] == 'Z' || text[rest] == 'z')) {
@@ -228,8 +229,7 @@ std::optional<Namespace> DecodeNamespace(const json& object, const DecodeContext
   return ns;
 }
 
-std::optional<EndpointSlice> DecodeEndpointSlice(const json& object,
-                                                 const DecodeContext& context) {
+std::optional<EndpointSlice> DecodeEndpointSlice(const json& object, const DecodeContext& context) {
   ObjectReader reader(object, "EndpointSlice", context);
   if (!reader.Named()) return std::nullopt;
   EndpointSlice slice;

@@ -77,9 +77,8 @@ std::vector<ServiceEntryPort> MergePorts(const std::vector<Contributor>& by_age,
           Report(diagnostics, Severity::kWarning, DiagnosticCode::kPortConflict,
                  ServiceRef(*c.cluster, *c.service),
                  "port " + std::to_string(port.port) + " (" + DescribePort(candidate) +
-                     ") conflicts with the older definition in cluster " +
-                     winner_cluster->name() + " (" + DescribePort(winner) +
-                     "); the older one is used");
+                     ") conflicts with the older definition in cluster " + winner_cluster->name() +
+                     " (" + DescribePort(winner) + "); the older one is used");
         }
         continue;
       }
@@ -97,7 +96,8 @@ std::vector<ServiceEntryPort> MergePorts(const std::vector<Contributor>& by_age,
   }
   std::vector<ServiceEntryPort> ports;
   ports.reserve(by_number.size());
-  for (auto& [number, entry] : by_number) ports.push_back(std::move(entry.first));
+  for (auto& [number, entry] : by_number)
+    ports.push_back(std::move(entry.first));
   return ports;
 }
 
@@ -120,15 +120,13 @@ std::vector<std::pair<std::string, std::int32_t>> SlicePortMap(
     const std::vector<ServiceEntryPort>& entry_ports) {
   std::vector<std::pair<std::string, std::int32_t>> map;
   for (const ServiceEntryPort& entry_port : entry_ports) {
-    auto service_port =
-        std::find_if(service.ports.begin(), service.ports.end(), [&](const ServicePort& p) {
-          return p.port == entry_port.number && p.protocol == "TCP";
-        });
+    auto service_port = std::find_if(
+        service.ports.begin(), service.ports.end(),
+        [&](const ServicePort& p) { return p.port == entry_port.number && p.protocol == "TCP"; });
     if (service_port == service.ports.end()) continue;
-    auto slice_port = std::find_if(slice.ports.begin(), slice.ports.end(),
-                                   [&](const EndpointPort& p) {
-                                     return p.name == service_port->name && p.protocol == "TCP";
-                                   });
+    auto slice_port = std::find_if(
+        slice.ports.begin(), slice.ports.end(),
+        [&](const EndpointPort& p) { return p.name == service_port->name && p.protocol == "TCP"; });
     if (slice_port == slice.ports.end() || slice_port->port < 1 || slice_port->port > 65535) {
       continue;
     }
@@ -294,15 +292,15 @@ void ApplyEndpointCap(std::vector<ServiceEntryEndpoint>& endpoints, std::size_t 
   }
   Report(diagnostics, Severity::kError, DiagnosticCode::kEndpointCapExceeded, object,
          std::to_string(endpoints.size()) + " endpoints exceed Istio's limit of " +
-             std::to_string(cap) + " per ServiceEntry; " +
-             std::to_string(endpoints.size() - cap) +
+             std::to_string(cap) + " per ServiceEntry; " + std::to_string(endpoints.size() - cap) +
              " were left out (kept evenly across localities)");
   std::sort(kept.begin(), kept.end(), EndpointLess);
   endpoints = std::move(kept);
 }
 
 std::string ExplicitTrafficDistribution(const Service& service) {
-  if (service.traffic_distribution_annotation && !service.traffic_distribution_annotation->empty()) {
+  if (service.traffic_distribution_annotation &&
+      !service.traffic_distribution_annotation->empty()) {
     return *service.traffic_distribution_annotation;
   }
   return service.traffic_distribution_spec;

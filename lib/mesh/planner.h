@@ -45,10 +45,11 @@ struct PlanOptions {
 // Plans the ServiceEntry of one Service key in the target cluster, or nothing
 // when no cluster exports that Service. `clusters` holds every connected
 // cluster, the target included, in any order.
-[[nodiscard]] std::optional<ServiceEntry> PlanService(
-    std::string_view service_namespace, std::string_view service_name,
-    std::span<const ClusterState* const> clusters, const PlanOptions& options,
-    Diagnostics& diagnostics);
+[[nodiscard]] std::optional<ServiceEntry> PlanService(std::string_view service_namespace,
+                                                      std::string_view service_name,
+                                                      std::span<const ClusterState* const> clusters,
+                                                      const PlanOptions& options,
+                                                      Diagnostics& diagnostics);
 
 struct Plan {
   std::vector<ServiceEntry> entries;  // sorted by name

@@ -36,7 +36,8 @@ nlohmann::json ToJson(const ServiceEntry& entry) {
       if (!endpoint.cluster.empty()) e["labels"] = {{kClusterLabel, endpoint.cluster}};
       if (!endpoint.ports.empty()) {
         json port_map = json::object();
-        for (const auto& [name, number] : endpoint.ports) port_map[name] = number;
+        for (const auto& [name, number] : endpoint.ports)
+          port_map[name] = number;
         e["ports"] = std::move(port_map);
       }
       endpoints.push_back(std::move(e));

@@ -23,9 +23,9 @@ struct ServiceEntryPort {
 struct ServiceEntryEndpoint {
   std::string address;  // empty for an aggregated east-west gateway endpoint
   std::string network;
-  std::string locality;  // region[/zone[/subzone]]
-  std::uint32_t weight = 0;  // 0: omitted (Istio's default weight)
-  std::string cluster;       // label topology.istio.io/cluster
+  std::string locality;                                     // region[/zone[/subzone]]
+  std::uint32_t weight = 0;                                 // 0: omitted (Istio's default weight)
+  std::string cluster;                                      // label topology.istio.io/cluster
   std::vector<std::pair<std::string, std::int32_t>> ports;  // port name -> target, sorted
 
   friend bool operator==(const ServiceEntryEndpoint&, const ServiceEntryEndpoint&) = default;
@@ -38,8 +38,8 @@ struct ServiceEntry {
   std::string service_name;
   std::string host;  // <service>.<namespace>.<suffix>
   std::string traffic_distribution;
-  std::vector<ServiceEntryPort> ports;           // sorted by number
-  std::vector<ServiceEntryEndpoint> endpoints;   // sorted, see planner.h
+  std::vector<ServiceEntryPort> ports;          // sorted by number
+  std::vector<ServiceEntryEndpoint> endpoints;  // sorted, see planner.h
 
   friend bool operator==(const ServiceEntry&, const ServiceEntry&) = default;
 };

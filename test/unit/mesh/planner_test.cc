@@ -280,8 +280,7 @@ TEST_CASE("An unnamed port gets a generated name", "[planner][ports]") {
         std::vector<std::pair<std::string, std::int32_t>>{{"port-5432", 5432}});
 }
 
-TEST_CASE("Ports across clusters: union by number, oldest definition wins",
-          "[planner][ports]") {
+TEST_CASE("Ports across clusters: union by number, oldest definition wins", "[planner][ports]") {
   GuideWorld world;
   // cluster2's Service is older, so its definition of port 80 wins.
   world.cluster1.UpsertService(
@@ -316,8 +315,8 @@ TEST_CASE("Equal creation times: the cluster name breaks the tie", "[planner][po
   ClusterState b{"beta", "n"};
   a.UpsertService(GlobalService("ns", "svc", {{"one", 80, "TCP", "", 0}}, 1000));
   b.UpsertService(GlobalService("ns", "svc", {{"two", 80, "TCP", "", 0}}, 1000));
-  for (const auto& order : {std::vector<const ClusterState*>{&a, &b},
-                            std::vector<const ClusterState*>{&b, &a}}) {
+  for (const auto& order :
+       {std::vector<const ClusterState*>{&a, &b}, std::vector<const ClusterState*>{&b, &a}}) {
     Diagnostics diagnostics;
     auto entry = PlanFor(order, "beta", "ns", "svc", diagnostics);
     REQUIRE(entry);
@@ -395,9 +394,9 @@ TEST_CASE("Remote endpoints on another network aggregate behind the gateway",
   GuideWorld world;
   world.cluster1.UpsertService(GlobalService("httpbin", "in-ambient"));
   world.cluster2.UpsertService(GlobalService("httpbin", "in-ambient"));
-  world.cluster2.UpsertEndpointSlice(Slice(
-      "httpbin", "in-ambient", "s1",
-      {ReadyEndpoint("10.245.0.7", "node-1"), ReadyEndpoint("10.245.1.4", "node-2")}));
+  world.cluster2.UpsertEndpointSlice(
+      Slice("httpbin", "in-ambient", "s1",
+            {ReadyEndpoint("10.245.0.7", "node-1"), ReadyEndpoint("10.245.1.4", "node-2")}));
   world.cluster2.UpsertEndpointSlice(
       Slice("httpbin", "in-ambient", "s2", {ReadyEndpoint("10.245.1.5", "node-2")}));
   Diagnostics diagnostics;
@@ -461,10 +460,10 @@ TEST_CASE("Several gateways: each endpoint goes behind its zone's gateway",
   world.cluster2.UpsertGateway({"ewgw-b", "cluster2-network", "us-west-2", "us-west-2b", ""});
   world.cluster2.UpsertNode({"node-3", "us-west-2", "us-west-2c", ""});
   world.cluster2.UpsertService(GlobalService("httpbin", "in-ambient"));
-  world.cluster2.UpsertEndpointSlice(Slice(
-      "httpbin", "in-ambient", "s1",
-      {ReadyEndpoint("10.245.0.7", "node-1"), ReadyEndpoint("10.245.1.4", "node-2"),
-       ReadyEndpoint("10.245.1.5", "node-2"), ReadyEndpoint("10.245.2.1", "node-3")}));
+  world.cluster2.UpsertEndpointSlice(
+      Slice("httpbin", "in-ambient", "s1",
+            {ReadyEndpoint("10.245.0.7", "node-1"), ReadyEndpoint("10.245.1.4", "node-2"),
+             ReadyEndpoint("10.245.1.5", "node-2"), ReadyEndpoint("10.245.2.1", "node-3")}));
   Diagnostics diagnostics;
   auto entry = PlanFor(world.clusters(), "cluster1", "httpbin", "in-ambient", diagnostics);
   REQUIRE(entry);
@@ -476,8 +475,7 @@ TEST_CASE("Several gateways: each endpoint goes behind its zone's gateway",
   CHECK(entry->endpoints == expected);
 }
 
-TEST_CASE("Locality falls back to the slice's zone and the zone's region",
-          "[planner][endpoints]") {
+TEST_CASE("Locality falls back to the slice's zone and the zone's region", "[planner][endpoints]") {
   GuideWorld world;
   world.cluster1.UpsertService(GlobalService("ns", "svc"));
   world.cluster1.UpsertEndpointSlice(
@@ -495,24 +493,23 @@ TEST_CASE("Locality falls back to the slice's zone and the zone's region",
   CHECK_THAT(diagnostics.back().message, Catch::StartsWith("2 endpoint(s)"));
 }
 
-TEST_CASE("Endpoint port maps follow each cluster's own target ports",
-          "[planner][endpoints]") {
+TEST_CASE("Endpoint port maps follow each cluster's own target ports", "[planner][endpoints]") {
   ClusterState a{"a", "n"};
   ClusterState b{"b", "n"};
   a.UpsertService(GlobalService("ns", "svc", {{"http", 80, "TCP", "", 8080}}, 1));
   b.UpsertService(GlobalService("ns", "svc", {{"http", 80, "TCP", "", 9090}}, 2));
-  a.UpsertEndpointSlice(Slice("ns", "svc", "s", {ReadyEndpoint("10.0.0.1", "")},
-                              {{"http", 8080, "TCP"}}));
-  b.UpsertEndpointSlice(Slice("ns", "svc", "s", {ReadyEndpoint("10.0.1.1", "")},
-                              {{"http", 9090, "TCP"}}));
+  a.UpsertEndpointSlice(
+      Slice("ns", "svc", "s", {ReadyEndpoint("10.0.0.1", "")}, {{"http", 8080, "TCP"}}));
+  b.UpsertEndpointSlice(
+      Slice("ns", "svc", "s", {ReadyEndpoint("10.0.1.1", "")}, {{"http", 9090, "TCP"}}));
   Diagnostics diagnostics;
   auto entry = PlanFor({&a, &b}, "a", "ns", "svc", diagnostics);
   REQUIRE(entry);
   REQUIRE(entry->endpoints.size() == 2);
-  CHECK(entry->endpoints[0].ports == std::vector<std::pair<std::string, std::int32_t>>{
-                                         {"http", 8080}});
-  CHECK(entry->endpoints[1].ports == std::vector<std::pair<std::string, std::int32_t>>{
-                                         {"http", 9090}});
+  CHECK(entry->endpoints[0].ports ==
+        std::vector<std::pair<std::string, std::int32_t>>{{"http", 8080}});
+  CHECK(entry->endpoints[1].ports ==
+        std::vector<std::pair<std::string, std::int32_t>>{{"http", 9090}});
   CHECK_FALSE(HasDiagnostic(diagnostics, DiagnosticCode::kPortConflict));
 }
 
@@ -532,10 +529,10 @@ TEST_CASE("Addresses: duplicates once, invalid reported, IPv6 canonical, FQDN sk
     CHECK(entry->endpoints.size() == 1);
   }
   SECTION("invalid addresses are skipped with a warning, the rest kept") {
-    world.cluster1.UpsertEndpointSlice(Slice(
-        "ns", "svc", "a",
-        {ReadyEndpoint("10.244.0.5", "node-1"), ReadyEndpoint("10.244.0.999", "node-1"),
-         ReadyEndpoint("fe80::1", "node-1"), ReadyEndpoint("", "node-1")}));
+    world.cluster1.UpsertEndpointSlice(
+        Slice("ns", "svc", "a",
+              {ReadyEndpoint("10.244.0.5", "node-1"), ReadyEndpoint("10.244.0.999", "node-1"),
+               ReadyEndpoint("fe80::1", "node-1"), ReadyEndpoint("", "node-1")}));
     Diagnostics diagnostics;
     auto entry = PlanFor(world.clusters(), "cluster1", "ns", "svc", diagnostics);
     REQUIRE(entry);
@@ -545,9 +542,9 @@ TEST_CASE("Addresses: duplicates once, invalid reported, IPv6 canonical, FQDN sk
     CHECK_THAT(diagnostics.back().message, Catch::StartsWith("3 endpoint address(es)"));
   }
   SECTION("IPv6 addresses are written in canonical form") {
-    world.cluster1.UpsertEndpointSlice(
-        Slice("ns", "svc", "v6", {ReadyEndpoint("FD00:0:0:0::0A", "node-1")},
-              {{"http", 8080, "TCP"}}, AddressType::kIPv6));
+    world.cluster1.UpsertEndpointSlice(Slice("ns", "svc", "v6",
+                                             {ReadyEndpoint("FD00:0:0:0::0A", "node-1")},
+                                             {{"http", 8080, "TCP"}}, AddressType::kIPv6));
     Diagnostics diagnostics;
     auto entry = PlanFor(world.clusters(), "cluster1", "ns", "svc", diagnostics);
     REQUIRE(entry);
@@ -586,9 +583,8 @@ TEST_CASE("Over the endpoint cap: nothing silent, every locality keeps capacity"
   world.cluster1.UpsertService(GlobalService("ns", "big"));
   std::vector<Endpoint> zone_a;
   for (int i = 0; i < 5000; ++i) {
-    zone_a.push_back(ReadyEndpoint("10.244." + std::to_string(i / 250) + "." +
-                                       std::to_string(i % 250 + 1),
-                                   "node-1"));
+    zone_a.push_back(ReadyEndpoint(
+        "10.244." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1), "node-1"));
   }
   world.cluster1.UpsertEndpointSlice(Slice("ns", "big", "a", zone_a));
   world.cluster1.UpsertEndpointSlice(
@@ -597,9 +593,8 @@ TEST_CASE("Over the endpoint cap: nothing silent, every locality keeps capacity"
   auto entry = PlanFor(world.clusters(), "cluster1", "ns", "big", diagnostics);
   REQUIRE(entry);
   CHECK(entry->endpoints.size() == kMaxServiceEntryEndpoints);
-  CHECK(std::count_if(entry->endpoints.begin(), entry->endpoints.end(), [](const auto& e) {
-          return e.locality == "us-east-1/us-east-1b";
-        }) == 1);
+  CHECK(std::count_if(entry->endpoints.begin(), entry->endpoints.end(),
+                      [](const auto& e) { return e.locality == "us-east-1/us-east-1b"; }) == 1);
   REQUIRE(HasDiagnostic(diagnostics, DiagnosticCode::kEndpointCapExceeded));
   CHECK(HasErrors(diagnostics));
   CHECK_THAT(diagnostics.back().message, Catch::Contains("5001 endpoints"));

@@ -91,7 +91,8 @@ namespace globalsvc::mesh {
 inline std::ostream& operator<<(std::ostream& out, const ServiceEntryEndpoint& e) {
   out << "{address=" << e.address << " network=" << e.network << " locality=" << e.locality
       << " weight=" << e.weight << " cluster=" << e.cluster << " ports=[";
-  for (const auto& [name, number] : e.ports) out << name << ":" << number << " ";
+  for (const auto& [name, number] : e.ports)
+    out << name << ":" << number << " ";
   return out << "]}";
 }
 inline std::ostream& operator<<(std::ostream& out, const ServiceEntryPort& p) {

@@ -1,0 +1,227 @@
+#include "lib/mesh/object_decoder.h"
+
+#include <catch2/catch.hpp>
+
+#include "lib/base/yaml_json.h"
+#include "lib/mesh/cluster_builder.h"
+
+namespace globalsvc::mesh {
+namespace {
+
+nlohmann::json Yaml(const char* text) {
+  auto docs = ParseYamlDocuments(text);
+  REQUIRE(docs.ok());
+  REQUIRE(docs->size() == 1);
+  return (*docs)[0];
+}
+
+TEST_CASE("Decode a Service", "[mesh][decode]") {
+  Diagnostics diagnostics;
+  auto service = DecodeService(Yaml(R"(
+kind: Service
+metadata:
+  name: in-ambient
+  namespace: httpbin
+  creationTimestamp: "2025-03-06T17:00:05Z"
+  labels: {solo.io/service-scope: global}
+  annotations: {networking.istio.io/traffic-distribution: PreferClose}
+spec:
+  trafficDistribution: PreferSameZone
+  ports:
+  - {name: http, port: 8000, targetPort: 8080}
+  - {name: dns, port: 53, protocol: UDP, targetPort: dns}
+  - {name: grpc, port: 9000, appProtocol: grpc}
+)"),
+                               {"c1", &diagnostics});
+  REQUIRE(service);
+  CHECK(diagnostics.empty());
+  CHECK(service->name == "in-ambient");
+  CHECK(service->namespace_name == "httpbin");
+  CHECK(service->scope_label == "global");
+  CHECK(service->traffic_distribution_annotation == "PreferClose");
+  CHECK(service->traffic_distribution_spec == "PreferSameZone");
+  CHECK(service->creation_timestamp == 1741280405);
+  REQUIRE(service->ports.size() == 3);
+  CHECK(service->ports[0].protocol == "TCP");
+  CHECK(service->ports[0].target_port == 8080);
+  CHECK(service->ports[1].protocol == "UDP");
+  CHECK(service->ports[1].target_port == 0);  // named target port
+  CHECK(service->ports[2].app_protocol == "grpc");
+}
+
+TEST_CASE("A Service with bad fields keeps its good ones", "[mesh][decode]") {
+  Diagnostics diagnostics;
+  auto service = DecodeService(Yaml(R"(
+kind: Service
+metadata:
+  name: svc
+  namespace: ns
+  creationTimestamp: yesterday
+  labels: {solo.io/service-scope: 7}
+spec:
+  ports:
+  - {name: ok, port: 80}
+  - {name: big, port: 70000}
+  - {name: text, port: "eighty"}
+  - {name: none}
+  - "not an object"
+)"),
+                               {"c1", &diagnostics});
+  REQUIRE(service);
+  REQUIRE(service->ports.size() == 1);
+  CHECK(service->ports[0].name == "ok");
+  CHECK_FALSE(service->scope_label.has_value());
+  CHECK(diagnostics.size() == 6);
+  for (const auto& d : diagnostics) {
+    CHECK(d.code == DiagnosticCode::kInvalidObject);
+    CHECK(d.object.cluster == "c1");
+    CHECK(d.object.name == "svc");
+  }
+}
+
+TEST_CASE("Objects without a name are rejected", "[mesh][decode]") {
+  Diagnostics diagnostics;
+  CHECK_FALSE(
+      DecodeService(Yaml("kind: Service\nmetadata: {namespace: x}\n"), {"c", &diagnostics}));
+  CHECK_FALSE(DecodeNode(Yaml("kind: Node\nmetadata: 5\n"), {"c", &diagnostics}));
+  CHECK_FALSE(DecodeNamespace(Yaml("kind: Namespace\n"), {"c", &diagnostics}));
+  CHECK(diagnostics.size() == 3);
+}
+
+TEST_CASE("Decode an EndpointSlice", "[mesh][decode]") {
+  Diagnostics diagnostics;
+  auto slice = DecodeEndpointSlice(Yaml(R"(
+kind: EndpointSlice
+addressType: IPv6
+metadata:
+  name: svc-abc
+  namespace: ns
+  labels: {kubernetes.io/service-name: svc}
+ports:
+- {name: http, port: 8080, protocol: TCP}
+endpoints:
+- addresses: [fd00::1, fd00::2]
+  conditions: {ready: false, serving: true, terminating: true}
+  nodeName: node-1
+  zone: z1
+- addresses: [fd00::3]
+- addresses: []
+- conditions: {ready: true}
+- addresses: [fd00::4]
+  conditions: {ready: "yes"}
+)"),
+                                   {"c1", &diagnostics});
+  REQUIRE(slice);
+  CHECK(slice->service_name == "svc");
+  CHECK(slice->address_type == AddressType::kIPv6);
+  REQUIRE(slice->ports.size() == 1);
+  REQUIRE(slice->endpoints.size() == 3);
+  CHECK(slice->endpoints[0].address == "fd00::1");
+  CHECK(slice->endpoints[0].conditions.ready == false);
+  CHECK(slice->endpoints[0].conditions.serving == true);
+  CHECK(slice->endpoints[0].conditions.terminating == true);
+  CHECK(slice->endpoints[0].node_name == "node-1");
+  CHECK(slice->endpoints[0].zone == "z1");
+  CHECK_FALSE(slice->endpoints[1].conditions.ready.has_value());
+  CHECK_FALSE(slice->endpoints[2].conditions.ready.has_value());  // bad value dropped
+  CHECK(diagnostics.size() == 3);
+}
+
+TEST_CASE("EndpointSlices without a service or with a bad address type are skipped",
+          "[mesh][decode]") {
+  Diagnostics diagnostics;
+  CHECK_FALSE(DecodeEndpointSlice(
+      Yaml("kind: EndpointSlice\naddressType: IPv4\nmetadata: {name: x, namespace: n}\n"),
+      {"c", &diagnostics}));
+  CHECK(diagnostics.empty());  // unmanaged slices are normal
+  CHECK_FALSE(DecodeEndpointSlice(Yaml(R"(
+kind: EndpointSlice
+addressType: Carrier-Pigeon
+metadata: {name: x, namespace: n, labels: {kubernetes.io/service-name: s}}
+)"),
+                                  {"c", &diagnostics}));
+  CHECK(diagnostics.size() == 1);
+}
+
+TEST_CASE("Gateways: labels on the Deployment or its pod template", "[mesh][decode]") {
+  Diagnostics diagnostics;
+  auto on_deployment = DecodeGateway(Yaml(R"(
+kind: Deployment
+metadata:
+  name: istio-eastwestgateway
+  namespace: istio-system
+  labels:
+    topology.istio.io/network: n1
+    topology.kubernetes.io/region: r1
+    topology.kubernetes.io/zone: z1
+)"),
+                                     {"c", &diagnostics});
+  REQUIRE(on_deployment);
+  CHECK(on_deployment->network == "n1");
+  CHECK(on_deployment->region == "r1");
+  CHECK(on_deployment->zone == "z1");
+  auto on_template = DecodeGateway(Yaml(R"(
+kind: Deployment
+metadata: {name: gw, namespace: istio-system, labels: {topology.kubernetes.io/region: r-dep}}
+spec:
+  template:
+    metadata:
+      labels: {topology.istio.io/network: n2, topology.kubernetes.io/region: r-pod, topology.kubernetes.io/zone: z2}
+)"),
+                                   {"c", &diagnostics});
+  REQUIRE(on_template);
+  CHECK(on_template->network == "n2");
+  CHECK(on_template->region == "r-dep");
+  CHECK(on_template->zone == "z2");
+  CHECK_FALSE(
+      DecodeGateway(Yaml("kind: Deployment\nmetadata: {name: app, namespace: istio-system}\n"),
+                    {"c", &diagnostics}));
+  CHECK(diagnostics.empty());
+}
+
+TEST_CASE("Timestamps", "[mesh][decode]") {
+  CHECK(ParseTimestamp("1970-01-01T00:00:00Z") == 0);
+  CHECK(ParseTimestamp("2025-03-06T17:15:23Z") == 1741281323);
+  CHECK(ParseTimestamp("2025-03-06T17:15:23.123456Z") == 1741281323);
+  CHECK(ParseTimestamp("2025-03-06T18:15:23+01:00") == 1741281323);
+  CHECK_FALSE(ParseTimestamp("2025-03-06"));
+  CHECK_FALSE(ParseTimestamp("2025-13-06T17:15:23Z"));
+  CHECK_FALSE(ParseTimestamp("2025-03-06T17:15:23Zjunk"));
+  CHECK_FALSE(ParseTimestamp(""));
+}
+
+TEST_CASE("ClusterBuilder expands Lists and takes the network from the namespace",
+          "[mesh][decode]") {
+  Diagnostics diagnostics;
+  ClusterBuilder builder({"c1", "istio-system", ""}, &diagnostics);
+  builder.Add(Yaml(R"(
+kind: List
+items:
+- kind: Namespace
+  metadata: {name: istio-system, labels: {topology.istio.io/network: net-1}}
+- kind: Node
+  metadata: {name: n1, labels: {topology.kubernetes.io/region: r, topology.kubernetes.io/zone: z}}
+- kind: Deployment
+  metadata: {name: gw, namespace: istio-system, labels: {topology.istio.io/network: net-1}}
+- kind: Deployment
+  metadata: {name: gw-elsewhere, namespace: default, labels: {topology.istio.io/network: net-1}}
+- kind: ConfigMap
+  metadata: {name: ignored}
+)"));
+  builder.Add(Yaml(R"(
+kind: ServiceList
+items:
+- metadata: {name: s, namespace: ns}
+)"));
+  builder.Add(nlohmann::json("a string document"));
+  ClusterState state = std::move(builder).Build();
+  CHECK(state.name() == "c1");
+  CHECK(state.network() == "net-1");
+  CHECK(state.FindNode("n1") != nullptr);
+  CHECK(state.gateways().size() == 1);
+  CHECK(state.FindService("ns/s") != nullptr);
+  CHECK(diagnostics.size() == 1);
+}
+
+}  // namespace
+}  // namespace globalsvc::mesh
