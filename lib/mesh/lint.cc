@@ -1,0 +1,334 @@
+#include "lib/mesh/lint.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <tuple>
+
+#include "lib/mesh/destination_rule.h"
+#include "lib/mesh/scope.h"
+#include "lib/mesh/traffic_distribution.h"
+
+namespace globalsvc::mesh {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kTrafficDistributionAnnotation = "networking.istio.io/traffic-distribution";
+constexpr const char* kScopeLabel = "solo.io/service-scope";
+
+const json* At(const json& object, std::initializer_list<const char*> path) {
+  const json* at = &object;
+  for (const char* key : path) {
+    if (!at->is_object()) return nullptr;
+    const auto it = at->find(key);
+    if (it == at->end() || it->is_null()) return nullptr;
+    at = &*it;
+  }
+  return at;
+}
+
+std::optional<std::string> OptionalString(const json& object,
+                                          std::initializer_list<const char*> path) {
+  const json* at = At(object, path);
+  if (at == nullptr || !at->is_string()) return std::nullopt;
+  return at->get<std::string>();
+}
+
+std::string String(const json& object, std::initializer_list<const char*> path) {
+  return OptionalString(object, path).value_or("");
+}
+
+ObjectRef RefOf(const SourcedObject& sourced) {
+  return {sourced.cluster, String(sourced.object, {"kind"}),
+          String(sourced.object, {"metadata", "namespace"}),
+          String(sourced.object, {"metadata", "name"})};
+}
+
+// Locality labels nest: region > zone > subzone. -1 for any other label.
+int LocalityLevel(const std::string& entry) {
+  const std::string key = entry.substr(0, entry.find('='));
+  if (key == kRegionLabel) return 0;
+  if (key == kZoneLabel) return 1;
+  if (key == kSubzoneLabel) return 2;
+  return -1;
+}
+
+const char* kLevelLabels[] = {kRegionLabel, kZoneLabel, kSubzoneLabel};
+
+std::string Join(const std::vector<std::string>& labels) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    out += (i ? ", " : "") + labels[i];
+  return out + "]";
+}
+
+class Linter {
+ public:
+  Linter(std::span<const SourcedObject> objects, const LintOptions& options)
+      : objects_(objects), options_(options) {}
+
+  std::vector<LintFinding> Run() {
+    CollectHosts();
+    for (const auto& sourced : objects_) {
+      const std::string kind = String(sourced.object, {"kind"});
+      if (IsDestinationRule(sourced.object)) {
+        LintDestinationRule(sourced);
+      } else if (kind == "ServiceEntry") {
+        LintServiceEntry(sourced);
+      } else if (kind == "Service" || kind == "Namespace") {
+        LintTrafficDistribution(sourced);
+      } else if (kind == "Node") {
+        LintNode(sourced);
+      } else if (kind == "Deployment") {
+        LintGateway(sourced);
+      }
+    }
+    std::stable_sort(
+        findings_.begin(), findings_.end(), [](const LintFinding& a, const LintFinding& b) {
+          return std::tie(a.object.cluster, a.object.kind, a.object.namespace_name, a.object.name,
+                          a.code) < std::tie(b.object.cluster, b.object.kind,
+                                             b.object.namespace_name, b.object.name, b.code);
+        });
+    return std::move(findings_);
+  }
+
+ private:
+  void Add(Severity severity, LintCode code, const SourcedObject& sourced, std::string message,
+           std::string fix) {
+    findings_.push_back({severity, code, RefOf(sourced), std::move(message), std::move(fix)});
+  }
+
+  bool IsGlobalHost(const std::string& host) const {
+    const std::string suffix = "." + options_.host_suffix;
+    return host.size() > suffix.size() && host.ends_with(suffix);
+  }
+
+  // Hosts some ServiceEntry serves, or some Service labelled global will get.
+  void CollectHosts() {
+    std::map<std::pair<std::string, std::string>, std::optional<std::string>> namespace_scope;
+    for (const auto& sourced : objects_) {
+      if (String(sourced.object, {"kind"}) == "Namespace") {
+        namespace_scope[{sourced.cluster, String(sourced.object, {"metadata", "name"})}] =
+            OptionalString(sourced.object, {"metadata", "labels", kScopeLabel});
+      }
+    }
+    for (const auto& sourced : objects_) {
+      const std::string kind = String(sourced.object, {"kind"});
+      if (kind == "ServiceEntry") {
+        if (const json* hosts = At(sourced.object, {"spec", "hosts"}); hosts && hosts->is_array()) {
+          for (const json& host : *hosts) {
+            if (host.is_string()) hosts_.insert(host.get<std::string>());
+          }
+        }
+      } else if (kind == "Service") {
+        const std::string ns = String(sourced.object, {"metadata", "namespace"});
+        const auto it = namespace_scope.find({sourced.cluster, ns});
+        const auto decision =
+            DecideScope(OptionalString(sourced.object, {"metadata", "labels", kScopeLabel}),
+                        it == namespace_scope.end() ? std::nullopt : it->second);
+        if (decision.exported) {
+          hosts_.insert(String(sourced.object, {"metadata", "name"}) + "." + ns + "." +
+                        options_.host_suffix);
+        }
+      }
+    }
+  }
+
+  void LintDestinationRule(const SourcedObject& sourced) {
+    auto decoded = DecodeDestinationRule(sourced.object, sourced.cluster);
+    if (!decoded.ok()) {
+      Add(Severity::kError, LintCode::kInvalidObject, sourced, decoded.error().message,
+          "fix the object so Istio accepts it");
+      return;
+    }
+    const DestinationRule& rule = *decoded;
+    if (IsGlobalHost(rule.host)) {
+      if (!rule.has_outlier_detection && rule.has_locality_lb_setting && rule.locality_lb_enabled) {
+        Add(Severity::kError, LintCode::kMissingOutlierDetection, sourced,
+            "localityLbSetting for " + rule.host +
+                " has no effect without outlierDetection: Istio applies no locality failover, so "
+                "waypoints spread requests over every endpoint in every cluster",
+            "add spec.trafficPolicy.outlierDetection (for example consecutive5xxErrors: 5, "
+            "interval: 10s, baseEjectionTime: 3m)");
+      } else if (!rule.has_outlier_detection) {
+        Add(Severity::kWarning, LintCode::kMissingOutlierDetection, sourced,
+            "without outlierDetection waypoints cannot eject endpoints that fail requests for " +
+                rule.host + ": traffic fails over only when pods stop being ready",
+            "add spec.trafficPolicy.outlierDetection (for example consecutive5xxErrors: 5, "
+            "interval: 10s, baseEjectionTime: 3m)");
+      }
+      if (!rule.host.starts_with("*") && !hosts_.contains(rule.host)) {
+        Add(Severity::kWarning, LintCode::kUnmatchedHost, sourced,
+            "no ServiceEntry or global Service in the given objects has host " + rule.host +
+                ", so this rule applies to nothing",
+            "check the host is <service>.<namespace>." + options_.host_suffix +
+                " and the Service is labelled " + kScopeLabel + "=global");
+      }
+    }
+    LintFailoverPriority(sourced, rule.failover_priority);
+  }
+
+  void LintFailoverPriority(const SourcedObject& sourced, const std::vector<std::string>& labels) {
+    if (labels.empty()) return;
+    const std::string n = std::to_string(labels.size());
+    std::set<std::string> seen;
+    for (const auto& entry : labels) {
+      const std::string key = entry.substr(0, entry.find('='));
+      if (!seen.insert(key).second) {
+        Add(Severity::kWarning, LintCode::kFailoverPriorityDuplicate, sourced,
+            "failoverPriority lists " + key +
+                " twice; the second one can never change an endpoint's priority",
+            "remove the repeated label");
+      }
+    }
+    // A finer label before a coarser one: when the finer one matches the
+    // coarser one does too, and when it differs Envoy stops comparing, so the
+    // coarser label never separates anything.
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+      const int finer = LocalityLevel(labels[i]);
+      for (std::size_t k = i + 1; k < labels.size() && finer > 0; ++k) {
+        const int coarser = LocalityLevel(labels[k]);
+        if (coarser < 0 || coarser >= finer) continue;
+        const std::string priority = std::to_string(labels.size() - i);
+        Add(Severity::kError, LintCode::kFailoverPriorityOrder, sourced,
+            "failoverPriority " + Join(labels) + " lists " + kLevelLabels[coarser] +
+                " after the finer " + kLevelLabels[finer] + ": an endpoint in another " +
+                (finer == 1 ? "zone" : "subzone") + " of the client's " +
+                (coarser == 0 ? "region" : "zone") +
+                " and an endpoint elsewhere both differ first at " + kLevelLabels[finer] +
+                ", so both get priority " + priority + " of " + n + " and share traffic equally; " +
+                kLevelLabels[coarser] + " never changes a priority",
+            "order locality labels from coarse to fine: " + Join(CoarseToFine(labels)));
+        return;
+      }
+    }
+    std::set<int> levels;
+    for (const auto& entry : labels)
+      levels.insert(LocalityLevel(entry));
+    for (const int level : {1, 2}) {
+      if (!levels.contains(level) || levels.contains(level - 1)) continue;
+      Add(Severity::kWarning, LintCode::kFailoverPriorityIncomplete, sourced,
+          std::string("failoverPriority has ") + kLevelLabels[level] + " but not " +
+              kLevelLabels[level - 1] + ": an endpoint in another " +
+              (level == 1 ? "zone of the client's region" : "subzone of the client's zone") +
+              " gets the same priority as one in another " + (level == 1 ? "region" : "zone"),
+          std::string("add ") + kLevelLabels[level - 1] + " before " + kLevelLabels[level]);
+    }
+  }
+
+  void LintServiceEntry(const SourcedObject& sourced) {
+    LintTrafficDistribution(sourced);
+    const json* endpoints = At(sourced.object, {"spec", "endpoints"});
+    if (endpoints == nullptr || !endpoints->is_array()) return;
+    int missing = 0;
+    for (const json& endpoint : *endpoints) {
+      const Locality locality = ParseLocality(String(endpoint, {"locality"}));
+      if (locality.region.empty() || locality.zone.empty()) ++missing;
+    }
+    if (missing == 0) return;
+    Add(Severity::kWarning, LintCode::kMissingLocality, sourced,
+        std::to_string(missing) + " of " + std::to_string(endpoints->size()) +
+            " endpoints have no region/zone locality: every client ranks them as another "
+            "region (or zone) and they only get traffic after failover",
+        "label the nodes (or, for remote endpoints, the east-west gateway Deployment) with "
+        "topology.kubernetes.io/region and topology.kubernetes.io/zone");
+  }
+
+  void LintTrafficDistribution(const SourcedObject& sourced) {
+    const auto value =
+        OptionalString(sourced.object, {"metadata", "annotations", kTrafficDistributionAnnotation});
+    if (!value || value->empty() || IsKnownTrafficDistribution(*value)) return;
+    Add(Severity::kWarning, LintCode::kUnknownTrafficDistribution, sourced,
+        std::string(kTrafficDistributionAnnotation) + " '" + *value +
+            "' is not a value ztunnel knows: it applies no locality preference and spreads "
+            "requests over every endpoint in every cluster",
+        "use PreferNetwork, PreferRegion, PreferClose (or PreferSameZone) or PreferSameNode");
+  }
+
+  void LintNode(const SourcedObject& sourced) {
+    if (!String(sourced.object, {"metadata", "labels", kRegionLabel}).empty() &&
+        !String(sourced.object, {"metadata", "labels", kZoneLabel}).empty()) {
+      return;
+    }
+    Add(Severity::kWarning, LintCode::kMissingLocality, sourced,
+        "node without topology.kubernetes.io/region or topology.kubernetes.io/zone: endpoints "
+        "on it get no locality and zone/region failover cannot prefer them",
+        "label the node topology.kubernetes.io/region and topology.kubernetes.io/zone");
+  }
+
+  void LintGateway(const SourcedObject& sourced) {
+    const bool gateway =
+        String(sourced.object, {"metadata", "namespace"}) == options_.control_plane_namespace &&
+        OptionalString(sourced.object, {"metadata", "labels", kNetworkLabel}).has_value();
+    if (!gateway) return;
+    if (!String(sourced.object, {"metadata", "labels", kRegionLabel}).empty() &&
+        !String(sourced.object, {"metadata", "labels", kZoneLabel}).empty()) {
+      return;
+    }
+    Add(Severity::kWarning, LintCode::kMissingLocality, sourced,
+        "east-west gateway without topology.kubernetes.io/region or topology.kubernetes.io/zone "
+        "labels: the remote endpoints exposed through it get no locality in other clusters",
+        "label the Deployment topology.kubernetes.io/region and topology.kubernetes.io/zone");
+  }
+
+  std::span<const SourcedObject> objects_;
+  const LintOptions& options_;
+  std::set<std::string> hosts_;
+  std::vector<LintFinding> findings_;
+};
+
+}  // namespace
+
+std::vector<std::string> CoarseToFine(const std::vector<std::string>& labels) {
+  std::vector<std::size_t> slots;
+  std::vector<std::string> locality;
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (LocalityLevel(labels[i]) >= 0) {
+      slots.push_back(i);
+      locality.push_back(labels[i]);
+    }
+  }
+  std::stable_sort(locality.begin(), locality.end(),
+                   [](const std::string& a, const std::string& b) {
+                     return LocalityLevel(a) < LocalityLevel(b);
+                   });
+  std::vector<std::string> ordered = labels;
+  for (std::size_t i = 0; i < slots.size(); ++i)
+    ordered[slots[i]] = locality[i];
+  return ordered;
+}
+
+std::vector<LintFinding> Lint(std::span<const SourcedObject> objects, const LintOptions& options) {
+  return Linter(objects, options).Run();
+}
+
+std::string_view LintCodeName(LintCode code) {
+  switch (code) {
+    case LintCode::kInvalidObject:
+      return "InvalidObject";
+    case LintCode::kMissingOutlierDetection:
+      return "MissingOutlierDetection";
+    case LintCode::kFailoverPriorityOrder:
+      return "FailoverPriorityOrder";
+    case LintCode::kFailoverPriorityIncomplete:
+      return "FailoverPriorityIncomplete";
+    case LintCode::kFailoverPriorityDuplicate:
+      return "FailoverPriorityDuplicate";
+    case LintCode::kUnmatchedHost:
+      return "UnmatchedHost";
+    case LintCode::kUnknownTrafficDistribution:
+      return "UnknownTrafficDistribution";
+    case LintCode::kMissingLocality:
+      return "MissingLocality";
+  }
+  return "Unknown";
+}
+
+bool HasLintErrors(const std::vector<LintFinding>& findings) {
+  return std::any_of(findings.begin(), findings.end(),
+                     [](const LintFinding& f) { return f.severity == Severity::kError; });
+}
+
+}  // namespace globalsvc::mesh

@@ -1,0 +1,52 @@
+#pragma once
+
+// The failover linter: configurations that look right and do not fail over as
+// intended. Pure: takes the objects read from files (or, later, from clusters)
+// and returns findings, each with a fix.
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/mesh/diagnostic.h"
+#include "lib/mesh/failover_input.h"
+
+namespace globalsvc::mesh {
+
+enum class LintCode {
+  kInvalidObject,
+  kMissingOutlierDetection,     // a DestinationRule for a global host: no failover at L7
+  kFailoverPriorityOrder,       // a coarser locality label after a finer one
+  kFailoverPriorityIncomplete,  // zone without region, subzone without zone
+  kFailoverPriorityDuplicate,
+  kUnmatchedHost,  // DestinationRule host that no ServiceEntry or global Service has
+  kUnknownTrafficDistribution,
+  kMissingLocality,  // ServiceEntry endpoints, gateways or nodes without region/zone
+};
+
+struct LintFinding {
+  Severity severity = Severity::kWarning;
+  LintCode code = LintCode::kInvalidObject;
+  ObjectRef object;
+  std::string message;
+  std::string fix;
+};
+
+struct LintOptions {
+  std::string host_suffix = "mesh.internal";
+  std::string control_plane_namespace = "istio-system";
+};
+
+// Findings in a stable order: by object (cluster, kind, namespace, name), then code.
+[[nodiscard]] std::vector<LintFinding> Lint(std::span<const SourcedObject> objects,
+                                            const LintOptions& options);
+
+[[nodiscard]] std::string_view LintCodeName(LintCode code);
+[[nodiscard]] bool HasLintErrors(const std::vector<LintFinding>& findings);
+
+// The failoverPriority with its locality labels in coarse-to-fine order, other
+// labels left where they are: [zone, region] becomes [region, zone].
+[[nodiscard]] std::vector<std::string> CoarseToFine(const std::vector<std::string>& labels);
+
+}  // namespace globalsvc::mesh
