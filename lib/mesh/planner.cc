@@ -6,7 +6,6 @@
 #include <map>
 #include <set>
 #include <tuple>
-#include <unordered_set>
 
 #include "lib/mesh/locality.h"
 #include "lib/mesh/port_protocol.h"
@@ -136,6 +135,19 @@ std::vector<std::pair<std::string, std::int32_t>> SlicePortMap(
   return map;
 }
 
+// An address listed in two slices (a pod moving between slices) counts once;
+// the first slice by name wins. Sorting here also saves work later.
+void DropDuplicateAddresses(std::vector<ReadyAddress>& addresses) {
+  std::stable_sort(
+      addresses.begin(), addresses.end(),
+      [](const ReadyAddress& a, const ReadyAddress& b) { return a.address < b.address; });
+  addresses.erase(std::unique(addresses.begin(), addresses.end(),
+                              [](const ReadyAddress& a, const ReadyAddress& b) {
+                                return a.address == b.address;
+                              }),
+                  addresses.end());
+}
+
 ClusterAddresses CollectAddresses(const Contributor& c, const std::string& key,
                                   const std::vector<ServiceEntryPort>& entry_ports,
                                   Diagnostics& diagnostics) {
@@ -151,7 +163,6 @@ ClusterAddresses CollectAddresses(const Contributor& c, const std::string& key,
   }
   const AddressType family = has_ipv4 ? AddressType::kIPv4 : AddressType::kIPv6;
 
-  std::unordered_set<std::string> seen;
   std::size_t invalid = 0;
   for (const auto& [name, slice] : *slices) {
     if (slice.address_type == AddressType::kFQDN) {
@@ -174,11 +185,12 @@ ClusterAddresses CollectAddresses(const Contributor& c, const std::string& key,
         ++invalid;
         continue;
       }
-      if (!seen.insert(address).second) continue;  // listed in two slices
       auto& list = ready ? out.ready : out.terminating;
       list.push_back({std::move(address), &endpoint, port_map.get()});
     }
   }
+  DropDuplicateAddresses(out.ready);
+  DropDuplicateAddresses(out.terminating);
   if (invalid > 0) {
     Report(diagnostics, Severity::kWarning, DiagnosticCode::kInvalidAddress,
            ServiceRef(*c.cluster, *c.service),
