@@ -3,6 +3,7 @@
 // Result<T>: a value or an Error. Errors never cross module boundaries as
 // exceptions; the error code tells the caller whether retrying can help.
 
+#include <chrono>
 #include <string>
 #include <utility>
 #include <variant>
@@ -30,6 +31,10 @@ enum class ErrorCode {
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
+  // Set by API clients: the HTTP status that produced the error (0 when none)
+  // and the server's Retry-After hint (zero when none).
+  int http_status = 0;
+  std::chrono::milliseconds retry_after{0};
 
   [[nodiscard]] bool retryable() const { return IsRetryable(code); }
 };
@@ -37,7 +42,7 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : state_(std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : state_(std::move(error)) {}  // NOLINT: implicit by design
 
   [[nodiscard]] bool ok() const { return std::holds_alternative<T>(state_); }

@@ -1,0 +1,19 @@
+#pragma once
+
+// Classification of API server answers into Result errors, keeping the
+// server's Status message so operators see what the server said.
+
+#include <string_view>
+
+#include "lib/base/result.h"
+
+namespace globalsvc::kube {
+
+// `what` names the request ("cluster1: GET /api/v1/..."); `body` may hold a
+// metav1.Status; `retry_after` is the Retry-After header (seconds) or empty.
+// 404 not found, 409 conflict, 410 gone, 429/5xx unavailable (with the
+// server's retry hint), 401/403 unauthorized/forbidden, 400/422 invalid.
+[[nodiscard]] Error ErrorFromResponse(int http_status, std::string_view body,
+                                      std::string_view retry_after, std::string_view what);
+
+}  // namespace globalsvc::kube

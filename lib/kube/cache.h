@@ -1,0 +1,242 @@
+#pragma once
+
+// An indexed, read-only (to its readers) cache of one resource in one cluster.
+// It keeps only a caller-chosen projection of each object (a small struct with
+// the fields the caller needs), never the object itself. A Reflector writes
+// it; readers get immutable snapshots of entries (shared_ptr<const T>) and can
+// read from any thread. Change handlers run on the writer's thread, after the
+// cache is updated and outside its lock, in event order.
+
+#include <chrono>
+#include <concepts>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "lib/kube/reflector_sink.h"
+
+namespace globalsvc::kube {
+
+template <typename T>
+struct CacheChange {
+  std::string key;
+  std::shared_ptr<const T> old_value;  // null: added
+  std::shared_ptr<const T> new_value;  // null: deleted
+};
+
+template <typename T>
+class Cache final : public ReflectorSink {
+ public:
+  using Projection = std::function<T(const nlohmann::json& object)>;
+  using IndexFunction = std::function<std::vector<std::string>(const T& value)>;
+  using ChangeHandler = std::function<void(const CacheChange<T>& change)>;
+
+  explicit Cache(Projection projection) : projection_(std::move(projection)) {}
+
+  // Set up before the reflector starts.
+  void AddIndex(std::string name, IndexFunction function) {
+    std::unique_lock lock(mutex_);
+    indexers_.emplace(std::move(name), std::move(function));
+  }
+  void AddChangeHandler(ChangeHandler handler) {
+    std::unique_lock lock(mutex_);
+    handlers_.push_back(std::move(handler));
+  }
+
+  [[nodiscard]] std::shared_ptr<const T> Get(std::string_view key) const {
+    std::shared_lock lock(mutex_);
+    const auto it = entries_.find(std::string(key));
+    return it == entries_.end() ? nullptr : it->second.value;
+  }
+  [[nodiscard]] std::vector<std::shared_ptr<const T>> List() const {
+    std::shared_lock lock(mutex_);
+    std::vector<std::shared_ptr<const T>> out;
+    out.reserve(entries_.size());
+    for (const auto& [key, entry] : entries_)
+      out.push_back(entry.value);
+    return out;
+  }
+  [[nodiscard]] std::vector<std::string> Keys() const {
+    std::shared_lock lock(mutex_);
+    std::vector<std::string> out;
+    out.reserve(entries_.size());
+    for (const auto& [key, entry] : entries_)
+      out.push_back(key);
+    return out;
+  }
+  // Entries whose index function returned `value`.
+  [[nodiscard]] std::vector<std::shared_ptr<const T>> ByIndex(std::string_view index,
+                                                              std::string_view value) const {
+    std::shared_lock lock(mutex_);
+    std::vector<std::shared_ptr<const T>> out;
+    const auto by_index = indices_.find(std::string(index));
+    if (by_index == indices_.end()) return out;
+    const auto keys = by_index->second.find(std::string(value));
+    if (keys == by_index->second.end()) return out;
+    for (const auto& key : keys->second)
+      out.push_back(entries_.at(key).value);
+    return out;
+  }
+  [[nodiscard]] std::size_t size() const {
+    std::shared_lock lock(mutex_);
+    return entries_.size();
+  }
+  // The resourceVersion stored for `key` (empty when absent).
+  [[nodiscard]] std::string ResourceVersion(std::string_view key) const {
+    std::shared_lock lock(mutex_);
+    const auto it = entries_.find(std::string(key));
+    return it == entries_.end() ? std::string() : it->second.resource_version;
+  }
+
+  // True once a first full list has been stored.
+  [[nodiscard]] bool HasSynced() const {
+    std::lock_guard lock(sync_mutex_);
+    return synced_;
+  }
+  // Waits (real time) until synced; false on timeout.
+  [[nodiscard]] bool WaitForSync(std::chrono::milliseconds timeout) const {
+    std::unique_lock lock(sync_mutex_);
+    return sync_cv_.wait_for(lock, timeout, [this] { return synced_; });
+  }
+
+  // ReflectorSink
+  void BeginReplace() override { staged_.clear(); }
+  void ReplaceItem(nlohmann::json&& object) override {
+    std::string key = ObjectKey(object);
+    if (key.empty()) return;
+    std::string version = ResourceVersionOf(object);
+    staged_.insert_or_assign(
+        std::move(key), Entry{std::make_shared<const T>(projection_(object)), std::move(version)});
+  }
+  void AbortReplace() override { staged_.clear(); }
+  void EndReplace() override {
+    std::vector<CacheChange<T>> changes;
+    {
+      std::unique_lock lock(mutex_);
+      for (auto it = entries_.begin(); it != entries_.end();) {
+        if (!staged_.contains(it->first)) {
+          changes.push_back({it->first, it->second.value, nullptr});
+          Unindex(it->first, *it->second.value);
+          it = entries_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      for (auto& [key, entry] : staged_) {
+        const auto existing = entries_.find(key);
+        if (existing == entries_.end()) {
+          Index(key, *entry.value);
+          changes.push_back({key, nullptr, entry.value});
+          entries_.emplace(key, std::move(entry));
+        } else if (existing->second.resource_version != entry.resource_version) {
+          StoreLocked(existing, std::move(entry), changes);
+        }
+      }
+    }
+    staged_.clear();
+    Notify(changes);
+    {
+      std::lock_guard lock(sync_mutex_);
+      synced_ = true;
+    }
+    sync_cv_.notify_all();
+  }
+  void ApplyEvent(WatchEventType type, nlohmann::json&& object) override {
+    std::string key = ObjectKey(object);
+    if (key.empty()) return;
+    std::vector<CacheChange<T>> changes;
+    {
+      std::unique_lock lock(mutex_);
+      const auto existing = entries_.find(key);
+      if (type == WatchEventType::kDeleted) {
+        if (existing == entries_.end()) return;
+        changes.push_back({key, existing->second.value, nullptr});
+        Unindex(key, *existing->second.value);
+        entries_.erase(existing);
+      } else {
+        Entry entry{std::make_shared<const T>(projection_(object)), ResourceVersionOf(object)};
+        if (existing == entries_.end()) {
+          Index(key, *entry.value);
+          changes.push_back({key, nullptr, entry.value});
+          entries_.emplace(std::move(key), std::move(entry));
+        } else {
+          StoreLocked(existing, std::move(entry), changes);
+        }
+      }
+    }
+    Notify(changes);
+  }
+
+ private:
+  struct Entry {
+    std::shared_ptr<const T> value;
+    std::string resource_version;
+  };
+  using EntryMap = std::unordered_map<std::string, Entry>;
+
+  void StoreLocked(typename EntryMap::iterator existing, Entry&& entry,
+                   std::vector<CacheChange<T>>& changes) {
+    auto old_value = existing->second.value;
+    existing->second.resource_version = std::move(entry.resource_version);
+    if constexpr (std::equality_comparable<T>) {
+      // A change to fields outside the projection is no change to readers.
+      if (*old_value == *entry.value) return;
+    }
+    Unindex(existing->first, *old_value);
+    Index(existing->first, *entry.value);
+    existing->second.value = entry.value;
+    changes.push_back({existing->first, std::move(old_value), std::move(entry.value)});
+  }
+  void Index(const std::string& key, const T& value) {
+    for (const auto& [name, function] : indexers_) {
+      for (auto& index_value : function(value))
+        indices_[name][std::move(index_value)].insert(key);
+    }
+  }
+  void Unindex(const std::string& key, const T& value) {
+    for (const auto& [name, function] : indexers_) {
+      auto& index = indices_[name];
+      for (const auto& index_value : function(value)) {
+        const auto it = index.find(index_value);
+        if (it == index.end()) continue;
+        it->second.erase(key);
+        if (it->second.empty()) index.erase(it);
+      }
+    }
+  }
+  void Notify(const std::vector<CacheChange<T>>& changes) {
+    if (changes.empty()) return;
+    std::vector<ChangeHandler> handlers;
+    {
+      std::shared_lock lock(mutex_);
+      handlers = handlers_;
+    }
+    for (const auto& change : changes) {
+      for (const auto& handler : handlers)
+        handler(change);
+    }
+  }
+
+  const Projection projection_;
+  mutable std::shared_mutex mutex_;
+  EntryMap entries_;
+  std::map<std::string, IndexFunction> indexers_;
+  std::map<std::string, std::unordered_map<std::string, std::set<std::string>>> indices_;
+  std::vector<ChangeHandler> handlers_;
+  EntryMap staged_;  // the list being received; only the writer touches it
+
+  mutable std::mutex sync_mutex_;
+  mutable std::condition_variable sync_cv_;
+  bool synced_ = false;
+};
+
+}  // namespace globalsvc::kube

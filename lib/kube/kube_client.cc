@@ -1,0 +1,185 @@
+#include "lib/kube/kube_client.h"
+
+#include "lib/kube/api_error.h"
+
+namespace globalsvc::kube {
+namespace {
+
+using nlohmann::json;
+
+void AddQuery(std::string& path, std::string_view key, std::string_view value) {
+  if (value.empty()) return;
+  path += path.find('?') == std::string::npos ? '?' : '&';
+  path += key;
+  path += '=';
+  path += EscapeQueryValue(value);
+}
+
+std::string NameOf(const json& object) {
+  const auto metadata = object.find("metadata");
+  if (metadata == object.end() || !metadata->is_object()) return {};
+  return metadata->value("name", "");
+}
+
+// An ERROR event's Status becomes the error its code stands for.
+Error ErrorFromStatusObject(const json& status, std::string_view what) {
+  const int code = status.is_object() ? status.value("code", 500) : 500;
+  return ErrorFromResponse(code, status.dump(), {}, what);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<KubeClient>> KubeClient::Create(const ClusterConfig& cluster, Clock& clock,
+                                                       TransportOptions options) {
+  auto transport = RestTransport::Create(cluster, clock, std::move(options));
+  if (!transport.ok()) return transport.error();
+  return std::unique_ptr<KubeClient>(new KubeClient(std::move(*transport)));
+}
+
+KubeClient::KubeClient(std::unique_ptr<RestTransport> transport)
+    : transport_(std::move(transport)) {}
+
+Result<json> KubeClient::Call(std::string_view method, const std::string& path,
+                              const std::string& body, std::string_view content_type) {
+  auto response = transport_->Send(method, path, body, content_type);
+  if (!response.ok()) return response.error();
+  const std::string what = "cluster " + cluster_name() + ": " + std::string(method) + " " + path;
+  if (response->status < 200 || response->status >= 300) {
+    return ErrorFromResponse(response->status, response->body, response->retry_after, what);
+  }
+  auto doc = json::parse(response->body, nullptr, false);
+  if (doc.is_discarded()) {
+    return MakeError(ErrorCode::kUnavailable, what + ": the response is not JSON");
+  }
+  return doc;
+}
+
+Result<json> KubeClient::Get(const ResourceType& type, std::string_view namespace_name,
+                             std::string_view name) {
+  return Call("GET", type.ObjectPath(namespace_name, name));
+}
+
+Result<std::string> KubeClient::ListEach(const ResourceType& type, std::string_view namespace_name,
+                                         const ListOptions& options,
+                                         const std::function<void(json&&)>& on_item) {
+  std::string continue_token;
+  std::string resource_version;
+  do {
+    std::string path = type.CollectionPath(namespace_name);
+    AddQuery(path, "labelSelector", options.label_selector);
+    AddQuery(path, "fieldSelector", options.field_selector);
+    if (options.limit > 0) AddQuery(path, "limit", std::to_string(options.limit));
+    AddQuery(path, "continue", continue_token);
+    auto page = Call("GET", path);
+    if (!page.ok()) return page.error();
+    const json& metadata = (*page)["metadata"];
+    if (!metadata.is_object()) {
+      return MakeError(ErrorCode::kUnavailable,
+                       "cluster " + cluster_name() + ": GET " + path + ": list without metadata");
+    }
+    // Every page of one list shares the first page's snapshot.
+    if (resource_version.empty()) resource_version = metadata.value("resourceVersion", "");
+    continue_token = metadata.value("continue", "");
+    if (auto items = page->find("items"); items != page->end() && items->is_array()) {
+      for (auto& item : *items)
+        on_item(std::move(item));
+    }
+  } while (!continue_token.empty());
+  return resource_version;
+}
+
+Result<KubeClient::ListResult> KubeClient::List(const ResourceType& type,
+                                                std::string_view namespace_name,
+                                                const ListOptions& options) {
+  ListResult result;
+  auto version = ListEach(type, namespace_name, options,
+                          [&](json&& item) { result.items.push_back(std::move(item)); });
+  if (!version.ok()) return version.error();
+  result.resource_version = std::move(*version);
+  return result;
+}
+
+Status KubeClient::Watch(const ResourceType& type, std::string_view namespace_name,
+                         const WatchOptions& options, const WatchDecoder::EventHandler& on_event,
+                         std::stop_token stop) {
+  std::string path = type.CollectionPath(namespace_name);
+  AddQuery(path, "watch", "1");
+  AddQuery(path, "resourceVersion", options.resource_version);
+  if (options.allow_bookmarks) AddQuery(path, "allowWatchBookmarks", "true");
+  AddQuery(path, "labelSelector", options.label_selector);
+  AddQuery(path, "fieldSelector", options.field_selector);
+  AddQuery(path, "timeoutSeconds", std::to_string(options.timeout.count()));
+  const std::string what = "cluster " + cluster_name() + ": watch " + path;
+
+  WatchDecoder decoder;
+  std::optional<Error> failure;
+  auto response = transport_->Stream(
+      path,
+      [&](std::string_view chunk) {
+        auto keep_going = decoder.Feed(chunk, [&](WatchEvent&& event) {
+          if (event.type == WatchEventType::kError) {
+            failure = ErrorFromStatusObject(event.object, what);
+            return false;
+          }
+          return on_event(std::move(event));
+        });
+        if (!keep_going.ok()) {
+          failure = MakeError(keep_going.error().code, what + ": " + keep_going.error().message);
+          return false;
+        }
+        return *keep_going;
+      },
+      stop,
+      // The server ends the watch at its timeout; the read timeout only
+      // catches a connection that died silently.
+      options.timeout + std::chrono::seconds(30));
+  if (failure) return *failure;
+  if (!response.ok()) return response.error();
+  if (response->status < 200 || response->status >= 300) {
+    return ErrorFromResponse(response->status, response->body, response->retry_after, what);
+  }
+  return Ok{};
+}
+
+Result<json> KubeClient::Create(const ResourceType& type, std::string_view namespace_name,
+                                const json& object) {
+  return Call("POST", type.CollectionPath(namespace_name), object.dump(), "application/json");
+}
+
+Result<json> KubeClient::Update(const ResourceType& type, std::string_view namespace_name,
+                                const json& object, std::string_view subresource) {
+  const std::string name = NameOf(object);
+  if (name.empty()) return MakeError(ErrorCode::kInvalidInput, "update: metadata.name missing");
+  return Call("PUT", type.ObjectPath(namespace_name, name, subresource), object.dump(),
+              "application/json");
+}
+
+Result<json> KubeClient::Apply(const ResourceType& type, std::string_view namespace_name,
+                               const json& object, const ApplyOptions& options) {
+  const std::string name = NameOf(object);
+  if (name.empty()) return MakeError(ErrorCode::kInvalidInput, "apply: metadata.name missing");
+  if (options.field_manager.empty()) {
+    return MakeError(ErrorCode::kInvalidInput, "apply: a field manager is required");
+  }
+  std::string path = type.ObjectPath(namespace_name, name, options.subresource);
+  AddQuery(path, "fieldManager", options.field_manager);
+  if (options.force) AddQuery(path, "force", "true");
+  // JSON is YAML, so the apply patch needs no YAML emitter.
+  return Call("PATCH", path, object.dump(), "application/apply-patch+yaml");
+}
+
+Status KubeClient::Delete(const ResourceType& type, std::string_view namespace_name,
+                          std::string_view name, const DeleteOptions& options) {
+  json body = {{"apiVersion", "v1"}, {"kind", "DeleteOptions"}};
+  if (!options.uid.empty()) body["preconditions"]["uid"] = options.uid;
+  if (!options.resource_version.empty()) {
+    body["preconditions"]["resourceVersion"] = options.resource_version;
+  }
+  if (!options.propagation_policy.empty()) body["propagationPolicy"] = options.propagation_policy;
+  auto result =
+      Call("DELETE", type.ObjectPath(namespace_name, name), body.dump(), "application/json");
+  if (!result.ok()) return result.error();
+  return Ok{};
+}
+
+}  // namespace globalsvc::kube

@@ -1,0 +1,122 @@
+#pragma once
+
+// Kubernetes API operations on one cluster, on JSON objects: get, paged list,
+// watch, create, update, server-side apply, delete with preconditions, and the
+// status subresource. Every failure comes back as a classified Error (see
+// api_error.h) naming the cluster and the request. Thread-safe.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/base/result.h"
+#include "lib/kube/clock.h"
+#include "lib/kube/kubeconfig.h"
+#include "lib/kube/resource_type.h"
+#include "lib/kube/rest_transport.h"
+#include "lib/kube/watch_decoder.h"
+
+namespace globalsvc::kube {
+
+struct ListOptions {
+  std::string label_selector;
+  std::string field_selector;
+  std::int64_t limit = 500;  // page size; 0 asks for everything at once
+};
+
+struct WatchOptions {
+  std::string resource_version;  // start after this version
+  std::string label_selector;
+  std::string field_selector;
+  std::chrono::seconds timeout{300};  // the server ends the watch after this
+  bool allow_bookmarks = true;
+};
+
+struct ApplyOptions {
+  std::string field_manager;  // required
+  bool force = false;         // take over fields other managers own
+  std::string subresource;    // "" or "status"
+};
+
+// Preconditions: the delete happens only if the object still has this uid /
+// resourceVersion.
+struct DeleteOptions {
+  std::string uid;
+  std::string resource_version;
+  std::string propagation_policy;  // "", "Foreground", "Background", "Orphan"
+};
+
+class KubeClient {
+ public:
+  static Result<std::unique_ptr<KubeClient>> Create(const ClusterConfig& cluster,
+                                                    Clock& clock = SystemClock::Instance(),
+                                                    TransportOptions options = {});
+
+  [[nodiscard]] Result<nlohmann::json> Get(const ResourceType& type,
+                                           std::string_view namespace_name, std::string_view name);
+
+  // Lists every page (limit/continue), handing each item to `on_item` as its
+  // page arrives, so a caller that keeps a projection never holds the whole
+  // list. Returns the list's resourceVersion (where a watch should start).
+  // An expired continue token is kGone: list again from the start.
+  [[nodiscard]] Result<std::string> ListEach(const ResourceType& type,
+                                             std::string_view namespace_name,
+                                             const ListOptions& options,
+                                             const std::function<void(nlohmann::json&&)>& on_item);
+
+  struct ListResult {
+    std::vector<nlohmann::json> items;
+    std::string resource_version;
+    int pages = 0;
+  };
+  [[nodiscard]] Result<ListResult> List(const ResourceType& type, std::string_view namespace_name,
+                                        const ListOptions& options = {});
+
+  // Streams events to `on_event` (ADDED, MODIFIED, DELETED, BOOKMARK) until
+  // the server ends the watch (Ok), `on_event` returns false or `stop` is
+  // requested (Ok), or an error: an ERROR event is turned into its classified
+  // error (410 → kGone: relist).
+  [[nodiscard]] Status Watch(const ResourceType& type, std::string_view namespace_name,
+                             const WatchOptions& options,
+                             const WatchDecoder::EventHandler& on_event, std::stop_token stop);
+
+  [[nodiscard]] Result<nlohmann::json> Create(const ResourceType& type,
+                                              std::string_view namespace_name,
+                                              const nlohmann::json& object);
+  // PUT: optimistic concurrency through metadata.resourceVersion (409 when
+  // stale). `subresource` "status" writes only the status.
+  [[nodiscard]] Result<nlohmann::json> Update(const ResourceType& type,
+                                              std::string_view namespace_name,
+                                              const nlohmann::json& object,
+                                              std::string_view subresource = {});
+  [[nodiscard]] Result<nlohmann::json> UpdateStatus(const ResourceType& type,
+                                                    std::string_view namespace_name,
+                                                    const nlohmann::json& object) {
+    return Update(type, namespace_name, object, "status");
+  }
+  // Server-side apply of `object` (which names apiVersion, kind and
+  // metadata.name) as `options.field_manager`.
+  [[nodiscard]] Result<nlohmann::json> Apply(const ResourceType& type,
+                                             std::string_view namespace_name,
+                                             const nlohmann::json& object,
+                                             const ApplyOptions& options);
+  [[nodiscard]] Status Delete(const ResourceType& type, std::string_view namespace_name,
+                              std::string_view name, const DeleteOptions& options = {});
+
+  [[nodiscard]] const std::string& cluster_name() const { return transport_->cluster_name(); }
+
+ private:
+  explicit KubeClient(std::unique_ptr<RestTransport> transport);
+  Result<nlohmann::json> Call(std::string_view method, const std::string& path,
+                              const std::string& body = {}, std::string_view content_type = {});
+
+  std::unique_ptr<RestTransport> transport_;
+};
+
+}  // namespace globalsvc::kube

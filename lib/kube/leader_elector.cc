@@ -1,0 +1,218 @@
+#include "lib/kube/leader_elector.h"
+
+#include "lib/kube/logger.h"
+#include "lib/kube/rfc3339.h"
+
+namespace globalsvc::kube {
+
+using nlohmann::json;
+
+LeaderElector::LeaderElector(KubeClient& client, LeaderElectionConfig config,
+                             LeaderCallbacks callbacks, Clock& clock)
+    : client_(client),
+      config_(std::move(config)),
+      callbacks_(std::move(callbacks)),
+      clock_(clock) {}
+
+LeaderElector::~LeaderElector() {
+  Stop();
+}
+
+void LeaderElector::Start() {
+  if (thread_.joinable()) return;
+  thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
+}
+
+void LeaderElector::Stop() {
+  if (!thread_.joinable()) return;
+  thread_.request_stop();
+  wake_.notify_all();
+  thread_.join();
+}
+
+bool LeaderElector::IsLeader() const {
+  std::lock_guard lock(mutex_);
+  return leading_ && clock_.Now() < last_renew_ + config_.renew_deadline;
+}
+
+std::string LeaderElector::observed_leader() const {
+  std::lock_guard lock(mutex_);
+  return observed_holder_;
+}
+
+void LeaderElector::Wait(std::stop_token stop, Clock::Duration delay) {
+  const auto deadline = clock_.Now() + delay;
+  std::unique_lock lock(mutex_);
+  while (!stop.stop_requested() && clock_.Now() < deadline) {
+    clock_.WaitUntil(wake_, lock, deadline);
+  }
+}
+
+json LeaderElector::LeaseSpec(const json& previous, bool acquiring) const {
+  json spec = previous.is_object() ? previous : json::object();
+  const std::string now = FormatMicroTime(clock_.WallNow());
+  const auto seconds = std::chrono::ceil<std::chrono::seconds>(config_.lease_duration).count();
+  spec["holderIdentity"] = config_.identity;
+  spec["leaseDurationSeconds"] = seconds;
+  spec["renewTime"] = now;
+  if (acquiring) {
+    spec["acquireTime"] = now;
+    spec["leaseTransitions"] = previous.is_object() ? previous.value("leaseTransitions", 0) + 1 : 0;
+  }
+  return spec;
+}
+
+LeaderElector::Attempt LeaderElector::TryAcquireOrRenew() {
+  const auto now = clock_.Now();
+  auto current = client_.Get(resources::Leases(), config_.namespace_name, config_.lease_name);
+  if (!current.ok()) {
+    if (current.error().code != ErrorCode::kNotFound) {
+      Log().warn("event=lease_read_failed lease={}/{} error=\"{}\"", config_.namespace_name,
+                 config_.lease_name, current.error().message);
+      return Attempt::kFailed;
+    }
+    json lease = {
+        {"apiVersion", "coordination.k8s.io/v1"},
+        {"kind", "Lease"},
+        {"metadata", {{"name", config_.lease_name}, {"namespace", config_.namespace_name}}},
+        {"spec", LeaseSpec(json(), true)}};
+    auto created = client_.Create(resources::Leases(), config_.namespace_name, lease);
+    if (!created.ok()) return Attempt::kFailed;
+    std::lock_guard lock(mutex_);
+    lease_ = std::move(*created);
+    observed_holder_ = config_.identity;
+    observed_renew_time_ = lease_["spec"].value("renewTime", "");
+    observed_at_ = now;
+    return Attempt::kAcquired;
+  }
+
+  json& lease = *current;
+  const json spec = lease.contains("spec") ? lease["spec"] : json::object();
+  const std::string holder = spec.value("holderIdentity", "");
+  const std::string renew_time = spec.value("renewTime", "");
+  const auto duration = std::chrono::seconds(spec.value("leaseDurationSeconds", 15));
+  bool holder_changed = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (holder != observed_holder_ || renew_time != observed_renew_time_) {
+      holder_changed = holder != observed_holder_;
+      observed_holder_ = holder;
+      observed_renew_time_ = renew_time;
+      observed_at_ = now;
+    }
+    if (!holder.empty() && holder != config_.identity && now < observed_at_ + duration) {
+      if (holder_changed && callbacks_.on_new_leader) callbacks_.on_new_leader(holder);
+      return Attempt::kHeldByOther;
+    }
+  }
+  const bool acquiring = holder != config_.identity;
+  lease["spec"] = LeaseSpec(spec, acquiring);
+  auto updated = client_.Update(resources::Leases(), config_.namespace_name, lease);
+  if (!updated.ok()) {
+    // 409: another candidate wrote first; it will show on the next read.
+    Log().info("event=lease_update_failed lease={}/{} code={}", config_.namespace_name,
+               config_.lease_name, ErrorCodeName(updated.error().code));
+    return Attempt::kFailed;
+  }
+  std::lock_guard lock(mutex_);
+  lease_ = std::move(*updated);
+  observed_holder_ = config_.identity;
+  observed_renew_time_ = lease_["spec"].value("renewTime", "");
+  observed_at_ = now;
+  return Attempt::kAcquired;
+}
+
+void LeaderElector::StopLeading() {
+  {
+    std::lock_guard lock(mutex_);
+    leading_ = false;
+    work_stop_.request_stop();
+  }
+  if (work_.joinable()) work_.join();
+  if (callbacks_.on_stopped_leading) callbacks_.on_stopped_leading();
+}
+
+void LeaderElector::Release() {
+  json lease;
+  {
+    std::lock_guard lock(mutex_);
+    lease = lease_;
+  }
+  if (!lease.is_object() || lease["spec"].value("holderIdentity", "") != config_.identity) return;
+  lease["spec"]["holderIdentity"] = "";
+  lease["spec"]["leaseDurationSeconds"] = 1;
+  lease["spec"]["renewTime"] = FormatMicroTime(clock_.WallNow());
+  auto released = client_.Update(resources::Leases(), config_.namespace_name, lease);
+  Log().info("event=lease_released lease={}/{} identity={} ok={}", config_.namespace_name,
+             config_.lease_name, config_.identity, released.ok());
+}
+
+void LeaderElector::Lead(std::stop_token stop) {
+  Log().info("event=leading lease={}/{} identity={}", config_.namespace_name, config_.lease_name,
+             config_.identity);
+  {
+    std::lock_guard lock(mutex_);
+    leading_ = true;
+    last_renew_ = clock_.Now();
+    work_stop_ = std::stop_source();
+  }
+  if (callbacks_.on_new_leader) callbacks_.on_new_leader(config_.identity);
+  if (callbacks_.on_started_leading) {
+    work_ = std::jthread(
+        [this, token = work_stop_.get_token()] { callbacks_.on_started_leading(token); });
+  }
+  // The watchdog stops the work at the renew deadline even while a renewal
+  // request is still hanging.
+  std::jthread watchdog([this](std::stop_token watchdog_stop) {
+    std::unique_lock lock(mutex_);
+    while (!watchdog_stop.stop_requested() && leading_) {
+      const auto deadline = last_renew_ + config_.renew_deadline;
+      if (clock_.Now() >= deadline) {
+        Log().error("event=leadership_lost lease={}/{} identity={} reason=renew_deadline_exceeded",
+                    config_.namespace_name, config_.lease_name, config_.identity);
+        leading_ = false;
+        work_stop_.request_stop();
+        break;
+      }
+      clock_.WaitUntil(wake_, lock, deadline);
+    }
+  });
+
+  while (!stop.stop_requested()) {
+    Wait(stop, config_.retry_period);
+    if (stop.stop_requested()) break;
+    const auto attempt_started = clock_.Now();
+    const Attempt attempt = TryAcquireOrRenew();
+    std::lock_guard lock(mutex_);
+    if (!leading_) break;  // the watchdog gave up already
+    if (attempt == Attempt::kAcquired) {
+      last_renew_ = attempt_started;
+    } else if (attempt == Attempt::kHeldByOther) {
+      Log().error("event=leadership_lost lease={}/{} identity={} reason=held_by_other",
+                  config_.namespace_name, config_.lease_name, config_.identity);
+      leading_ = false;
+      work_stop_.request_stop();
+      break;
+    }
+  }
+  watchdog.request_stop();
+  wake_.notify_all();
+  watchdog.join();
+  const bool stopping = stop.stop_requested();
+  StopLeading();
+  if (stopping && config_.release_on_stop) Release();
+}
+
+void LeaderElector::Run(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    if (TryAcquireOrRenew() == Attempt::kAcquired) {
+      Lead(stop);
+      continue;
+    }
+    // Jitter the retry so candidates do not move in lockstep.
+    std::uniform_real_distribution<double> jitter(1.0, 1.2);
+    Wait(stop, std::chrono::duration_cast<Clock::Duration>(config_.retry_period * jitter(random_)));
+  }
+}
+
+}  // namespace globalsvc::kube

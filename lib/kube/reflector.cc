@@ -1,0 +1,166 @@
+#include "lib/kube/reflector.h"
+
+#include "lib/kube/logger.h"
+
+namespace globalsvc::kube {
+
+Reflector::Reflector(KubeClient& client, ResourceType type, ReflectorSink& sink,
+                     ReflectorOptions options, Clock& clock)
+    : client_(client),
+      type_(std::move(type)),
+      sink_(sink),
+      options_(std::move(options)),
+      clock_(clock),
+      backoff_(options_.backoff, options_.random_seed),
+      random_(options_.random_seed ^ 0x9e3779b97f4a7c15ull),
+      resource_version_(options_.resume_from) {}
+
+Reflector::~Reflector() {
+  Stop();
+}
+
+void Reflector::Start() {
+  if (thread_.joinable()) return;
+  thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
+}
+
+void Reflector::Stop() {
+  if (!thread_.joinable()) return;
+  thread_.request_stop();
+  wake_.notify_all();
+  thread_.join();
+}
+
+std::string Reflector::resource_version() const {
+  std::lock_guard lock(mutex_);
+  return resource_version_;
+}
+
+ReflectorStats Reflector::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+std::string Reflector::description() const {
+  return "cluster=" + client_.cluster_name() + " resource=" + type_.plural +
+         (options_.namespace_name.empty() ? "" : " namespace=" + options_.namespace_name);
+}
+
+void Reflector::RecordError(const Error& error) {
+  std::lock_guard lock(mutex_);
+  ++stats_.errors;
+  stats_.last_error = error.message;
+}
+
+void Reflector::Wait(std::stop_token stop, std::chrono::milliseconds delay) {
+  const auto deadline = clock_.Now() + delay;
+  std::unique_lock lock(mutex_);
+  while (!stop.stop_requested() && clock_.Now() < deadline) {
+    clock_.WaitUntil(wake_, lock, deadline);
+  }
+}
+
+Status Reflector::ListAndReplace() {
+  sink_.BeginReplace();
+  auto version =
+      client_.ListEach(type_, options_.namespace_name, options_.list,
+                       [this](nlohmann::json&& item) { sink_.ReplaceItem(std::move(item)); });
+  if (!version.ok()) {
+    sink_.AbortReplace();
+    return version.error();
+  }
+  sink_.EndReplace();
+  std::lock_guard lock(mutex_);
+  resource_version_ = *version;
+  ++stats_.lists;
+  stats_.last_error.clear();
+  return Ok{};
+}
+
+Status Reflector::WatchOnce(std::stop_token stop, bool& made_progress) {
+  WatchOptions watch;
+  watch.resource_version = resource_version();
+  watch.label_selector = options_.list.label_selector;
+  watch.field_selector = options_.list.field_selector;
+  watch.allow_bookmarks = true;
+  {
+    std::uniform_int_distribution<std::int64_t> extra(
+        0, std::max<std::int64_t>(options_.watch_timeout.count() - 1, 0));
+    std::lock_guard lock(mutex_);
+    watch.timeout = options_.watch_timeout + std::chrono::seconds(extra(random_));
+    ++stats_.watches;
+  }
+  return client_.Watch(
+      type_, options_.namespace_name, watch,
+      [&](WatchEvent&& event) {
+        std::string version = ResourceVersionOf(event.object);
+        if (event.type != WatchEventType::kBookmark) {
+          sink_.ApplyEvent(event.type, std::move(event.object));
+        }
+        std::lock_guard lock(mutex_);
+        if (event.type == WatchEventType::kBookmark) {
+          ++stats_.bookmarks;
+        } else {
+          ++stats_.events;
+        }
+        if (!version.empty()) resource_version_ = std::move(version);
+        made_progress = true;
+        return !stop.stop_requested();
+      },
+      stop);
+}
+
+void Reflector::Run(std::stop_token stop) {
+  Log().info("event=reflector_start {}", description());
+  while (!stop.stop_requested()) {
+    if (resource_version().empty()) {
+      auto listed = ListAndReplace();
+      if (stop.stop_requested()) break;
+      if (!listed.ok()) {
+        RecordError(listed.error());
+        const auto delay = std::max(backoff_.Next(), listed.error().retry_after);
+        Log().warn("event=list_failed {} code={} retry_in_ms={} error=\"{}\"", description(),
+                   ErrorCodeName(listed.error().code), delay.count(), listed.error().message);
+        Wait(stop, delay);
+        continue;
+      }
+      Log().info("event=listed {} resource_version={}", description(), resource_version());
+    }
+
+    bool made_progress = false;
+    const auto started = clock_.Now();
+    auto watched = WatchOnce(stop, made_progress);
+    if (stop.stop_requested()) break;
+    if (watched.ok()) {
+      // The server ended the watch at its timeout: continue from the last
+      // version. A watch that ends at once without news backs off, so a
+      // misbehaving server cannot make this loop spin.
+      if (made_progress || clock_.Now() - started >= std::chrono::seconds(1)) {
+        backoff_.Reset();
+      } else {
+        Wait(stop, backoff_.Next());
+      }
+      continue;
+    }
+    const Error& error = watched.error();
+    if (error.code == ErrorCode::kGone) {
+      Log().info("event=watch_gone {} resource_version={} action=relist", description(),
+                 resource_version());
+      {
+        std::lock_guard lock(mutex_);
+        resource_version_.clear();
+        ++stats_.gone_relists;
+      }
+      continue;
+    }
+    RecordError(error);
+    if (made_progress) backoff_.Reset();
+    const auto delay = std::max(backoff_.Next(), error.retry_after);
+    Log().warn("event=watch_failed {} code={} retry_in_ms={} error=\"{}\"", description(),
+               ErrorCodeName(error.code), delay.count(), error.message);
+    Wait(stop, delay);
+  }
+  Log().info("event=reflector_stop {}", description());
+}
+
+}  // namespace globalsvc::kube

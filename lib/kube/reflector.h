@@ -1,0 +1,89 @@
+#pragma once
+
+// Keeps a ReflectorSink (a Cache) equal to one resource on one cluster: a paged
+// LIST, then a WATCH from the list's resourceVersion with bookmarks and a
+// jittered timeout, re-watching from the last seen version when the server
+// ends the watch. 410 Gone (the version was compacted away) leads to a fresh
+// LIST whose difference with the cache is what readers see, so objects that
+// still exist are never reported deleted. Errors back off with jitter and
+// honour Retry-After; terminal errors (401, 403) back off to the maximum rather
+// than retrying hot. One thread per reflector.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "lib/kube/backoff.h"
+#include "lib/kube/clock.h"
+#include "lib/kube/kube_client.h"
+#include "lib/kube/reflector_sink.h"
+
+namespace globalsvc::kube {
+
+struct ReflectorOptions {
+  std::string namespace_name;  // empty: all namespaces
+  ListOptions list;            // selectors and page size, also used by the watch
+  // Each watch asks the server to end it after a time drawn from
+  // [watch_timeout, 2 * watch_timeout), so many watches do not restart together.
+  std::chrono::seconds watch_timeout{300};
+  BackoffPolicy backoff{std::chrono::milliseconds(800), std::chrono::milliseconds(30'000), 2.0,
+                        0.5};
+  // Start by watching from this version instead of listing (resuming a
+  // known state). An expired version is answered with 410 and a relist.
+  std::string resume_from;
+  std::uint64_t random_seed = std::random_device{}();
+};
+
+struct ReflectorStats {
+  std::uint64_t lists = 0;         // completed full lists
+  std::uint64_t gone_relists = 0;  // relists caused by 410 Gone
+  std::uint64_t watches = 0;       // watch requests made
+  std::uint64_t events = 0;        // ADDED/MODIFIED/DELETED applied
+  std::uint64_t bookmarks = 0;
+  std::uint64_t errors = 0;  // failed lists or watches (each followed by a backoff)
+  std::string last_error;    // empty after a success
+};
+
+class Reflector {
+ public:
+  Reflector(KubeClient& client, ResourceType type, ReflectorSink& sink,
+            ReflectorOptions options = {}, Clock& clock = SystemClock::Instance());
+  ~Reflector();
+  Reflector(const Reflector&) = delete;
+  Reflector& operator=(const Reflector&) = delete;
+
+  void Start();
+  // Ends the current request at once and joins the thread. Idempotent.
+  void Stop();
+
+  // The version the next watch starts from.
+  [[nodiscard]] std::string resource_version() const;
+  [[nodiscard]] ReflectorStats stats() const;
+  [[nodiscard]] std::string description() const;
+
+ private:
+  void Run(std::stop_token stop);
+  Status ListAndReplace();
+  Status WatchOnce(std::stop_token stop, bool& made_progress);
+  void Wait(std::stop_token stop, std::chrono::milliseconds delay);
+  void RecordError(const Error& error);
+
+  KubeClient& client_;
+  const ResourceType type_;
+  ReflectorSink& sink_;
+  const ReflectorOptions options_;
+  Clock& clock_;
+  Backoff backoff_;
+  std::mt19937_64 random_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::string resource_version_;
+  ReflectorStats stats_;
+  std::jthread thread_;
+};
+
+}  // namespace globalsvc::kube

@@ -1,0 +1,25 @@
+#include "lib/kube/reflector_sink.h"
+
+namespace globalsvc::kube {
+
+std::string ObjectKey(const nlohmann::json& object) {
+  const auto metadata = object.find("metadata");
+  if (metadata == object.end() || !metadata->is_object()) return {};
+  const auto name = metadata->find("name");
+  if (name == metadata->end() || !name->is_string()) return {};
+  const auto ns = metadata->find("namespace");
+  if (ns == metadata->end() || !ns->is_string() || ns->get_ref<const std::string&>().empty()) {
+    return name->get<std::string>();
+  }
+  return ns->get<std::string>() + "/" + name->get<std::string>();
+}
+
+std::string ResourceVersionOf(const nlohmann::json& object) {
+  const auto metadata = object.find("metadata");
+  if (metadata == object.end() || !metadata->is_object()) return {};
+  const auto version = metadata->find("resourceVersion");
+  if (version == metadata->end() || !version->is_string()) return {};
+  return version->get<std::string>();
+}
+
+}  // namespace globalsvc::kube

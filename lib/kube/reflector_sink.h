@@ -1,0 +1,33 @@
+#pragma once
+
+// What a Reflector feeds: the seam between the (untyped) list/watch loop and a
+// typed Cache<T>.
+
+#include <nlohmann/json.hpp>
+
+#include "lib/kube/watch_decoder.h"
+
+namespace globalsvc::kube {
+
+class ReflectorSink {
+ public:
+  virtual ~ReflectorSink() = default;
+
+  // A full list replaces the contents: BeginReplace, one ReplaceItem per
+  // listed object, then EndReplace, which reports only the differences (an
+  // object that still exists is never reported deleted). AbortReplace drops a
+  // list that failed half-way.
+  virtual void BeginReplace() = 0;
+  virtual void ReplaceItem(nlohmann::json&& object) = 0;
+  virtual void EndReplace() = 0;
+  virtual void AbortReplace() = 0;
+
+  // One ADDED, MODIFIED or DELETED event.
+  virtual void ApplyEvent(WatchEventType type, nlohmann::json&& object) = 0;
+};
+
+// "namespace/name", or "name" for cluster-scoped objects.
+[[nodiscard]] std::string ObjectKey(const nlohmann::json& object);
+[[nodiscard]] std::string ResourceVersionOf(const nlohmann::json& object);
+
+}  // namespace globalsvc::kube

@@ -1,0 +1,92 @@
+#pragma once
+
+// HTTPS to one cluster's API server: verified TLS, credentials, keep-alive
+// connection reuse, timeouts and the client-side rate limit. Knows HTTP, not
+// Kubernetes objects (KubeClient builds on it). Thread-safe: concurrent
+// requests use separate pooled connections; every stream gets its own.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/base/result.h"
+#include "lib/kube/clock.h"
+#include "lib/kube/credential_source.h"
+#include "lib/kube/kubeconfig.h"
+#include "lib/kube/rate_limiter.h"
+#include "lib/kube/server_url.h"
+
+namespace httplib {
+class SSLClient;
+}
+
+namespace globalsvc::kube {
+
+struct TransportOptions {
+  double qps = 50;
+  int burst = 100;
+  std::chrono::seconds connect_timeout{10};
+  std::chrono::seconds request_timeout{30};
+  std::size_t max_idle_connections = 4;
+  std::string user_agent = "globalsvc";
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+  std::string retry_after;
+};
+
+class RestTransport {
+ public:
+  using DataHandler = std::function<bool(std::string_view chunk)>;
+
+  static Result<std::unique_ptr<RestTransport>> Create(const ClusterConfig& cluster, Clock& clock,
+                                                       TransportOptions options = {});
+  ~RestTransport();
+  RestTransport(const RestTransport&) = delete;
+  RestTransport& operator=(const RestTransport&) = delete;
+
+  // One request; any HTTP status is a success here (the caller classifies it).
+  // Transport failures (connect, TLS, timeouts) are kUnavailable errors naming
+  // the cluster. A 401 re-reads the credentials and retries once.
+  [[nodiscard]] Result<HttpResponse> Send(std::string_view method, const std::string& path,
+                                          const std::string& body = {},
+                                          std::string_view content_type = {});
+
+  // A streaming GET: body bytes go to `on_data` as they arrive until the
+  // server ends the response, `on_data` returns false, or `stop` is requested.
+  // A non-2xx response's body is returned instead of streamed.
+  [[nodiscard]] Result<HttpResponse> Stream(const std::string& path, const DataHandler& on_data,
+                                            std::stop_token stop,
+                                            std::chrono::seconds read_timeout);
+
+  [[nodiscard]] const std::string& cluster_name() const { return cluster_.name; }
+
+ private:
+  RestTransport(ClusterConfig cluster, ServerUrl url, std::string connect_address, Clock& clock,
+                TransportOptions options);
+
+  struct PooledClient;
+  Result<std::unique_ptr<PooledClient>> Checkout(const Credentials& credentials);
+  void Return(std::unique_ptr<PooledClient> client);
+  Result<std::unique_ptr<PooledClient>> NewClient(const Credentials& credentials);
+  Error TransportError(int httplib_error, const PooledClient& client, std::string_view what) const;
+
+  const ClusterConfig cluster_;
+  const ServerUrl url_;
+  const std::string connect_address_;  // numeric address when tls-server-name overrides the host
+  Clock& clock_;
+  const TransportOptions options_;
+  CredentialSource credentials_;
+  RateLimiter rate_limiter_;
+  std::mutex pool_mutex_;
+  std::vector<std::unique_ptr<PooledClient>> idle_;
+};
+
+}  // namespace globalsvc::kube
