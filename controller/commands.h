@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "lib/base/result.h"
+#include "lib/mesh/failover_input.h"
+
 namespace globalsvc::cli {
 
 inline constexpr int kExitOk = 0;
@@ -21,5 +24,12 @@ struct CommandIo {
 
 int RunVersion(const std::vector<std::string>& args, CommandIo io);
 int RunPlan(const std::vector<std::string>& args, CommandIo io);
+int RunExplain(const std::vector<std::string>& args, CommandIo io);
+int RunLint(const std::vector<std::string>& args, CommandIo io);
+
+// Reads the -f arguments of explain and lint: a file, CLUSTER=FILE, or a folder
+// whose subfolders are clusters (files directly inside belong to no cluster).
+[[nodiscard]] Result<std::vector<mesh::SourcedObject>> LoadObjectFiles(
+    const std::vector<std::string>& paths);
 
 }  // namespace globalsvc::cli

@@ -16,6 +16,8 @@ Usage: globalsvc <command> [flags]
 
 Commands:
   plan      print the ServiceEntries the controller would write in a cluster
+  explain   show where requests for a global host go, and after which failures
+  lint      find failover configuration problems
   version   print version and build information
 
 Run 'globalsvc <command> --help' for the flags of a command.
@@ -35,6 +37,8 @@ int main(int argc, char** argv) {
   CommandIo io{std::cout, std::cerr};
   if (command == "version") return RunVersion(args, io);
   if (command == "plan") return RunPlan(args, io);
+  if (command == "explain") return RunExplain(args, io);
+  if (command == "lint") return RunLint(args, io);
   std::cerr << "globalsvc: unknown command '" << command << "'\n\n" << kUsage;
   return kExitUsage;
 }

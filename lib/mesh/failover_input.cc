@@ -52,12 +52,14 @@ Result<FailoverEndpoint> DecodeEndpoint(const json& item) {
   endpoint.network = StringAt(item, {"network"});
   endpoint.locality = ParseLocality(StringAt(item, {"locality"}));
   if (const json* weight = Field(item, "weight"); weight != nullptr) {
-    if (!weight->is_number_unsigned()) {
-      return MakeError(ErrorCode::kInvalidInput, "endpoint weight is not a positive number");
+    if (!weight->is_number_integer() || weight->get<std::int64_t>() < 0) {
+      return MakeError(ErrorCode::kInvalidInput, "endpoint weight is not a whole number >= 0");
     }
-    const auto value = weight->get<std::uint64_t>();
-    if (value > 0)
-      endpoint.weight = static_cast<std::uint32_t>(std::min<std::uint64_t>(value, UINT32_MAX));
+    // 0 means omitted: Istio's default weight of 1.
+    const auto value = weight->get<std::int64_t>();
+    if (value > 0) {
+      endpoint.weight = static_cast<std::uint32_t>(std::min<std::int64_t>(value, UINT32_MAX));
+    }
   }
   if (const json* labels = Field(item, "labels"); labels != nullptr && labels->is_object()) {
     for (const auto& [key, value] : labels->items()) {

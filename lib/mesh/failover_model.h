@@ -9,14 +9,9 @@
 #include <vector>
 
 #include "lib/mesh/locality.h"
+#include "lib/mesh/model.h"  // the topology label names
 
 namespace globalsvc::mesh {
-
-inline constexpr const char* kRegionLabel = "topology.kubernetes.io/region";
-inline constexpr const char* kZoneLabel = "topology.kubernetes.io/zone";
-inline constexpr const char* kSubzoneLabel = "topology.istio.io/subzone";
-inline constexpr const char* kNetworkLabel = "topology.istio.io/network";
-inline constexpr const char* kClusterLabel = "topology.istio.io/cluster";
 
 struct FailoverEndpoint {
   std::string address;  // empty: one aggregated endpoint behind an east-west gateway

@@ -15,9 +15,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kTrafficDistributionAnnotation = "networking.istio.io/traffic-distribution";
-constexpr const char* kScopeLabel = "solo.io/service-scope";
-
 const json* At(const json& object, std::initializer_list<const char*> path) {
   const json* at = &object;
   for (const char* key : path) {
