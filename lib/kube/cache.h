@@ -7,6 +7,7 @@
 // read from any thread. Change handlers run on the writer's thread, after the
 // cache is updated and outside its lock, in event order.
 
+#include <algorithm>
 #include <chrono>
 #include <concepts>
 #include <condition_variable>
@@ -143,6 +144,9 @@ class Cache final : public ReflectorSink {
       }
     }
     staged_.clear();
+    // Report a relist in key order, so readers see a deterministic sequence.
+    std::sort(changes.begin(), changes.end(),
+              [](const CacheChange<T>& a, const CacheChange<T>& b) { return a.key < b.key; });
     Notify(changes);
     {
       std::lock_guard lock(sync_mutex_);

@@ -32,21 +32,7 @@ std::string ExecInfo(const ExecPluginConfig& plugin, const ClusterConfig& cluste
     if (cluster.insecure_skip_tls_verify) cluster_info["insecure-skip-tls-verify"] = true;
     if (!cluster.certificate_authority_pem.empty()) {
       // []byte fields are base64 in JSON.
-      static constexpr char kAlphabet[] =
-          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-      const std::string& in = cluster.certificate_authority_pem;
-      std::string out;
-      for (std::size_t i = 0; i < in.size(); i += 3) {
-        std::uint32_t chunk = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16;
-        if (i + 1 < in.size())
-          chunk |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
-        if (i + 2 < in.size()) chunk |= static_cast<unsigned char>(in[i + 2]);
-        out += kAlphabet[(chunk >> 18) & 63];
-        out += kAlphabet[(chunk >> 12) & 63];
-        out += i + 1 < in.size() ? kAlphabet[(chunk >> 6) & 63] : '=';
-        out += i + 2 < in.size() ? kAlphabet[chunk & 63] : '=';
-      }
-      cluster_info["certificate-authority-data"] = out;
+      cluster_info["certificate-authority-data"] = EncodeBase64(cluster.certificate_authority_pem);
     }
     info["spec"]["cluster"] = std::move(cluster_info);
   }

@@ -12,6 +12,7 @@ namespace globalsvc::kube {
 
 // Standard base64 (RFC 4648, padding optional, whitespace ignored).
 [[nodiscard]] std::optional<std::string> DecodeBase64(std::string_view text);
+[[nodiscard]] std::string EncodeBase64(std::string_view bytes);
 
 // Whether `pem` holds at least one certificate and nothing unreadable.
 [[nodiscard]] bool IsCertificatePem(std::string_view pem);

@@ -1,0 +1,103 @@
+#include "lib/kube/cache.h"
+
+#include <catch2/catch.hpp>
+
+namespace globalsvc::kube {
+namespace {
+
+using nlohmann::json;
+
+struct Slice {
+  std::string service;
+  std::vector<std::string> addresses;
+  bool operator==(const Slice&) const = default;
+};
+
+Slice Project(const json& object) {
+  Slice slice;
+  slice.service = object["metadata"]["labels"].value("kubernetes.io/service-name", "");
+  for (const auto& endpoint : object.value("endpoints", json::array())) {
+    slice.addresses.push_back(endpoint["addresses"][0].get<std::string>());
+  }
+  return slice;
+}
+
+json Object(const std::string& name, const std::string& rv, const std::string& service,
+            const std::string& address, const std::string& noise = "") {
+  return {{"metadata",
+           {{"name", name},
+            {"namespace", "ns"},
+            {"resourceVersion", rv},
+            {"labels", {{"kubernetes.io/service-name", service}}},
+            {"annotations", {{"noise", noise}}}}},
+          {"endpoints", json::array({{{"addresses", {address}}}})}};
+}
+
+struct Recorder {
+  std::vector<std::string> log;
+  void operator()(const CacheChange<Slice>& change) {
+    const char* kind = !change.old_value ? "add" : !change.new_value ? "delete" : "update";
+    log.push_back(std::string(kind) + " " + change.key);
+  }
+};
+
+TEST_CASE("Cache stores projections, indexes them and reports changes", "[kube][cache]") {
+  Cache<Slice> cache(Project);
+  cache.AddIndex("service", [](const Slice& s) { return std::vector<std::string>{s.service}; });
+  Recorder recorder;
+  cache.AddChangeHandler([&](const CacheChange<Slice>& c) { recorder(c); });
+  CHECK_FALSE(cache.HasSynced());
+
+  cache.BeginReplace();
+  cache.ReplaceItem(Object("a", "1", "svc1", "10.0.0.1"));
+  cache.ReplaceItem(Object("b", "2", "svc2", "10.0.0.2"));
+  cache.EndReplace();
+  CHECK(cache.HasSynced());
+  CHECK(cache.size() == 2);
+  CHECK(cache.Get("ns/a")->addresses == std::vector<std::string>{"10.0.0.1"});
+  CHECK(cache.ByIndex("service", "svc2").size() == 1);
+
+  cache.ApplyEvent(WatchEventType::kModified, Object("b", "3", "svc1", "10.0.0.3"));
+  CHECK(cache.ByIndex("service", "svc2").empty());
+  CHECK(cache.ByIndex("service", "svc1").size() == 2);
+  // A change outside the projection updates the version but reports nothing.
+  cache.ApplyEvent(WatchEventType::kModified, Object("b", "4", "svc1", "10.0.0.3", "x"));
+  CHECK(cache.ResourceVersion("ns/b") == "4");
+  cache.ApplyEvent(WatchEventType::kDeleted, Object("a", "5", "svc1", "10.0.0.1"));
+  CHECK(cache.Get("ns/a") == nullptr);
+  CHECK(recorder.log ==
+        std::vector<std::string>{"add ns/a", "add ns/b", "update ns/b", "delete ns/a"});
+}
+
+TEST_CASE("A relist reports only differences: no delete for objects that still exist",
+          "[kube][cache]") {
+  Cache<Slice> cache(Project);
+  Recorder recorder;
+  cache.AddChangeHandler([&](const CacheChange<Slice>& c) { recorder(c); });
+  cache.BeginReplace();
+  for (const char* name : {"keep", "change", "gone"})
+    cache.ReplaceItem(Object(name, "1", "s", "10.0.0.1"));
+  cache.EndReplace();
+  recorder.log.clear();
+
+  cache.BeginReplace();
+  cache.ReplaceItem(Object("keep", "1", "s", "10.0.0.1"));
+  cache.ReplaceItem(Object("change", "7", "s", "10.0.0.7"));
+  cache.ReplaceItem(Object("new", "8", "s", "10.0.0.8"));
+  cache.EndReplace();
+  std::sort(recorder.log.begin(), recorder.log.end());
+  CHECK(recorder.log ==
+        std::vector<std::string>{"add ns/new", "delete ns/gone", "update ns/change"});
+  CHECK(cache.size() == 3);
+
+  // An aborted list changes nothing.
+  recorder.log.clear();
+  cache.BeginReplace();
+  cache.ReplaceItem(Object("other", "9", "s", "10.0.0.9"));
+  cache.AbortReplace();
+  CHECK(recorder.log.empty());
+  CHECK(cache.size() == 3);
+}
+
+}  // namespace
+}  // namespace globalsvc::kube

@@ -1,0 +1,104 @@
+// Tests of the small building blocks: backoff, rate limiter, error
+// classification, server URLs, timestamps, resource paths.
+
+#include <catch2/catch.hpp>
+
+#include "lib/kube/api_error.h"
+#include "lib/kube/backoff.h"
+#include "lib/kube/rate_limiter.h"
+#include "lib/kube/resource_type.h"
+#include "lib/kube/rfc3339.h"
+#include "lib/kube/server_url.h"
+
+namespace globalsvc::kube {
+namespace {
+
+using std::chrono::milliseconds;
+
+TEST_CASE("Backoff grows exponentially with jitter below the cap and resets", "[kube][backoff]") {
+  Backoff backoff({milliseconds(100), milliseconds(1000), 2.0, 0.5}, 42);
+  const std::vector<long> bases = {100, 200, 400, 800, 1000, 1000};
+  for (const long base : bases) {
+    const auto delay = backoff.Next().count();
+    CHECK(delay <= base);
+    CHECK(delay >= base / 2);
+  }
+  backoff.Reset();
+  CHECK(backoff.Next().count() <= 100);
+  Backoff exact({milliseconds(100), milliseconds(1000), 2.0, 0.0}, 1);
+  CHECK(exact.Next() == milliseconds(100));
+  CHECK(exact.Next() == milliseconds(200));
+}
+
+TEST_CASE("Rate limiter allows a burst, then qps", "[kube][ratelimit]") {
+  ManualClock clock;
+  RateLimiter limiter(10, 3, clock);
+  CHECK(limiter.TryAcquire());
+  CHECK(limiter.TryAcquire());
+  CHECK(limiter.TryAcquire());
+  CHECK_FALSE(limiter.TryAcquire());
+  clock.Advance(milliseconds(100));
+  CHECK(limiter.TryAcquire());
+  CHECK_FALSE(limiter.TryAcquire());
+  clock.Advance(std::chrono::seconds(10));
+  for (int i = 0; i < 3; ++i)
+    CHECK(limiter.TryAcquire());
+  CHECK_FALSE(limiter.TryAcquire());
+}
+
+TEST_CASE("HTTP answers are classified with the server's message", "[kube][errors]") {
+  const std::string status =
+      R"({"kind":"Status","apiVersion":"v1","status":"Failure","message":"configmaps \"x\" not found","reason":"NotFound","code":404})";
+  auto not_found = ErrorFromResponse(404, status, "", "cluster1: GET /x");
+  CHECK(not_found.code == ErrorCode::kNotFound);
+  CHECK(not_found.http_status == 404);
+  CHECK(not_found.message == R"(cluster1: GET /x: HTTP 404 NotFound: configmaps "x" not found)");
+  CHECK(ErrorFromResponse(409, "", "", "w").code == ErrorCode::kConflict);
+  CHECK(ErrorFromResponse(410, "", "", "w").code == ErrorCode::kGone);
+  CHECK(ErrorFromResponse(401, "", "", "w").code == ErrorCode::kUnauthorized);
+  CHECK(ErrorFromResponse(403, "", "", "w").code == ErrorCode::kForbidden);
+  CHECK(ErrorFromResponse(400, "", "", "w").code == ErrorCode::kInvalidInput);
+  CHECK(ErrorFromResponse(422, "", "", "w").code == ErrorCode::kInvalidInput);
+  auto throttled = ErrorFromResponse(429, "", "7", "w");
+  CHECK(throttled.code == ErrorCode::kUnavailable);
+  CHECK(throttled.retry_after == std::chrono::seconds(7));
+  CHECK(throttled.retryable());
+  CHECK(ErrorFromResponse(503, "", "", "w").code == ErrorCode::kUnavailable);
+  CHECK_FALSE(ErrorFromResponse(403, "", "", "w").retryable());
+}
+
+TEST_CASE("Server URLs parse host, port and prefix", "[kube][url]") {
+  auto url = ParseServerUrl("https://example.com:8443/k8s/clusters/c-1/");
+  REQUIRE(url.ok());
+  CHECK(url->host == "example.com");
+  CHECK(url->port == 8443);
+  CHECK(url->path_prefix == "/k8s/clusters/c-1");
+  auto v6 = ParseServerUrl("https://[::1]:6443");
+  REQUIRE(v6.ok());
+  CHECK(v6->host == "::1");
+  CHECK(ParseServerUrl("https://h")->port == 443);
+  CHECK_FALSE(ParseServerUrl("http://h").ok());
+  CHECK_FALSE(ParseServerUrl("https://:80").ok());
+  CHECK_FALSE(ParseServerUrl("https://h:x").ok());
+}
+
+TEST_CASE("RFC 3339 timestamps round-trip", "[kube][time]") {
+  const auto t = ParseRfc3339("2024-02-29T12:34:56.123456Z");
+  REQUIRE(t);
+  CHECK(FormatMicroTime(*t) == "2024-02-29T12:34:56.123456Z");
+  CHECK(ParseRfc3339("2024-02-29T14:34:56.123456+02:00") == t);
+  CHECK_FALSE(ParseRfc3339("2024-02-29 12:34:56Z"));
+  CHECK_FALSE(ParseRfc3339("yesterday"));
+}
+
+TEST_CASE("Resource paths follow the API's layout", "[kube][paths]") {
+  CHECK(resources::ConfigMaps().CollectionPath("") == "/api/v1/configmaps");
+  CHECK(resources::ConfigMaps().ObjectPath("ns", "cm") == "/api/v1/namespaces/ns/configmaps/cm");
+  CHECK(resources::Nodes().ObjectPath("ignored", "n1") == "/api/v1/nodes/n1");
+  CHECK(resources::ServiceEntries().ObjectPath("istio-system", "se", "status") ==
+        "/apis/networking.istio.io/v1/namespaces/istio-system/serviceentries/se/status");
+  CHECK(EscapeQueryValue("a=b,c!=d") == "a%3Db%2Cc%21%3Dd");
+}
+
+}  // namespace
+}  // namespace globalsvc::kube

@@ -1,0 +1,88 @@
+#include "lib/kube/watch_decoder.h"
+
+#include <catch2/catch.hpp>
+
+namespace globalsvc::kube {
+namespace {
+
+std::string Event(const std::string& type, const std::string& name, const std::string& rv) {
+  return R"({"type":")" + type + R"(","object":{"kind":"ConfigMap","metadata":{"name":")" + name +
+         R"(","resourceVersion":")" + rv + "\"}}}\n";
+}
+
+std::vector<std::string> DecodeInChunks(const std::string& stream, std::size_t chunk) {
+  WatchDecoder decoder;
+  std::vector<std::string> seen;
+  for (std::size_t i = 0; i < stream.size(); i += chunk) {
+    auto result = decoder.Feed(std::string_view(stream).substr(i, chunk), [&](WatchEvent&& e) {
+      seen.push_back(std::string(WatchEventTypeName(e.type)) + ":" +
+                     e.object["metadata"]["name"].get<std::string>());
+      return true;
+    });
+    REQUIRE(result.ok());
+  }
+  CHECK(decoder.pending_bytes() == 0);
+  return seen;
+}
+
+TEST_CASE("Watch events decode whatever the chunking", "[kube][watch]") {
+  const std::string stream = Event("ADDED", "a", "1") + Event("MODIFIED", "a", "2") + "\n" +
+                             Event("BOOKMARK", "", "3") + Event("DELETED", "a", "4");
+  const std::vector<std::string> expected = {"ADDED:a", "MODIFIED:a", "BOOKMARK:", "DELETED:a"};
+  for (std::size_t chunk : {std::size_t{1}, std::size_t{7}, std::size_t{64}, stream.size()}) {
+    INFO("chunk " << chunk);
+    CHECK(DecodeInChunks(stream, chunk) == expected);
+  }
+}
+
+TEST_CASE("An event split across chunks waits for its newline", "[kube][watch]") {
+  WatchDecoder decoder;
+  int events = 0;
+  const auto count = [&](WatchEvent&&) {
+    ++events;
+    return true;
+  };
+  const std::string event = Event("ADDED", "a", "1");
+  REQUIRE(decoder.Feed(event.substr(0, 10), count).ok());
+  CHECK(events == 0);
+  CHECK(decoder.pending_bytes() == 10);
+  REQUIRE(decoder.Feed(event.substr(10), count).ok());
+  CHECK(events == 1);
+}
+
+TEST_CASE("The handler can stop decoding", "[kube][watch]") {
+  WatchDecoder decoder;
+  int events = 0;
+  auto result =
+      decoder.Feed(Event("ADDED", "a", "1") + Event("ADDED", "b", "2"), [&](WatchEvent&&) {
+        ++events;
+        return false;
+      });
+  REQUIRE(result.ok());
+  CHECK_FALSE(*result);
+  CHECK(events == 1);
+}
+
+TEST_CASE("Malformed events are errors, ERROR events carry a Status", "[kube][watch]") {
+  WatchDecoder decoder;
+  const auto ignore = [](WatchEvent&&) { return true; };
+  CHECK_FALSE(decoder.Feed("{not json}\n", ignore).ok());
+  CHECK_FALSE(WatchDecoder()
+                  .Feed(R"({"type":"ADDED"})"
+                        "\n",
+                        ignore)
+                  .ok());
+  CHECK_FALSE(WatchDecoder()
+                  .Feed(R"({"type":"EXPLODED","object":{}})"
+                        "\n",
+                        ignore)
+                  .ok());
+  auto error = DecodeWatchEvent(
+      R"({"type":"ERROR","object":{"kind":"Status","code":410,"reason":"Expired"}})");
+  REQUIRE(error.ok());
+  CHECK(error->type == WatchEventType::kError);
+  CHECK(error->object["code"] == 410);
+}
+
+}  // namespace
+}  // namespace globalsvc::kube
