@@ -189,7 +189,10 @@ RankingPolicy ChooseRankingPolicy(const SimulationInput& input, std::vector<std:
     return policy;
   }
   if (rule && rule->has_outlier_detection) {
-    policy.failover_priority = {kRegionLabel, kZoneLabel, kSubzoneLabel};
+    // Locality match as Istio does it: a client without a subzone is not
+    // compared on subzones.
+    policy.failover_priority = {kRegionLabel, kZoneLabel};
+    if (!input.client.locality.subzone.empty()) policy.failover_priority.push_back(kSubzoneLabel);
     policy.description = "waypoint, " + RuleName(*rule) +
                          " outlierDetection with Istio's default locality failover " +
                          JoinLabels(policy.failover_priority);

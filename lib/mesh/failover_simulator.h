@@ -14,7 +14,7 @@
 //   failoverPriority (only with outlierDetection); a DestinationRule
 //   localityLbSetting without outlierDetection, or disabled, means no locality
 //   failover at all; else the traffic distribution mapped to labels; else, with
-//   outlierDetection, Istio's default [region, zone, subzone].
+//   outlierDetection, Istio's default locality failover [region, zone(, subzone)].
 // - All traffic goes to the best group; inside it, by endpoint weight. Envoy's
 //   partial-health spillover (overprovisioning factor) is not modelled: failed
 //   endpoints are gone, the rest are healthy.
