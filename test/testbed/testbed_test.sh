@@ -163,6 +163,13 @@ test_mesh_topology_objects() {
   [[ $(cluster_var cluster1 NETWORK) == cluster1-network && $(cluster_var cluster2 NETWORK) == cluster2-network ]]
 }
 
+test_helm_reaches_cluster() {
+  local helm
+  helm=$("$TESTBED" bin)/helm
+  "$helm" version --short | grep -q "^$HELM_VERSION" || { "$helm" version; return 1; }
+  "$helm" --kubeconfig "$GLOBALSVC_TESTBED_DIR/cluster1/kubeconfig" list --all-namespaces
+}
+
 test_crds_established() {
   local c crd
   for c in cluster1 cluster2; do
@@ -370,6 +377,7 @@ main() {
   check "/version reports $KUBERNETES_VERSION" test_version
   check "istio-system network label and east-west gateway labels" test_mesh_topology_objects
   check "Istio and Gateway API CRDs are Established" test_crds_established
+  check "helm $HELM_VERSION reaches the cluster" test_helm_reaches_cluster
   check "in-ambient with 2 replicas runs 2 pods with IPs in two zones" test_sample_two_replicas_in_two_zones
   check "its EndpointSlice has 2 ready endpoints with zone and nodeName" test_endpointslice_has_two_ready_endpoints
   check "scaling to 0 empties the EndpointSlice" test_scale_to_zero_empties_endpointslice
