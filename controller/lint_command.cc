@@ -90,9 +90,12 @@ int RunLint(const std::vector<std::string>& args, CommandIo io) {
              << "  " << finding.message << "\n"
              << "  fix: " << finding.fix << "\n\n";
     }
+    const auto plural = [](std::size_t n, const char* word) {
+      return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+    };
     io.out << (findings.empty() ? std::string("no findings")
-                                : std::to_string(findings.size()) + " findings, " +
-                                      std::to_string(errors) + " errors")
+                                : plural(findings.size(), "finding") + " (" +
+                                      plural(static_cast<std::size_t>(errors), "error") + ")")
            << " in " << objects->size() << " objects\n";
   } else {
     nlohmann::json list = nlohmann::json::array();

@@ -338,7 +338,7 @@ Result<ExplainInput> BuildExplainInput(std::span<const SourcedObject> objects,
   if (error) return *error;
   if (simulation.destination_rule) {
     const auto& rule = *simulation.destination_rule;
-    input.destination_rule = (rule.cluster.empty() ? std::string("?") : rule.cluster) + ": " +
+    input.destination_rule = (rule.cluster.empty() ? std::string() : rule.cluster + ": ") +
                              rule.namespace_name + "/" + rule.name;
   }
   return input;

@@ -50,7 +50,7 @@ struct ExplainQuery {
 struct ExplainInput {
   SimulationInput simulation;
   std::string service_entry;     // "<cluster>: <namespace>/<name>"
-  std::string destination_rule;  // same form; empty when none applies
+  std::string destination_rule;  // same form (no cluster when unknown); empty: none
   std::vector<std::string> notes;
 };
 

@@ -1,0 +1,222 @@
+// The failover linter, one table row per rule.
+
+#include "lib/mesh/lint.h"
+
+#include <catch2/catch.hpp>
+
+#include "lib/base/yaml_json.h"
+
+namespace globalsvc::mesh {
+namespace {
+
+std::vector<SourcedObject> Objects(const std::string& yaml, const std::string& cluster = "") {
+  std::vector<SourcedObject> objects;
+  const auto documents = ParseYamlDocuments(yaml);
+  REQUIRE(documents.ok());
+  for (const auto& document : *documents) {
+    AppendObjects(document, cluster, "test.yaml", objects);
+  }
+  return objects;
+}
+
+std::string Rule(const std::string& priority, bool outlier_detection,
+                 const std::string& host = "in-ambient.httpbin.mesh.internal") {
+  std::string yaml = R"(apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: in-ambient-failover, namespace: httpbin}
+spec:
+  host: )" + host + R"(
+  trafficPolicy:
+)";
+  if (!priority.empty()) {
+    yaml +=
+        "    loadBalancer:\n      localityLbSetting:\n        failoverPriority: " + priority + "\n";
+  }
+  if (outlier_detection) yaml += "    outlierDetection: {consecutive5xxErrors: 5}\n";
+  return yaml;
+}
+
+constexpr const char* kEntry = R"(apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: autogen.httpbin.in-ambient
+  namespace: istio-system
+  annotations: {networking.istio.io/traffic-distribution: PreferClose}
+spec:
+  hosts: [in-ambient.httpbin.mesh.internal]
+  endpoints:
+  - {address: 10.244.0.5, locality: us-east-1/us-east-1a, network: n1}
+)";
+
+struct Expected {
+  Severity severity;
+  LintCode code;
+};
+
+std::vector<Expected> Summary(const std::vector<LintFinding>& findings) {
+  std::vector<Expected> out;
+  for (const auto& f : findings)
+    out.push_back({f.severity, f.code});
+  return out;
+}
+
+bool operator==(const Expected& a, const Expected& b) {
+  return a.severity == b.severity && a.code == b.code;
+}
+
+std::ostream& operator<<(std::ostream& out, const Expected& e) {
+  return out << SeverityName(e.severity) << " " << LintCodeName(e.code);
+}
+
+TEST_CASE("Lint rules", "[lint]") {
+  using enum LintCode;
+  const auto error = Severity::kError;
+  const auto warning = Severity::kWarning;
+  const std::string zone_region = "[topology.kubernetes.io/zone, topology.kubernetes.io/region]";
+  const std::string region_zone = "[topology.kubernetes.io/region, topology.kubernetes.io/zone]";
+  struct Case {
+    const char* name;
+    std::string yaml;
+    std::vector<Expected> findings;
+  };
+  const std::vector<Case> cases = {
+      {"the guide's [zone, region] rule",
+       Rule(zone_region, true) + "---\n" + kEntry,
+       {{error, kFailoverPriorityOrder}}},
+      {"[region, zone] is accepted", Rule(region_zone, true) + "---\n" + kEntry, {}},
+      {"failoverPriority without outlierDetection",
+       Rule(region_zone, false) + "---\n" + kEntry,
+       {{error, kMissingOutlierDetection}}},
+      {"no locality setting and no outlierDetection",
+       Rule("", false) + "---\n" + kEntry,
+       {{warning, kMissingOutlierDetection}}},
+      {"host without a ServiceEntry or global Service",
+       Rule(region_zone, true),
+       {{warning, kUnmatchedHost}}},
+      {"host of a global Service",
+       Rule(region_zone, true) + R"(---
+apiVersion: v1
+kind: Service
+metadata: {name: in-ambient, namespace: httpbin, labels: {solo.io/service-scope: global}}
+)",
+       {}},
+      {"host of a Service in a global namespace",
+       Rule(region_zone, true) + R"(---
+apiVersion: v1
+kind: Namespace
+metadata: {name: httpbin, labels: {solo.io/service-scope: global}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: in-ambient, namespace: httpbin}
+)",
+       {}},
+      {"other hosts are not ours to check",
+       Rule("", false, "reviews.default.svc.cluster.local"),
+       {}},
+      {"zone without region",
+       Rule("[topology.kubernetes.io/zone]", true) + "---\n" + kEntry,
+       {{warning, kFailoverPriorityIncomplete}}},
+      {"a repeated label",
+       Rule("[topology.kubernetes.io/region, topology.kubernetes.io/region]", true) + "---\n" +
+           kEntry,
+       {{warning, kFailoverPriorityDuplicate}}},
+      {"subzone before zone",
+       Rule("[topology.kubernetes.io/region, topology.istio.io/subzone, "
+            "topology.kubernetes.io/zone]",
+            true) +
+           "---\n" + kEntry,
+       {{error, kFailoverPriorityOrder}}},
+      {"unknown traffic distribution on a Service",
+       R"(apiVersion: v1
+kind: Service
+metadata:
+  name: in-ambient
+  namespace: httpbin
+  annotations: {networking.istio.io/traffic-distribution: PreferNearby}
+)",
+       {{warning, kUnknownTrafficDistribution}}},
+      {"known values in any case",
+       R"(apiVersion: v1
+kind: Service
+metadata:
+  name: in-ambient
+  namespace: httpbin
+  annotations: {networking.istio.io/traffic-distribution: preferclose}
+)",
+       {}},
+      {"ServiceEntry endpoints without locality",
+       R"(apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: autogen.httpbin.in-ambient, namespace: istio-system}
+spec:
+  hosts: [in-ambient.httpbin.mesh.internal]
+  endpoints:
+  - {address: 10.244.0.5, network: n1}
+  - {network: n2, weight: 2, locality: us-west-2}
+)",
+       {{warning, kMissingLocality}}},
+      {"gateway without locality",
+       R"(apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: istio-eastwestgateway
+  namespace: istio-system
+  labels: {topology.istio.io/network: cluster1-network}
+)",
+       {{warning, kMissingLocality}}},
+      {"other Deployments are not gateways",
+       R"(apiVersion: apps/v1
+kind: Deployment
+metadata: {name: in-ambient, namespace: httpbin}
+)",
+       {}},
+      {"node without zone",
+       R"(apiVersion: v1
+kind: Node
+metadata: {name: node-1, labels: {topology.kubernetes.io/region: us-east-1}}
+)",
+       {{warning, kMissingLocality}}},
+      {"unreadable DestinationRule",
+       R"(apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: broken, namespace: httpbin}
+spec: {trafficPolicy: {}}
+)",
+       {{error, kInvalidObject}}},
+  };
+  for (const auto& c : cases) {
+    INFO(c.name);
+    const auto findings = Lint(Objects(c.yaml, "cluster1"), LintOptions{});
+    CHECK(Summary(findings) == c.findings);
+    for (const auto& finding : findings) {
+      CHECK_FALSE(finding.message.empty());
+      CHECK_FALSE(finding.fix.empty());
+      CHECK(finding.object.cluster == "cluster1");
+    }
+  }
+}
+
+TEST_CASE("Lint explains the guide's order and suggests [region, zone]", "[lint]") {
+  const auto findings =
+      Lint(Objects(Rule("[topology.kubernetes.io/zone, topology.kubernetes.io/region]", true) +
+                   "---\n" + kEntry),
+           LintOptions{});
+  REQUIRE(findings.size() == 1);
+  CHECK(findings[0].object.kind == "DestinationRule");
+  CHECK(findings[0].object.name == "in-ambient-failover");
+  CHECK_THAT(findings[0].message, Catch::Contains("both get priority 2 of 2"));
+  CHECK_THAT(findings[0].fix,
+             Catch::Contains("[topology.kubernetes.io/region, topology.kubernetes.io/zone]"));
+  CHECK(HasLintErrors(findings));
+}
+
+TEST_CASE("CoarseToFine keeps other labels in place", "[lint]") {
+  CHECK(CoarseToFine({kZoneLabel, kRegionLabel}) ==
+        std::vector<std::string>{kRegionLabel, kZoneLabel});
+  CHECK(CoarseToFine({kNetworkLabel, kSubzoneLabel, "tier", kZoneLabel, kRegionLabel}) ==
+        std::vector<std::string>{kNetworkLabel, kRegionLabel, "tier", kZoneLabel, kSubzoneLabel});
+}
+
+}  // namespace
+}  // namespace globalsvc::mesh
