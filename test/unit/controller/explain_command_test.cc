@@ -1,0 +1,147 @@
+// globalsvc explain and lint run in-process on the fixture files.
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "controller/commands.h"
+
+namespace globalsvc::cli {
+namespace {
+
+const std::string kFixtures = std::string(GLOBALSVC_SOURCE_DIR) + "/test/fixtures/explain";
+const std::string kHost = "in-ambient.httpbin.mesh.internal";
+
+struct Run {
+  int code = 0;
+  std::string out;
+  std::string err;
+};
+
+Run Explain(std::vector<std::string> args) {
+  std::ostringstream out;
+  std::ostringstream err;
+  Run run;
+  run.code = RunExplain(args, CommandIo{out, err});
+  run.out = out.str();
+  run.err = err.str();
+  return run;
+}
+
+Run LintFiles(std::vector<std::string> args) {
+  std::ostringstream out;
+  std::ostringstream err;
+  Run run;
+  run.code = RunLint(args, CommandIo{out, err});
+  run.out = out.str();
+  run.err = err.str();
+  return run;
+}
+
+std::vector<std::string> GuideArgs(std::vector<std::string> extra) {
+  std::vector<std::string> args = {kHost, "--from", "cluster1/us-east-1a", "-f",
+                                   kFixtures + "/guide"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return args;
+}
+
+TEST_CASE("explain prints the ranked groups of the guide topology", "[cli][explain]") {
+  const Run run = Explain(GuideArgs({}));
+  REQUIRE(run.code == kExitOk);
+  CHECK_THAT(run.out,
+             Catch::Contains("ServiceEntry:  cluster1: istio-system/autogen.httpbin.in-ambient"));
+  CHECK_THAT(run.out, Catch::Contains("routing preference [NETWORK, REGION, ZONE]"));
+  CHECK_THAT(run.out, Catch::Contains("1      5     10.244.0.5         cluster1  cluster1-network  "
+                                      "us-east-1/us-east-1a  1       100.0%"));
+  CHECK_THAT(run.out, Catch::Contains("2      4     10.244.1.8"));
+  CHECK_THAT(run.out, Catch::Contains("3      0     gateway(cluster2)  cluster2  cluster2-network  "
+                                      "us-west-2/us-west-2a  2       0.0%"));
+  CHECK_THAT(run.out, Catch::Contains("> 10.245.1.4"));
+}
+
+TEST_CASE("explain --l7 with the guide's rule and cluster1 down", "[cli][explain]") {
+  const Run run =
+      Explain(GuideArgs({"-f", kFixtures + "/destinationrule-zone-region.yaml", "--l7", "--down",
+                         "cluster=cluster1", "--requests", "10", "--seed", "3"}));
+  REQUIRE(run.code == kExitOk);
+  CHECK_THAT(run.out, Catch::Contains("failoverPriority [topology.kubernetes.io/zone, "
+                                      "topology.kubernetes.io/region]"));
+  CHECK_THAT(run.out, Catch::Contains("1      2         gateway(cluster2)"));
+  CHECK_THAT(run.out, Catch::Contains("us-west-2/us-west-2a  1       50.0%"));
+  CHECK_THAT(run.out, Catch::Contains("us-west-2/us-west-2b  1       50.0%"));
+  CHECK_THAT(run.out,
+             Catch::Contains("10.244.0.5  cluster1  us-east-1/us-east-1a  cluster=cluster1"));
+  CHECK_THAT(run.out, Catch::Contains("(cluster2 via gateway)"));
+  CHECK_THAT(run.out, !Catch::Contains("(cluster1)"));
+}
+
+TEST_CASE("explain's sample is reproducible and counted like uniq -c", "[cli][explain]") {
+  const auto args = GuideArgs({"--down", "zone=us-east-1a", "--requests", "10"});
+  const Run first = Explain(args);
+  const Run again = Explain(args);
+  REQUIRE(first.code == kExitOk);
+  CHECK(first.out == again.out);
+  CHECK_THAT(first.out, Catch::Contains("     10 10.244.1.8 (cluster1)\n"));
+
+  const auto mixed = GuideArgs({"--network", "elsewhere", "--requests", "200", "--seed", "9"});
+  CHECK(Explain(mixed).out == Explain(mixed).out);
+}
+
+TEST_CASE("explain -o json", "[cli][explain]") {
+  const Run run = Explain(GuideArgs({"-o", "json", "--down", "cluster=cluster1"}));
+  REQUIRE(run.code == kExitOk);
+  const auto json = nlohmann::json::parse(run.out);
+  CHECK(json["client"]["network"] == "cluster1-network");
+  CHECK(json["client"]["locality"] == "us-east-1/us-east-1a");
+  REQUIRE(json["groups"].size() == 1);
+  CHECK(json["groups"][0]["endpoints"][0]["endpoint"] == "gateway(cluster2)");
+  CHECK(json["groups"][0]["endpoints"][0]["behind"].size() == 2);
+  CHECK(json["removed"].size() == 2);
+}
+
+TEST_CASE("explain accepts a region and a single file per cluster", "[cli][explain]") {
+  const Run run = Explain({kHost, "--from", "cluster2/us-west-2/us-west-2b", "-f",
+                           "cluster2=" + kFixtures + "/guide/cluster2/serviceentries.yaml"});
+  REQUIRE(run.code == kExitOk);
+  CHECK_THAT(run.out, Catch::Contains("From:          cluster2 us-west-2/us-west-2b"));
+  CHECK_THAT(run.out, Catch::Contains("1      5     10.245.1.4"));
+}
+
+TEST_CASE("explain exit codes", "[cli][explain]") {
+  CHECK(Explain({"--help"}).code == kExitOk);
+  CHECK(Explain({}).code == kExitUsage);
+  CHECK(Explain({kHost, "-f", kFixtures}).code == kExitUsage);  // no --from
+  CHECK(Explain(GuideArgs({"--down", "node=x"})).code == kExitUsage);
+  CHECK(Explain(GuideArgs({"-o", "wide"})).code == kExitUsage);
+  CHECK(Explain(GuideArgs({"--kubeconfig", "k"})).code == kExitUsage);
+  CHECK(Explain({kHost, "--from", "cluster1", "-f", kFixtures}).code == kExitUsage);
+  const Run unknown = Explain(
+      {"nope.httpbin.mesh.internal", "--from", "cluster1/us-east-1a", "-f", kFixtures + "/guide"});
+  CHECK(unknown.code == kExitFindings);
+  CHECK_THAT(unknown.err, Catch::Contains("no ServiceEntry"));
+  CHECK(Explain(GuideArgs({"--from", "cluster1/nowhere-1z"})).code == kExitFindings);
+  CHECK(Explain({kHost, "--from", "cluster1/us-east-1a", "-f", "/nonexistent"}).code ==
+        kExitFindings);
+}
+
+TEST_CASE("lint flags the guide's rule and accepts [region, zone]", "[cli][lint]") {
+  const Run guide = LintFiles(
+      {"-f", kFixtures + "/guide", "-f", kFixtures + "/destinationrule-zone-region.yaml"});
+  CHECK(guide.code == kExitFindings);
+  CHECK_THAT(guide.out, Catch::Contains("error FailoverPriorityOrder DestinationRule "
+                                        "httpbin/in-ambient-failover"));
+  CHECK_THAT(guide.out, Catch::Contains("fix: order locality labels from coarse to fine"));
+
+  const Run fixed = LintFiles(
+      {"-f", kFixtures + "/guide", "-f", kFixtures + "/destinationrule-region-zone.yaml"});
+  CHECK(fixed.code == kExitOk);
+  CHECK_THAT(fixed.out, Catch::Contains("no findings"));
+
+  CHECK(LintFiles({"--help"}).code == kExitOk);
+  CHECK(LintFiles({}).code == kExitUsage);
+  const Run json = LintFiles({"-o", "json", "-f", kFixtures + "/destinationrule-zone-region.yaml"});
+  CHECK(nlohmann::json::parse(json.out)["findings"].size() == 2);  // order + unmatched host
+}
+
+}  // namespace
+}  // namespace globalsvc::cli
