@@ -57,6 +57,10 @@ class ClusterState {
   }
   [[nodiscard]] const std::unordered_map<std::string, Node>& nodes() const { return nodes_; }
   [[nodiscard]] const std::map<std::string, Gateway>& gateways() const { return gateways_; }
+  [[nodiscard]] const std::unordered_map<std::string, std::map<std::string, EndpointSlice>>&
+  endpoint_slices_by_service() const {
+    return slices_by_service_;
+  }
   [[nodiscard]] std::size_t endpoint_slice_count() const;
 
  private:

@@ -31,6 +31,8 @@ struct ServicePort {
   std::string protocol = "TCP";  // TCP, UDP or SCTP
   std::string app_protocol;
   std::int32_t target_port = 0;  // numeric targetPort; 0 when named or absent
+
+  friend bool operator==(const ServicePort&, const ServicePort&) = default;
 };
 
 struct Service {
@@ -41,18 +43,24 @@ struct Service {
   std::string traffic_distribution_spec;  // spec.trafficDistribution
   std::vector<ServicePort> ports;
   std::int64_t creation_timestamp = 0;  // seconds since the epoch
+
+  friend bool operator==(const Service&, const Service&) = default;
 };
 
 struct Namespace {
   std::string name;
   std::optional<std::string> scope_label;
   std::string network_label;  // topology.istio.io/network
+
+  friend bool operator==(const Namespace&, const Namespace&) = default;
 };
 
 struct EndpointConditions {
   std::optional<bool> ready;
   std::optional<bool> serving;
   std::optional<bool> terminating;
+
+  friend bool operator==(const EndpointConditions&, const EndpointConditions&) = default;
 };
 
 struct Endpoint {
@@ -60,12 +68,16 @@ struct Endpoint {
   EndpointConditions conditions;
   std::string node_name;
   std::string zone;
+
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
 struct EndpointPort {
   std::string name;
   std::int32_t port = 0;
   std::string protocol = "TCP";
+
+  friend bool operator==(const EndpointPort&, const EndpointPort&) = default;
 };
 
 enum class AddressType { kIPv4, kIPv6, kFQDN };
@@ -77,6 +89,8 @@ struct EndpointSlice {
   AddressType address_type = AddressType::kIPv4;
   std::vector<EndpointPort> ports;
   std::vector<Endpoint> endpoints;
+
+  friend bool operator==(const EndpointSlice&, const EndpointSlice&) = default;
 };
 
 struct Node {
@@ -84,6 +98,8 @@ struct Node {
   std::string region;
   std::string zone;
   std::string subzone;
+
+  friend bool operator==(const Node&, const Node&) = default;
 };
 
 // An east-west gateway Deployment in the control-plane namespace.
@@ -93,6 +109,8 @@ struct Gateway {
   std::string region;
   std::string zone;
   std::string subzone;
+
+  friend bool operator==(const Gateway&, const Gateway&) = default;
 };
 
 }  // namespace globalsvc::mesh

@@ -61,8 +61,55 @@ nlohmann::json ToJson(const ServiceEntry& entry) {
   };
 }
 
-std::string ContentHash(const ServiceEntry& entry) {
-  return HexHash(Fnv1a64(ToJson(entry).dump()));
+namespace {
+
+void CopyIfPresent(const nlohmann::json& from, nlohmann::json& to, const char* key) {
+  if (!from.is_object()) return;
+  auto it = from.find(key);
+  if (it != from.end() && !it->is_null()) to[key] = *it;
+}
+
+nlohmann::json OwnedFields(const nlohmann::json& object) {
+  nlohmann::json owned = nlohmann::json::object();
+  CopyIfPresent(object, owned, "apiVersion");
+  CopyIfPresent(object, owned, "kind");
+  const auto metadata = object.is_object() ? object.find("metadata") : object.end();
+  if (object.is_object() && metadata != object.end() && metadata->is_object()) {
+    nlohmann::json m = nlohmann::json::object();
+    CopyIfPresent(*metadata, m, "name");
+    CopyIfPresent(*metadata, m, "namespace");
+    nlohmann::json labels = nlohmann::json::object();
+    nlohmann::json annotations = nlohmann::json::object();
+    if (auto it = metadata->find("labels"); it != metadata->end()) {
+      for (const char* key :
+           {kManagedByLabel, kParentServiceLabel, kParentServiceNamespaceLabel, kScopeLabel}) {
+        CopyIfPresent(*it, labels, key);
+      }
+    }
+    if (auto it = metadata->find("annotations"); it != metadata->end()) {
+      CopyIfPresent(*it, annotations, kTrafficDistributionAnnotation);
+    }
+    m["labels"] = std::move(labels);
+    m["annotations"] = std::move(annotations);
+    owned["metadata"] = std::move(m);
+  }
+  const auto spec = object.is_object() ? object.find("spec") : object.end();
+  if (object.is_object() && spec != object.end() && spec->is_object()) {
+    nlohmann::json s = nlohmann::json::object();
+    for (const char* key : {"hosts", "location", "resolution", "ports", "endpoints"}) {
+      CopyIfPresent(*spec, s, key);
+    }
+    owned["spec"] = std::move(s);
+  }
+  return owned;
+}
+
+}  // namespace
+
+std::string ContentHash(const ServiceEntry& entry) { return ContentHash(ToJson(entry)); }
+
+std::string ContentHash(const nlohmann::json& stored) {
+  return HexHash(Fnv1a64(OwnedFields(stored).dump()));
 }
 
 }  // namespace globalsvc::mesh

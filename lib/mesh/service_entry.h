@@ -49,7 +49,15 @@ struct ServiceEntry {
 
 [[nodiscard]] nlohmann::json ToJson(const ServiceEntry& entry);
 
-// Stable hash of the JSON form; equal objects have equal hashes on any machine.
+// Stable hash of the fields globalsvc owns (apiVersion, kind, name,
+// namespace, its labels and annotation, spec hosts/location/resolution/ports/
+// endpoints); equal objects have equal hashes on any machine.
 [[nodiscard]] std::string ContentHash(const ServiceEntry& entry);
+
+// The same hash of an object as the API server returns it: fields other
+// writers add (other labels, status, spec.exportTo, ...) do not count, so a
+// desired entry and its stored copy compare equal exactly when a write would
+// change nothing globalsvc owns.
+[[nodiscard]] std::string ContentHash(const nlohmann::json& stored);
 
 }  // namespace globalsvc::mesh
