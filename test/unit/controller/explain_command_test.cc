@@ -18,24 +18,19 @@ struct Run {
   std::string err;
 };
 
-Run Explain(std::vector<std::string> args) {
+Run Invoke(int (*command)(const std::vector<std::string>&, CommandIo),
+           const std::vector<std::string>& args) {
   std::ostringstream out;
   std::ostringstream err;
-  Run run;
-  run.code = RunExplain(args, CommandIo{out, err});
-  run.out = out.str();
-  run.err = err.str();
-  return run;
+  const int code = command(args, CommandIo{out, err});
+  return {code, out.str(), err.str()};
 }
 
-Run LintFiles(std::vector<std::string> args) {
-  std::ostringstream out;
-  std::ostringstream err;
-  Run run;
-  run.code = RunLint(args, CommandIo{out, err});
-  run.out = out.str();
-  run.err = err.str();
-  return run;
+Run Explain(const std::vector<std::string>& args) {
+  return Invoke(RunExplain, args);
+}
+Run LintFiles(const std::vector<std::string>& args) {
+  return Invoke(RunLint, args);
 }
 
 std::vector<std::string> GuideArgs(std::vector<std::string> extra) {
