@@ -59,11 +59,12 @@ Result<json> KubeClient::Get(const ResourceType& type, std::string_view namespac
   return Call("GET", type.ObjectPath(namespace_name, name));
 }
 
-Result<std::string> KubeClient::ListEach(const ResourceType& type, std::string_view namespace_name,
-                                         const ListOptions& options,
-                                         const std::function<void(json&&)>& on_item) {
+Result<KubeClient::ListSummary> KubeClient::ListEach(const ResourceType& type,
+                                                     std::string_view namespace_name,
+                                                     const ListOptions& options,
+                                                     const std::function<void(json&&)>& on_item) {
   std::string continue_token;
-  std::string resource_version;
+  ListSummary summary;
   do {
     std::string path = type.CollectionPath(namespace_name);
     AddQuery(path, "labelSelector", options.label_selector);
@@ -78,24 +79,25 @@ Result<std::string> KubeClient::ListEach(const ResourceType& type, std::string_v
                        "cluster " + cluster_name() + ": GET " + path + ": list without metadata");
     }
     // Every page of one list shares the first page's snapshot.
-    if (resource_version.empty()) resource_version = metadata.value("resourceVersion", "");
+    if (summary.pages++ == 0) summary.resource_version = metadata.value("resourceVersion", "");
     continue_token = metadata.value("continue", "");
     if (auto items = page->find("items"); items != page->end() && items->is_array()) {
       for (auto& item : *items)
         on_item(std::move(item));
     }
   } while (!continue_token.empty());
-  return resource_version;
+  return summary;
 }
 
 Result<KubeClient::ListResult> KubeClient::List(const ResourceType& type,
                                                 std::string_view namespace_name,
                                                 const ListOptions& options) {
   ListResult result;
-  auto version = ListEach(type, namespace_name, options,
+  auto summary = ListEach(type, namespace_name, options,
                           [&](json&& item) { result.items.push_back(std::move(item)); });
-  if (!version.ok()) return version.error();
-  result.resource_version = std::move(*version);
+  if (!summary.ok()) return summary.error();
+  result.resource_version = std::move(summary->resource_version);
+  result.pages = summary->pages;
   return result;
 }
 

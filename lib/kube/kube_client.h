@@ -61,11 +61,14 @@ class KubeClient {
   [[nodiscard]] Result<nlohmann::json> Get(const ResourceType& type,
                                            std::string_view namespace_name, std::string_view name);
 
+  struct ListSummary {
+    std::string resource_version;  // where a watch should start
+    int pages = 0;
+  };
   // Lists every page (limit/continue), handing each item to `on_item` as its
   // page arrives, so a caller that keeps a projection never holds the whole
-  // list. Returns the list's resourceVersion (where a watch should start).
-  // An expired continue token is kGone: list again from the start.
-  [[nodiscard]] Result<std::string> ListEach(const ResourceType& type,
+  // list. An expired continue token is kGone: list again from the start.
+  [[nodiscard]] Result<ListSummary> ListEach(const ResourceType& type,
                                              std::string_view namespace_name,
                                              const ListOptions& options,
                                              const std::function<void(nlohmann::json&&)>& on_item);

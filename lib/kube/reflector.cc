@@ -62,16 +62,16 @@ void Reflector::Wait(std::stop_token stop, std::chrono::milliseconds delay) {
 
 Status Reflector::ListAndReplace() {
   sink_.BeginReplace();
-  auto version =
+  auto listed =
       client_.ListEach(type_, options_.namespace_name, options_.list,
                        [this](nlohmann::json&& item) { sink_.ReplaceItem(std::move(item)); });
-  if (!version.ok()) {
+  if (!listed.ok()) {
     sink_.AbortReplace();
-    return version.error();
+    return listed.error();
   }
   sink_.EndReplace();
   std::lock_guard lock(mutex_);
-  resource_version_ = *version;
+  resource_version_ = listed->resource_version;
   ++stats_.lists;
   stats_.last_error.clear();
   return Ok{};

@@ -58,6 +58,10 @@ const ResourceType& Secrets() {
   static const ResourceType type{"", "v1", "secrets", true};
   return type;
 }
+const ResourceType& ServiceAccounts() {
+  static const ResourceType type{"", "v1", "serviceaccounts", true};
+  return type;
+}
 const ResourceType& ConfigMaps() {
   static const ResourceType type{"", "v1", "configmaps", true};
   return type;

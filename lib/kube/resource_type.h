@@ -32,6 +32,7 @@ const ResourceType& EndpointSlices();
 const ResourceType& Nodes();
 const ResourceType& Deployments();
 const ResourceType& Secrets();
+const ResourceType& ServiceAccounts();
 const ResourceType& ConfigMaps();
 const ResourceType& Events();
 const ResourceType& Leases();

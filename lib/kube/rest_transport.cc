@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 #include <netdb.h>
+#include <signal.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <sys/socket.h>
@@ -75,6 +76,14 @@ struct RestTransport::PooledClient {
 Result<std::unique_ptr<RestTransport>> RestTransport::Create(const ClusterConfig& cluster,
                                                              Clock& clock,
                                                              TransportOptions options) {
+  // OpenSSL writes to sockets with write(2): a peer that closed the connection
+  // (an API server restarting) would raise SIGPIPE and kill the process. The
+  // failed write is reported as an error instead.
+  static const bool sigpipe_ignored = [] {
+    signal(SIGPIPE, SIG_IGN);
+    return true;
+  }();
+  (void)sigpipe_ignored;
   auto url = ParseServerUrl(cluster.server);
   if (!url.ok()) {
     return MakeError(ErrorCode::kInvalidInput,
