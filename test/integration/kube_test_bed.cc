@@ -66,10 +66,12 @@ bool Eventually(std::chrono::milliseconds timeout, const std::function<bool()>& 
 
 nlohmann::json ConfigMap(const std::string& namespace_name, const std::string& name,
                          const std::string& value) {
-  return {{"apiVersion", "v1"},
-          {"kind", "ConfigMap"},
-          {"metadata", {{"name", name}, {"namespace", namespace_name}}},
-          {"data", {{"value", value}}}};
+  return {
+      {"apiVersion", "v1"},
+      {"kind", "ConfigMap"},
+      {"metadata",
+       {{"name", name}, {"namespace", namespace_name}, {"labels", {{"globalsvc-test", "kube"}}}}},
+      {"data", {{"value", value}}}};
 }
 
 }  // namespace globalsvc::kube::testing

@@ -45,6 +45,9 @@ class ScratchNamespace {
 // it became true.
 bool Eventually(std::chrono::milliseconds timeout, const std::function<bool()>& condition);
 
+// A ConfigMap labelled globalsvc-test=kube (kTestSelector selects them, and
+// not the kube-root-ca.crt ConfigMap that appears in every namespace).
+inline constexpr const char* kTestSelector = "globalsvc-test=kube";
 nlohmann::json ConfigMap(const std::string& namespace_name, const std::string& name,
                          const std::string& value);
 
