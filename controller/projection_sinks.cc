@@ -1,0 +1,333 @@
+#include "controller/projection_sinks.h"
+
+#include <algorithm>
+
+#include "lib/mesh/object_decoder.h"
+
+namespace globalsvc::controller {
+
+void ProjectionSink::BeginReplace() {
+  listed_.clear();
+}
+
+void ProjectionSink::ReplaceItem(nlohmann::json&& object) {
+  std::string key = kube::ObjectKey(object);
+  std::vector<std::string> keys;
+  Apply(object, key, keys);
+  listed_.insert(std::move(key));
+  Emit(std::move(keys));
+}
+
+void ProjectionSink::EndReplace() {
+  // Whatever the list no longer holds was deleted while we were not watching.
+  std::vector<std::string> keys;
+  for (const std::string& stored : StoredKeys()) {
+    if (!listed_.count(stored)) Remove(stored, keys);
+  }
+  listed_.clear();
+  Emit(std::move(keys));
+  synced_ = true;
+}
+
+void ProjectionSink::AbortReplace() {
+  listed_.clear();
+}
+
+void ProjectionSink::ApplyEvent(kube::WatchEventType type, nlohmann::json&& object) {
+  std::vector<std::string> keys;
+  const std::string key = kube::ObjectKey(object);
+  if (type == kube::WatchEventType::kDeleted) {
+    Remove(key, keys);
+  } else if (type == kube::WatchEventType::kAdded || type == kube::WatchEventType::kModified) {
+    Apply(object, key, keys);
+  }
+  Emit(std::move(keys));
+}
+
+void ProjectionSink::Report(const mesh::Diagnostics& diagnostics) const {
+  if (!diagnostics.empty() && context_.on_diagnostics) context_.on_diagnostics(diagnostics);
+}
+
+void ProjectionSink::Emit(std::vector<std::string> keys) const {
+  if (keys.empty() || !context_.on_keys) return;
+  std::sort(keys.begin(), keys.end());
+  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+  context_.on_keys(std::move(keys));
+}
+
+namespace {
+
+// The keys of every Service of this cluster: what a change of the cluster's
+// topology (nodes, gateways) can affect.
+void AddClusterKeys(const SinkContext& context, std::vector<std::string>& keys) {
+  auto cluster_keys = context.store->ServiceKeys(context.cluster);
+  keys.insert(keys.end(), cluster_keys.begin(), cluster_keys.end());
+}
+
+class ServiceSink final : public ProjectionSink {
+ public:
+  using ProjectionSink::ProjectionSink;
+
+ protected:
+  void Apply(const nlohmann::json& object, const std::string& key,
+             std::vector<std::string>& keys) override {
+    mesh::Diagnostics diagnostics;
+    auto service = mesh::DecodeService(object, {context_.cluster, &diagnostics});
+    Report(diagnostics);
+    if (!service) return Remove(key, keys);
+    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
+      const mesh::Service* old = state.FindService(key);
+      if (old && *old == *service) return;
+      state.UpsertService(std::move(*service));
+      keys.push_back(key);
+    });
+  }
+
+  void Remove(const std::string& key, std::vector<std::string>& keys) override {
+    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
+      const mesh::Service* old = state.FindService(key);
+      if (!old) return;
+      state.RemoveService(old->namespace_name, old->name);  // key is built before erasing
+      keys.push_back(key);
+    });
+  }
+
+  std::vector<std::string> StoredKeys() override {
+    return context_.store->ServiceKeys(context_.cluster);
+  }
+};
+
+class NamespaceSink final : public ProjectionSink {
+ public:
+  using ProjectionSink::ProjectionSink;
+
+ protected:
+  void Apply(const nlohmann::json& object, const std::string& key,
+             std::vector<std::string>& keys) override {
+    mesh::Diagnostics diagnostics;
+    auto ns = mesh::DecodeNamespace(object, {context_.cluster, &diagnostics});
+    Report(diagnostics);
+    if (!ns) return Remove(key, keys);
+    Store(std::move(*ns), keys);
+  }
+
+  void Remove(const std::string& key, std::vector<std::string>& keys) override {
+    bool existed = false;
+    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
+      existed = state.FindNamespace(key) != nullptr;
+      state.RemoveNamespace(key);
+    });
+    if (!existed) return;
+    mesh::Namespace gone;
+    gone.name = key;
+    AffectedBy(gone, keys);
+    if (key == context_.control_plane_namespace) SetNetwork("", keys);
+  }
+
+  std::vector<std::string> StoredKeys() override {
+    std::vector<std::string> names;
+    context_.store->Read(context_.cluster, [&](const mesh::ClusterState& state) {
+      for (const auto& [name, ns] : state.namespaces())
+        names.push_back(name);
+    });
+    return names;
+  }
+
+ private:
+  void Store(mesh::Namespace ns, std::vector<std::string>& keys) {
+    bool scope_changed = false;
+    bool network_changed = false;
+    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
+      const mesh::Namespace* old = state.FindNamespace(ns.name);
+      if (old && *old == ns) return;
+      scope_changed = !old || old->scope_label != ns.scope_label;
+      network_changed = !old || old->network_label != ns.network_label;
+      state.UpsertNamespace(ns);
+    });
+    if (scope_changed) AffectedBy(ns, keys);
+    if (network_changed && ns.name == context_.control_plane_namespace) {
+      SetNetwork(ns.network_label, keys);
+    }
+  }
+
+  // A namespace scope label decides for every Service of this cluster in it.
+  void AffectedBy(const mesh::Namespace& ns, std::vector<std::string>& keys) {
+    const std::string prefix = ns.name + "/";
+    for (const auto& key : context_.store->ServiceKeys(context_.cluster)) {
+      if (key.rfind(prefix, 0) == 0) keys.push_back(key);
+    }
+  }
+
+  // The cluster's network decides how every cluster sees its endpoints (and,
+  // for the local cluster, how it sees every other cluster): all keys.
+  void SetNetwork(const std::string& network, std::vector<std::string>& keys) {
+    if (!context_.network_override.empty()) return;
+    context_.store->Update(context_.cluster,
+                           [&](mesh::ClusterState& state) { state.set_network(network); });
+    auto all = context_.store->ServiceKeys();
+    keys.insert(keys.end(), all.begin(), all.end());
+  }
+};
+
+class EndpointSliceSink final : public ProjectionSink {
+ public:
+  explicit EndpointSliceSink(SinkContext context) : ProjectionSink(std::move(context)) {
+    // A reconnecting cluster keeps its state: learn which slices it holds.
+    context_.store->Read(context_.cluster, [&](const mesh::ClusterState& state) {
+      for (const auto& [service_key, slices] : state.endpoint_slices_by_service()) {
+        for (const auto& [name, slice] : slices) {
+          service_of_slice_[mesh::ServiceKey(slice.namespace_name, name)] = slice.service_name;
+        }
+      }
+    });
+  }
+
+ protected:
+  void Apply(const nlohmann::json& object, const std::string& key,
+             std::vector<std::string>& keys) override {
+    mesh::Diagnostics diagnostics;
+    auto slice = mesh::DecodeEndpointSlice(object, {context_.cluster, &diagnostics});
+    Report(diagnostics);
+    if (!slice) return Remove(key, keys);
+    auto previous = service_of_slice_.find(key);
+    if (previous != service_of_slice_.end() && previous->second != slice->service_name) {
+      Remove(key, keys);  // relabelled to another Service
+    }
+    const std::string service_key = mesh::ServiceKey(slice->namespace_name, slice->service_name);
+    service_of_slice_[key] = slice->service_name;
+    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
+      if (const auto* slices = state.FindSlices(service_key)) {
+        auto it = slices->find(slice->name);
+        if (it != slices->end() && it->second == *slice) return;
+      }
+      state.UpsertEndpointSlice(std::move(*slice));
+      keys.push_back(service_key);
+    });
+  }
+
+  void Remove(const std::string& key, std::vector<std::string>& keys) override {
+    auto it = service_of_slice_.find(key);
+    if (it == service_of_slice_.end()) return;
+    const auto slash = key.find('/');
+    const std::string ns = key.substr(0, slash);
+    const std::string name = key.substr(slash + 1);
+    const std::string service = it->second;
+    service_of_slice_.erase(it);
+    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
+      state.RemoveEndpointSlice(ns, service, name);
+    });
+    keys.push_back(mesh::ServiceKey(ns, service));
+  }
+
+  std::vector<std::string> StoredKeys() override {
+    std::vector<std::string> stored;
+    for (const auto& [key, service] : service_of_slice_)
+      stored.push_back(key);
+    return stored;
+  }
+
+ private:
+  std::unordered_map<std::string, std::string> service_of_slice_;  // "ns/slice" -> service
+};
+
+class NodeSink final : public ProjectionSink {
+ public:
+  using ProjectionSink::ProjectionSink;
+
+ protected:
+  void Apply(const nlohmann::json& object, const std::string& key,
+             std::vector<std::string>& keys) override {
+    mesh::Diagnostics diagnostics;
+    auto node = mesh::DecodeNode(object, {context_.cluster, &diagnostics});
+    Report(diagnostics);
+    if (!node) return Remove(key, keys);
+    bool changed = false;
+    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
+      const mesh::Node* old = state.FindNode(key);
+      if (old && *old == *node) return;  // heartbeats and status updates end here
+      state.UpsertNode(std::move(*node));
+      changed = true;
+    });
+    if (changed) AddClusterKeys(context_, keys);
+  }
+
+  void Remove(const std::string& key, std::vector<std::string>& keys) override {
+    bool existed = false;
+    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
+      existed = state.FindNode(key) != nullptr;
+      state.RemoveNode(key);
+    });
+    if (existed) AddClusterKeys(context_, keys);
+  }
+
+  std::vector<std::string> StoredKeys() override {
+    std::vector<std::string> names;
+    context_.store->Read(context_.cluster, [&](const mesh::ClusterState& state) {
+      for (const auto& [name, node] : state.nodes())
+        names.push_back(name);
+    });
+    return names;
+  }
+};
+
+class GatewaySink final : public ProjectionSink {
+ public:
+  using ProjectionSink::ProjectionSink;
+
+ protected:
+  void Apply(const nlohmann::json& object, const std::string& key,
+             std::vector<std::string>& keys) override {
+    mesh::Diagnostics diagnostics;
+    auto gateway = mesh::DecodeGateway(object, {context_.cluster, &diagnostics});
+    Report(diagnostics);
+    if (!gateway) return Remove(key, keys);
+    bool changed = false;
+    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
+      auto it = state.gateways().find(gateway->name);
+      if (it != state.gateways().end() && it->second == *gateway) return;
+      state.UpsertGateway(std::move(*gateway));
+      changed = true;
+    });
+    if (changed) AddClusterKeys(context_, keys);
+  }
+
+  void Remove(const std::string& key, std::vector<std::string>& keys) override {
+    const std::string name = key.substr(key.find('/') + 1);
+    bool existed = false;
+    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
+      existed = state.gateways().count(name) > 0;
+      state.RemoveGateway(name);
+    });
+    if (existed) AddClusterKeys(context_, keys);
+  }
+
+  std::vector<std::string> StoredKeys() override {
+    std::vector<std::string> stored;
+    context_.store->Read(context_.cluster, [&](const mesh::ClusterState& state) {
+      for (const auto& [name, gateway] : state.gateways()) {
+        stored.push_back(mesh::ServiceKey(context_.control_plane_namespace, name));
+      }
+    });
+    return stored;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ProjectionSink> MakeServiceSink(SinkContext context) {
+  return std::make_unique<ServiceSink>(std::move(context));
+}
+std::unique_ptr<ProjectionSink> MakeNamespaceSink(SinkContext context) {
+  return std::make_unique<NamespaceSink>(std::move(context));
+}
+std::unique_ptr<ProjectionSink> MakeEndpointSliceSink(SinkContext context) {
+  return std::make_unique<EndpointSliceSink>(std::move(context));
+}
+std::unique_ptr<ProjectionSink> MakeNodeSink(SinkContext context) {
+  return std::make_unique<NodeSink>(std::move(context));
+}
+std::unique_ptr<ProjectionSink> MakeGatewaySink(SinkContext context) {
+  return std::make_unique<GatewaySink>(std::move(context));
+}
+
+}  // namespace globalsvc::controller

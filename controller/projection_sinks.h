@@ -1,0 +1,77 @@
+#pragma once
+
+// Reflector sinks that keep one cluster's part of the MeshStore equal to what
+// its API server holds, one sink per watched resource. Each change is decoded
+// into the planner's lean records; when the record did not change (a Node
+// heartbeat, a Service status update) nothing else happens, otherwise the
+// ServiceEntry keys it affects are handed to `on_keys`.
+//
+// Threads: each sink is driven by its reflector's thread only. The store has
+// its own lock.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "controller/mesh_store.h"
+#include "lib/kube/reflector_sink.h"
+#include "lib/mesh/diagnostic.h"
+
+namespace globalsvc::controller {
+
+using KeysCallback = std::function<void(std::vector<std::string> keys)>;
+using DiagnosticsCallback = std::function<void(const mesh::Diagnostics& diagnostics)>;
+
+struct SinkContext {
+  std::string cluster;
+  std::string control_plane_namespace = "istio-system";
+  std::string network_override;  // when set, the namespace label is not used
+  MeshStore* store = nullptr;
+  KeysCallback on_keys;
+  DiagnosticsCallback on_diagnostics;  // problems decoding objects
+};
+
+class ProjectionSink : public kube::ReflectorSink {
+ public:
+  explicit ProjectionSink(SinkContext context) : context_(std::move(context)) {}
+
+  void BeginReplace() override;
+  void ReplaceItem(nlohmann::json&& object) override;
+  void EndReplace() override;
+  void AbortReplace() override;
+  void ApplyEvent(kube::WatchEventType type, nlohmann::json&& object) override;
+
+  // True once a full list has been applied.
+  [[nodiscard]] bool synced() const { return synced_.load(); }
+
+ protected:
+  // Decodes and stores the object (or removes it when it no longer decodes
+  // into a record), adding affected ServiceEntry keys to `keys`.
+  virtual void Apply(const nlohmann::json& object, const std::string& key,
+                     std::vector<std::string>& keys) = 0;
+  virtual void Remove(const std::string& key, std::vector<std::string>& keys) = 0;
+  // Keys (as kube::ObjectKey) of every stored record of this resource.
+  virtual std::vector<std::string> StoredKeys() = 0;
+
+  void Report(const mesh::Diagnostics& diagnostics) const;
+  void Emit(std::vector<std::string> keys) const;
+
+  SinkContext context_;
+
+ private:
+  std::unordered_set<std::string> listed_;
+  std::atomic<bool> synced_{false};
+};
+
+std::unique_ptr<ProjectionSink> MakeServiceSink(SinkContext context);
+std::unique_ptr<ProjectionSink> MakeNamespaceSink(SinkContext context);
+std::unique_ptr<ProjectionSink> MakeEndpointSliceSink(SinkContext context);
+std::unique_ptr<ProjectionSink> MakeNodeSink(SinkContext context);
+std::unique_ptr<ProjectionSink> MakeGatewaySink(SinkContext context);
+
+}  // namespace globalsvc::controller

@@ -1,0 +1,270 @@
+// The reflector sinks that turn watch events into MeshStore records: what they
+// store, which ServiceEntry keys they hand on, and what they ignore.
+
+#include "controller/projection_sinks.h"
+
+#include <catch2/catch.hpp>
+
+#include "controller/service_entry_observer.h"
+#include "lib/base/yaml_json.h"
+
+namespace globalsvc::controller {
+namespace {
+
+using kube::WatchEventType;
+
+nlohmann::json Yaml(const std::string& text) {
+  auto docs = ParseYamlDocuments(text);
+  REQUIRE(docs.ok());
+  REQUIRE(docs->size() == 1);
+  return (*docs)[0];
+}
+
+struct Fixture {
+  MeshStore store;
+  std::vector<std::vector<std::string>> emitted;
+  mesh::Diagnostics problems;
+
+  SinkContext Context(std::string network_override = "") {
+    SinkContext context;
+    context.cluster = "c1";
+    context.network_override = std::move(network_override);
+    context.store = &store;
+    context.on_keys = [this](std::vector<std::string> keys) { emitted.push_back(std::move(keys)); };
+    context.on_diagnostics = [this](const mesh::Diagnostics& d) {
+      problems.insert(problems.end(), d.begin(), d.end());
+    };
+    return context;
+  }
+
+  std::vector<std::string> TakeKeys() {
+    std::vector<std::string> all;
+    for (auto& batch : emitted)
+      all.insert(all.end(), batch.begin(), batch.end());
+    emitted.clear();
+    return all;
+  }
+};
+
+std::string ServiceYaml(const std::string& name, const std::string& scope,
+                        const std::string& extra = "") {
+  return "kind: Service\nmetadata: {name: " + name +
+         ", namespace: ns, labels: {solo.io/service-scope: " + scope + "}" + extra +
+         "}\nspec: {ports: [{name: http, port: 80}]}\n";
+}
+
+TEST_CASE("Service sink stores records and hands on changed keys only", "[controller][sinks]") {
+  Fixture f;
+  auto sink = MakeServiceSink(f.Context());
+  sink->ApplyEvent(WatchEventType::kAdded, Yaml(ServiceYaml("a", "global")));
+  CHECK(f.TakeKeys() == std::vector<std::string>{"ns/a"});
+  // A status-only update decodes to the same record: nothing to do.
+  auto with_status = Yaml(ServiceYaml("a", "global"));
+  with_status["status"] = {{"loadBalancer", nlohmann::json::object()}};
+  with_status["metadata"]["resourceVersion"] = "42";
+  sink->ApplyEvent(WatchEventType::kModified, std::move(with_status));
+  CHECK(f.TakeKeys().empty());
+  sink->ApplyEvent(WatchEventType::kModified, Yaml(ServiceYaml("a", "cluster")));
+  CHECK(f.TakeKeys() == std::vector<std::string>{"ns/a"});
+  sink->ApplyEvent(WatchEventType::kDeleted, Yaml(ServiceYaml("a", "cluster")));
+  CHECK(f.TakeKeys() == std::vector<std::string>{"ns/a"});
+  CHECK(f.store.ServiceKeys("c1").empty());
+}
+
+TEST_CASE("A relist removes what disappeared and reports nothing that still exists",
+          "[controller][sinks]") {
+  Fixture f;
+  auto sink = MakeServiceSink(f.Context());
+  CHECK_FALSE(sink->synced());
+  sink->BeginReplace();
+  sink->ReplaceItem(Yaml(ServiceYaml("a", "global")));
+  sink->ReplaceItem(Yaml(ServiceYaml("b", "global")));
+  sink->EndReplace();
+  CHECK(sink->synced());
+  CHECK(f.TakeKeys() == std::vector<std::string>{"ns/a", "ns/b"});
+  // Second list (after 410 Gone): a unchanged, b gone, c new.
+  sink->BeginReplace();
+  sink->ReplaceItem(Yaml(ServiceYaml("a", "global")));
+  sink->ReplaceItem(Yaml(ServiceYaml("c", "global")));
+  sink->EndReplace();
+  CHECK(f.TakeKeys() == std::vector<std::string>{"ns/c", "ns/b"});
+  CHECK(f.store.ServiceKeys("c1") == std::vector<std::string>{"ns/a", "ns/c"});
+}
+
+TEST_CASE("Objects that no longer decode are removed, with a diagnostic", "[controller][sinks]") {
+  Fixture f;
+  auto sink = MakeServiceSink(f.Context());
+  sink->ApplyEvent(WatchEventType::kAdded, Yaml(ServiceYaml("a", "global")));
+  f.TakeKeys();
+  sink->ApplyEvent(WatchEventType::kModified, Yaml("kind: Service\nmetadata: {namespace: ns}\n"));
+  CHECK(f.problems.size() == 1);
+}
+
+TEST_CASE("EndpointSlice sink follows slices between services", "[controller][sinks]") {
+  Fixture f;
+  auto sink = MakeEndpointSliceSink(f.Context());
+  const auto slice = [](const std::string& service, const std::string& address) {
+    return Yaml(
+        "kind: EndpointSlice\naddressType: IPv4\nmetadata: {name: s1, namespace: ns, "
+        "labels: {kubernetes.io/service-name: " +
+        service + "}}\nendpoints: [{addresses: [" + address + "]}]\n");
+  };
+  sink->ApplyEvent(WatchEventType::kAdded, slice("a", "10.0.0.1"));
+  CHECK(f.TakeKeys() == std::vector<std::string>{"ns/a"});
+  sink->ApplyEvent(WatchEventType::kModified, slice("a", "10.0.0.1"));
+  CHECK(f.TakeKeys().empty());
+  sink->ApplyEvent(WatchEventType::kModified, slice("b", "10.0.0.1"));
+  CHECK(f.TakeKeys() == std::vector<std::string>{"ns/a", "ns/b"});
+  f.store.Read("c1", [](const mesh::ClusterState& state) {
+    CHECK(state.FindSlices("ns/a") == nullptr);
+    CHECK(state.FindSlices("ns/b") != nullptr);
+  });
+  sink->ApplyEvent(WatchEventType::kDeleted, slice("b", "10.0.0.1"));
+  CHECK(f.TakeKeys() == std::vector<std::string>{"ns/b"});
+  CHECK(f.store.Read(
+      "c1", [](const mesh::ClusterState& state) { CHECK(state.endpoint_slice_count() == 0); }));
+}
+
+TEST_CASE("A reconnection keeps state and relists only differences", "[controller][sinks]") {
+  Fixture f;
+  const auto slice = Yaml(
+      "kind: EndpointSlice\naddressType: IPv4\nmetadata: {name: s1, namespace: ns, labels: "
+      "{kubernetes.io/service-name: a}}\nendpoints: [{addresses: [10.0.0.1]}]\n");
+  {
+    auto first = MakeEndpointSliceSink(f.Context());
+    first->ApplyEvent(WatchEventType::kAdded, nlohmann::json(slice));
+  }
+  f.TakeKeys();
+  auto second = MakeEndpointSliceSink(f.Context());  // new connection, same store
+  second->BeginReplace();
+  second->EndReplace();  // the slice is gone in the new list
+  CHECK(f.TakeKeys() == std::vector<std::string>{"ns/a"});
+  CHECK(f.store.Read(
+      "c1", [](const mesh::ClusterState& state) { CHECK(state.endpoint_slice_count() == 0); }));
+}
+
+TEST_CASE("Node heartbeats change nothing; topology changes touch the cluster's services",
+          "[controller][sinks]") {
+  Fixture f;
+  auto services = MakeServiceSink(f.Context());
+  services->ApplyEvent(WatchEventType::kAdded, Yaml(ServiceYaml("a", "global")));
+  f.TakeKeys();
+  auto nodes = MakeNodeSink(f.Context());
+  const auto node = [](const std::string& zone, const std::string& heartbeat) {
+    return Yaml(
+        "kind: Node\nmetadata: {name: n1, labels: {topology.kubernetes.io/region: r, "
+        "topology.kubernetes.io/zone: " +
+        zone + "}}\nstatus: {conditions: [{type: Ready, lastHeartbeatTime: '" + heartbeat +
+        "'}]}\n");
+  };
+  nodes->ApplyEvent(WatchEventType::kAdded, node("z1", "t1"));
+  CHECK(f.TakeKeys() == std::vector<std::string>{"ns/a"});
+  nodes->ApplyEvent(WatchEventType::kModified, node("z1", "t2"));
+  CHECK(f.TakeKeys().empty());
+  nodes->ApplyEvent(WatchEventType::kModified, node("z2", "t3"));
+  CHECK(f.TakeKeys() == std::vector<std::string>{"ns/a"});
+}
+
+TEST_CASE("Namespace labels: scope touches its services, the network touches everything",
+          "[controller][sinks]") {
+  Fixture f;
+  auto services = MakeServiceSink(f.Context());
+  services->ApplyEvent(WatchEventType::kAdded, Yaml(ServiceYaml("a", "global")));
+  f.store.Update("c2", [](mesh::ClusterState& state) {
+    mesh::Service remote;
+    remote.namespace_name = "other";
+    remote.name = "r";
+    state.UpsertService(remote);
+  });
+  f.TakeKeys();
+  auto namespaces = MakeNamespaceSink(f.Context());
+  namespaces->ApplyEvent(
+      WatchEventType::kAdded,
+      Yaml("kind: Namespace\nmetadata: {name: ns, labels: {solo.io/service-scope: global}}\n"));
+  CHECK(f.TakeKeys() == std::vector<std::string>{"ns/a"});
+  namespaces->ApplyEvent(WatchEventType::kAdded,
+                         Yaml("kind: Namespace\nmetadata: {name: istio-system, labels: "
+                              "{topology.istio.io/network: n1}}\n"));
+  CHECK(f.TakeKeys() == std::vector<std::string>{"ns/a", "other/r"});
+  std::string network;
+  f.store.Read("c1", [&](const mesh::ClusterState& state) { network = state.network(); });
+  CHECK(network == "n1");
+}
+
+TEST_CASE("A network given explicitly is not overridden by the namespace label",
+          "[controller][sinks]") {
+  Fixture f;
+  f.store.Update("c1", [](mesh::ClusterState& state) { state.set_network("flag-net"); });
+  auto namespaces = MakeNamespaceSink(f.Context("flag-net"));
+  namespaces->ApplyEvent(WatchEventType::kAdded,
+                         Yaml("kind: Namespace\nmetadata: {name: istio-system, labels: "
+                              "{topology.istio.io/network: n1}}\n"));
+  std::string network;
+  f.store.Read("c1", [&](const mesh::ClusterState& state) { network = state.network(); });
+  CHECK(network == "flag-net");
+}
+
+TEST_CASE("Gateway sink keeps only Deployments with a network label", "[controller][sinks]") {
+  Fixture f;
+  auto gateways = MakeGatewaySink(f.Context());
+  gateways->ApplyEvent(
+      WatchEventType::kAdded,
+      Yaml("kind: Deployment\nmetadata: {name: ew, namespace: istio-system, labels: "
+           "{topology.istio.io/network: n1, topology.kubernetes.io/region: r}}\n"));
+  gateways->ApplyEvent(WatchEventType::kModified,
+                       Yaml("kind: Deployment\nmetadata: {name: ew, namespace: istio-system}\n"));
+  std::size_t count = 99;
+  f.store.Read("c1", [&](const mesh::ClusterState& state) { count = state.gateways().size(); });
+  CHECK(count == 0);
+}
+
+TEST_CASE("ServiceEntry names map back to service keys", "[controller][observer]") {
+  CHECK(KeyOfServiceEntryName("autogen.httpbin.in-ambient") == "httpbin/in-ambient");
+  CHECK(KeyOfServiceEntryName("autogen.ns.svc.with.dots") == "ns/svc.with.dots");
+  CHECK_FALSE(KeyOfServiceEntryName("autogen.nodot"));
+  CHECK_FALSE(KeyOfServiceEntryName("autogen..x"));
+  CHECK_FALSE(KeyOfServiceEntryName("autogen.ns."));
+  CHECK_FALSE(KeyOfServiceEntryName("user-entry"));
+}
+
+TEST_CASE("The observer tracks ownership and the owned-fields hash", "[controller][observer]") {
+  std::vector<std::string> keys;
+  ServiceEntryObserver observer(
+      [&](std::vector<std::string> k) { keys.insert(keys.end(), k.begin(), k.end()); });
+  auto entry = Yaml(R"(
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: autogen.ns.a
+  namespace: istio-system
+  uid: u1
+  resourceVersion: "7"
+  labels: {app.kubernetes.io/managed-by: globalsvc, team: extra}
+spec: {hosts: [a.ns.mesh.internal], exportTo: ["*"]}
+)");
+  observer.BeginReplace();
+  observer.ReplaceItem(nlohmann::json(entry));
+  observer.ReplaceItem(
+      Yaml("kind: ServiceEntry\nmetadata: {name: unrelated, namespace: istio-system}\n"));
+  observer.EndReplace();
+  CHECK(observer.synced());
+  CHECK(keys == std::vector<std::string>{"ns/a"});
+  auto seen = observer.Get("autogen.ns.a");
+  REQUIRE(seen);
+  CHECK(seen->managed);
+  CHECK(seen->uid == "u1");
+  // Fields other writers add do not change the hash.
+  auto edited = entry;
+  edited["metadata"]["labels"]["team"] = "other";
+  edited["spec"]["exportTo"] = {"."};
+  edited["status"] = {{"addresses", nlohmann::json::array()}};
+  CHECK(mesh::ContentHash(edited) == seen->content_hash);
+  edited["spec"]["hosts"] = {"b.ns.mesh.internal"};
+  CHECK(mesh::ContentHash(edited) != seen->content_hash);
+  CHECK(observer.ManagedKeys() == std::vector<std::string>{"ns/a"});
+  observer.ApplyEvent(WatchEventType::kDeleted, nlohmann::json(entry));
+  CHECK_FALSE(observer.Get("autogen.ns.a"));
+}
+
+}  // namespace
+}  // namespace globalsvc::controller
