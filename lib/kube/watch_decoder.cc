@@ -20,6 +20,72 @@ const char* WatchEventTypeName(WatchEventType type) {
   return "UNKNOWN";
 }
 
+namespace {
+
+// Finds the end (one past) of the JSON array or object starting at `begin`,
+// skipping strings; npos if it does not end in `text`.
+std::size_t SkipComposite(std::string_view text, std::size_t begin) {
+  int depth = 0;
+  for (std::size_t i = begin; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '"') {
+      for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\') ++i;
+      }
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ']' || c == '}') {
+      if (--depth == 0) return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+std::optional<std::pair<std::size_t, std::size_t>> FindManagedFields(std::string_view text) {
+  constexpr std::string_view kKey = "\"managedFields\":[";
+  const std::size_t at = text.find(kKey);
+  if (at == std::string_view::npos) return std::nullopt;
+  // Confirm the match is the key of object.metadata, not text inside a
+  // string or a field of the same name elsewhere: walk the prefix, tracking
+  // depth and the keys that opened depths 1 and 2.
+  int depth = 0;
+  std::string_view last_string;
+  std::string_view keys[3];
+  for (std::size_t i = 0; i < at; ++i) {
+    const char c = text[i];
+    if (c == '"') {
+      const std::size_t start = i + 1;
+      for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\') ++i;
+      }
+      if (i >= at) return std::nullopt;  // the match is inside a string
+      last_string = text.substr(start, i - start);
+    } else if (c == ':') {
+      if (depth >= 1 && depth <= 2) keys[depth] = last_string;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
+  }
+  if (depth != 3 || keys[1] != "object" || keys[2] != "metadata") return std::nullopt;
+  const std::size_t end = SkipComposite(text, at + kKey.size() - 1);
+  if (end == std::string_view::npos) return std::nullopt;
+  std::size_t begin = at;
+  std::size_t stop = end;
+  std::size_t before = at;
+  while (before > 0 && (text[before - 1] == ' ' || text[before - 1] == '\n'))
+    --before;
+  if (before > 0 && text[before - 1] == ',') {
+    begin = before - 1;
+  } else if (stop < text.size() && text[stop] == ',') {
+    ++stop;
+  }
+  return std::pair{begin, stop};
+}
+
 Result<WatchEvent> DecodeWatchEvent(std::string_view json_text) {
   auto doc = nlohmann::json::parse(json_text.begin(), json_text.end(), nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
@@ -53,6 +119,13 @@ Result<bool> WatchDecoder::DecodeLine(std::string_view line, const EventHandler&
   while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
     line.remove_suffix(1);
   if (line.empty()) return true;
+  if (drop_managed_fields_) {
+    if (const auto span = FindManagedFields(line)) {
+      stripped_.assign(line.substr(0, span->first));
+      stripped_.append(line.substr(span->second));
+      line = stripped_;
+    }
+  }
   auto event = DecodeWatchEvent(line);
   if (!event.ok()) return event.error();
   return on_event(std::move(*event));

@@ -6,8 +6,10 @@
 
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "lib/base/result.h"
 
@@ -25,6 +27,13 @@ struct WatchEvent {
 
 class WatchDecoder {
  public:
+  // metadata.managedFields is dropped by default: nothing in a controller
+  // reads it, it is often the largest part of an object, and skipping it
+  // before parsing is the cheapest way to decode faster. (An object without
+  // managedFields written back with PUT keeps the server's managed fields.)
+  explicit WatchDecoder(bool drop_managed_fields = true)
+      : drop_managed_fields_(drop_managed_fields) {}
+
   // Returns false to stop decoding.
   using EventHandler = std::function<bool(WatchEvent&& event)>;
 
@@ -42,10 +51,17 @@ class WatchDecoder {
  private:
   Result<bool> DecodeLine(std::string_view line, const EventHandler& on_event);
 
+  bool drop_managed_fields_;
+  std::string stripped_;  // scratch for an event without managedFields
   std::string buffer_;
   std::size_t consumed_ = 0;  // bytes of buffer_ already decoded
   std::size_t scanned_ = 0;   // bytes of buffer_ known to hold no newline
 };
+
+// The span of `"managedFields":[...]` in an event's object.metadata, with one
+// separating comma, so that removing it leaves valid JSON; nullopt if absent.
+[[nodiscard]] std::optional<std::pair<std::size_t, std::size_t>> FindManagedFields(
+    std::string_view event_json);
 
 // Decodes one event: {"type": "...", "object": {...}}.
 [[nodiscard]] Result<WatchEvent> DecodeWatchEvent(std::string_view json_text);

@@ -86,3 +86,54 @@ TEST_CASE("Malformed events are errors, ERROR events carry a Status", "[kube][wa
 
 }  // namespace
 }  // namespace globalsvc::kube
+
+namespace globalsvc::kube {
+namespace {
+
+TEST_CASE("managedFields is dropped from object.metadata only", "[kube][watch]") {
+  const std::string event =
+      R"({"type":"ADDED","object":{"metadata":{"name":"a","managedFields":[{"manager":"m","fieldsV1":{"f:data":{"k:{\"x\":\"]\"}":{}}}}],"annotations":{"managedFields":"keep"}},"data":{"managedFields":"keep"}}})";
+  WatchDecoder decoder;
+  nlohmann::json object;
+  REQUIRE(decoder
+              .Feed(event + "\n",
+                    [&](WatchEvent&& e) {
+                      object = std::move(e.object);
+                      return true;
+                    })
+              .ok());
+  CHECK_FALSE(object["metadata"].contains("managedFields"));
+  CHECK(object["metadata"]["name"] == "a");
+  CHECK(object["metadata"]["annotations"]["managedFields"] == "keep");
+  CHECK(object["data"]["managedFields"] == "keep");
+
+  // Last key of metadata, first key, and a look-alike inside a string value.
+  const std::string last =
+      R"({"type":"ADDED","object":{"metadata":{"name":"a","managedFields":[]}}})";
+  const auto last_span = FindManagedFields(last);
+  REQUIRE(last_span);
+  CHECK(last.substr(0, last_span->first) + last.substr(last_span->second) ==
+        R"({"type":"ADDED","object":{"metadata":{"name":"a"}}})");
+  const std::string first =
+      R"({"type":"ADDED","object":{"metadata":{"managedFields":[1],"name":"a"}}})";
+  const auto span = FindManagedFields(first);
+  REQUIRE(span);
+  CHECK(first.substr(0, span->first) + first.substr(span->second) ==
+        R"({"type":"ADDED","object":{"metadata":{"name":"a"}}})");
+  CHECK_FALSE(
+      FindManagedFields(R"({"type":"ADDED","object":{"data":{"x":"\"managedFields\":[1]"}}})"));
+  CHECK_FALSE(FindManagedFields(R"({"type":"ADDED","object":{"spec":{"managedFields":[1]}}})"));
+
+  WatchDecoder keeping(false);
+  REQUIRE(keeping
+              .Feed(event + "\n",
+                    [&](WatchEvent&& e) {
+                      object = std::move(e.object);
+                      return true;
+                    })
+              .ok());
+  CHECK(object["metadata"].contains("managedFields"));
+}
+
+}  // namespace
+}  // namespace globalsvc::kube

@@ -1,0 +1,245 @@
+// lib/kube benchmarks on one thread, with generated EndpointSlices shaped like
+// the ones kube-controller-manager writes (labels, owner reference, managed
+// fields, per-endpoint conditions, node name, zone and target reference).
+//
+//   bench_kube [--events N] [--slices N] [--endpoints E]
+//
+// Prints:
+// - watch decode rate: MODIFIED events/s through WatchDecoder (bytes arrive in
+//   16 KiB chunks, each event parsed to JSON), alone and with the projection
+//   a cache stores;
+// - cache memory per EndpointSlice: heap bytes a Cache<EndpointSliceView>
+//   holds per slice, against the slice's JSON size.
+
+#include <malloc.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "lib/kube/cache.h"
+#include "lib/kube/watch_decoder.h"
+
+namespace {
+
+using globalsvc::kube::Cache;
+using globalsvc::kube::WatchDecoder;
+using globalsvc::kube::WatchEvent;
+using globalsvc::kube::WatchEventType;
+using nlohmann::json;
+
+double ThreadCpuSeconds() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
+}
+
+std::size_t HeapInUse() {
+  return mallinfo2().uordblks;
+}
+
+json EndpointSlice(int index, int endpoints) {
+  const std::string service = "service-" + std::to_string(index / 3);
+  const std::string name = service + "-" + std::to_string(10000 + index);
+  json slice = {{"kind", "EndpointSlice"},
+                {"apiVersion", "discovery.k8s.io/v1"},
+                {"metadata",
+                 {{"name", name},
+                  {"generateName", service + "-"},
+                  {"namespace", "namespace-" + std::to_string(index % 10)},
+                  {"uid", "6f1c2a8e-3b4d-4e5f-9a0b-" + std::to_string(100000000000 + index)},
+                  {"resourceVersion", std::to_string(1000000 + index)},
+                  {"generation", 3},
+                  {"creationTimestamp", "2026-01-01T00:00:00Z"},
+                  {"labels",
+                   {{"endpointslice.kubernetes.io/managed-by", "endpointslice-controller.k8s.io"},
+                    {"kubernetes.io/service-name", service},
+                    {"app", service}}},
+                  {"annotations",
+                   {{"endpoints.kubernetes.io/last-change-trigger-time", "2026-01-01T00:00:00Z"}}},
+                  {"ownerReferences", json::array({{{"apiVersion", "v1"},
+                                                    {"kind", "Service"},
+                                                    {"name", service},
+                                                    {"uid", "0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"},
+                                                    {"controller", true},
+                                                    {"blockOwnerDeletion", true}}})}}},
+                {"addressType", "IPv4"},
+                {"ports", json::array({{{"name", "http"}, {"protocol", "TCP"}, {"port", 8080}},
+                                       {{"name", "grpc"}, {"protocol", "TCP"}, {"port", 9090}}})}};
+  json items = json::array();
+  json managed_endpoints = json::object();
+  for (int e = 0; e < endpoints; ++e) {
+    const std::string ip =
+        "10.244." + std::to_string((index + e) % 250) + "." + std::to_string(e % 250 + 1);
+    const std::string zone = e % 2 == 0 ? "us-east-1a" : "us-east-1b";
+    items.push_back({{"addresses", {ip}},
+                     {"conditions", {{"ready", true}, {"serving", true}, {"terminating", false}}},
+                     {"nodeName", "cluster1-" + zone + "-node-" + std::to_string(e % 4)},
+                     {"zone", zone},
+                     {"targetRef",
+                      {{"kind", "Pod"},
+                       {"namespace", "namespace-" + std::to_string(index % 10)},
+                       {"name", service + "-7d9f8c6b5-" + std::to_string(10000 + e)},
+                       {"uid", "1f2e3d4c-5b6a-7980-a1b2-" + std::to_string(200000000000 + e)}}}});
+    managed_endpoints["k:{\"addresses\":[\"" + ip + "\"]}"] = {
+        {".", json::object()},
+        {"f:addresses", json::object()},
+        {"f:conditions",
+         {{".", json::object()},
+          {"f:ready", json::object()},
+          {"f:serving", json::object()},
+          {"f:terminating", json::object()}}},
+        {"f:nodeName", json::object()},
+        {"f:targetRef", json::object()},
+        {"f:zone", json::object()}};
+  }
+  slice["endpoints"] = items;
+  slice["metadata"]["managedFields"] = json::array({{{"manager", "kube-controller-manager"},
+                                                     {"operation", "Update"},
+                                                     {"apiVersion", "discovery.k8s.io/v1"},
+                                                     {"time", "2026-01-01T00:00:00Z"},
+                                                     {"fieldsType", "FieldsV1"},
+                                                     {"fieldsV1",
+                                                      {{"f:addressType", json::object()},
+                                                       {"f:endpoints", managed_endpoints},
+                                                       {"f:metadata",
+                                                        {{"f:annotations", json::object()},
+                                                         {"f:generateName", json::object()},
+                                                         {"f:labels", json::object()},
+                                                         {"f:ownerReferences", json::object()}}},
+                                                       {"f:ports", json::object()}}}}});
+  return slice;
+}
+
+// What the controller keeps of an EndpointSlice.
+struct EndpointView {
+  std::string address;
+  std::string node_name;
+  std::string zone;
+  bool ready = false;
+  bool serving = false;
+  bool terminating = false;
+  bool operator==(const EndpointView&) const = default;
+};
+struct PortView {
+  std::string name;
+  int port = 0;
+  bool operator==(const PortView&) const = default;
+};
+struct EndpointSliceView {
+  std::string service;
+  std::vector<EndpointView> endpoints;
+  std::vector<PortView> ports;
+  bool operator==(const EndpointSliceView&) const = default;
+};
+
+EndpointSliceView Project(const json& object) {
+  EndpointSliceView view;
+  const auto& labels = object["metadata"]["labels"];
+  view.service = labels.value("kubernetes.io/service-name", "");
+  if (const auto endpoints = object.find("endpoints"); endpoints != object.end()) {
+    view.endpoints.reserve(endpoints->size());
+    for (const auto& endpoint : *endpoints) {
+      EndpointView e;
+      e.address = endpoint["addresses"][0].get<std::string>();
+      e.node_name = endpoint.value("nodeName", "");
+      e.zone = endpoint.value("zone", "");
+      const auto& conditions = endpoint["conditions"];
+      e.ready = conditions.value("ready", false);
+      e.serving = conditions.value("serving", false);
+      e.terminating = conditions.value("terminating", false);
+      view.endpoints.push_back(std::move(e));
+    }
+  }
+  if (const auto ports = object.find("ports"); ports != object.end()) {
+    for (const auto& port : *ports)
+      view.ports.push_back({port.value("name", ""), port.value("port", 0)});
+  }
+  return view;
+}
+
+void BenchDecode(int events, int endpoints) {
+  std::string stream;
+  for (int i = 0; i < 1000; ++i) {
+    stream += json{{"type", "MODIFIED"}, {"object", EndpointSlice(i, endpoints)}}.dump();
+    stream += '\n';
+  }
+  const int rounds = std::max(1, events / 1000);
+  for (const bool project : {false, true}) {
+    WatchDecoder decoder;
+    long decoded = 0;
+    std::size_t checksum = 0;
+    const double start = ThreadCpuSeconds();
+    for (int r = 0; r < rounds; ++r) {
+      for (std::size_t offset = 0; offset < stream.size(); offset += 16384) {
+        auto fed =
+            decoder.Feed(std::string_view(stream).substr(offset, 16384), [&](WatchEvent&& e) {
+              ++decoded;
+              if (project) checksum += Project(e.object).endpoints.size();
+              return true;
+            });
+        if (!fed.ok()) {
+          std::fprintf(stderr, "decode failed: %s\n", fed.error().message.c_str());
+          std::exit(1);
+        }
+      }
+    }
+    const double seconds = ThreadCpuSeconds() - start;
+    std::printf(
+        "watch decode%s: endpoints/slice=%d events=%ld event_bytes=%zu cpu_s=%.3f "
+        "events_per_s=%.0f MiB_per_s=%.1f%s\n",
+        project ? " + projection" : "", endpoints, decoded, stream.size() / 1000, seconds,
+        static_cast<double>(decoded) / seconds,
+        static_cast<double>(stream.size()) * rounds / seconds / (1 << 20),
+        project && checksum == 0 ? " (empty?)" : "");
+  }
+}
+
+void BenchCacheMemory(int slices, int endpoints) {
+  std::vector<json> objects;
+  std::size_t json_bytes = 0;
+  for (int i = 0; i < slices; ++i) {
+    objects.push_back(EndpointSlice(i, endpoints));
+    json_bytes += objects.back().dump().size();
+  }
+  malloc_trim(0);
+  const std::size_t before = HeapInUse();
+  {
+    Cache<EndpointSliceView> cache(Project);
+    cache.AddIndex("service",
+                   [](const EndpointSliceView& v) { return std::vector<std::string>{v.service}; });
+    cache.BeginReplace();
+    for (const auto& object : objects)
+      cache.ReplaceItem(json(object));
+    cache.EndReplace();
+    const std::size_t after = HeapInUse();
+    const double per_slice = static_cast<double>(after - before) / slices;
+    const double json_per_slice = static_cast<double>(json_bytes) / slices;
+    std::printf(
+        "cache memory: endpoints/slice=%d slices=%d json_bytes_per_slice=%.0f "
+        "cache_bytes_per_slice=%.0f ratio=%.1f%% (goal <= 25%%)\n",
+        endpoints, slices, json_per_slice, per_slice, 100.0 * per_slice / json_per_slice);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int events = 100000;
+  int slices = 10000;
+  std::vector<int> endpoint_counts = {1, 5, 20};
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--events") == 0) events = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--slices") == 0) slices = std::atoi(argv[i + 1]);
+    if (std::strcmp(argv[i], "--endpoints") == 0) endpoint_counts = {std::atoi(argv[i + 1])};
+  }
+  for (const int endpoints : endpoint_counts)
+    BenchDecode(events, endpoints);
+  for (const int endpoints : endpoint_counts)
+    BenchCacheMemory(slices, endpoints);
+  return 0;
+}
