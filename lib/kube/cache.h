@@ -8,9 +8,11 @@
 // cache is updated and outside its lock, in event order.
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <concepts>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -84,18 +86,18 @@ class Cache final : public ReflectorSink {
     const auto keys = by_index->second.find(std::string(value));
     if (keys == by_index->second.end()) return out;
     for (const auto& key : keys->second)
-      out.push_back(entries_.at(key).value);
+      out.push_back(entries_.at(*key).value);
     return out;
   }
   [[nodiscard]] std::size_t size() const {
     std::shared_lock lock(mutex_);
     return entries_.size();
   }
-  // The resourceVersion stored for `key` (empty when absent).
-  [[nodiscard]] std::string ResourceVersion(std::string_view key) const {
+  // Whether the entry for `key` came from an object at `resource_version`.
+  [[nodiscard]] bool HasVersion(std::string_view key, std::string_view resource_version) const {
     std::shared_lock lock(mutex_);
     const auto it = entries_.find(std::string(key));
-    return it == entries_.end() ? std::string() : it->second.resource_version;
+    return it != entries_.end() && it->second.version == VersionFingerprint(resource_version);
   }
 
   // True once a first full list has been stored.
@@ -114,11 +116,11 @@ class Cache final : public ReflectorSink {
   void ReplaceItem(nlohmann::json&& object) override {
     std::string key = ObjectKey(object);
     if (key.empty()) return;
-    std::string version = ResourceVersionOf(object);
-    staged_.insert_or_assign(
-        std::move(key), Entry{std::make_shared<const T>(projection_(object)), std::move(version)});
+    const auto version = VersionFingerprint(ResourceVersionOf(object));
+    staged_.insert_or_assign(std::move(key),
+                             Entry{std::make_shared<const T>(projection_(object)), version});
   }
-  void AbortReplace() override { staged_.clear(); }
+  void AbortReplace() override { staged_ = EntryMap(); }
   void EndReplace() override {
     std::vector<CacheChange<T>> changes;
     {
@@ -135,15 +137,15 @@ class Cache final : public ReflectorSink {
       for (auto& [key, entry] : staged_) {
         const auto existing = entries_.find(key);
         if (existing == entries_.end()) {
-          Index(key, *entry.value);
           changes.push_back({key, nullptr, entry.value});
-          entries_.emplace(key, std::move(entry));
-        } else if (existing->second.resource_version != entry.resource_version) {
+          const auto inserted = entries_.emplace(key, std::move(entry)).first;
+          Index(inserted->first, *inserted->second.value);
+        } else if (existing->second.version != entry.version) {
           StoreLocked(existing, std::move(entry), changes);
         }
       }
     }
-    staged_.clear();
+    staged_ = EntryMap();  // release the buckets too
     // Report a relist in key order, so readers see a deterministic sequence.
     std::sort(changes.begin(), changes.end(),
               [](const CacheChange<T>& a, const CacheChange<T>& b) { return a.key < b.key; });
@@ -164,14 +166,15 @@ class Cache final : public ReflectorSink {
       if (type == WatchEventType::kDeleted) {
         if (existing == entries_.end()) return;
         changes.push_back({key, existing->second.value, nullptr});
-        Unindex(key, *existing->second.value);
+        Unindex(existing->first, *existing->second.value);
         entries_.erase(existing);
       } else {
-        Entry entry{std::make_shared<const T>(projection_(object)), ResourceVersionOf(object)};
+        Entry entry{std::make_shared<const T>(projection_(object)),
+                    VersionFingerprint(ResourceVersionOf(object))};
         if (existing == entries_.end()) {
-          Index(key, *entry.value);
           changes.push_back({key, nullptr, entry.value});
-          entries_.emplace(std::move(key), std::move(entry));
+          const auto inserted = entries_.emplace(std::move(key), std::move(entry)).first;
+          Index(inserted->first, *inserted->second.value);
         } else {
           StoreLocked(existing, std::move(entry), changes);
         }
@@ -183,36 +186,59 @@ class Cache final : public ReflectorSink {
  private:
   struct Entry {
     std::shared_ptr<const T> value;
-    std::string resource_version;
+    std::uint64_t version = 0;  // VersionFingerprint of the object's resourceVersion
   };
   using EntryMap = std::unordered_map<std::string, Entry>;
+  // Index entries point at the keys inside entries_ (stable: the map is
+  // node-based), ordered by key text.
+  struct KeyLess {
+    bool operator()(const std::string* a, const std::string* b) const { return *a < *b; }
+  };
+  using KeySet = std::set<const std::string*, KeyLess>;
+
+  // resourceVersions are opaque strings compared only for equality; a 64-bit
+  // fingerprint (the number itself for etcd's numeric versions) takes 8 bytes
+  // instead of a string per entry.
+  static std::uint64_t VersionFingerprint(std::string_view version) {
+    std::uint64_t number = 0;
+    const auto [end, ec] = std::from_chars(version.data(), version.data() + version.size(), number);
+    if (ec == std::errc{} && end == version.data() + version.size() && !version.empty() &&
+        number < (1ull << 63)) {
+      return number;
+    }
+    std::uint64_t hash = 14695981039346656037ull;  // FNV-1a, high bit set
+    for (const char c : version)
+      hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+    return hash | (1ull << 63);
+  }
 
   void StoreLocked(typename EntryMap::iterator existing, Entry&& entry,
                    std::vector<CacheChange<T>>& changes) {
     auto old_value = existing->second.value;
-    existing->second.resource_version = std::move(entry.resource_version);
+    existing->second.version = entry.version;
     if constexpr (std::equality_comparable<T>) {
       // A change to fields outside the projection is no change to readers.
       if (*old_value == *entry.value) return;
     }
     Unindex(existing->first, *old_value);
-    Index(existing->first, *entry.value);
     existing->second.value = entry.value;
+    Index(existing->first, *entry.value);
     changes.push_back({existing->first, std::move(old_value), std::move(entry.value)});
   }
-  void Index(const std::string& key, const T& value) {
+  void Index(const std::string& key_in_map, const T& value) {
     for (const auto& [name, function] : indexers_) {
-      for (auto& index_value : function(value))
-        indices_[name][std::move(index_value)].insert(key);
+      for (auto& index_value : function(value)) {
+        indices_[name][std::move(index_value)].insert(&key_in_map);
+      }
     }
   }
-  void Unindex(const std::string& key, const T& value) {
+  void Unindex(const std::string& key_in_map, const T& value) {
     for (const auto& [name, function] : indexers_) {
       auto& index = indices_[name];
       for (const auto& index_value : function(value)) {
         const auto it = index.find(index_value);
         if (it == index.end()) continue;
-        it->second.erase(key);
+        it->second.erase(&key_in_map);
         if (it->second.empty()) index.erase(it);
       }
     }
@@ -234,7 +260,7 @@ class Cache final : public ReflectorSink {
   mutable std::shared_mutex mutex_;
   EntryMap entries_;
   std::map<std::string, IndexFunction> indexers_;
-  std::map<std::string, std::unordered_map<std::string, std::set<std::string>>> indices_;
+  std::map<std::string, std::unordered_map<std::string, KeySet>> indices_;
   std::vector<ChangeHandler> handlers_;
   EntryMap staged_;  // the list being received; only the writer touches it
 

@@ -9,7 +9,9 @@
 //   16 KiB chunks, each event parsed to JSON), alone and with the projection
 //   a cache stores;
 // - cache memory per EndpointSlice: heap bytes a Cache<EndpointSliceView>
-//   holds per slice, against the slice's JSON size.
+//   holds per slice (entry, projection, a by-service index; the interned
+//   strings are shared by all slices and counted too), against the slice's
+//   compact JSON size.
 
 #include <malloc.h>
 
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "lib/kube/cache.h"
+#include "lib/kube/string_pool.h"
 #include "lib/kube/watch_decoder.h"
 
 namespace {
@@ -115,23 +118,26 @@ json EndpointSlice(int index, int endpoints) {
   return slice;
 }
 
-// What the controller keeps of an EndpointSlice.
+// What a controller keeps of an EndpointSlice: repeated values (node, zone,
+// service and port names) are interned.
+globalsvc::kube::StringPool pool;
+
 struct EndpointView {
   std::string address;
-  std::string node_name;
-  std::string zone;
+  std::string_view node_name;
+  std::string_view zone;
   bool ready = false;
   bool serving = false;
   bool terminating = false;
   bool operator==(const EndpointView&) const = default;
 };
 struct PortView {
-  std::string name;
+  std::string_view name;
   int port = 0;
   bool operator==(const PortView&) const = default;
 };
 struct EndpointSliceView {
-  std::string service;
+  std::string_view service;
   std::vector<EndpointView> endpoints;
   std::vector<PortView> ports;
   bool operator==(const EndpointSliceView&) const = default;
@@ -140,14 +146,14 @@ struct EndpointSliceView {
 EndpointSliceView Project(const json& object) {
   EndpointSliceView view;
   const auto& labels = object["metadata"]["labels"];
-  view.service = labels.value("kubernetes.io/service-name", "");
+  view.service = pool.Intern(labels.value("kubernetes.io/service-name", ""));
   if (const auto endpoints = object.find("endpoints"); endpoints != object.end()) {
     view.endpoints.reserve(endpoints->size());
     for (const auto& endpoint : *endpoints) {
       EndpointView e;
       e.address = endpoint["addresses"][0].get<std::string>();
-      e.node_name = endpoint.value("nodeName", "");
-      e.zone = endpoint.value("zone", "");
+      e.node_name = pool.Intern(endpoint.value("nodeName", ""));
+      e.zone = pool.Intern(endpoint.value("zone", ""));
       const auto& conditions = endpoint["conditions"];
       e.ready = conditions.value("ready", false);
       e.serving = conditions.value("serving", false);
@@ -157,7 +163,7 @@ EndpointSliceView Project(const json& object) {
   }
   if (const auto ports = object.find("ports"); ports != object.end()) {
     for (const auto& port : *ports)
-      view.ports.push_back({port.value("name", ""), port.value("port", 0)});
+      view.ports.push_back({pool.Intern(port.value("name", "")), port.value("port", 0)});
   }
   return view;
 }
@@ -210,8 +216,9 @@ void BenchCacheMemory(int slices, int endpoints) {
   const std::size_t before = HeapInUse();
   {
     Cache<EndpointSliceView> cache(Project);
-    cache.AddIndex("service",
-                   [](const EndpointSliceView& v) { return std::vector<std::string>{v.service}; });
+    cache.AddIndex("service", [](const EndpointSliceView& v) {
+      return std::vector<std::string>{std::string(v.service)};
+    });
     cache.BeginReplace();
     for (const auto& object : objects)
       cache.ReplaceItem(json(object));

@@ -62,7 +62,8 @@ TEST_CASE("Cache stores projections, indexes them and reports changes", "[kube][
   CHECK(cache.ByIndex("service", "svc1").size() == 2);
   // A change outside the projection updates the version but reports nothing.
   cache.ApplyEvent(WatchEventType::kModified, Object("b", "4", "svc1", "10.0.0.3", "x"));
-  CHECK(cache.ResourceVersion("ns/b") == "4");
+  CHECK(cache.HasVersion("ns/b", "4"));
+  CHECK_FALSE(cache.HasVersion("ns/b", "3"));
   cache.ApplyEvent(WatchEventType::kDeleted, Object("a", "5", "svc1", "10.0.0.1"));
   CHECK(cache.Get("ns/a") == nullptr);
   CHECK(recorder.log ==
