@@ -1,0 +1,42 @@
+# Container image of the globalsvc controller.
+#
+#   docker build -t globalsvc:0.1.0 .
+#
+# Two stages: a Debian 12 build with the same Debian packages as scripts/setup,
+# then a slim Debian 12 runtime with only the shared libraries the binary
+# links, running as the non-root user 65532 that the Helm chart expects.
+# (Not built in CI: the build machines have no container engine.)
+
+FROM debian:12 AS build
+WORKDIR /src
+# Take the package list from scripts/setup, so the image and the developer
+# machines build with the same libraries.
+COPY scripts/setup scripts/setup
+RUN set -eu; \
+    packages=$(sed -n '/^packages=(/,/^)/{/^packages=(/d;/^)/d;p}' scripts/setup); \
+    test -n "$packages"; \
+    apt-get update; \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $packages; \
+    rm -rf /var/lib/apt/lists/*
+COPY . .
+RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
+    && cmake --build /build --target globalsvc --parallel \
+    && strip /build/controller/globalsvc \
+    && /build/controller/globalsvc version
+
+FROM debian:12-slim
+# The runtime halves of the -dev packages the binary links (cpp-httplib with
+# OpenSSL, spdlog and fmt, yaml-cpp), and CA certificates for remote API
+# servers whose kubeconfig relies on the system trust store.
+RUN set -eu; \
+    apt-get update; \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      ca-certificates libcpp-httplib0.11 libspdlog1.10 libfmt9 libyaml-cpp0.7 libssl3; \
+    rm -rf /var/lib/apt/lists/*
+COPY --from=build /build/controller/globalsvc /usr/local/bin/globalsvc
+# Fails the build when a shared library is missing from this stage.
+RUN ! ldd /usr/local/bin/globalsvc | grep -q 'not found'
+USER 65532:65532
+EXPOSE 9090
+ENTRYPOINT ["/usr/local/bin/globalsvc"]
+CMD ["--help"]

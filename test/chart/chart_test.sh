@@ -1,0 +1,575 @@
+#!/usr/bin/env bash
+# Tests of the Helm chart manifests/charts/globalsvc: lint, rendering, the
+# values schema, acceptance of the rendered objects by a real API server,
+# install/uninstall, and what the chart's RBAC allows and forbids (checked
+# with impersonation and with the reader's real token).
+#
+# Reuses the test bed named by GLOBALSVC_TESTBED_DIR when one is running
+# there (scripts/test exports it); otherwise starts its own in a fresh state
+# folder and removes it at the end. Prints `N passed, M failed` last and exits
+# non-zero on a failure.
+# shellcheck source-path=SCRIPTDIR
+set -euo pipefail
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+TESTBED=$REPO_ROOT/scripts/testbed
+CHART=$REPO_ROOT/manifests/charts/globalsvc
+# shellcheck source=../testbed/versions.env
+source "$REPO_ROOT/test/testbed/versions.env"
+
+NS=istio-system
+CLUSTER=cluster1
+# A release name of its own, so the test never touches another install.
+RELEASE=globalsvc-chart-test
+SA=$RELEASE
+READER_SA=$RELEASE-reader
+
+PASSED=0
+FAILED=0
+OWN_TESTBED=0
+INSTALLED=0
+WORK=$(mktemp -d)
+
+cleanup() {
+  if ((INSTALLED)); then
+    "$HELM" --kubeconfig "$KUBECONFIG_FILE" uninstall "$RELEASE" -n "$NS" --wait \
+      >/dev/null 2>&1 || true
+  fi
+  if ((OWN_TESTBED)); then
+    "$TESTBED" down >/dev/null 2>&1 ||
+      echo "warning: scripts/testbed down failed for $GLOBALSVC_TESTBED_DIR" >&2
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+pass() { PASSED=$((PASSED + 1)); echo "ok   - $1"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL - $1${2:+: $2}"; }
+
+# check NAME COMMAND... : one test case; its output is shown only on failure.
+# COMMAND runs in a subshell with errexit on, so any failing step fails the
+# case. (Called as `if out=$(...)` bash would ignore errexit inside COMMAND,
+# and only its last step would count.)
+check() {
+  local name=$1 out rc; shift
+  set +e
+  out=$(set -e; "$@" 2>&1)
+  rc=$?
+  set -e
+  if ((rc == 0)); then
+    pass "$name"
+  else
+    fail "$name"
+    printf '%s\n' "$out" | sed 's/^/       /' | tail -n 30
+  fi
+}
+
+# wait_for SECONDS COMMAND... : polls COMMAND until it succeeds or the
+# deadline passes (then prints COMMAND's last output and fails).
+wait_for() {
+  local timeout=$1; shift
+  local deadline=$((SECONDS + timeout)) out
+  until out=$("$@" 2>&1); do
+    if ((SECONDS >= deadline)); then
+      echo "condition not met within ${timeout}s: $*"
+      printf '%s\n' "$out"
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+k() { "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
+helm_() { "$HELM" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
+
+# render FILE HELM-TEMPLATE-ARGS... : renders the chart offline into FILE.
+# --kube-version: a helm built from source without release ldflags assumes an
+# old Kubernetes for offline rendering, which the chart's kubeVersion refuses.
+render() {
+  local file=$1; shift
+  "$HELM" template "$RELEASE" "$CHART" -n "$NS" --kube-version "$KUBERNETES_VERSION" \
+    "$@" >"$file"
+}
+
+# kinds FILE : "Kind/name" of every object in a rendered file, one a line.
+kinds() {
+  python3 - "$1" <<'EOF'
+import re, sys
+docs = re.split(r'(?m)^---\s*$', open(sys.argv[1]).read())
+for d in docs:
+    kind = re.search(r'(?m)^kind:\s*(\S+)', d)
+    name = re.search(r'(?m)^metadata:\n(?:\s+.*\n)*?\s{2}name:\s*(\S+)', d)
+    if kind and name:
+        print(f"{kind.group(1)}/{name.group(1)}")
+EOF
+}
+
+# json_check JSON-FILE PYTHON-EXPR... : every expression over `objs` (the
+# items of a kubectl -o json List, by "Kind/name" in `by`) must be true.
+json_check() {
+  local file=$1; shift
+  python3 - "$file" "$@" <<'EOF'
+import json, sys
+data = json.load(open(sys.argv[1]))
+objs = data["items"] if data.get("kind") == "List" else [data]
+by = {f'{o["kind"]}/{o["metadata"]["name"]}': o for o in objs}
+bad = [e for e in sys.argv[2:] if not eval(e, {"by": by, "objs": objs})]
+for e in bad:
+    print("false:", e)
+sys.exit(1 if bad else 0)
+EOF
+}
+
+# expect_fail_with TEXT COMMAND... : COMMAND must fail and print TEXT.
+expect_fail_with() {
+  local text=$1 out; shift
+  if out=$("$@" 2>&1); then
+    echo "succeeded, expected a failure mentioning: $text"
+    return 1
+  fi
+  grep -qF -- "$text" <<<"$out" || { echo "error does not mention '$text':"; echo "$out"; return 1; }
+}
+
+# ---------------------------------------------------------------------------
+# offline: lint, render, schema
+
+test_lint() {
+  local out
+  out=$("$HELM" lint "$CHART" --set clusterName=$CLUSTER 2>&1) || { echo "$out"; return 1; }
+  if grep -E '^\[(WARNING|ERROR)\]' <<<"$out"; then return 1; fi
+  "$HELM" lint --strict "$CHART" --set clusterName=$CLUSTER
+  "$HELM" lint --strict "$CHART" --set clusterName=$CLUSTER --set replicas=3 \
+    --set serviceMonitor.enabled=true --set remoteReader.enabled=true \
+    --set secretNamespace=globalsvc-remotes --set namespace=mesh-system
+}
+
+test_render_default() {
+  render "$WORK/default.yaml" --set clusterName=$CLUSTER
+  kinds "$WORK/default.yaml" | sort >"$WORK/default.kinds"
+  diff -u - "$WORK/default.kinds" <<EOF
+ClusterRole/$RELEASE
+ClusterRole/$RELEASE-reader
+ClusterRoleBinding/$RELEASE
+Deployment/$RELEASE
+Role/$RELEASE
+Role/$RELEASE-reader
+RoleBinding/$RELEASE
+Service/$RELEASE-metrics
+ServiceAccount/$SA
+EOF
+}
+
+test_render_ha() {
+  render "$WORK/ha.yaml" --set clusterName=$CLUSTER --set replicas=3
+  grep -q '^kind: PodDisruptionBudget' "$WORK/ha.yaml"
+  grep -q 'podAntiAffinity:' "$WORK/ha.yaml"
+  grep -q 'replicas: 3' "$WORK/ha.yaml"
+  # One replica: neither.
+  ! grep -q -e '^kind: PodDisruptionBudget' -e 'podAntiAffinity:' "$WORK/default.yaml"
+}
+
+test_render_ha_needs_leader_election() {
+  expect_fail_with "leaderElection.enabled" \
+    render "$WORK/x.yaml" --set clusterName=$CLUSTER --set replicas=2 \
+    --set leaderElection.enabled=false
+}
+
+test_render_service_monitor_only_when_enabled() {
+  if grep -q '^kind: ServiceMonitor' "$WORK/default.yaml"; then return 1; fi
+  render "$WORK/sm.yaml" --set clusterName=$CLUSTER --set serviceMonitor.enabled=true \
+    --set serviceMonitor.labels.release=prometheus
+  grep -q '^apiVersion: monitoring.coreos.com/v1' "$WORK/sm.yaml"
+  grep -q '^kind: ServiceMonitor' "$WORK/sm.yaml"
+  grep -q 'release: prometheus' "$WORK/sm.yaml"
+  expect_fail_with "metrics.service.enabled" render "$WORK/x.yaml" \
+    --set clusterName=$CLUSTER --set serviceMonitor.enabled=true \
+    --set metrics.service.enabled=false
+}
+
+test_render_remote_reader() {
+  render "$WORK/reader.yaml" --set clusterName=$CLUSTER --set remoteReader.enabled=true
+  kinds "$WORK/reader.yaml" >"$WORK/reader.kinds"
+  grep -qx "ServiceAccount/$READER_SA" "$WORK/reader.kinds"
+  grep -qx "Secret/$READER_SA-token" "$WORK/reader.kinds"
+  grep -qx "ClusterRoleBinding/$RELEASE-reader" "$WORK/reader.kinds"
+  grep -qx "RoleBinding/$RELEASE-reader" "$WORK/reader.kinds"
+  grep -q 'type: kubernetes.io/service-account-token' "$WORK/reader.yaml"
+}
+
+test_render_namespaces() {
+  render "$WORK/ns.yaml" --set clusterName=$CLUSTER --set namespace=mesh-system \
+    --set secretNamespace=globalsvc-remotes
+  grep -q -- '--namespace=mesh-system' "$WORK/ns.yaml"
+  grep -q -- '--secret-namespace=globalsvc-remotes' "$WORK/ns.yaml"
+  # The Role with the ServiceEntries is in the control-plane namespace, the
+  # one with the Secrets in the secret namespace; the Deployment in the release's.
+  python3 - "$WORK/ns.yaml" "$NS" <<'EOF'
+import re, sys
+text, release_ns = open(sys.argv[1]).read(), sys.argv[2]
+where = {}
+for d in re.split(r'(?m)^---\s*$', text):
+    kind = re.search(r'(?m)^kind:\s*(\S+)', d)
+    name = re.search(r'(?m)^  name:\s*(\S+)', d)
+    ns = re.search(r'(?m)^  namespace:\s*(\S+)', d)
+    if kind and name:
+        where[f"{kind.group(1)}/{name.group(1)}"] = (ns.group(1) if ns else None, d)
+ns, role = where["Role/globalsvc-chart-test"]
+assert ns == "mesh-system" and "serviceentries" in role and "secrets" not in role, ns
+ns, role = where["Role/globalsvc-chart-test-secrets"]
+assert ns == "globalsvc-remotes" and "secrets" in role, ns
+assert where["RoleBinding/globalsvc-chart-test-secrets"][0] == "globalsvc-remotes"
+assert where["Role/globalsvc-chart-test-reader"][0] == "mesh-system"
+assert where["Deployment/globalsvc-chart-test"][0] == release_ns
+EOF
+}
+
+test_render_flags() {
+  render "$WORK/flags.yaml" --set clusterName=$CLUSTER --set network=network1 \
+    --set workers=4 --set qps=7.5 --set burst=20 --set logFormat=json --set logLevel=debug \
+    --set hostSuffix=example.internal --set gatewaySelector=istio=eastwestgateway \
+    --set leaderElection.leaseName=gs --set 'extraArgs={--context=x}'
+  local flag
+  # Every argument line of the container, quotes removed.
+  sed -n '/^ *args:$/,/^ *env:$/s/^ *- "\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$WORK/flags.yaml" \
+    >"$WORK/flags.args"
+  # shellcheck disable=SC2016 # $(POD_NAME) is expanded by Kubernetes, not here
+  for flag in controller --cluster-name=$CLUSTER --network=network1 --workers=4 --qps=7.5 \
+    --burst=20 --log-format=json --log-level=debug --host-suffix=example.internal \
+    --gateway-selector=istio=eastwestgateway --leader-elect=true --lease-name=gs \
+    '--identity=$(POD_NAME)' --metrics-addr=:9090 --context=x; do
+    grep -qxF -- "$flag" "$WORK/flags.args" ||
+      { echo "flag $flag not rendered:"; cat "$WORK/flags.args"; return 1; }
+  done
+  grep -q 'resourceNames: \["gs"\]' "$WORK/flags.yaml"
+}
+
+test_schema_rejects_wrong_type() {
+  expect_fail_with "/workers': got string, want integer" \
+    render "$WORK/x.yaml" --set clusterName=$CLUSTER --set workers=many
+  expect_fail_with "/qps'" \
+    render "$WORK/x.yaml" --set clusterName=$CLUSTER --set qps=fast
+  expect_fail_with "/burst': got string, want integer" \
+    render "$WORK/x.yaml" --set clusterName=$CLUSTER --set-string burst=100
+  expect_fail_with "/replicas': got boolean, want integer" \
+    render "$WORK/x.yaml" --set clusterName=$CLUSTER --set replicas=true
+  expect_fail_with "/remoteReader/enabled': got string, want boolean" \
+    render "$WORK/x.yaml" --set clusterName=$CLUSTER --set-string remoteReader.enabled=yes
+}
+
+test_install_rejects_wrong_type() {
+  expect_fail_with "/workers': got string, want integer" \
+    helm_ install "$RELEASE-bad" "$CHART" -n "$NS" --set clusterName=$CLUSTER --set workers=many
+  ! helm_ status "$RELEASE-bad" -n "$NS" >/dev/null 2>&1
+}
+
+test_schema_rejects_bad_values() {
+  expect_fail_with "/logFormat'" \
+    render "$WORK/x.yaml" --set clusterName=$CLUSTER --set logFormat=xml
+  expect_fail_with "/logLevel'" \
+    render "$WORK/x.yaml" --set clusterName=$CLUSTER --set logLevel=verbose
+  expect_fail_with "/image/pullPolicy'" \
+    render "$WORK/x.yaml" --set clusterName=$CLUSTER --set image.pullPolicy=Sometimes
+  # A misspelt key is an error, not silently ignored.
+  expect_fail_with "workerz" \
+    render "$WORK/x.yaml" --set clusterName=$CLUSTER --set workerz=3
+}
+
+test_schema_requires_cluster_name() {
+  expect_fail_with "missing property 'clusterName'" render "$WORK/x.yaml"
+  expect_fail_with "/clusterName'" render "$WORK/x.yaml" --set clusterName=
+  # Even with the schema skipped, the template refuses to guess.
+  expect_fail_with "clusterName is required" render "$WORK/x.yaml" --skip-schema-validation
+}
+
+test_kube_version_constraint() {
+  expect_fail_with "incompatible with Kubernetes" \
+    "$HELM" template x "$CHART" --set clusterName=$CLUSTER --kube-version v1.27.0
+  "$HELM" template x "$CHART" --set clusterName=$CLUSTER --kube-version v1.37.0-rc.1 >/dev/null
+}
+
+# ---------------------------------------------------------------------------
+# against the test bed
+
+# Server-side dry run of a rendering; the server's view (defaults filled in)
+# goes to FILE.json for json_check.
+dry_run_server() { # FILE
+  k apply --dry-run=server -f "$1" -o json >"$1.json"
+}
+
+test_dry_run_default() {
+  dry_run_server "$WORK/default.yaml"
+  json_check "$WORK/default.yaml.json" \
+    "len(objs) == 9" \
+    "by['Deployment/$RELEASE']['spec']['template']['spec']['securityContext']['runAsNonRoot'] is True"
+}
+
+test_dry_run_all_options() {
+  render "$WORK/all.yaml" --set clusterName=$CLUSTER --set replicas=3 \
+    --set remoteReader.enabled=true --set network=network1 --set logFormat=json \
+    --set-json 'podAnnotations={"example.com/a":"b"}' \
+    --set-json 'tolerations=[{"key":"k","operator":"Exists","effect":"NoSchedule"}]' \
+    --set-json 'nodeSelector={"kubernetes.io/os":"linux"}'
+  dry_run_server "$WORK/all.yaml"
+  json_check "$WORK/all.yaml.json" \
+    "'PodDisruptionBudget/$RELEASE' in by" \
+    "'Secret/$READER_SA-token' in by" \
+    "by['Deployment/$RELEASE']['spec']['template']['spec']['affinity']['podAntiAffinity']"
+}
+
+# The Deployment meets the "restricted" Pod Security Standard: a namespace
+# that enforces it accepts the Deployment's pods without a warning.
+test_pod_security_restricted() {
+  local ns=globalsvc-chart-psa out
+  k create namespace "$ns" --dry-run=client -o yaml |
+    k label --local -f - pod-security.kubernetes.io/enforce=restricted \
+      pod-security.kubernetes.io/warn=restricted -o yaml | k apply -f - >/dev/null
+  render "$WORK/psa.yaml" --set clusterName=$CLUSTER
+  out=$("$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" apply --dry-run=server -n "$ns" \
+    -f <(sed "s/namespace: $NS/namespace: $ns/" "$WORK/psa.yaml") 2>&1)
+  k delete namespace "$ns" --wait=false >/dev/null
+  echo "$out"
+  ! grep -qi 'violate' <<<"$out"
+}
+
+test_install() {
+  helm_ install "$RELEASE" "$CHART" -n "$NS" --set clusterName=$CLUSTER \
+    --set remoteReader.enabled=true --wait=false --timeout 60s >"$WORK/install.out"
+  grep -q "kubectl get serviceentry -n $NS" "$WORK/install.out" ||
+    { echo "NOTES missing the serviceentry check:"; cat "$WORK/install.out"; return 1; }
+  grep -q '^STATUS: deployed' <<<"$(helm_ status "$RELEASE" -n "$NS")"
+  k get -n "$NS" "serviceaccount/$SA" "deployment/$RELEASE" "service/$RELEASE-metrics" \
+    "role/$RELEASE" "rolebinding/$RELEASE" "role/$RELEASE-reader" \
+    "serviceaccount/$READER_SA" "secret/$READER_SA-token" "rolebinding/$RELEASE-reader"
+  k get "clusterrole/$RELEASE" "clusterrolebinding/$RELEASE" "clusterrole/$RELEASE-reader" \
+    "clusterrolebinding/$RELEASE-reader"
+}
+
+# can SA-NAME VERB RESOURCE [kubectl auth can-i args...]: allowed.
+can() {
+  local sa=$1; shift
+  k auth can-i --as="system:serviceaccount:$NS:$sa" "$@" >/dev/null ||
+    { echo "$sa cannot $*"; return 1; }
+}
+cannot() {
+  local sa=$1; shift
+  if k auth can-i --as="system:serviceaccount:$NS:$sa" "$@" >/dev/null 2>&1; then
+    echo "$sa can $*"
+    return 1
+  fi
+}
+
+test_controller_rbac_allows() {
+  local r
+  for r in services namespaces nodes endpointslices.discovery.k8s.io; do
+    can "$SA" list "$r" --all-namespaces
+    can "$SA" watch "$r" --all-namespaces
+  done
+  for verb in get list watch create update patch delete; do
+    can "$SA" "$verb" serviceentries.networking.istio.io -n "$NS"
+  done
+  can "$SA" list deployments.apps -n "$NS"
+  can "$SA" watch deployments.apps -n "$NS"
+  can "$SA" list secrets -n "$NS"
+  can "$SA" watch secrets -n "$NS"
+  can "$SA" create leases.coordination.k8s.io -n "$NS"
+  can "$SA" get leases.coordination.k8s.io/globalsvc -n "$NS"
+  can "$SA" update leases.coordination.k8s.io/globalsvc -n "$NS"
+  # Events on Services of any namespace.
+  can "$SA" create events -n default
+  can "$SA" create events.events.k8s.io -n default
+  can "$SA" patch events.events.k8s.io -n default
+}
+
+test_controller_rbac_forbids() {
+  local verb
+  for verb in create update patch delete; do
+    cannot "$SA" "$verb" serviceentries.networking.istio.io -n default
+    cannot "$SA" "$verb" services -n default
+    cannot "$SA" "$verb" services -n "$NS"
+    cannot "$SA" "$verb" secrets -n "$NS"
+    cannot "$SA" "$verb" deployments.apps -n "$NS"
+    cannot "$SA" "$verb" endpointslices.discovery.k8s.io -n default
+    cannot "$SA" "$verb" namespaces
+    cannot "$SA" "$verb" nodes
+  done
+  cannot "$SA" get secrets -n "$NS"
+  cannot "$SA" list secrets -n default
+  cannot "$SA" list deployments.apps -n default
+  cannot "$SA" list serviceentries.networking.istio.io -n default
+  cannot "$SA" update leases.coordination.k8s.io/someone-else -n "$NS"
+  cannot "$SA" create pods -n "$NS"
+  cannot "$SA" impersonate serviceaccounts -n "$NS"
+}
+
+serviceentry() { # NAMESPACE
+  cat <<EOF
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: autogen.chart-test.probe
+  namespace: $1
+spec:
+  hosts: [probe.chart-test.mesh.internal]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{name: http, number: 80, protocol: HTTP}]
+EOF
+}
+
+# Real requests as the ServiceAccount: writes in the control-plane namespace
+# go through, the same write elsewhere is forbidden by the API server.
+test_controller_writes_only_in_control_plane_namespace() {
+  local as=--as=system:serviceaccount:$NS:$SA out
+  serviceentry "$NS" | k "$as" apply --server-side --field-manager=chart-test -f - >/dev/null
+  k "$as" get serviceentry -n "$NS" autogen.chart-test.probe >/dev/null
+  k "$as" delete serviceentry -n "$NS" autogen.chart-test.probe >/dev/null
+  if out=$(serviceentry default | k "$as" apply --server-side --field-manager=chart-test -f - 2>&1); then
+    k delete serviceentry -n default autogen.chart-test.probe >/dev/null 2>&1 || true
+    echo "a ServiceEntry in namespace default was created"
+    return 1
+  fi
+  grep -q Forbidden <<<"$out" || { echo "$out"; return 1; }
+  if out=$(k "$as" label service -n default kubernetes chart-test=1 2>&1); then
+    echo "a Service was changed"
+    return 1
+  fi
+  grep -q Forbidden <<<"$out" || { echo "$out"; return 1; }
+}
+
+test_reader_rbac() {
+  local r verb
+  for r in services namespaces nodes endpointslices.discovery.k8s.io; do
+    can "$READER_SA" list "$r" --all-namespaces
+    can "$READER_SA" watch "$r" --all-namespaces
+  done
+  can "$READER_SA" list deployments.apps -n "$NS"
+  can "$READER_SA" watch deployments.apps -n "$NS"
+  for verb in create update patch delete; do
+    cannot "$READER_SA" "$verb" services -n default
+    cannot "$READER_SA" "$verb" serviceentries.networking.istio.io -n "$NS"
+    cannot "$READER_SA" "$verb" deployments.apps -n "$NS"
+  done
+  cannot "$READER_SA" list secrets -n "$NS"
+  cannot "$READER_SA" list serviceentries.networking.istio.io -n "$NS"
+  cannot "$READER_SA" list deployments.apps -n default
+  cannot "$READER_SA" create events -n default
+}
+
+reader_token_ready() {
+  [[ -n $(k get secret -n "$NS" "$READER_SA-token" -o jsonpath='{.data.token}') ]]
+}
+
+# The reader's token Secret is filled in by the token controller, and a
+# kubeconfig with only that token reads what a remote controller reads.
+test_reader_token_works() {
+  wait_for 30 reader_token_ready
+  local token server ca=$WORK/ca.crt kc=$WORK/reader.kubeconfig
+  token=$(k get secret -n "$NS" "$READER_SA-token" -o jsonpath='{.data.token}' | base64 -d)
+  server=$(k config view --raw --minify -o jsonpath='{.clusters[0].cluster.server}')
+  k config view --raw --minify \
+    -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | base64 -d >"$ca"
+  "$KUBECTL" config --kubeconfig "$kc" set-cluster c --server "$server" \
+    --certificate-authority "$ca" --embed-certs >/dev/null
+  "$KUBECTL" config --kubeconfig "$kc" set-credentials reader --token "$token" >/dev/null
+  "$KUBECTL" config --kubeconfig "$kc" set-context c --cluster c --user reader >/dev/null
+  "$KUBECTL" config --kubeconfig "$kc" use-context c >/dev/null
+  local r
+  for r in services namespaces nodes endpointslices.discovery.k8s.io; do
+    "$KUBECTL" --kubeconfig "$kc" get "$r" --all-namespaces -o name >/dev/null
+  done
+  [[ -n $("$KUBECTL" --kubeconfig "$kc" get deployments -n "$NS" -o name) ]]
+  local out
+  if out=$("$KUBECTL" --kubeconfig "$kc" get secrets -n "$NS" 2>&1); then
+    echo "the reader token can list secrets"
+    return 1
+  fi
+  grep -q Forbidden <<<"$out" || { echo "$out"; return 1; }
+}
+
+test_upgrade_to_ha() {
+  helm_ upgrade "$RELEASE" "$CHART" -n "$NS" --reuse-values --set replicas=2 \
+    --wait=false >/dev/null
+  k get -n "$NS" "poddisruptionbudget/$RELEASE" >/dev/null
+  [[ $(k get -n "$NS" "deployment/$RELEASE" -o jsonpath='{.spec.replicas}') == 2 ]]
+  grep -q kubernetes.io/hostname <<<"$(k get -n "$NS" "deployment/$RELEASE" \
+    -o jsonpath='{.spec.template.spec.affinity.podAntiAffinity}')"
+}
+
+gone() { # ARGS of kubectl get: must find nothing
+  local out
+  out=$(k get "$@" --ignore-not-found -o name 2>&1)
+  [[ -z $out ]] || { echo "still there: $out"; return 1; }
+}
+
+test_uninstall() {
+  helm_ uninstall "$RELEASE" -n "$NS" --wait --timeout 60s >/dev/null
+  gone -n "$NS" "serviceaccount/$SA" "deployment/$RELEASE" "service/$RELEASE-metrics" \
+    "role/$RELEASE" "rolebinding/$RELEASE" "role/$RELEASE-reader" \
+    "rolebinding/$RELEASE-reader" "serviceaccount/$READER_SA" "secret/$READER_SA-token" \
+    "poddisruptionbudget/$RELEASE"
+  gone "clusterrole/$RELEASE" "clusterrolebinding/$RELEASE" "clusterrole/$RELEASE-reader" \
+    "clusterrolebinding/$RELEASE-reader"
+  # The pods go with the Deployment.
+  wait_for 30 gone -n "$NS" pods -l "app.kubernetes.io/instance=$RELEASE"
+  ! helm_ status "$RELEASE" -n "$NS" >/dev/null 2>&1
+}
+
+# ---------------------------------------------------------------------------
+
+main() {
+  local bin
+  "$TESTBED" build
+  bin=$("$TESTBED" bin)
+  HELM=$bin/helm
+  KUBECTL=$bin/kubectl
+  command -v python3 >/dev/null || { echo "python3 is needed (scripts/setup installs it)"; exit 1; }
+
+  echo "== chart: offline"
+  check "helm lint is clean (also --strict, also with every option on)" test_lint
+  check "helm template renders the default objects" test_render_default
+  check "replicas > 1 adds a PodDisruptionBudget and pod anti-affinity" test_render_ha
+  check "replicas > 1 without leader election is refused" test_render_ha_needs_leader_election
+  check "the ServiceMonitor is rendered only when enabled" test_render_service_monitor_only_when_enabled
+  check "remoteReader.enabled adds the reader ServiceAccount, token and bindings" test_render_remote_reader
+  check "namespace and secretNamespace place the Roles" test_render_namespaces
+  check "values become the controller's flags" test_render_flags
+  check "the schema rejects a wrong type, naming the field" test_schema_rejects_wrong_type
+  check "the schema rejects bad enums and unknown keys" test_schema_rejects_bad_values
+  check "clusterName is required" test_schema_requires_cluster_name
+  check "kubeVersion accepts v1.37 (also pre-releases) and refuses v1.27" test_kube_version_constraint
+
+  if [[ -n ${GLOBALSVC_TESTBED_DIR:-} ]] && "$TESTBED" status >/dev/null 2>&1; then
+    :
+  else
+    GLOBALSVC_TESTBED_DIR=$WORK/testbed
+    export GLOBALSVC_TESTBED_DIR
+    OWN_TESTBED=1
+    "$TESTBED" up --clusters 1 >/dev/null
+  fi
+  KUBECONFIG_FILE=$GLOBALSVC_TESTBED_DIR/$CLUSTER/kubeconfig
+
+  echo "== chart: test bed ($GLOBALSVC_TESTBED_DIR)"
+  check "the API server accepts the rendered chart (dry-run=server)" test_dry_run_default
+  check "the API server accepts the chart with every option on" test_dry_run_all_options
+  check "the pods meet the restricted Pod Security Standard" test_pod_security_restricted
+  check "helm install rejects a wrong type before creating anything" test_install_rejects_wrong_type
+  check "helm install into $NS succeeds and creates every object" test_install
+  # check runs each test in a subshell: ask helm whether the release is there.
+  if helm_ status "$RELEASE" -n "$NS" >/dev/null 2>&1; then
+    INSTALLED=1
+    check "the controller's ServiceAccount may do its job" test_controller_rbac_allows
+    check "the controller's ServiceAccount may not write elsewhere" test_controller_rbac_forbids
+    check "as the ServiceAccount: ServiceEntry writes only in $NS, no Service writes" \
+      test_controller_writes_only_in_control_plane_namespace
+    check "the reader ServiceAccount reads and cannot write" test_reader_rbac
+    check "the reader token works in a kubeconfig of its own" test_reader_token_works
+    check "helm upgrade to 2 replicas adds the PodDisruptionBudget" test_upgrade_to_ha
+    check "helm uninstall removes everything" test_uninstall
+    helm_ status "$RELEASE" -n "$NS" >/dev/null 2>&1 || INSTALLED=0
+  fi
+
+  echo "$PASSED passed, $FAILED failed"
+  ((FAILED == 0))
+}
+
+main "$@"
