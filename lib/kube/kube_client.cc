@@ -1,6 +1,7 @@
 #include "lib/kube/kube_client.h"
 
 #include "lib/kube/api_error.h"
+#include "lib/kube/json_parser.h"
 
 namespace globalsvc::kube {
 namespace {
@@ -47,11 +48,9 @@ Result<json> KubeClient::Call(std::string_view method, const std::string& path,
   if (response->status < 200 || response->status >= 300) {
     return ErrorFromResponse(response->status, response->body, response->retry_after, what);
   }
-  auto doc = json::parse(response->body, nullptr, false);
-  if (doc.is_discarded()) {
-    return MakeError(ErrorCode::kUnavailable, what + ": the response is not JSON");
-  }
-  return doc;
+  auto doc = ParseJson(response->body);
+  if (!doc) return MakeError(ErrorCode::kUnavailable, what + ": the response is not JSON");
+  return std::move(*doc);
 }
 
 Result<json> KubeClient::Get(const ResourceType& type, std::string_view namespace_name,

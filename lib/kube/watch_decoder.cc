@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "lib/kube/json_parser.h"
+
 namespace globalsvc::kube {
 
 const char* WatchEventTypeName(WatchEventType type) {
@@ -87,10 +89,11 @@ std::optional<std::pair<std::size_t, std::size_t>> FindManagedFields(std::string
 }
 
 Result<WatchEvent> DecodeWatchEvent(std::string_view json_text) {
-  auto doc = nlohmann::json::parse(json_text.begin(), json_text.end(), nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) {
+  auto parsed = ParseJson(json_text);
+  if (!parsed || !parsed->is_object()) {
     return MakeError(ErrorCode::kUnavailable, "watch stream: an event is not valid JSON");
   }
+  nlohmann::json& doc = *parsed;
   const auto type = doc.find("type");
   const auto object = doc.find("object");
   if (type == doc.end() || !type->is_string() || object == doc.end() || !object->is_object()) {

@@ -52,7 +52,9 @@ TEST_CASE("List pages through 5000 objects", "[integration][kube]") {
   auto list = client->List(resources::ConfigMaps(), ns.name(), options);
   REQUIRE(list.ok());
   CHECK(list->items.size() == 5000);
-  CHECK(list->pages == 10);
+  // Filtering by label can leave a last, empty page.
+  CHECK(list->pages >= 10);
+  CHECK(list->pages <= 11);
   CHECK_FALSE(list->resource_version.empty());
   std::set<std::string> names;
   for (const auto& item : list->items)
@@ -74,6 +76,7 @@ TEST_CASE("Watch sees add, update and delete in order, and bookmarks", "[integra
   std::stop_source stop;
   WatchOptions options;
   options.resource_version = list->resource_version;
+  options.label_selector = testing::kTestSelector;
   options.timeout = 5s;  // the server sends a bookmark shortly before it ends the watch
   Status watch_status = Ok{};
   std::thread watcher([&] {

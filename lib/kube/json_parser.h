@@ -1,0 +1,18 @@
+#pragma once
+
+// A JSON parser that builds nlohmann::json values about twice as fast as
+// nlohmann's own: watch streams carry thousands of objects per second and
+// parsing dominates their cost. Same results as nlohmann::json::parse (RFC
+// 8259, UTF-8 passed through, \u escapes including surrogate pairs decoded,
+// integers as int64/uint64 and other numbers as double, duplicate keys: last
+// wins); nullopt on malformed input.
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
+
+namespace globalsvc::kube {
+
+[[nodiscard]] std::optional<nlohmann::json> ParseJson(std::string_view text);
+
+}  // namespace globalsvc::kube
