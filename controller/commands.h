@@ -23,6 +23,7 @@ struct CommandIo {
 };
 
 int RunVersion(const std::vector<std::string>& args, CommandIo io);
+int RunController(const std::vector<std::string>& args, CommandIo io);
 int RunPlan(const std::vector<std::string>& args, CommandIo io);
 int RunExplain(const std::vector<std::string>& args, CommandIo io);
 int RunLint(const std::vector<std::string>& args, CommandIo io);

@@ -15,10 +15,11 @@ multicluster Istio ambient mesh.
 Usage: globalsvc <command> [flags]
 
 Commands:
-  plan      print the ServiceEntries the controller would write in a cluster
-  explain   show where requests for a global host go, and after which failures
-  lint      find failover configuration problems
-  version   print version and build information
+  controller  run the controller in this cluster
+  plan        print the ServiceEntries the controller would write in a cluster
+  explain     show where requests for a global host go, and after which failures
+  lint        find failover configuration problems
+  version     print version and build information
 
 Run 'globalsvc <command> --help' for the flags of a command.
 )";
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   CommandIo io{std::cout, std::cerr};
   if (command == "version") return RunVersion(args, io);
+  if (command == "controller") return RunController(args, io);
   if (command == "plan") return RunPlan(args, io);
   if (command == "explain") return RunExplain(args, io);
   if (command == "lint") return RunLint(args, io);

@@ -1,0 +1,78 @@
+#include "controller/cluster_connection.h"
+
+namespace globalsvc::controller {
+
+Result<std::unique_ptr<ClusterConnection>> ClusterConnection::Connect(
+    ClusterConnectionOptions options) {
+  kube::TransportOptions transport;
+  transport.qps = options.qps;
+  transport.burst = options.burst;
+  auto client = kube::KubeClient::Create(options.config, kube::SystemClock::Instance(), transport);
+  if (!client.ok()) return client.error();
+
+  std::unique_ptr<ClusterConnection> connection(new ClusterConnection(std::move(options)));
+  connection->client_ = std::move(*client);
+  const auto& o = connection->options_;
+  SinkContext context{o.cluster, o.control_plane_namespace, o.network_override, o.store,
+                      o.on_keys, o.on_diagnostics};
+  if (!o.network_override.empty()) {
+    o.store->Update(o.cluster,
+                    [&](mesh::ClusterState& state) { state.set_network(o.network_override); });
+  }
+
+  struct Watched {
+    const kube::ResourceType& type;
+    std::unique_ptr<ProjectionSink> sink;
+    std::string namespace_name;
+    std::string label_selector;
+  };
+  std::vector<Watched> watched;
+  // Namespaces first: scope labels and the network decide how the rest reads.
+  watched.push_back({kube::resources::Namespaces(), MakeNamespaceSink(context), "", ""});
+  watched.push_back({kube::resources::Nodes(), MakeNodeSink(context), "", ""});
+  watched.push_back({kube::resources::Deployments(), MakeGatewaySink(context),
+                     o.control_plane_namespace, o.gateway_selector});
+  watched.push_back({kube::resources::Services(), MakeServiceSink(context), "", ""});
+  // Only slices that belong to a Service.
+  watched.push_back({kube::resources::EndpointSlices(), MakeEndpointSliceSink(context), "",
+                     "kubernetes.io/service-name"});
+  for (auto& w : watched) {
+    kube::ReflectorOptions reflector_options;
+    reflector_options.namespace_name = w.namespace_name;
+    reflector_options.list.label_selector = w.label_selector;
+    connection->reflectors_.push_back(std::make_unique<kube::Reflector>(
+        *connection->client_, w.type, *w.sink, reflector_options));
+    connection->sinks_.push_back(std::move(w.sink));
+  }
+  for (auto& reflector : connection->reflectors_)
+    reflector->Start();
+  return connection;
+}
+
+ClusterConnection::~ClusterConnection() {
+  Stop();
+}
+
+void ClusterConnection::Stop() {
+  for (auto& reflector : reflectors_)
+    reflector->Stop();
+}
+
+ClusterHealth ClusterConnection::Health() const {
+  ClusterHealth health;
+  health.synced = true;
+  health.healthy = true;
+  for (const auto& sink : sinks_)
+    health.synced = health.synced && sink->synced();
+  for (const auto& reflector : reflectors_) {
+    const auto stats = reflector->stats();
+    health.errors += stats.errors;
+    if (!stats.last_error.empty()) {
+      health.healthy = false;
+      if (health.last_error.empty()) health.last_error = stats.last_error;
+    }
+  }
+  return health;
+}
+
+}  // namespace globalsvc::controller

@@ -1,0 +1,61 @@
+#pragma once
+
+// ClusterConnection: one connected cluster (local or remote) — its API client
+// and one reflector per watched resource (Services, Namespaces,
+// EndpointSlices, Nodes, east-west gateway Deployments), feeding the cluster's
+// part of the MeshStore. Stopping a connection keeps that state: a
+// reconnection (rotated credentials) relists and applies only differences, so
+// endpoints never disappear in between.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "controller/projection_sinks.h"
+#include "lib/base/result.h"
+#include "lib/kube/kube_client.h"
+#include "lib/kube/kubeconfig.h"
+#include "lib/kube/reflector.h"
+
+namespace globalsvc::controller {
+
+struct ClusterConnectionOptions {
+  std::string cluster;  // the name the mesh knows the cluster by
+  kube::ClusterConfig config;
+  std::string control_plane_namespace = "istio-system";
+  std::string network_override;
+  std::string gateway_selector = "topology.istio.io/network";  // label selector
+  double qps = 50;
+  int burst = 100;
+  MeshStore* store = nullptr;
+  KeysCallback on_keys;
+  DiagnosticsCallback on_diagnostics;
+};
+
+struct ClusterHealth {
+  bool synced = false;       // every resource listed at least once
+  bool healthy = false;      // no reflector's last request failed
+  std::uint64_t errors = 0;  // failed lists/watches so far
+  std::string last_error;    // empty when healthy
+};
+
+class ClusterConnection {
+ public:
+  static Result<std::unique_ptr<ClusterConnection>> Connect(ClusterConnectionOptions options);
+  ~ClusterConnection();
+
+  void Stop();
+  [[nodiscard]] ClusterHealth Health() const;
+  [[nodiscard]] const std::string& cluster() const { return options_.cluster; }
+  [[nodiscard]] kube::KubeClient& client() { return *client_; }
+
+ private:
+  explicit ClusterConnection(ClusterConnectionOptions options) : options_(std::move(options)) {}
+
+  ClusterConnectionOptions options_;
+  std::unique_ptr<kube::KubeClient> client_;
+  std::vector<std::unique_ptr<ProjectionSink>> sinks_;
+  std::vector<std::unique_ptr<kube::Reflector>> reflectors_;
+};
+
+}  // namespace globalsvc::controller

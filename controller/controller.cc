@@ -1,0 +1,287 @@
+#include "controller/controller.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "lib/observability/logging.h"
+
+namespace globalsvc::controller {
+namespace {
+
+std::string DefaultIdentity() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof(host) - 1) != 0) std::snprintf(host, sizeof(host), "unknown");
+  return std::string(host) + "-" + std::to_string(::getpid());
+}
+
+// Sleeps until `delay` passes or `stop` is requested; false when stopped.
+bool SleepFor(std::stop_token stop, std::chrono::milliseconds delay) {
+  std::mutex mutex;
+  std::condition_variable_any wake;
+  std::unique_lock lock(mutex);
+  return !wake.wait_for(lock, stop, delay, [] { return false; }) && !stop.stop_requested();
+}
+
+}  // namespace
+
+Controller::Controller(ControllerOptions options)
+    : options_(std::move(options)), log_(obs::ComponentLogger("controller")) {
+  if (options_.secret_namespace.empty()) {
+    options_.secret_namespace = options_.control_plane_namespace;
+  }
+  if (options_.identity.empty()) options_.identity = DefaultIdentity();
+}
+
+Controller::~Controller() {
+  Stop();
+}
+
+Status Controller::Start() {
+  auto config = options_.kubeconfig.empty()
+                    ? kube::LoadInClusterConfig()
+                    : kube::LoadKubeconfig(options_.kubeconfig, options_.context);
+  if (!config.ok()) return config.error();
+  config->name = options_.cluster_name;
+
+  if (!options_.metrics_address.empty()) {
+    http_ = std::make_unique<obs::HttpServer>(
+        registry_, [] { return true; }, [this] { return Ready(); });
+    auto port = http_->Start(options_.metrics_address);
+    if (!port.ok()) return port.error();
+    log_->info("serving metrics and health address={} port={}", options_.metrics_address, *port);
+  }
+
+  kube::TransportOptions transport;
+  transport.qps = options_.qps;
+  transport.burst = options_.burst;
+  auto writer = kube::KubeClient::Create(*config, kube::SystemClock::Instance(), transport);
+  if (!writer.ok()) return writer.error();
+  writer_ = std::move(*writer);
+
+  ClusterConnectionOptions connection;
+  connection.cluster = options_.cluster_name;
+  connection.config = *config;
+  connection.control_plane_namespace = options_.control_plane_namespace;
+  connection.network_override = options_.network;
+  connection.gateway_selector = options_.gateway_selector;
+  connection.qps = options_.qps;
+  connection.burst = options_.burst;
+  connection.store = &store_;
+  connection.on_keys = [this](std::vector<std::string> keys) { Enqueue(std::move(keys)); };
+  connection.on_diagnostics = [this](const mesh::Diagnostics& diagnostics) {
+    for (const auto& d : diagnostics) {
+      metrics_.diagnostics.Inc({std::string(mesh::DiagnosticCodeName(d.code))});
+      log_->warn("object problem {}", mesh::FormatDiagnostic(d));
+    }
+  };
+  auto local = ClusterConnection::Connect(connection);
+  if (!local.ok()) return local.error();
+  local_ = std::move(*local);
+
+  observer_ = std::make_unique<ServiceEntryObserver>(
+      [this](std::vector<std::string> keys) { Enqueue(std::move(keys)); });
+  kube::ReflectorOptions observer_options;
+  observer_options.namespace_name = options_.control_plane_namespace;
+  observer_reflector_ = std::make_unique<kube::Reflector>(
+      *writer_, kube::resources::ServiceEntries(), *observer_, observer_options);
+  events_ = std::make_unique<EventRecorder>(*writer_, options_.identity);
+  observer_reflector_->Start();
+
+  ClusterConnectionOptions remote_template = connection;
+  remote_template.network_override.clear();  // remote networks come from their own labels
+  remotes_ = std::make_unique<RemoteClusters>(options_.cluster_name, remote_template, metrics_,
+                                              events_.get(), options_.secret_namespace);
+  kube::ReflectorOptions secret_options;
+  secret_options.namespace_name = options_.secret_namespace;
+  secret_options.list.label_selector = std::string(kMultiClusterLabel) + "=true";
+  secret_reflector_ = std::make_unique<kube::Reflector>(*writer_, kube::resources::Secrets(),
+                                                        *remotes_, secret_options);
+  secret_reflector_->Start();
+
+  mesh::PlanOptions plan;
+  plan.target_cluster = options_.cluster_name;
+  plan.control_plane_namespace = options_.control_plane_namespace;
+  plan.host_suffix = options_.host_suffix;
+  reconciler_ = std::make_unique<Reconciler>(store_, *observer_, *writer_, plan, metrics_,
+                                             events_.get(), [this] { return MayWrite(); });
+
+  for (int i = 0; i < std::max(1, options_.workers); ++i) {
+    workers_.emplace_back([this](std::stop_token stop) { Work(stop); });
+  }
+  gauges_ = std::jthread([this](std::stop_token stop) { RunGaugeLoop(stop); });
+
+  if (options_.leader_elect) {
+    kube::LeaderElectionConfig election;
+    election.namespace_name = options_.control_plane_namespace;
+    election.lease_name = options_.lease_name;
+    election.identity = options_.identity;
+    kube::LeaderCallbacks callbacks;
+    callbacks.on_started_leading = [this](std::stop_token stop) { Lead(stop); };
+    callbacks.on_stopped_leading = [this] {
+      leading_ = false;
+      metrics_.leader.Set(0);
+      if (stopped_) {
+        log_->info("stopped leading identity={}", options_.identity);
+      } else {
+        log_->warn("lost leadership: writes stopped identity={}", options_.identity);
+      }
+    };
+    callbacks.on_new_leader = [this](const std::string& identity) {
+      log_->info("leader observed leader={} self={}", identity, identity == options_.identity);
+    };
+    elector_ = std::make_unique<kube::LeaderElector>(*writer_, election, callbacks);
+    elector_->Start();
+  } else {
+    no_election_leader_ = std::jthread([this](std::stop_token stop) { Lead(stop); });
+  }
+  log_->info("started cluster={} namespace={} identity={} leader_election={}",
+             options_.cluster_name, options_.control_plane_namespace, options_.identity,
+             options_.leader_elect);
+  return Ok{};
+}
+
+void Controller::Stop() {
+  if (stopped_.exchange(true)) return;
+  leading_ = false;  // writes stop first
+  if (elector_) elector_->Stop();
+  no_election_leader_ = {};
+  queue_.ShutDown();
+  workers_.clear();  // joins
+  gauges_ = {};
+  if (secret_reflector_) secret_reflector_->Stop();
+  if (remotes_) remotes_->StopAll();
+  if (observer_reflector_) observer_reflector_->Stop();
+  if (local_) local_->Stop();
+  if (http_) http_->Stop();
+  log_->info("stopped");
+}
+
+int Controller::metrics_port() const {
+  return http_ ? http_->port() : 0;
+}
+
+std::pair<bool, std::string> Controller::Ready() const {
+  if (!local_ || !local_->Health().synced) return {false, "local cluster caches not synced"};
+  if (!observer_ || !observer_->synced()) return {false, "ServiceEntries not synced"};
+  if (!remotes_ || !remotes_->synced()) return {false, "remote secrets not listed"};
+  return {true, ""};
+}
+
+bool Controller::MayWrite() const {
+  if (!leading_) return false;
+  return !elector_ || elector_->IsLeader();
+}
+
+void Controller::Enqueue(std::vector<std::string> keys) {
+  for (const auto& key : keys)
+    queue_.Add(key);
+}
+
+bool Controller::WaitForSync(std::stop_token stop) {
+  const auto deadline = std::chrono::steady_clock::now() + options_.initial_sync_timeout;
+  bool warned = false;
+  while (!stop.stop_requested()) {
+    if (Ready().first) {
+      std::vector<std::string> waiting;
+      for (const auto& remote : remotes_->Status()) {
+        if (remote.connected && !remote.health.synced) waiting.push_back(remote.cluster);
+      }
+      if (waiting.empty()) return true;
+      if (std::chrono::steady_clock::now() >= deadline) {
+        if (!warned) {
+          for (const auto& cluster : waiting) {
+            log_->warn(
+                "remote cluster not synced within the initial sync timeout; writing without it "
+                "cluster={}",
+                cluster);
+          }
+        }
+        return true;
+      }
+    }
+    if (!SleepFor(stop, std::chrono::milliseconds(100))) return false;
+  }
+  return false;
+}
+
+void Controller::Lead(std::stop_token stop) {
+  log_->info("leading: waiting for caches to sync identity={}", options_.identity);
+  if (!WaitForSync(stop)) return;
+  leading_ = true;
+  metrics_.leader.Set(1);
+  // Level-triggered: every key that may need a write, including owned
+  // ServiceEntries whose service is gone (changes made while no one led).
+  std::set<std::string> keys;
+  for (auto& key : store_.ServiceKeys())
+    keys.insert(std::move(key));
+  for (auto& key : observer_->ManagedKeys())
+    keys.insert(std::move(key));
+  log_->info("leading: caches synced, reconciling keys={}", keys.size());
+  Enqueue({keys.begin(), keys.end()});
+  while (SleepFor(stop, std::chrono::hours(1))) {
+  }
+  leading_ = false;
+  metrics_.leader.Set(0);
+}
+
+void Controller::Work(std::stop_token stop) {
+  while (!stop.stop_requested()) {
+    auto key = queue_.Get();
+    if (!key) return;  // shut down
+    if (!leading_) {
+      // A standby drops keys: on becoming leader it reconciles everything.
+      queue_.Forget(*key);
+      queue_.Done(*key);
+      continue;
+    }
+    const ReconcileResult result = reconciler_->Reconcile(*key);
+    if (result.outcome == ReconcileOutcome::kError) {
+      queue_.AddRateLimited(*key);
+    } else {
+      queue_.Forget(*key);
+    }
+    queue_.Done(*key);
+  }
+}
+
+void Controller::RunGaugeLoop(std::stop_token stop) {
+  do {
+    RefreshGauges();
+  } while (SleepFor(stop, std::chrono::seconds(2)));
+}
+
+void Controller::RefreshGauges() {
+  auto publish = [&](const std::string& cluster, const ClusterHealth& health) {
+    metrics_.cluster_synced.Set(health.synced ? 1 : 0, {cluster});
+    metrics_.cluster_connected.Set(health.healthy ? 1 : 0, {cluster});
+    metrics_.cluster_stale.Set(health.synced && !health.healthy ? 1 : 0, {cluster});
+    auto& seen = watch_errors_seen_[cluster];  // counters only go up: add the delta
+    if (health.errors > seen) {
+      metrics_.watch_restarts.Inc({cluster}, static_cast<double>(health.errors - seen));
+    }
+    seen = health.errors;
+  };
+  if (local_) publish(options_.cluster_name, local_->Health());
+  if (remotes_) {
+    for (const auto& remote : remotes_->Status()) {
+      ClusterHealth health = remote.health;
+      if (!remote.connected) health = {};
+      publish(remote.cluster, health);
+      if (!health.last_error.empty() && events_) {
+        // Repeats are suppressed by the recorder while the error stays the same.
+        events_->Warning(
+            {"v1", "Secret", options_.secret_namespace, remote.secret}, "RemoteClusterUnreachable",
+            "cluster " + remote.cluster +
+                ": its last known endpoints are kept; last error: " + health.last_error);
+      }
+    }
+  }
+  metrics_.queue_depth.Set(static_cast<double>(queue_.ready_count() + queue_.delayed_count()));
+}
+
+}  // namespace globalsvc::controller

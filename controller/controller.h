@@ -1,0 +1,102 @@
+#pragma once
+
+// Controller: the daemon. Watches the local cluster and every remote cluster
+// named by a remote Secret, plans each global service, and keeps the local
+// cluster's ServiceEntries equal to the plan (watch -> cache -> queue -> plan
+// -> apply). Only the leader writes, and only after the local cluster, its
+// ServiceEntries, the remote Secrets and every remote cluster have synced
+// once (remote clusters are waited for at most `initial_sync_timeout`).
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "controller/cluster_connection.h"
+#include "controller/controller_metrics.h"
+#include "controller/event_recorder.h"
+#include "controller/mesh_store.h"
+#include "controller/reconciler.h"
+#include "controller/remote_clusters.h"
+#include "controller/service_entry_observer.h"
+#include "lib/base/result.h"
+#include "lib/kube/leader_elector.h"
+#include "lib/kube/reflector.h"
+#include "lib/kube/work_queue.h"
+#include "lib/observability/http_server.h"
+#include "lib/observability/metrics.h"
+
+namespace globalsvc::controller {
+
+struct ControllerOptions {
+  std::string cluster_name;
+  std::string kubeconfig;  // empty: in-cluster configuration
+  std::string context;
+  std::string network;  // empty: the control-plane namespace's topology.istio.io/network label
+  std::string control_plane_namespace = "istio-system";
+  std::string secret_namespace;  // empty: the control-plane namespace
+  std::string gateway_selector = "topology.istio.io/network";
+  std::string host_suffix = "mesh.internal";
+  int workers = 2;
+  double qps = 50;
+  int burst = 100;
+  std::string metrics_address = ":9090";  // empty: no HTTP server
+  bool leader_elect = true;
+  std::string lease_name = "globalsvc";
+  std::string identity;  // empty: hostname + pid
+  std::chrono::seconds initial_sync_timeout{60};
+};
+
+class Controller {
+ public:
+  explicit Controller(ControllerOptions options);
+  ~Controller();
+
+  // Connects and starts every thread; fails only on bad configuration of the
+  // local cluster or the HTTP address.
+  Status Start();
+  // Stops writing at once, then stops every watch and thread. Idempotent.
+  void Stop();
+
+  [[nodiscard]] int metrics_port() const;
+  [[nodiscard]] obs::Registry& registry() { return registry_; }
+  // Ready once the local caches synced (the /readyz answer).
+  [[nodiscard]] std::pair<bool, std::string> Ready() const;
+
+ private:
+  void Enqueue(std::vector<std::string> keys);
+  void Lead(std::stop_token stop);
+  bool WaitForSync(std::stop_token stop);
+  void Work(std::stop_token stop);
+  void RefreshGauges();
+  void RunGaugeLoop(std::stop_token stop);
+  [[nodiscard]] bool MayWrite() const;
+
+  ControllerOptions options_;
+  obs::Registry registry_;
+  ControllerMetrics metrics_{registry_};
+  MeshStore store_;
+  kube::WorkQueue queue_;
+  std::unique_ptr<ClusterConnection> local_;
+  std::unique_ptr<kube::KubeClient> writer_;  // the local client used for writes and leases
+  std::unique_ptr<EventRecorder> events_;
+  std::unique_ptr<ServiceEntryObserver> observer_;
+  std::unique_ptr<kube::Reflector> observer_reflector_;
+  std::unique_ptr<RemoteClusters> remotes_;
+  std::unique_ptr<kube::Reflector> secret_reflector_;
+  std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<kube::LeaderElector> elector_;
+  std::unique_ptr<obs::HttpServer> http_;
+  std::atomic<bool> leading_{false};
+  std::atomic<bool> stopped_{false};
+  std::vector<std::jthread> workers_;
+  std::map<std::string, std::uint64_t> watch_errors_seen_;  // gauge thread only
+  std::jthread no_election_leader_;
+  std::jthread gauges_;
+  std::shared_ptr<spdlog::logger> log_;
+};
+
+}  // namespace globalsvc::controller

@@ -1,0 +1,101 @@
+#include "controller/event_recorder.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <ctime>
+
+#include "lib/observability/logging.h"
+
+namespace globalsvc::controller {
+namespace {
+
+// events.k8s.io/v1 eventTime: RFC 3339 with microseconds.
+std::string MicroTime(std::chrono::system_clock::time_point time) {
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[40];
+  const std::size_t n = std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(text + n, sizeof(text) - n, ".%06lldZ", static_cast<long long>(micros % 1'000'000));
+  return text;
+}
+
+std::string UniqueName(const std::string& object, std::chrono::system_clock::time_point time) {
+  static std::atomic<std::uint32_t> sequence{0};
+  char suffix[40];
+  std::snprintf(suffix, sizeof(suffix), ".%llx%04x",
+                static_cast<unsigned long long>(time.time_since_epoch().count()),
+                static_cast<unsigned>(sequence.fetch_add(1) & 0xffff));
+  return object + suffix;
+}
+
+// Event messages are limited to 1 KiB by the API server.
+std::string Truncate(const std::string& message) {
+  return message.size() <= 1000 ? message : message.substr(0, 997) + "...";
+}
+
+}  // namespace
+
+EventRecorder::EventRecorder(kube::KubeClient& client, std::string reporting_instance,
+                             kube::Clock& clock, std::chrono::seconds repeat_after)
+    : client_(client),
+      reporting_instance_(std::move(reporting_instance)),
+      clock_(clock),
+      repeat_after_(repeat_after),
+      log_(obs::ComponentLogger("events")) {}
+
+void EventRecorder::Warning(const EventTarget& target, const std::string& reason,
+                            const std::string& message) {
+  Record(target, "Warning", reason, message);
+}
+
+void EventRecorder::Normal(const EventTarget& target, const std::string& reason,
+                           const std::string& message) {
+  Record(target, "Normal", reason, message);
+}
+
+void EventRecorder::Record(const EventTarget& target, const char* type, const std::string& reason,
+                           const std::string& message) {
+  const auto now = clock_.Now();
+  {
+    std::lock_guard lock(mutex_);
+    auto key =
+        std::make_tuple(target.kind, target.namespace_name + "/" + target.name, reason, message);
+    auto it = last_recorded_.find(key);
+    if (it != last_recorded_.end() && now - it->second < repeat_after_) return;
+    last_recorded_[key] = now;
+    // Forget old entries so the map stays as small as the set of live problems.
+    for (auto old = last_recorded_.begin(); old != last_recorded_.end();) {
+      old = now - old->second >= repeat_after_ ? last_recorded_.erase(old) : std::next(old);
+    }
+  }
+  const std::string ns = target.namespace_name.empty() ? "default" : target.namespace_name;
+  nlohmann::json event = {
+      {"apiVersion", "events.k8s.io/v1"},
+      {"kind", "Event"},
+      // Named like other controllers' events: object name and a unique suffix.
+      {"metadata", {{"name", UniqueName(target.name, clock_.WallNow())}, {"namespace", ns}}},
+      {"eventTime", MicroTime(clock_.WallNow())},
+      {"reportingController", "solo.io/globalsvc"},
+      {"reportingInstance", reporting_instance_},
+      {"action", "Reconcile"},
+      {"reason", reason},
+      {"note", Truncate(message)},
+      {"type", type},
+      {"regarding",
+       {{"apiVersion", target.api_version},
+        {"kind", target.kind},
+        {"name", target.name},
+        {"namespace", target.namespace_name}}},
+  };
+  auto created = client_.Create(kube::resources::Events(), ns, event);
+  if (!created.ok()) {
+    log_->warn("event not recorded kind={} object={}/{} reason={} error={}", target.kind,
+               target.namespace_name, target.name, reason, created.error().message);
+  }
+}
+
+}  // namespace globalsvc::controller

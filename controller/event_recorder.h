@@ -1,0 +1,56 @@
+#pragma once
+
+// Kubernetes Events (events.k8s.io/v1) on objects of the local cluster, so problems
+// show in `kubectl describe`. The same (object, reason, message) is recorded at
+// most once per `repeat_after`, so a problem that persists does not flood the
+// API server. Recording never fails the caller: errors are logged.
+//
+// Threads: any; one mutex guards the de-duplication map.
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <tuple>
+
+#include "lib/kube/clock.h"
+#include "lib/kube/kube_client.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace globalsvc::controller {
+
+struct EventTarget {
+  std::string api_version = "v1";
+  std::string kind;
+  std::string namespace_name;
+  std::string name;
+};
+
+class EventRecorder {
+ public:
+  EventRecorder(kube::KubeClient& client, std::string reporting_instance,
+                kube::Clock& clock = kube::SystemClock::Instance(),
+                std::chrono::seconds repeat_after = std::chrono::minutes(10));
+
+  void Warning(const EventTarget& target, const std::string& reason, const std::string& message);
+  void Normal(const EventTarget& target, const std::string& reason, const std::string& message);
+
+ private:
+  void Record(const EventTarget& target, const char* type, const std::string& reason,
+              const std::string& message);
+
+  kube::KubeClient& client_;
+  const std::string reporting_instance_;
+  kube::Clock& clock_;
+  const std::chrono::seconds repeat_after_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::mutex mutex_;
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, kube::Clock::TimePoint>
+      last_recorded_;
+};
+
+}  // namespace globalsvc::controller

@@ -1,0 +1,184 @@
+#include "controller/reconciler.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "lib/observability/logging.h"
+
+namespace globalsvc::controller {
+
+const char* ReconcileOutcomeName(ReconcileOutcome outcome) {
+  switch (outcome) {
+    case ReconcileOutcome::kUnchanged:
+      return "unchanged";
+    case ReconcileOutcome::kApplied:
+      return "applied";
+    case ReconcileOutcome::kDeleted:
+      return "deleted";
+    case ReconcileOutcome::kConflict:
+      return "conflict";
+    case ReconcileOutcome::kError:
+      return "error";
+  }
+  return "unknown";
+}
+
+Reconciler::Reconciler(MeshStore& store, ServiceEntryObserver& observed, kube::KubeClient& local,
+                       mesh::PlanOptions options, ControllerMetrics& metrics, EventRecorder* events,
+                       std::function<bool()> may_write)
+    : store_(store),
+      observed_(observed),
+      local_(local),
+      options_(std::move(options)),
+      metrics_(metrics),
+      events_(events),
+      may_write_(std::move(may_write)),
+      log_(obs::ComponentLogger("reconciler")) {}
+
+ReconcileResult Reconciler::Reconcile(const std::string& key) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto slash = key.find('/');
+  const std::string ns = key.substr(0, slash);
+  const std::string name = slash == std::string::npos ? std::string() : key.substr(slash + 1);
+
+  mesh::Diagnostics diagnostics;
+  const auto desired = store_.Plan(ns, name, options_, diagnostics);
+
+  // Report a key's problems when they change, not on every reconcile.
+  std::string digest;
+  for (const auto& d : diagnostics)
+    digest += mesh::FormatDiagnostic(d) + "\n";
+  bool report = false;
+  {
+    std::lock_guard lock(counts_mutex_);
+    auto& last = last_diagnostics_[key];
+    report = last != digest;
+    last = digest;
+    if (digest.empty()) last_diagnostics_.erase(key);
+  }
+  if (report && !diagnostics.empty()) {
+    for (const auto& d : diagnostics) {
+      metrics_.diagnostics.Inc({std::string(mesh::DiagnosticCodeName(d.code))});
+      if (d.code == mesh::DiagnosticCode::kPortConflict ||
+          d.code == mesh::DiagnosticCode::kPortNameConflict) {
+        metrics_.conflicts.Inc({"port"});
+      }
+      log_->warn("input problem key={} {}", key, mesh::FormatDiagnostic(d));
+    }
+    if (events_) {
+      // Only objects of this cluster can carry an Event here.
+      for (const auto& d : diagnostics) {
+        if (d.object.cluster != options_.target_cluster || d.object.kind != "Service") continue;
+        events_->Warning({"v1", "Service", d.object.namespace_name, d.object.name},
+                         std::string(mesh::DiagnosticCodeName(d.code)), d.message);
+      }
+    }
+  }
+
+  const std::string entry_name = mesh::ServiceEntryName(ns, name);
+  const auto observed = observed_.Get(entry_name);
+  ReconcileResult result;
+  if (desired) {
+    if (observed && !observed->managed) {
+      log_->error(
+          "conflict: ServiceEntry {}/{} exists and is not managed by globalsvc; it is left "
+          "untouched",
+          options_.control_plane_namespace, entry_name);
+      metrics_.conflicts.Inc({"foreign-object"});
+      if (events_) {
+        events_->Warning({"v1", "Service", ns, name}, "ServiceEntryConflict",
+                         "ServiceEntry " + options_.control_plane_namespace + "/" + entry_name +
+                             " exists and is not managed by globalsvc (label " +
+                             mesh::kManagedByLabel + "=" + mesh::kManagedByValue +
+                             "); it is left untouched and this service is not exported here");
+      }
+      result.outcome = ReconcileOutcome::kConflict;
+    } else {
+      const std::string hash = mesh::ContentHash(*desired);
+      if (observed && observed->content_hash == hash) {
+        result.outcome = ReconcileOutcome::kUnchanged;
+      } else {
+        result = Apply(*desired, hash);
+      }
+    }
+  } else if (observed && observed->managed) {
+    result = Delete(*observed);
+  }
+  if (result.outcome != ReconcileOutcome::kError && result.outcome != ReconcileOutcome::kConflict) {
+    CountEndpoints(key, desired ? &*desired : nullptr);
+  }
+
+  metrics_.reconciles.Inc({ReconcileOutcomeName(result.outcome)});
+  metrics_.reconcile_seconds.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  return result;
+}
+
+namespace {
+ReconcileResult NotLeader() {
+  return {ReconcileOutcome::kError,
+          MakeError(ErrorCode::kUnavailable, "not the leader: writes are paused")};
+}
+}  // namespace
+
+ReconcileResult Reconciler::Apply(const mesh::ServiceEntry& desired, const std::string& hash) {
+  if (may_write_ && !may_write_()) return NotLeader();
+  kube::ApplyOptions apply;
+  apply.field_manager = kFieldManager;
+  apply.force = true;  // only on objects labelled as ours (checked by the caller)
+  auto written = local_.Apply(kube::resources::ServiceEntries(), desired.namespace_name,
+                              mesh::ToJson(desired), apply);
+  if (!written.ok()) {
+    log_->error("apply failed name={}/{} code={} retryable={} error={}", desired.namespace_name,
+                desired.name, ErrorCodeName(written.error().code), written.error().retryable(),
+                written.error().message);
+    return {ReconcileOutcome::kError, written.error()};
+  }
+  metrics_.writes.Inc({"apply"});
+  observed_.RecordWritten(*written);
+  log_->info("applied name={}/{} hash={} endpoints={}", desired.namespace_name, desired.name, hash,
+             desired.endpoints.size());
+  return {ReconcileOutcome::kApplied, std::nullopt};
+}
+
+ReconcileResult Reconciler::Delete(const ObservedEntry& observed) {
+  if (may_write_ && !may_write_()) return NotLeader();
+  kube::DeleteOptions options;
+  options.uid = observed.uid;  // never delete a newer object of the same name
+  auto status = local_.Delete(kube::resources::ServiceEntries(), options_.control_plane_namespace,
+                              observed.name, options);
+  if (!status.ok() && status.error().code != ErrorCode::kNotFound) {
+    log_->error("delete failed name={}/{} code={} error={}", options_.control_plane_namespace,
+                observed.name, ErrorCodeName(status.error().code), status.error().message);
+    return {ReconcileOutcome::kError, status.error()};
+  }
+  metrics_.writes.Inc({"delete"});
+  observed_.RecordDeleted(observed.name);
+  log_->info("deleted name={}/{} reason=no-global-service", options_.control_plane_namespace,
+             observed.name);
+  return {ReconcileOutcome::kDeleted, std::nullopt};
+}
+
+void Reconciler::CountEndpoints(const std::string& key, const mesh::ServiceEntry* entry) {
+  std::map<std::string, double> now;
+  if (entry) {
+    for (const auto& endpoint : entry->endpoints) {
+      now[endpoint.cluster] += endpoint.weight > 0 ? endpoint.weight : 1;
+    }
+  }
+  std::lock_guard lock(counts_mutex_);
+  auto& before = endpoints_by_key_[key];
+  for (const auto& [cluster, count] : before)
+    metrics_.endpoints.Add(-count, {cluster});
+  for (const auto& [cluster, count] : now)
+    metrics_.endpoints.Add(count, {cluster});
+  if (entry) {
+    before = std::move(now);
+  } else {
+    endpoints_by_key_.erase(key);
+  }
+  metrics_.global_services.Set(static_cast<double>(endpoints_by_key_.size()));
+}
+
+}  // namespace globalsvc::controller

@@ -1,0 +1,71 @@
+#pragma once
+
+// Reconciler: makes the local cluster's ServiceEntry for one key
+// ("<ns>/<service>") equal to the plan. It writes only when the content hash
+// of the fields globalsvc owns differs (server-side apply, force, as field
+// manager "globalsvc"), deletes entries it owns that should not exist, and
+// never touches an object of the same name that it does not own (a conflict,
+// reported).
+//
+// Threads: Reconcile() is called by several workers at once, never twice for
+// one key at the same time (the work queue guarantees it).
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "controller/controller_metrics.h"
+#include "controller/event_recorder.h"
+#include "controller/mesh_store.h"
+#include "controller/service_entry_observer.h"
+#include "lib/base/result.h"
+#include "lib/kube/kube_client.h"
+#include "lib/mesh/planner.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace globalsvc::controller {
+
+inline constexpr const char* kFieldManager = "globalsvc";
+
+enum class ReconcileOutcome { kUnchanged, kApplied, kDeleted, kConflict, kError };
+
+[[nodiscard]] const char* ReconcileOutcomeName(ReconcileOutcome outcome);
+
+struct ReconcileResult {
+  ReconcileOutcome outcome = ReconcileOutcome::kUnchanged;
+  std::optional<Error> error;  // set with kError
+};
+
+class Reconciler {
+ public:
+  Reconciler(MeshStore& store, ServiceEntryObserver& observed, kube::KubeClient& local,
+             mesh::PlanOptions options, ControllerMetrics& metrics, EventRecorder* events,
+             std::function<bool()> may_write);
+
+  ReconcileResult Reconcile(const std::string& key);
+
+ private:
+  ReconcileResult Apply(const mesh::ServiceEntry& desired, const std::string& desired_hash);
+  ReconcileResult Delete(const ObservedEntry& observed);
+  void CountEndpoints(const std::string& key, const mesh::ServiceEntry* entry);
+
+  MeshStore& store_;
+  ServiceEntryObserver& observed_;
+  kube::KubeClient& local_;
+  const mesh::PlanOptions options_;
+  ControllerMetrics& metrics_;
+  EventRecorder* events_;            // Warning Events on local objects; may be null
+  std::function<bool()> may_write_;  // the leader check, right before each write
+  std::shared_ptr<spdlog::logger> log_;
+
+  std::mutex counts_mutex_;
+  std::map<std::string, std::map<std::string, double>> endpoints_by_key_;  // key -> cluster -> n
+  std::map<std::string, std::string> last_diagnostics_;  // key -> digest, to report changes once
+};
+
+}  // namespace globalsvc::controller

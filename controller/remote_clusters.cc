@@ -1,0 +1,237 @@
+#include "controller/remote_clusters.h"
+
+#include <spdlog/spdlog.h>
+
+#include "lib/kube/pem.h"
+#include "lib/observability/logging.h"
+
+namespace globalsvc::controller {
+namespace {
+
+std::string NameOf(const nlohmann::json& object) {
+  auto metadata = object.find("metadata");
+  if (metadata == object.end() || !metadata->is_object()) return {};
+  auto name = metadata->find("name");
+  return name != metadata->end() && name->is_string() ? name->get<std::string>() : std::string();
+}
+
+nlohmann::json DataOf(const nlohmann::json& object) {
+  auto data = object.find("data");
+  return data != object.end() && data->is_object() ? *data : nlohmann::json::object();
+}
+
+}  // namespace
+
+RemoteClusters::RemoteClusters(std::string local_cluster, ClusterConnectionOptions template_options,
+                               ControllerMetrics& metrics, EventRecorder* events,
+                               std::string secret_namespace)
+    : local_cluster_(std::move(local_cluster)),
+      template_(std::move(template_options)),
+      metrics_(metrics),
+      events_(events),
+      secret_namespace_(std::move(secret_namespace)),
+      log_(obs::ComponentLogger("remote-clusters")) {}
+
+RemoteClusters::~RemoteClusters() {
+  StopAll();
+}
+
+void RemoteClusters::BeginReplace() {
+  std::lock_guard lock(mutex_);
+  listing_.clear();
+  replacing_ = true;
+}
+
+void RemoteClusters::ReplaceItem(nlohmann::json&& object) {
+  std::lock_guard lock(mutex_);
+  listing_[NameOf(object)] = DataOf(object);
+}
+
+void RemoteClusters::EndReplace() {
+  {
+    std::lock_guard lock(mutex_);
+    secrets_ = std::move(listing_);
+    listing_.clear();
+    replacing_ = false;
+  }
+  Reconcile();
+  std::lock_guard lock(mutex_);
+  synced_ = true;
+}
+
+void RemoteClusters::AbortReplace() {
+  std::lock_guard lock(mutex_);
+  listing_.clear();
+  replacing_ = false;
+}
+
+void RemoteClusters::ApplyEvent(kube::WatchEventType type, nlohmann::json&& object) {
+  {
+    std::lock_guard lock(mutex_);
+    const std::string name = NameOf(object);
+    if (type == kube::WatchEventType::kDeleted) {
+      secrets_.erase(name);
+    } else if (type == kube::WatchEventType::kAdded || type == kube::WatchEventType::kModified) {
+      secrets_[name] = DataOf(object);
+    } else {
+      return;
+    }
+  }
+  Reconcile();
+}
+
+bool RemoteClusters::synced() const {
+  std::lock_guard lock(mutex_);
+  return synced_;
+}
+
+void RemoteClusters::Reconcile() {
+  // Desired: cluster -> (secret, kubeconfig). Secrets in name order, so a
+  // cluster named in two Secrets deterministically comes from the first.
+  std::map<std::string, Source> desired;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [secret, data] : secrets_) {
+      for (const auto& [cluster, value] : data.items()) {
+        if (cluster == local_cluster_) {
+          ReportSecretProblem(secret, "local-cluster",
+                              "data key " + cluster + " names the local cluster; ignored");
+          continue;
+        }
+        if (desired.count(cluster)) {
+          ReportSecretProblem(secret, "duplicate-cluster",
+                              "cluster " + cluster + " is already connected by secret " +
+                                  desired[cluster].secret + "; this key is ignored");
+          continue;
+        }
+        auto text = value.is_string() ? kube::DecodeBase64(value.get<std::string>()) : std::nullopt;
+        if (!text) {
+          ReportSecretProblem(secret, "not-base64",
+                              "data key " + cluster + " is not base64; ignored");
+          continue;
+        }
+        desired[cluster] = {secret, std::move(*text)};
+      }
+    }
+  }
+
+  // Disconnect clusters no Secret names any more.
+  std::vector<std::string> gone;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [cluster, remote] : remotes_) {
+      if (!desired.count(cluster)) gone.push_back(cluster);
+    }
+  }
+  for (const auto& cluster : gone)
+    Disconnect(cluster);
+
+  for (auto& [cluster, source] : desired) {
+    {
+      std::lock_guard lock(mutex_);
+      auto it = remotes_.find(cluster);
+      if (it != remotes_.end() && it->second.kubeconfig == source.kubeconfig) continue;
+    }
+    // The Secret is not a file: relative paths in it mean nothing.
+    auto config =
+        kube::ParseKubeconfig(source.kubeconfig, "secret " + source.secret + " key " + cluster, "");
+    std::unique_ptr<ClusterConnection> connection;
+    std::string error;
+    if (config.ok()) {
+      ClusterConnectionOptions options = template_;
+      options.cluster = cluster;
+      options.config = std::move(*config);
+      options.config.name = cluster;
+      auto connected = ClusterConnection::Connect(std::move(options));
+      if (connected.ok()) {
+        connection = std::move(*connected);
+      } else {
+        error = connected.error().message;
+      }
+    } else {
+      error = config.error().message;
+    }
+
+    std::unique_ptr<ClusterConnection> replaced;
+    {
+      std::lock_guard lock(mutex_);
+      Remote& remote = remotes_[cluster];
+      remote.secret = source.secret;
+      if (connection) {
+        replaced = std::move(remote.connection);
+        remote.connection = std::move(connection);
+        remote.kubeconfig = source.kubeconfig;
+        remote.config_error.clear();
+      } else {
+        // Keep the previous connection (if any) and its endpoints.
+        remote.config_error = error;
+        remote.kubeconfig = source.kubeconfig;
+      }
+    }
+    if (!error.empty()) {
+      ReportSecretProblem(source.secret, "invalid-kubeconfig",
+                          "cluster " + cluster + " cannot be connected: " + error);
+    } else {
+      log_->info("remote cluster {} cluster={} secret={}", replaced ? "reconnected" : "connected",
+                 cluster, source.secret);
+    }
+    if (replaced) replaced->Stop();  // after the new one runs: state is never dropped
+  }
+}
+
+void RemoteClusters::Disconnect(const std::string& cluster) {
+  std::unique_ptr<ClusterConnection> connection;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = remotes_.find(cluster);
+    if (it == remotes_.end()) return;
+    connection = std::move(it->second.connection);
+    remotes_.erase(it);
+  }
+  if (connection) connection->Stop();
+  // Its endpoints leave every ServiceEntry they were in.
+  auto keys = template_.store->ServiceKeys(cluster);
+  template_.store->RemoveCluster(cluster);
+  metrics_.cluster_connected.Remove({cluster});
+  metrics_.cluster_synced.Remove({cluster});
+  metrics_.cluster_stale.Remove({cluster});
+  log_->info("remote cluster disconnected cluster={} services={}", cluster, keys.size());
+  if (template_.on_keys && !keys.empty()) template_.on_keys(std::move(keys));
+}
+
+void RemoteClusters::ReportSecretProblem(const std::string& secret, const std::string& reason,
+                                         const std::string& message) {
+  log_->error("remote secret problem secret={} reason={} {}", secret, reason, message);
+  metrics_.remote_secret_errors.Inc({secret, reason});
+  if (events_) {
+    events_->Warning({"v1", "Secret", secret_namespace_, secret}, "RemoteClusterSecret", message);
+  }
+}
+
+std::vector<RemoteClusterStatus> RemoteClusters::Status() const {
+  std::lock_guard lock(mutex_);
+  std::vector<RemoteClusterStatus> out;
+  for (const auto& [cluster, remote] : remotes_) {
+    RemoteClusterStatus status;
+    status.cluster = cluster;
+    status.secret = remote.secret;
+    status.connected = remote.connection != nullptr;
+    if (remote.connection) status.health = remote.connection->Health();
+    status.config_error = remote.config_error;
+    out.push_back(std::move(status));
+  }
+  return out;
+}
+
+void RemoteClusters::StopAll() {
+  std::map<std::string, Remote> remotes;
+  {
+    std::lock_guard lock(mutex_);
+    remotes.swap(remotes_);
+  }
+  for (auto& [cluster, remote] : remotes) {
+    if (remote.connection) remote.connection->Stop();
+  }
+}
+
+}  // namespace globalsvc::controller

@@ -1,0 +1,99 @@
+#pragma once
+
+// RemoteClusters: connects, reconnects and disconnects remote clusters from
+// the Secrets labelled istio/multiCluster=true in the controller's namespace
+// (one kubeconfig per data key; the key is the cluster name), as they change.
+//
+// - A new kubeconfig connects the cluster; a changed one (rotation) connects
+//   anew and only then stops the old connection; the cluster's state is kept
+//   throughout, so endpoints never disappear during a rotation.
+// - A kubeconfig that cannot be used (malformed, missing context, bad
+//   certificate data) is reported and the cluster keeps its previous
+//   connection, if any: a bad edit never removes capacity. Fixing the Secret
+//   recovers without a restart.
+// - A data key that disappears (or its whole Secret) disconnects the cluster
+//   and removes its endpoints.
+//
+// Threads: the Secret reflector's thread drives Reconcile(); Health() and
+// Clusters() may be called from any thread.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_set>
+
+#include "controller/cluster_connection.h"
+#include "controller/controller_metrics.h"
+#include "controller/event_recorder.h"
+#include "lib/kube/reflector_sink.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace globalsvc::controller {
+
+inline constexpr const char* kMultiClusterLabel = "istio/multiCluster";
+
+struct RemoteClusterStatus {
+  std::string cluster;
+  std::string secret;
+  bool connected = false;  // a connection exists
+  ClusterHealth health;
+  std::string config_error;  // the Secret's current kubeconfig could not be used
+};
+
+class RemoteClusters final : public kube::ReflectorSink {
+ public:
+  // `template_options` carries everything but cluster and config.
+  RemoteClusters(std::string local_cluster, ClusterConnectionOptions template_options,
+                 ControllerMetrics& metrics, EventRecorder* events, std::string secret_namespace);
+  ~RemoteClusters() override;
+
+  void BeginReplace() override;
+  void ReplaceItem(nlohmann::json&& object) override;
+  void EndReplace() override;
+  void AbortReplace() override;
+  void ApplyEvent(kube::WatchEventType type, nlohmann::json&& object) override;
+
+  [[nodiscard]] bool synced() const;
+  [[nodiscard]] std::vector<RemoteClusterStatus> Status() const;
+  void StopAll();
+
+ private:
+  struct Source {
+    std::string secret;
+    std::string kubeconfig;  // the text; compared to detect rotation
+  };
+  struct Remote {
+    std::string secret;
+    std::string kubeconfig;  // what the connection was made from
+    std::unique_ptr<ClusterConnection> connection;
+    std::string config_error;
+  };
+
+  // Brings connections in line with the Secrets seen so far.
+  void Reconcile();
+  void Disconnect(const std::string& cluster);
+  // Log line, metric and Warning Event on the Secret.
+  void ReportSecretProblem(const std::string& secret, const std::string& reason,
+                           const std::string& message);
+
+  const std::string local_cluster_;
+  const ClusterConnectionOptions template_;
+  ControllerMetrics& metrics_;
+  EventRecorder* events_;
+  const std::string secret_namespace_;
+  std::shared_ptr<spdlog::logger> log_;
+
+  mutable std::mutex mutex_;
+  std::map<std::string, nlohmann::json> secrets_;  // name -> data
+  std::map<std::string, nlohmann::json> listing_;
+  bool replacing_ = false;
+  bool synced_ = false;
+  std::map<std::string, Remote> remotes_;  // cluster -> connection
+};
+
+}  // namespace globalsvc::controller

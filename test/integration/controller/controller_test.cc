@@ -1,0 +1,309 @@
+// The controller against the real two-cluster test bed: one controller per
+// cluster (in this process), remote clusters connected through
+// istio/multiCluster Secrets, the guide's sample app, and the exact
+// ServiceEntries each cluster must hold as the world changes.
+
+#include "controller/controller.h"
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "lib/kube/pem.h"
+#include "lib/mesh/service_entry.h"
+#include "lib/observability/logging.h"
+#include "test/support/testbed.h"
+
+namespace globalsvc::controller {
+namespace {
+
+using testsupport::TestBed;
+using testsupport::WaitFor;
+using namespace std::chrono_literals;
+
+const std::filesystem::path kSource = GLOBALSVC_SOURCE_DIR;
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string Base64(const std::string& text) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < text.size(); i += 3) {
+    const unsigned n = (static_cast<unsigned char>(text[i]) << 16) |
+                       (static_cast<unsigned char>(text[i + 1]) << 8) |
+                       static_cast<unsigned char>(text[i + 2]);
+    for (int shift : {18, 12, 6, 0})
+      out += kAlphabet[(n >> shift) & 63];
+  }
+  if (i < text.size()) {
+    unsigned n = static_cast<unsigned>(static_cast<unsigned char>(text[i])) << 16u;
+    if (i + 1 < text.size())
+      n |= static_cast<unsigned>(static_cast<unsigned char>(text[i + 1])) << 8u;
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < text.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+// A remote Secret in `in_cluster` that connects the `remote` cluster.
+std::string RemoteSecretYaml(const TestBed& bed, const std::string& remote) {
+  return "apiVersion: v1\nkind: Secret\nmetadata:\n  name: istio-remote-secret-" + remote +
+         "\n  namespace: istio-system\n  labels:\n    istio/multiCluster: \"true\"\n"
+         "data:\n  " +
+         remote + ": " + Base64(ReadFile(bed.Kubeconfig(remote))) + "\n";
+}
+
+ControllerOptions OptionsFor(const TestBed& bed, const std::string& cluster) {
+  ControllerOptions options;
+  options.cluster_name = cluster;
+  options.kubeconfig = bed.Kubeconfig(cluster).string();
+  options.metrics_address = "127.0.0.1:0";
+  options.identity = cluster + "-test";
+  options.lease_name = "globalsvc-test";
+  options.initial_sync_timeout = 30s;
+  return options;
+}
+
+std::optional<nlohmann::json> GetServiceEntry(const TestBed& bed, const std::string& cluster,
+                                              const std::string& name) {
+  auto result = bed.Kubectl(cluster, {"get", "serviceentries.networking.istio.io", "-n",
+                                      "istio-system", name, "-o", "json", "--ignore-not-found"});
+  if (!result.ok() || result.out.empty()) return std::nullopt;
+  return nlohmann::json::parse(result.out, nullptr, false);
+}
+
+// The endpoints of a ServiceEntry as comparable lines:
+// "cluster network locality weight address".
+std::vector<std::string> EndpointLines(const nlohmann::json& entry) {
+  std::vector<std::string> lines;
+  for (const auto& e : entry["spec"].value("endpoints", nlohmann::json::array())) {
+    lines.push_back(e["labels"].value("topology.istio.io/cluster", "") + " " +
+                    e.value("network", "") + " " + e.value("locality", "") + " " +
+                    std::to_string(e.value("weight", 0)) + " " +
+                    (e.contains("address") ? "pod" : "gateway"));
+  }
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+Status WaitForEndpoints(const TestBed& bed, const std::string& cluster,
+                        const std::vector<std::string>& expected) {
+  return WaitFor("ServiceEntry endpoints in " + cluster, 60s, [&](std::string* why) {
+    auto entry = GetServiceEntry(bed, cluster, "autogen.httpbin.in-ambient");
+    if (!entry) {
+      *why = "no ServiceEntry";
+      return false;
+    }
+    auto lines = EndpointLines(*entry);
+    std::string seen;
+    for (const auto& line : lines)
+      seen += "[" + line + "] ";
+    *why = "endpoints: " + seen;
+    return lines == expected;
+  });
+}
+
+double MetricValue(Controller& controller, const std::string& series) {
+  const std::string text = controller.registry().Render();
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
+  }
+  return 0;
+}
+
+TEST_CASE("Two controllers keep the guide's ServiceEntries exact", "[controller][testbed]") {
+  obs::ConfigureLogging(obs::LogFormat::kText, spdlog::level::warn);
+  auto shared = TestBed::Shared(2);
+  REQUIRE(shared.ok());
+  TestBed& bed = **shared;
+  const std::string sample = ReadFile(kSource / "manifests/samples/in-ambient.yaml");
+  for (const char* cluster : {"cluster1", "cluster2"}) {
+    REQUIRE(bed.Apply(cluster, sample).ok());
+    REQUIRE(bed.Scale(cluster, "httpbin", "in-ambient", 2).ok());
+    REQUIRE(bed.Kubectl(cluster, {"label", "--overwrite", "service", "in-ambient", "-n", "httpbin",
+                                  "solo.io/service-scope=global"})
+                .ok());
+    // A previous run may have left an annotation behind.
+    REQUIRE(bed.Kubectl(cluster, {"annotate", "service", "in-ambient", "-n", "httpbin",
+                                  "networking.istio.io/traffic-distribution-"})
+                .ok());
+  }
+  REQUIRE(bed.Apply("cluster1", RemoteSecretYaml(bed, "cluster2")).ok());
+  REQUIRE(bed.Apply("cluster2", RemoteSecretYaml(bed, "cluster1")).ok());
+  for (const char* cluster : {"cluster1", "cluster2"}) {
+    REQUIRE(bed.WaitForReadyReplicas(cluster, "httpbin", "in-ambient", 2, 120s).ok());
+  }
+
+  auto c1 = std::make_unique<Controller>(OptionsFor(bed, "cluster1"));
+  auto c2 = std::make_unique<Controller>(OptionsFor(bed, "cluster2"));
+  REQUIRE(c1->Start().ok());
+  REQUIRE(c2->Start().ok());
+
+  const std::vector<std::string> cluster1_view = {
+      "cluster1 cluster1-network us-east-1/us-east-1a 0 pod",
+      "cluster1 cluster1-network us-east-1/us-east-1b 0 pod",
+      "cluster2 cluster2-network us-west-2/us-west-2a 2 gateway",
+  };
+  const std::vector<std::string> cluster2_view = {
+      "cluster1 cluster1-network us-east-1/us-east-1a 2 gateway",
+      "cluster2 cluster2-network us-west-2/us-west-2a 0 pod",
+      "cluster2 cluster2-network us-west-2/us-west-2b 0 pod",
+  };
+
+  SECTION("each cluster holds its own pods and the other cluster behind its gateway") {
+    auto ok1 = WaitForEndpoints(bed, "cluster1", cluster1_view);
+    INFO((ok1.ok() ? "" : ok1.error().message));
+    REQUIRE(ok1.ok());
+    auto ok2 = WaitForEndpoints(bed, "cluster2", cluster2_view);
+    INFO((ok2.ok() ? "" : ok2.error().message));
+    REQUIRE(ok2.ok());
+    auto entry = GetServiceEntry(bed, "cluster1", "autogen.httpbin.in-ambient");
+    REQUIRE(entry);
+    CHECK((*entry)["spec"]["hosts"] == nlohmann::json::array({"in-ambient.httpbin.mesh.internal"}));
+    CHECK((*entry)["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "globalsvc");
+    CHECK((*entry)["metadata"]["annotations"]["networking.istio.io/traffic-distribution"] ==
+          "PreferNetwork");
+
+    // Failover input: cluster2 scaled to zero leaves cluster1 with its own pods only.
+    REQUIRE(bed.Scale("cluster2", "httpbin", "in-ambient", 0).ok());
+    auto drained = WaitForEndpoints(bed, "cluster1",
+                                    {"cluster1 cluster1-network us-east-1/us-east-1a 0 pod",
+                                     "cluster1 cluster1-network us-east-1/us-east-1b 0 pod"});
+    INFO((drained.ok() ? "" : drained.error().message));
+    CHECK(drained.ok());
+    REQUIRE(bed.Scale("cluster2", "httpbin", "in-ambient", 2).ok());
+    CHECK(WaitForEndpoints(bed, "cluster1", cluster1_view).ok());
+
+    // Annotation changes flow through.
+    REQUIRE(
+        bed.Kubectl("cluster1", {"annotate", "--overwrite", "service", "in-ambient", "-n",
+                                 "httpbin", "networking.istio.io/traffic-distribution=PreferClose"})
+            .ok());
+    CHECK(WaitFor("PreferClose in cluster1", 60s, [&](std::string*) {
+            auto e = GetServiceEntry(bed, "cluster1", "autogen.httpbin.in-ambient");
+            return e &&
+                   (*e)["metadata"]["annotations"]["networking.istio.io/traffic-distribution"] ==
+                       "PreferClose";
+          }).ok());
+
+    // A restart with nothing changed writes nothing.
+    auto before = GetServiceEntry(bed, "cluster1", "autogen.httpbin.in-ambient");
+    REQUIRE(before);
+    c1.reset();
+    c1 = std::make_unique<Controller>(OptionsFor(bed, "cluster1"));
+    REQUIRE(c1->Start().ok());
+    REQUIRE(WaitFor("restarted controller reconciled", 60s, [&](std::string* why) {
+              const double unchanged =
+                  MetricValue(*c1, "globalsvc_reconcile_total{result=\"unchanged\"}");
+              *why = "unchanged reconciles: " + std::to_string(unchanged);
+              return unchanged >= 1;
+            }).ok());
+    CHECK(MetricValue(*c1, "globalsvc_writes_total{kind=\"apply\"}") == 0);
+    auto after = GetServiceEntry(bed, "cluster1", "autogen.httpbin.in-ambient");
+    REQUIRE(after);
+    CHECK((*after)["metadata"]["resourceVersion"] == (*before)["metadata"]["resourceVersion"]);
+
+    // Someone deletes the ServiceEntry: it comes back.
+    REQUIRE(bed.Kubectl("cluster1", {"delete", "serviceentry", "-n", "istio-system",
+                                     "autogen.httpbin.in-ambient"})
+                .ok());
+    CHECK(WaitForEndpoints(bed, "cluster1", cluster1_view).ok());
+
+    // No longer global anywhere: both ServiceEntries are removed.
+    for (const char* cluster : {"cluster1", "cluster2"}) {
+      REQUIRE(bed.Kubectl(cluster, {"label", "--overwrite", "service", "in-ambient", "-n",
+                                    "httpbin", "solo.io/service-scope=cluster"})
+                  .ok());
+    }
+    for (const char* cluster : {"cluster1", "cluster2"}) {
+      CHECK(WaitFor(std::string("ServiceEntry removed from ") + cluster, 60s, [&](std::string*) {
+              return !GetServiceEntry(bed, cluster, "autogen.httpbin.in-ambient");
+            }).ok());
+    }
+  }
+
+  SECTION("an object of the same name that globalsvc does not own is never touched") {
+    const std::string user_entry = R"(
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: autogen.default.foreign
+  namespace: istio-system
+spec:
+  hosts: [user-owned.example]
+  resolution: STATIC
+  ports: [{name: http, number: 80, protocol: HTTP}]
+)";
+    const std::string service = R"(
+apiVersion: v1
+kind: Service
+metadata:
+  name: foreign
+  namespace: default
+  labels: {solo.io/service-scope: global}
+spec:
+  ports: [{name: http, port: 80}]
+)";
+    REQUIRE(bed.Apply("cluster1", user_entry).ok());
+    REQUIRE(bed.Apply("cluster1", service).ok());
+    auto reported = WaitFor("conflict reported", 60s, [&](std::string* why) {
+      const double conflicts =
+          MetricValue(*c1, "globalsvc_conflicts_total{reason=\"foreign-object\"}");
+      *why = "conflicts: " + std::to_string(conflicts);
+      return conflicts >= 1;
+    });
+    INFO((reported.ok() ? "" : reported.error().message));
+    CHECK(reported.ok());
+    auto event = WaitFor("Warning Event on the Service", 30s, [&](std::string* why) {
+      auto events = bed.GetJson("cluster1", {"events.events.k8s.io", "-n", "default",
+                                             "--field-selector", "reason=ServiceEntryConflict"});
+      *why = events.ok() ? events->dump().substr(0, 300) : events.error().message;
+      if (!events.ok()) return false;
+      for (const auto& item : (*events)["items"]) {
+        if (item["regarding"].value("name", "") == "foreign" &&
+            item.value("type", "") == "Warning") {
+          return true;
+        }
+      }
+      return false;
+    });
+    INFO((event.ok() ? "" : event.error().message));
+    CHECK(event.ok());
+    auto e = GetServiceEntry(bed, "cluster1", "autogen.default.foreign");
+    REQUIRE(e);
+    CHECK((*e)["spec"]["hosts"] == nlohmann::json::array({"user-owned.example"}));
+    CHECK_FALSE((*e)["metadata"]
+                    .value("labels", nlohmann::json::object())
+                    .contains("app.kubernetes.io/managed-by"));
+    // cluster2 has no such object: there the controller writes its own.
+    CHECK(WaitFor("cluster2 gets its own entry", 60s, [&](std::string*) {
+            auto own = GetServiceEntry(bed, "cluster2", "autogen.default.foreign");
+            return own && (*own)["spec"]["hosts"] ==
+                              nlohmann::json::array({"foreign.default.mesh.internal"});
+          }).ok());
+    REQUIRE(bed.Delete("cluster1", service).ok());
+    REQUIRE(bed.Delete("cluster1", user_entry).ok());
+    CHECK(WaitFor("cluster2 entry removed with the service", 60s, [&](std::string*) {
+            return !GetServiceEntry(bed, "cluster2", "autogen.default.foreign");
+          }).ok());
+  }
+
+  c1.reset();
+  c2.reset();
+}
+
+}  // namespace
+}  // namespace globalsvc::controller
