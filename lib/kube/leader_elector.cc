@@ -92,6 +92,7 @@ LeaderElector::Attempt LeaderElector::TryAcquireOrRenew() {
   const std::string renew_time = spec.value("renewTime", "");
   const auto duration = std::chrono::seconds(spec.value("leaseDurationSeconds", 15));
   bool holder_changed = false;
+  bool held_by_other = false;
   {
     std::lock_guard lock(mutex_);
     if (holder != observed_holder_ || renew_time != observed_renew_time_) {
@@ -100,10 +101,12 @@ LeaderElector::Attempt LeaderElector::TryAcquireOrRenew() {
       observed_renew_time_ = renew_time;
       observed_at_ = now;
     }
-    if (!holder.empty() && holder != config_.identity && now < observed_at_ + duration) {
-      if (holder_changed && callbacks_.on_new_leader) callbacks_.on_new_leader(holder);
-      return Attempt::kHeldByOther;
-    }
+    held_by_other = !holder.empty() && holder != config_.identity && now < observed_at_ + duration;
+  }
+  if (held_by_other) {
+    // Outside the lock: the callback may call IsLeader().
+    if (holder_changed && callbacks_.on_new_leader) callbacks_.on_new_leader(holder);
+    return Attempt::kHeldByOther;
   }
   const bool acquiring = holder != config_.identity;
   lease["spec"] = LeaseSpec(spec, acquiring);

@@ -106,7 +106,7 @@ TEST_CASE("Watch sees add, update and delete in order, and bookmarks", "[integra
   const std::string delete_version = last_version;
 
   // Bookmarks are best effort: watch on from the last version until one came.
-  for (int attempt = 0; attempt < 4 && bookmarks == 0; ++attempt) {
+  for (int attempt = 0; attempt < 10 && bookmarks == 0; ++attempt) {
     options.resource_version = last_version;
     REQUIRE(client->Watch(resources::ConfigMaps(), ns.name(), options, handler, {}).ok());
   }

@@ -6,63 +6,22 @@
 #include "controller/controller.h"
 
 #include <catch2/catch.hpp>
-#include <filesystem>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
-#include "lib/kube/pem.h"
-#include "lib/mesh/service_entry.h"
 #include "lib/observability/logging.h"
+#include "test/integration/controller/controller_test_support.h"
 #include "test/support/testbed.h"
 
 namespace globalsvc::controller {
 namespace {
 
+using testbed::GetServiceEntry;
+using testbed::PrepareGuideApp;
+using testbed::RemoteSecretYaml;
+using testbed::WaitForEndpoints;
 using testsupport::TestBed;
 using testsupport::WaitFor;
 using namespace std::chrono_literals;
-
-const std::filesystem::path kSource = GLOBALSVC_SOURCE_DIR;
-
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string Base64(const std::string& text) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < text.size(); i += 3) {
-    const unsigned n = (static_cast<unsigned char>(text[i]) << 16) |
-                       (static_cast<unsigned char>(text[i + 1]) << 8) |
-                       static_cast<unsigned char>(text[i + 2]);
-    for (int shift : {18, 12, 6, 0})
-      out += kAlphabet[(n >> shift) & 63];
-  }
-  if (i < text.size()) {
-    unsigned n = static_cast<unsigned>(static_cast<unsigned char>(text[i])) << 16u;
-    if (i + 1 < text.size())
-      n |= static_cast<unsigned>(static_cast<unsigned char>(text[i + 1])) << 8u;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += i + 1 < text.size() ? kAlphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-// A remote Secret in `in_cluster` that connects the `remote` cluster.
-std::string RemoteSecretYaml(const TestBed& bed, const std::string& remote) {
-  return "apiVersion: v1\nkind: Secret\nmetadata:\n  name: istio-remote-secret-" + remote +
-         "\n  namespace: istio-system\n  labels:\n    istio/multiCluster: \"true\"\n"
-         "data:\n  " +
-         remote + ": " + Base64(ReadFile(bed.Kubeconfig(remote))) + "\n";
-}
 
 ControllerOptions OptionsFor(const TestBed& bed, const std::string& cluster) {
   ControllerOptions options;
@@ -75,53 +34,8 @@ ControllerOptions OptionsFor(const TestBed& bed, const std::string& cluster) {
   return options;
 }
 
-std::optional<nlohmann::json> GetServiceEntry(const TestBed& bed, const std::string& cluster,
-                                              const std::string& name) {
-  auto result = bed.Kubectl(cluster, {"get", "serviceentries.networking.istio.io", "-n",
-                                      "istio-system", name, "-o", "json", "--ignore-not-found"});
-  if (!result.ok() || result.out.empty()) return std::nullopt;
-  return nlohmann::json::parse(result.out, nullptr, false);
-}
-
-// The endpoints of a ServiceEntry as comparable lines:
-// "cluster network locality weight address".
-std::vector<std::string> EndpointLines(const nlohmann::json& entry) {
-  std::vector<std::string> lines;
-  for (const auto& e : entry["spec"].value("endpoints", nlohmann::json::array())) {
-    lines.push_back(e["labels"].value("topology.istio.io/cluster", "") + " " +
-                    e.value("network", "") + " " + e.value("locality", "") + " " +
-                    std::to_string(e.value("weight", 0)) + " " +
-                    (e.contains("address") ? "pod" : "gateway"));
-  }
-  std::sort(lines.begin(), lines.end());
-  return lines;
-}
-
-Status WaitForEndpoints(const TestBed& bed, const std::string& cluster,
-                        const std::vector<std::string>& expected) {
-  return WaitFor("ServiceEntry endpoints in " + cluster, 60s, [&](std::string* why) {
-    auto entry = GetServiceEntry(bed, cluster, "autogen.httpbin.in-ambient");
-    if (!entry) {
-      *why = "no ServiceEntry";
-      return false;
-    }
-    auto lines = EndpointLines(*entry);
-    std::string seen;
-    for (const auto& line : lines)
-      seen += "[" + line + "] ";
-    *why = "endpoints: " + seen;
-    return lines == expected;
-  });
-}
-
 double MetricValue(Controller& controller, const std::string& series) {
-  const std::string text = controller.registry().Render();
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return 0;
+  return testbed::MetricValue(controller.registry().Render(), series);
 }
 
 TEST_CASE("Two controllers keep the guide's ServiceEntries exact", "[controller][testbed]") {
@@ -129,23 +43,11 @@ TEST_CASE("Two controllers keep the guide's ServiceEntries exact", "[controller]
   auto shared = TestBed::Shared(2);
   REQUIRE(shared.ok());
   TestBed& bed = **shared;
-  const std::string sample = ReadFile(kSource / "manifests/samples/in-ambient.yaml");
-  for (const char* cluster : {"cluster1", "cluster2"}) {
-    REQUIRE(bed.Apply(cluster, sample).ok());
-    REQUIRE(bed.Scale(cluster, "httpbin", "in-ambient", 2).ok());
-    REQUIRE(bed.Kubectl(cluster, {"label", "--overwrite", "service", "in-ambient", "-n", "httpbin",
-                                  "solo.io/service-scope=global"})
-                .ok());
-    // A previous run may have left an annotation behind.
-    REQUIRE(bed.Kubectl(cluster, {"annotate", "service", "in-ambient", "-n", "httpbin",
-                                  "networking.istio.io/traffic-distribution-"})
-                .ok());
-  }
+  auto prepared = PrepareGuideApp(bed);
+  INFO((prepared.ok() ? "" : prepared.error().message));
+  REQUIRE(prepared.ok());
   REQUIRE(bed.Apply("cluster1", RemoteSecretYaml(bed, "cluster2")).ok());
   REQUIRE(bed.Apply("cluster2", RemoteSecretYaml(bed, "cluster1")).ok());
-  for (const char* cluster : {"cluster1", "cluster2"}) {
-    REQUIRE(bed.WaitForReadyReplicas(cluster, "httpbin", "in-ambient", 2, 120s).ok());
-  }
 
   auto c1 = std::make_unique<Controller>(OptionsFor(bed, "cluster1"));
   auto c2 = std::make_unique<Controller>(OptionsFor(bed, "cluster2"));

@@ -1,0 +1,213 @@
+#include "test/integration/controller/controller_test_support.h"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+namespace globalsvc::controller::testbed {
+
+using testsupport::TestBed;
+using testsupport::WaitFor;
+using namespace std::chrono_literals;
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string Base64(std::string_view text) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < text.size(); i += 3) {
+    const unsigned n = (static_cast<unsigned char>(text[i]) << 16) |
+                       (static_cast<unsigned char>(text[i + 1]) << 8) |
+                       static_cast<unsigned char>(text[i + 2]);
+    for (int shift : {18, 12, 6, 0})
+      out += kAlphabet[(n >> shift) & 63];
+  }
+  if (i < text.size()) {
+    unsigned n = static_cast<unsigned>(static_cast<unsigned char>(text[i])) << 16u;
+    if (i + 1 < text.size())
+      n |= static_cast<unsigned>(static_cast<unsigned char>(text[i + 1])) << 8u;
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < text.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::string RemoteSecretYaml(const std::string& name, const std::string& cluster_key,
+                             const std::string& kubeconfig) {
+  return "apiVersion: v1\nkind: Secret\nmetadata:\n  name: " + name +
+         "\n  namespace: istio-system\n  labels:\n    istio/multiCluster: \"true\"\n"
+         "data:\n  " +
+         cluster_key + ": " + Base64(kubeconfig) + "\n";
+}
+
+std::string RemoteSecretYaml(const TestBed& bed, const std::string& remote) {
+  return RemoteSecretYaml("istio-remote-secret-" + remote, remote,
+                          ReadFile(bed.Kubeconfig(remote)));
+}
+
+Status PrepareGuideApp(const TestBed& bed) {
+  const std::string sample =
+      ReadFile(testsupport::SourceDir() / "manifests/samples/in-ambient.yaml");
+  for (const auto& cluster : bed.clusters()) {
+    if (auto applied = bed.Apply(cluster, sample); !applied.ok()) return applied;
+    if (auto scaled = bed.Scale(cluster, "httpbin", "in-ambient", 2); !scaled.ok()) return scaled;
+    auto labelled = bed.Kubectl(cluster, {"label", "--overwrite", "service", "in-ambient", "-n",
+                                          "httpbin", "solo.io/service-scope=global"});
+    if (!labelled.ok()) return MakeError(ErrorCode::kInternal, "label: " + labelled.err);
+    // A previous run may have left an annotation behind.
+    auto annotated = bed.Kubectl(cluster, {"annotate", "service", "in-ambient", "-n", "httpbin",
+                                           "networking.istio.io/traffic-distribution-"});
+    if (!annotated.ok()) return MakeError(ErrorCode::kInternal, "annotate: " + annotated.err);
+  }
+  for (const auto& cluster : bed.clusters()) {
+    auto ready = bed.WaitForReadyReplicas(cluster, "httpbin", "in-ambient", 2, 120s);
+    if (!ready.ok()) return ready;
+  }
+  return Ok{};
+}
+
+std::optional<nlohmann::json> GetServiceEntry(const TestBed& bed, const std::string& cluster,
+                                              const std::string& name) {
+  auto result = bed.Kubectl(cluster, {"get", "serviceentries.networking.istio.io", "-n",
+                                      "istio-system", name, "-o", "json", "--ignore-not-found"});
+  if (!result.ok() || result.out.empty()) return std::nullopt;
+  auto parsed = nlohmann::json::parse(result.out, nullptr, false);
+  if (parsed.is_discarded()) return std::nullopt;
+  return parsed;
+}
+
+std::vector<std::string> EndpointLines(const nlohmann::json& entry) {
+  std::vector<std::string> lines;
+  const auto spec = entry.value("spec", nlohmann::json::object());
+  for (const auto& e : spec.value("endpoints", nlohmann::json::array())) {
+    lines.push_back(e.value("labels", nlohmann::json::object())
+                        .value("topology.istio.io/cluster", "") +
+                    " " + e.value("network", "") + " " + e.value("locality", "") + " " +
+                    std::to_string(e.value("weight", 0)) + " " +
+                    (e.contains("address") ? "pod" : "gateway"));
+  }
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+std::string JoinLines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines)
+    out += "[" + line + "] ";
+  return out;
+}
+
+Status WaitForEndpoints(const TestBed& bed, const std::string& cluster,
+                        const std::vector<std::string>& expected, const std::string& name,
+                        std::chrono::milliseconds timeout) {
+  return WaitFor("ServiceEntry " + name + " endpoints in " + cluster, timeout,
+                 [&](std::string* why) {
+                   auto entry = GetServiceEntry(bed, cluster, name);
+                   if (!entry) {
+                     *why = "no ServiceEntry";
+                     return false;
+                   }
+                   auto lines = EndpointLines(*entry);
+                   *why = "endpoints: " + JoinLines(lines) + "; expected " + JoinLines(expected);
+                   return lines == expected;
+                 });
+}
+
+bool HasWarningEvent(const TestBed& bed, const std::string& cluster, const std::string& ns,
+                     const std::string& kind, const std::string& name, const std::string& reason) {
+  auto events = bed.GetJson(
+      cluster, {"events.events.k8s.io", "-n", ns, "--field-selector", "reason=" + reason});
+  if (!events.ok()) return false;
+  for (const auto& item : (*events).value("items", nlohmann::json::array())) {
+    const auto regarding = item.value("regarding", nlohmann::json::object());
+    if (item.value("type", "") == "Warning" && regarding.value("kind", "") == kind &&
+        regarding.value("name", "") == name) {
+      return true;
+    }
+  }
+  return false;
+}
+
+namespace {
+
+// Parses `name{k="v",...} value`; false for comments and blank lines.
+bool ParseSample(std::string_view line, std::string_view& name,
+                 std::map<std::string, std::string>& labels, double& value) {
+  if (line.empty() || line.front() == '#') return false;
+  const auto name_end = line.find_first_of("{ ");
+  if (name_end == std::string_view::npos) return false;
+  name = line.substr(0, name_end);
+  labels.clear();
+  std::size_t pos = name_end;
+  if (line[pos] == '{') {
+    ++pos;
+    while (pos < line.size() && line[pos] != '}') {
+      const auto eq = line.find('=', pos);
+      if (eq == std::string_view::npos || eq + 1 >= line.size() || line[eq + 1] != '"') {
+        return false;
+      }
+      std::string key(line.substr(pos, eq - pos));
+      std::string text;
+      pos = eq + 2;
+      while (pos < line.size() && line[pos] != '"') {
+        if (line[pos] == '\\' && pos + 1 < line.size()) ++pos;
+        text += line[pos++];
+      }
+      labels[std::move(key)] = std::move(text);
+      ++pos;  // closing quote
+      if (pos < line.size() && line[pos] == ',') ++pos;
+    }
+    ++pos;  // closing brace
+  }
+  const auto space = line.find(' ', pos);
+  if (space == std::string_view::npos) return false;
+  try {
+    value = std::stod(std::string(line.substr(space + 1)));
+  } catch (const std::exception&) {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+double MetricValue(std::string_view text, std::string_view series) {
+  std::istringstream lines{std::string(text)};
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 &&
+        line[series.size()] == ' ') {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return 0;
+}
+
+std::optional<double> FindMetric(std::string_view text, std::string_view name,
+                                 const std::map<std::string, std::string>& labels) {
+  std::istringstream lines{std::string(text)};
+  std::string line;
+  std::string_view sample_name;
+  std::map<std::string, std::string> sample_labels;
+  double value = 0;
+  while (std::getline(lines, line)) {
+    if (!ParseSample(line, sample_name, sample_labels, value) || sample_name != name) continue;
+    const bool match = std::all_of(labels.begin(), labels.end(), [&](const auto& pair) {
+      auto it = sample_labels.find(pair.first);
+      return it != sample_labels.end() && it->second == pair.second;
+    });
+    if (match) return value;
+  }
+  return std::nullopt;
+}
+
+}  // namespace globalsvc::controller::testbed

@@ -1,0 +1,65 @@
+#pragma once
+
+// Helpers shared by the controller's test-bed tests: the guide's sample app,
+// remote Secrets, the ServiceEntries a cluster holds as comparable endpoint
+// lines, Events, and Prometheus text.
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/base/result.h"
+#include "test/support/testbed.h"
+
+namespace globalsvc::controller::testbed {
+
+inline constexpr const char* kGuideEntry = "autogen.httpbin.in-ambient";
+
+std::string ReadFile(const std::filesystem::path& path);
+std::string Base64(std::string_view text);
+
+// A remote Secret named `name` in cluster's istio-system whose data key
+// `cluster_key` holds `kubeconfig`.
+std::string RemoteSecretYaml(const std::string& name, const std::string& cluster_key,
+                             const std::string& kubeconfig);
+// The remote Secret istio-remote-secret-<remote> with the remote's admin kubeconfig.
+std::string RemoteSecretYaml(const testsupport::TestBed& bed, const std::string& remote);
+
+// The guide's sample app in every cluster of the test bed: 2 replicas (one
+// per zone), the Service labelled global, no traffic-distribution annotation.
+Status PrepareGuideApp(const testsupport::TestBed& bed);
+
+std::optional<nlohmann::json> GetServiceEntry(const testsupport::TestBed& bed,
+                                              const std::string& cluster, const std::string& name);
+
+// The endpoints of a ServiceEntry as comparable, sorted lines:
+// "cluster network locality weight pod|gateway".
+std::vector<std::string> EndpointLines(const nlohmann::json& entry);
+std::string JoinLines(const std::vector<std::string>& lines);
+
+// Waits until `cluster` holds ServiceEntry `name` with exactly `expected`.
+Status WaitForEndpoints(const testsupport::TestBed& bed, const std::string& cluster,
+                        const std::vector<std::string>& expected,
+                        const std::string& name = kGuideEntry,
+                        std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+// True when `cluster` holds an events.k8s.io Event of type Warning with
+// `reason` regarding the object `kind` `ns`/`name`.
+bool HasWarningEvent(const testsupport::TestBed& bed, const std::string& cluster,
+                     const std::string& ns, const std::string& kind, const std::string& name,
+                     const std::string& reason);
+
+// The value of one sample in Prometheus text: `series` is the exact sample
+// name with its labels as rendered, e.g. `m{a="b"}`; 0 when absent.
+double MetricValue(std::string_view text, std::string_view series);
+// The sample of metric `name` whose labels include every pair of `labels`;
+// nullopt when there is none.
+std::optional<double> FindMetric(std::string_view text, std::string_view name,
+                                 const std::map<std::string, std::string>& labels = {});
+
+}  // namespace globalsvc::controller::testbed

@@ -1,0 +1,953 @@
+// The controller under faults and bad input, against the real two-cluster
+// test bed. Controllers for cluster1 run as child processes of the globalsvc
+// binary (as in production: their own process, metrics over HTTP, logs on
+// stderr at debug level), and every log is checked for the credentials the
+// test handed out. Each case ends by asserting the exact ServiceEntry that
+// cluster1 holds.
+//
+// Cases: remote Secret added / rotated / deleted; bad remote Secrets
+// (malformed YAML, unknown context, wrong CA, 401, 403, dead address) and
+// their repair; remote and local kube-apiserver killed and restarted; two
+// replicas with leader handover; bad objects (unknown scope, UDP only, a
+// name at the length limit).
+
+#include <fcntl.h>
+#include <httplib.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "test/integration/controller/controller_test_support.h"
+#include "test/support/testbed.h"
+
+namespace globalsvc::controller {
+namespace {
+
+namespace fs = std::filesystem;
+using testbed::Base64;
+using testbed::EndpointLines;
+using testbed::FindMetric;
+using testbed::GetServiceEntry;
+using testbed::HasWarningEvent;
+using testbed::JoinLines;
+using testbed::ReadFile;
+using testbed::RemoteSecretYaml;
+using testbed::WaitForEndpoints;
+using testsupport::Component;
+using testsupport::TestBed;
+using testsupport::WaitFor;
+using namespace std::chrono_literals;
+using SteadyClock = std::chrono::steady_clock;
+
+// cluster1's ServiceEntry for the guide's service: its own two pods, and,
+// when cluster2 is connected, cluster2 behind its east-west gateway.
+const std::vector<std::string> kLocalView = {
+    "cluster1 cluster1-network us-east-1/us-east-1a 0 pod",
+    "cluster1 cluster1-network us-east-1/us-east-1b 0 pod",
+};
+std::vector<std::string> FullView(int cluster2_ready = 2) {
+  auto lines = kLocalView;
+  lines.push_back("cluster2 cluster2-network us-west-2/us-west-2a " +
+                  std::to_string(cluster2_ready) + " gateway");
+  return lines;
+}
+
+std::string Message(const Status& status) {
+  return status.ok() ? std::string() : status.error().message;
+}
+
+template <typename T>
+Status StatusOf(const Result<T>& result) {
+  return result.ok() ? Status(Ok{}) : Status(result.error());
+}
+
+#define REQUIRE_OK(expr)             \
+  do {                               \
+    const Status status_ = (expr);   \
+    INFO(Message(status_));          \
+    REQUIRE(status_.ok());           \
+  } while (false)
+
+#define CHECK_OK(expr)               \
+  do {                               \
+    const Status status_ = (expr);   \
+    INFO(Message(status_));          \
+    CHECK(status_.ok());             \
+  } while (false)
+
+double Seconds(SteadyClock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+// Figures the cases measure, printed at the end of each case.
+void Figure(const std::string& what, double seconds) {
+  std::printf("figure: %s = %.1f s\n", what.c_str(), seconds);
+  std::fflush(stdout);
+}
+
+// ---------------------------------------------------------------------------
+// Credentials and kubeconfigs.
+
+// A line "  key: value" of a kubeconfig the test bed wrote.
+std::string KubeconfigField(const std::string& text, const std::string& key) {
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    const auto start = line.find_first_not_of(" -");
+    if (start == std::string::npos) continue;
+    if (line.compare(start, key.size() + 2, key + ": ") == 0) {
+      return line.substr(start + key.size() + 2);
+    }
+  }
+  return {};
+}
+
+struct KubeconfigParts {
+  std::string server;
+  std::string ca_data;  // base64
+  std::string user_name = "remote-user";
+  std::vector<std::string> user_lines;  // "key: value" under user:
+  std::string context = "remote";
+  std::string current_context = "remote";
+};
+
+std::string MakeKubeconfig(const KubeconfigParts& p) {
+  std::string text = "apiVersion: v1\nkind: Config\nclusters:\n- name: remote\n  cluster:\n"
+                     "    server: " +
+                     p.server + "\n    certificate-authority-data: " + p.ca_data +
+                     "\nusers:\n- name: " + p.user_name + "\n  user:\n";
+  for (const auto& line : p.user_lines)
+    text += "    " + line + "\n";
+  text += "contexts:\n- name: " + p.context + "\n  context:\n    cluster: remote\n    user: " +
+          p.user_name + "\ncurrent-context: " + p.current_context + "\n";
+  return text;
+}
+
+// Read access to what the controller watches in a remote cluster, for the
+// ServiceAccount cluster2's rotated Secret uses; a second ServiceAccount has
+// no binding at all (403).
+constexpr const char* kReaderRbac = R"(
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: globalsvc-faults
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: reader
+  namespace: globalsvc-faults
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: no-rbac
+  namespace: globalsvc-faults
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: globalsvc-faults-reader
+rules:
+- apiGroups: [""]
+  resources: [services, namespaces, nodes]
+  verbs: [get, list, watch]
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  verbs: [get, list, watch]
+- apiGroups: [apps]
+  resources: [deployments]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: globalsvc-faults-reader
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: globalsvc-faults-reader
+subjects:
+- kind: ServiceAccount
+  name: reader
+  namespace: globalsvc-faults
+)";
+
+// Everything the cases share: the test bed, the kubeconfigs for cluster2
+// (good and bad), a folder for controller logs, and the strings that must
+// never appear in a log.
+struct World {
+  TestBed* bed = nullptr;
+  fs::path dir;
+  std::string admin;          // cluster2's admin kubeconfig (client certificate)
+  std::string admin_renamed;  // the same certificate under another user and context name
+  std::string reader;         // a ServiceAccount token with read access
+  std::string malformed_yaml;
+  std::string missing_context;
+  std::string wrong_ca;
+  std::string wrong_token;  // 401
+  std::string no_rbac;      // 403
+  std::string dead_address;
+  std::vector<std::string> credentials;  // never in a log
+  int controllers = 0;
+
+  ~World() {
+    if (!dir.empty() && std::getenv("GLOBALSVC_KEEP_LOGS") == nullptr) {
+      std::error_code ignored;
+      fs::remove_all(dir, ignored);
+    }
+  }
+
+  // Private key bodies and tokens: a few distinctive pieces of each.
+  void AddCredential(const std::string& secret) {
+    if (secret.size() < 24) return;
+    credentials.push_back(secret.substr(0, 24));
+    credentials.push_back(secret.substr(secret.size() / 2, 24));
+  }
+  void AddPemKey(const std::string& pem) {
+    std::istringstream lines(pem);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (line.find("-----") == std::string::npos && line.size() >= 24) AddCredential(line);
+    }
+  }
+};
+
+Result<std::string> CreateToken(const TestBed& bed, const std::string& account) {
+  auto token = bed.Kubectl("cluster2", {"create", "token", account, "-n", "globalsvc-faults",
+                                        "--duration", "3600s"});
+  if (!token.ok()) return MakeError(ErrorCode::kInternal, "create token: " + token.err);
+  std::string text = token.out;
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
+    text.pop_back();
+  return text;
+}
+
+Status BuildWorld(World& world) {
+  auto shared = TestBed::Shared(2);
+  if (!shared.ok()) return shared.error();
+  world.bed = *shared;
+  const TestBed& bed = *world.bed;
+
+  std::string pattern = (fs::temp_directory_path() / "globalsvc-faults-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) return MakeError(ErrorCode::kInternal, "mkdtemp");
+  world.dir = pattern;
+
+  if (auto rbac = bed.Apply("cluster2", kReaderRbac); !rbac.ok()) return rbac;
+  auto reader_token = CreateToken(bed, "reader");
+  if (!reader_token.ok()) return reader_token.error();
+  auto no_rbac_token = CreateToken(bed, "no-rbac");
+  if (!no_rbac_token.ok()) return no_rbac_token.error();
+  const std::string bogus_token = "globalsvc-faults-bogus-token-" + Base64(world.dir.string());
+
+  const fs::path ca_key = world.dir / "wrong-ca.key";
+  const fs::path ca_cert = world.dir / "wrong-ca.crt";
+  auto ca = testsupport::RunCommand({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                                     "-keyout", ca_key.string(), "-out", ca_cert.string(), "-days",
+                                     "1", "-subj", "/CN=globalsvc-faults-wrong-ca"});
+  if (!ca.ok()) return MakeError(ErrorCode::kInternal, "openssl: " + ca.err);
+
+  world.admin = ReadFile(bed.Kubeconfig("cluster2"));
+  KubeconfigParts admin;
+  admin.server = KubeconfigField(world.admin, "server");
+  admin.ca_data = KubeconfigField(world.admin, "certificate-authority-data");
+  const std::string cert_data = KubeconfigField(world.admin, "client-certificate-data");
+  const std::string key_data = KubeconfigField(world.admin, "client-key-data");
+  if (admin.server.empty() || admin.ca_data.empty() || key_data.empty()) {
+    return MakeError(ErrorCode::kInternal, "cluster2's kubeconfig has no server, CA or key");
+  }
+  admin.user_name = "cluster2-rotated-admin";
+  admin.context = admin.current_context = "cluster2-rotated";
+  admin.user_lines = {"client-certificate-data: " + cert_data, "client-key-data: " + key_data};
+  world.admin_renamed = MakeKubeconfig(admin);
+
+  KubeconfigParts token = admin;
+  token.user_name = "globalsvc-reader";
+  token.context = token.current_context = "remote";
+  token.user_lines = {"token: " + *reader_token};
+  world.reader = MakeKubeconfig(token);
+
+  token.user_lines = {"token: " + bogus_token};
+  world.wrong_token = MakeKubeconfig(token);
+  token.user_lines = {"token: " + *no_rbac_token};
+  world.no_rbac = MakeKubeconfig(token);
+
+  KubeconfigParts missing = token;
+  missing.user_lines = {"token: " + *reader_token};
+  missing.current_context = "no-such-context";
+  world.missing_context = MakeKubeconfig(missing);
+
+  KubeconfigParts wrong_ca = admin;
+  wrong_ca.ca_data = Base64(ReadFile(ca_cert));
+  world.wrong_ca = MakeKubeconfig(wrong_ca);
+
+  KubeconfigParts dead = admin;
+  dead.server = "https://127.0.0.1:1";
+  world.dead_address = MakeKubeconfig(dead);
+
+  // Cut off mid-document: an unclosed flow sequence, with a token inside.
+  world.malformed_yaml = "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: " +
+                         bogus_token + "\nclusters: [ {name: remote, cluster: {server: " +
+                         admin.server + "}\n";
+
+  for (const std::string& cluster : {"cluster1", "cluster2"}) {
+    world.AddPemKey(ReadFile(bed.state_dir() / cluster / "pki" / "admin.key"));
+    world.AddCredential(KubeconfigField(ReadFile(bed.Kubeconfig(cluster)), "client-key-data"));
+  }
+  for (const auto& secret : {*reader_token, *no_rbac_token, bogus_token})
+    world.AddCredential(secret);
+  return Ok{};
+}
+
+World& GetWorld() {
+  static World world;
+  static const Status built = BuildWorld(world);
+  INFO(Message(built));
+  REQUIRE(built.ok());
+  return world;
+}
+
+// ---------------------------------------------------------------------------
+// A controller for cluster1 as a child process.
+
+class ControllerProcess {
+ public:
+  static Result<std::unique_ptr<ControllerProcess>> Start(World& world, const std::string& identity,
+                                                          const std::string& lease) {
+    std::unique_ptr<ControllerProcess> process(new ControllerProcess);
+    process->identity_ = identity;
+    process->log_path_ =
+        world.dir / (std::to_string(++world.controllers) + "-" + identity + ".log");
+    std::vector<std::string> args = {GLOBALSVC_BINARY,
+                                     "controller",
+                                     "--cluster-name",
+                                     "cluster1",
+                                     "--kubeconfig",
+                                     world.bed->Kubeconfig("cluster1").string(),
+                                     "--metrics-addr",
+                                     "127.0.0.1:0",
+                                     "--log-level",
+                                     "debug",
+                                     "--identity",
+                                     identity,
+                                     "--lease-name",
+                                     lease,
+                                     "--initial-sync-timeout",
+                                     "20"};
+    std::vector<char*> argv;
+    for (auto& arg : args)
+      argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    const int log_fd =
+        ::open(process->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (log_fd < 0 || null_fd < 0) return MakeError(ErrorCode::kInternal, "open log file");
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      // Only async-signal-safe calls until exec. The controller dies with the test.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(126);
+      ::dup2(null_fd, 0);
+      ::dup2(log_fd, 1);
+      ::dup2(log_fd, 2);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+    ::close(log_fd);
+    ::close(null_fd);
+    if (pid < 0) return MakeError(ErrorCode::kInternal, "fork failed");
+    process->pid_ = pid;
+
+    // The metrics port is in the start-up log line.
+    auto found = WaitFor("controller " + identity + " serving metrics", 20s, [&](std::string* why) {
+      const std::string log = process->Log();
+      const auto line = log.find("serving metrics and health");
+      if (line != std::string::npos) {
+        const auto port = log.find("port=", line);
+        if (port != std::string::npos) {
+          process->port_ = std::atoi(log.c_str() + port + 5);
+          return process->port_ > 0;
+        }
+      }
+      *why = process->Running() ? "no port yet" : "exited: " + log.substr(0, 2000);
+      return !process->Running();
+    });
+    if (!found.ok()) return found.error();
+    if (process->port_ <= 0) {
+      return MakeError(ErrorCode::kInternal, "controller did not start: " + process->Log());
+    }
+    return process;
+  }
+
+  ControllerProcess(const ControllerProcess&) = delete;
+  ControllerProcess& operator=(const ControllerProcess&) = delete;
+  ~ControllerProcess() { Terminate(); }
+
+  [[nodiscard]] const std::string& identity() const { return identity_; }
+
+  bool Running() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      exit_status_ = status;
+      return false;
+    }
+    return true;
+  }
+
+  // SIGTERM and wait for a clean exit (SIGKILL after 20 s); true when the
+  // controller exited with status 0.
+  bool Terminate() {
+    if (!Running()) return WIFEXITED(exit_status_) && WEXITSTATUS(exit_status_) == 0;
+    ::kill(pid_, SIGTERM);
+    const Status exited = WaitFor("controller exit", 20s, [&](std::string*) { return !Running(); },
+                                  20ms);
+    if (!exited.ok()) Kill();
+    return exited.ok() && WIFEXITED(exit_status_) && WEXITSTATUS(exit_status_) == 0;
+  }
+
+  void Kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    exit_status_ = status;
+    pid_ = -1;
+  }
+
+  [[nodiscard]] std::string Log() const { return ReadFile(log_path_); }
+
+  [[nodiscard]] std::string Tail() const {
+    const std::string log = Log();
+    return log.size() <= 3000 ? log : log.substr(log.size() - 3000);
+  }
+
+  [[nodiscard]] std::optional<std::string> Get(const std::string& path) const {
+    httplib::Client client("127.0.0.1", port_);
+    client.set_connection_timeout(2, 0);
+    client.set_read_timeout(5, 0);
+    auto response = client.Get(path);
+    if (!response || response->status != 200) return std::nullopt;
+    return response->body;
+  }
+
+  // nullopt when the sample is absent or the controller does not answer.
+  [[nodiscard]] std::optional<double> Metric(
+      std::string_view name, const std::map<std::string, std::string>& labels = {}) const {
+    auto text = Get("/metrics");
+    if (!text) return std::nullopt;
+    return FindMetric(*text, name, labels);
+  }
+
+  [[nodiscard]] double MetricOr0(std::string_view name,
+                                 const std::map<std::string, std::string>& labels = {}) const {
+    return Metric(name, labels).value_or(0);
+  }
+
+  // Occurrences of `text` in the log.
+  [[nodiscard]] int CountInLog(const std::string& text) const {
+    const std::string log = Log();
+    int count = 0;
+    for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1))
+      ++count;
+    return count;
+  }
+
+ private:
+  ControllerProcess() = default;
+
+  std::string identity_;
+  fs::path log_path_;
+  pid_t pid_ = -1;
+  int exit_status_ = 0;
+  int port_ = 0;
+};
+
+// Checks that the controller's log never held a credential.
+void CheckLog(const World& world, const ControllerProcess& process) {
+  const std::string log = process.Log();
+  CHECK_FALSE(log.empty());
+  for (std::size_t i = 0; i < world.credentials.size(); ++i) {
+    INFO("credential piece #" << i << " found in the log of " << process.identity());
+    CHECK(log.find(world.credentials[i]) == std::string::npos);
+  }
+}
+
+// Stops the controller (it must exit cleanly on SIGTERM) and checks its log.
+void StopAndCheckLog(const World& world, ControllerProcess& process) {
+  CHECK(process.Terminate());
+  CheckLog(world, process);
+}
+
+Status WaitForMetric(const ControllerProcess& process, const std::string& what,
+                     const std::function<bool(const ControllerProcess&)>& condition,
+                     std::chrono::milliseconds timeout = 30s) {
+  return WaitFor(what + " on " + process.identity(), timeout, [&](std::string* why) {
+    if (condition(process)) return true;
+    *why = "metrics:\n" + process.Get("/metrics").value_or("(no answer)").substr(0, 4000);
+    return false;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// The world each case starts from.
+
+Status ApplySecret(const TestBed& bed, const std::string& name, const std::string& kubeconfig) {
+  return bed.Apply("cluster1", RemoteSecretYaml(name, "cluster2", kubeconfig));
+}
+
+Status DeleteSecret(const TestBed& bed, const std::string& name) {
+  auto deleted = bed.Kubectl(
+      "cluster1", {"delete", "secret", "-n", "istio-system", name, "--ignore-not-found"});
+  return deleted.ok() ? Status(Ok{}) : MakeError(ErrorCode::kInternal, deleted.err);
+}
+
+// The guide's app in both clusters and no remote Secret in cluster1.
+void StartClean(const World& world) {
+  const TestBed& bed = *world.bed;
+  REQUIRE_OK(testbed::PrepareGuideApp(bed));
+  auto deleted = bed.Kubectl("cluster1", {"delete", "secret", "-n", "istio-system", "-l",
+                                          "istio/multiCluster=true", "--ignore-not-found"});
+  INFO(deleted.err);
+  REQUIRE(deleted.ok());
+}
+
+// Polls cluster1's ServiceEntry on its own thread and records every poll at
+// which it was not what `acceptable` allows.
+class EntryPoller {
+ public:
+  EntryPoller(const TestBed& bed, std::function<std::string(const nlohmann::json*)> problem)
+      : thread_([this, &bed, problem = std::move(problem)](std::stop_token stop) {
+          while (!stop.stop_requested()) {
+            auto entry = GetServiceEntry(bed, "cluster1", testbed::kGuideEntry);
+            std::string bad = problem(entry ? &*entry : nullptr);
+            std::lock_guard lock(mutex_);
+            ++polls_;
+            if (!bad.empty() && misses_.size() < 20) misses_.push_back(std::move(bad));
+          }
+        }) {}
+
+  void Stop() {
+    thread_.request_stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  int polls() {
+    std::lock_guard lock(mutex_);
+    return polls_;
+  }
+  std::vector<std::string> misses() {
+    std::lock_guard lock(mutex_);
+    return misses_;
+  }
+
+ private:
+  std::mutex mutex_;
+  int polls_ = 0;
+  std::vector<std::string> misses_;
+  std::jthread thread_;
+};
+
+std::string Joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines)
+    out += line + "\n";
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+
+TEST_CASE("A remote Secret added, rotated and deleted at run time", "[controller][faults][testbed]") {
+  World& world = GetWorld();
+  const TestBed& bed = *world.bed;
+  StartClean(world);
+  auto started = ControllerProcess::Start(world, "faults-lifecycle", "globalsvc-faults-lifecycle");
+  REQUIRE_OK(StatusOf(started));
+  ControllerProcess& controller = **started;
+  REQUIRE_OK(WaitForEndpoints(bed, "cluster1", kLocalView));
+
+  // Added: cluster2 appears behind its gateway.
+  REQUIRE_OK(ApplySecret(bed, "faults-remote", world.admin));
+  REQUIRE_OK(WaitForEndpoints(bed, "cluster1", FullView(2)));
+
+  // Rotated twice while the ServiceEntry is polled: cluster2's gateway
+  // endpoint must be there at every poll.
+  EntryPoller poller(bed, [](const nlohmann::json* entry) -> std::string {
+    if (!entry) return "no ServiceEntry";
+    for (const auto& line : EndpointLines(*entry)) {
+      if (line.starts_with("cluster2 ") && line.ends_with(" gateway")) return "";
+    }
+    return "no cluster2 gateway endpoint: " + JoinLines(EndpointLines(*entry));
+  });
+  const auto rotate = [&](const std::string& kubeconfig, int replicas) {
+    const int before = controller.CountInLog("remote cluster reconnected cluster=cluster2");
+    REQUIRE_OK(ApplySecret(bed, "faults-remote", kubeconfig));
+    REQUIRE_OK(WaitFor("reconnected with the rotated Secret", 30s, [&](std::string* why) {
+      *why = controller.Tail();
+      return controller.CountInLog("remote cluster reconnected cluster=cluster2") > before;
+    }));
+    // Changes in cluster2 flow through the new connection.
+    REQUIRE_OK(bed.Scale("cluster2", "httpbin", "in-ambient", replicas));
+    REQUIRE_OK(WaitForEndpoints(bed, "cluster1", FullView(replicas)));
+    REQUIRE_OK(WaitForMetric(controller, "cluster2 connected", [](const ControllerProcess& c) {
+      return c.Metric("globalsvc_cluster_connected", {{"cluster", "cluster2"}}) == 1.0;
+    }));
+  };
+  // Same certificate, another user and context name.
+  rotate(world.admin_renamed, 3);
+  // A ServiceAccount token with read access only.
+  rotate(world.reader, 2);
+  poller.Stop();
+  INFO("misses:\n" << Joined(poller.misses()));
+  CHECK(poller.misses().empty());
+  CHECK(poller.polls() >= 5);
+  CHECK(controller.MetricOr0("globalsvc_remote_secret_errors_total") == 0);
+
+  // Deleted: cluster2's endpoints leave.
+  REQUIRE_OK(DeleteSecret(bed, "faults-remote"));
+  REQUIRE_OK(WaitForEndpoints(bed, "cluster1", kLocalView));
+  StopAndCheckLog(world, controller);
+}
+
+TEST_CASE("Bad remote Secrets are reported, harm nothing, and recover once fixed",
+          "[controller][faults][testbed]") {
+  World& world = GetWorld();
+  const TestBed& bed = *world.bed;
+  StartClean(world);
+  auto started = ControllerProcess::Start(world, "faults-bad-secrets", "globalsvc-faults-bad");
+  REQUIRE_OK(StatusOf(started));
+  ControllerProcess& controller = **started;
+  REQUIRE_OK(WaitForEndpoints(bed, "cluster1", kLocalView));
+
+  struct Bad {
+    std::string secret;
+    const std::string* kubeconfig;
+    bool unusable_config;  // rejected when read, else fails when connecting
+  };
+  const std::vector<Bad> cases = {
+      {"faults-malformed-yaml", &world.malformed_yaml, true},
+      {"faults-missing-context", &world.missing_context, true},
+      {"faults-wrong-ca", &world.wrong_ca, false},
+      {"faults-wrong-token", &world.wrong_token, false},
+      {"faults-no-rbac", &world.no_rbac, false},
+      {"faults-dead-address", &world.dead_address, false},
+  };
+  for (const auto& bad : cases) {
+    INFO("secret " << bad.secret);
+    const double errors_before = controller.MetricOr0("globalsvc_watch_errors_total",
+                                                      {{"cluster", "cluster2"}});
+    REQUIRE_OK(ApplySecret(bed, bad.secret, *bad.kubeconfig));
+    if (bad.unusable_config) {
+      CHECK_OK(WaitForMetric(controller, "secret error counted", [&](const ControllerProcess& c) {
+        return c.MetricOr0("globalsvc_remote_secret_errors_total",
+                           {{"secret", bad.secret}, {"reason", "invalid-kubeconfig"}}) >= 1;
+      }));
+      CHECK_OK(WaitFor("Warning Event RemoteClusterSecret", 30s, [&](std::string*) {
+        return HasWarningEvent(bed, "cluster1", "istio-system", "Secret", bad.secret,
+                               "RemoteClusterSecret");
+      }));
+      CHECK(controller.CountInLog("secret=" + bad.secret) >= 1);
+    } else {
+      CHECK_OK(WaitForMetric(controller, "cluster2 not connected, errors counted",
+                             [&](const ControllerProcess& c) {
+                               return c.Metric("globalsvc_cluster_connected",
+                                               {{"cluster", "cluster2"}}) == 0.0 &&
+                                      c.MetricOr0("globalsvc_watch_errors_total",
+                                                  {{"cluster", "cluster2"}}) > errors_before;
+                             }));
+      CHECK_OK(WaitFor("Warning Event RemoteClusterUnreachable", 30s, [&](std::string*) {
+        return HasWarningEvent(bed, "cluster1", "istio-system", "Secret", bad.secret,
+                               "RemoteClusterUnreachable");
+      }));
+    }
+    // The controller runs on and cluster1's own endpoints are untouched.
+    REQUIRE(controller.Running());
+    CHECK(controller.Get("/healthz").has_value());
+    auto entry = GetServiceEntry(bed, "cluster1", testbed::kGuideEntry);
+    REQUIRE(entry);
+    CHECK(EndpointLines(*entry) == kLocalView);
+
+    // Fixing the Secret recovers without a restart.
+    REQUIRE_OK(ApplySecret(bed, bad.secret, world.admin));
+    CHECK_OK(WaitForEndpoints(bed, "cluster1", FullView(2)));
+    CHECK_OK(WaitForMetric(controller, "cluster2 connected", [](const ControllerProcess& c) {
+      return c.Metric("globalsvc_cluster_connected", {{"cluster", "cluster2"}}) == 1.0;
+    }));
+    REQUIRE_OK(DeleteSecret(bed, bad.secret));
+    REQUIRE_OK(WaitForEndpoints(bed, "cluster1", kLocalView));
+  }
+  REQUIRE(controller.Running());
+  StopAndCheckLog(world, controller);
+}
+
+TEST_CASE("Remote and local kube-apiservers killed and restarted",
+          "[controller][faults][testbed]") {
+  World& world = GetWorld();
+  const TestBed& bed = *world.bed;
+  StartClean(world);
+  auto started = ControllerProcess::Start(world, "faults-apiserver", "globalsvc-faults-apiserver");
+  REQUIRE_OK(StatusOf(started));
+  ControllerProcess& controller = **started;
+  REQUIRE_OK(ApplySecret(bed, "faults-remote", world.admin));
+  REQUIRE_OK(WaitForEndpoints(bed, "cluster1", FullView(2)));
+
+  SECTION("remote") {
+    REQUIRE_OK(bed.StopComponent("cluster2", Component::kApiServer, /*kill=*/true));
+    // Down: cluster2 is stale and its last known endpoints stay.
+    CHECK_OK(WaitForMetric(controller, "cluster2 stale", [](const ControllerProcess& c) {
+      return c.Metric("globalsvc_cluster_stale", {{"cluster", "cluster2"}}) == 1.0 &&
+             c.Metric("globalsvc_cluster_connected", {{"cluster", "cluster2"}}) == 0.0;
+    }));
+    auto entry = GetServiceEntry(bed, "cluster1", testbed::kGuideEntry);
+    REQUIRE(entry);
+    CHECK(EndpointLines(*entry) == FullView(2));
+    const auto restart = SteadyClock::now();
+    REQUIRE_OK(bed.StartComponent("cluster2", Component::kApiServer));
+    const auto healthy = SteadyClock::now();
+    CHECK_OK(WaitForMetric(
+        controller, "cluster2 connected again",
+        [](const ControllerProcess& c) {
+          return c.Metric("globalsvc_cluster_connected", {{"cluster", "cluster2"}}) == 1.0 &&
+                 c.Metric("globalsvc_cluster_stale", {{"cluster", "cluster2"}}) == 0.0;
+        },
+        60s));
+    const auto reconnected = SteadyClock::now();
+    // Changes in cluster2 flow through again.
+    REQUIRE_OK(bed.Scale("cluster2", "httpbin", "in-ambient", 0));
+    CHECK_OK(WaitForEndpoints(bed, "cluster1", kLocalView));
+    const auto drained = SteadyClock::now();
+    REQUIRE_OK(bed.Scale("cluster2", "httpbin", "in-ambient", 2));
+    CHECK_OK(WaitForEndpoints(bed, "cluster1", FullView(2)));
+    Figure("remote apiserver start (kill to healthy)", Seconds(healthy - restart));
+    Figure("remote cluster connected after its apiserver is healthy",
+           Seconds(reconnected - healthy));
+    Figure("remote scale-to-0 visible after its apiserver is healthy", Seconds(drained - healthy));
+  }
+
+  SECTION("local") {
+    REQUIRE_OK(bed.StopComponent("cluster1", Component::kApiServer, /*kill=*/true));
+    CHECK_OK(WaitForMetric(controller, "cluster1 not connected", [](const ControllerProcess& c) {
+      return c.Metric("globalsvc_cluster_connected", {{"cluster", "cluster1"}}) == 0.0;
+    }));
+    REQUIRE_OK(bed.StartComponent("cluster1", Component::kApiServer));
+    const auto healthy = SteadyClock::now();
+    CHECK_OK(WaitForMetric(
+        controller, "cluster1 connected and leading",
+        [](const ControllerProcess& c) {
+          return c.Metric("globalsvc_cluster_connected", {{"cluster", "cluster1"}}) == 1.0 &&
+                 c.Metric("globalsvc_leader") == 1.0;
+        },
+        60s));
+    const auto reconnected = SteadyClock::now();
+    // The controller reconciles again: an annotation and a scale flow through.
+    REQUIRE(bed.Kubectl("cluster1", {"annotate", "--overwrite", "service", "in-ambient", "-n",
+                                     "httpbin", "networking.istio.io/traffic-distribution=PreferRegion"})
+                .ok());
+    CHECK_OK(WaitFor("PreferRegion in cluster1", 60s, [&](std::string* why) {
+      auto e = GetServiceEntry(bed, "cluster1", testbed::kGuideEntry);
+      if (!e) return false;
+      const auto annotations = (*e)["metadata"].value("annotations", nlohmann::json::object());
+      *why = annotations.dump();
+      return annotations.value("networking.istio.io/traffic-distribution", "") == "PreferRegion";
+    }));
+    const auto annotated = SteadyClock::now();
+    REQUIRE_OK(bed.Scale("cluster1", "httpbin", "in-ambient", 0));
+    CHECK_OK(WaitForEndpoints(bed, "cluster1",
+                              {"cluster2 cluster2-network us-west-2/us-west-2a 2 gateway"}));
+    REQUIRE_OK(bed.Scale("cluster1", "httpbin", "in-ambient", 2));
+    CHECK_OK(WaitForEndpoints(bed, "cluster1", FullView(2)));
+    Figure("local controller connected and leading after its apiserver is healthy",
+           Seconds(reconnected - healthy));
+    Figure("local annotation visible after its apiserver is healthy",
+           Seconds(annotated - healthy));
+  }
+
+  REQUIRE_OK(DeleteSecret(bed, "faults-remote"));
+  REQUIRE_OK(WaitForEndpoints(bed, "cluster1", kLocalView));
+  StopAndCheckLog(world, controller);
+}
+
+TEST_CASE("Two replicas: one writes, the other takes over within the lease duration",
+          "[controller][faults][testbed]") {
+  World& world = GetWorld();
+  const TestBed& bed = *world.bed;
+  StartClean(world);
+  const std::string lease = "globalsvc-faults-ha";
+  // A lease left by an earlier run would delay the first leader.
+  REQUIRE(bed.Kubectl("cluster1", {"delete", "lease", "-n", "istio-system", lease,
+                                   "--ignore-not-found"})
+              .ok());
+  REQUIRE_OK(ApplySecret(bed, "faults-remote", world.admin));
+  auto a = ControllerProcess::Start(world, "faults-replica-a", lease);
+  REQUIRE_OK(StatusOf(a));
+  auto b = ControllerProcess::Start(world, "faults-replica-b", lease);
+  REQUIRE_OK(StatusOf(b));
+  std::vector<ControllerProcess*> replicas = {a->get(), b->get()};
+  REQUIRE_OK(WaitForEndpoints(bed, "cluster1", FullView(2)));
+
+  ControllerProcess* leader = nullptr;
+  ControllerProcess* standby = nullptr;
+  REQUIRE_OK(WaitFor("exactly one leader", 30s, [&](std::string* why) {
+    const auto la = replicas[0]->Metric("globalsvc_leader");
+    const auto lb = replicas[1]->Metric("globalsvc_leader");
+    *why = "a=" + std::to_string(la.value_or(-1)) + " b=" + std::to_string(lb.value_or(-1));
+    if (!la || !lb || *la + *lb != 1.0) return false;
+    leader = *la == 1.0 ? replicas[0] : replicas[1];
+    standby = *la == 1.0 ? replicas[1] : replicas[0];
+    return true;
+  }));
+
+  const auto annotate = [&](const std::string& value) {
+    REQUIRE(bed.Kubectl("cluster1", {"annotate", "--overwrite", "service", "in-ambient", "-n",
+                                     "httpbin", "networking.istio.io/traffic-distribution=" + value})
+                .ok());
+    REQUIRE_OK(WaitFor(value + " in cluster1", 60s, [&](std::string* why) {
+      auto e = GetServiceEntry(bed, "cluster1", testbed::kGuideEntry);
+      if (!e) return false;
+      const auto annotations = (*e)["metadata"].value("annotations", nlohmann::json::object());
+      *why = annotations.dump();
+      return annotations.value("networking.istio.io/traffic-distribution", "") == value;
+    }));
+  };
+  // Only the leader writes.
+  annotate("PreferClose");
+  CHECK(leader->MetricOr0("globalsvc_writes_total", {{"kind", "apply"}}) >= 1);
+  CHECK(standby->MetricOr0("globalsvc_writes_total", {{"kind", "apply"}}) == 0);
+  CHECK(standby->Metric("globalsvc_leader") == 0.0);
+
+  // The leader dies without releasing the lease; the ServiceEntry stays
+  // exact and is never deleted or recreated (same uid) during the handover.
+  auto before = GetServiceEntry(bed, "cluster1", testbed::kGuideEntry);
+  REQUIRE(before);
+  const std::string uid = (*before)["metadata"].value("uid", "");
+  EntryPoller poller(bed, [&](const nlohmann::json* entry) -> std::string {
+    if (!entry) return "no ServiceEntry";
+    if ((*entry)["metadata"].value("uid", "") != uid) return "recreated";
+    auto lines = EndpointLines(*entry);
+    return lines == FullView(2) ? "" : "endpoints " + JoinLines(lines);
+  });
+  const auto killed = SteadyClock::now();
+  leader->Kill();
+  REQUIRE_OK(WaitForMetric(
+      *standby, "the standby leads", [](const ControllerProcess& c) {
+        return c.Metric("globalsvc_leader") == 1.0;
+      },
+      30s));
+  const double handover = Seconds(SteadyClock::now() - killed);
+  CHECK(handover <= 15 + 5);
+  auto holder = bed.GetJson("cluster1", {"lease", "-n", "istio-system", lease});
+  REQUIRE(holder.ok());
+  CHECK((*holder)["spec"].value("holderIdentity", "") == standby->identity());
+  // The new leader writes.
+  annotate("PreferNetwork");
+  CHECK(standby->MetricOr0("globalsvc_writes_total", {{"kind", "apply"}}) >= 1);
+  poller.Stop();
+  INFO("misses:\n" << Joined(poller.misses()));
+  CHECK(poller.misses().empty());
+  CHECK(poller.polls() >= 5);
+  CHECK_OK(WaitForEndpoints(bed, "cluster1", FullView(2)));
+  Figure("leader handover after SIGKILL of the leader", handover);
+
+  REQUIRE(bed.Kubectl("cluster1", {"annotate", "service", "in-ambient", "-n", "httpbin",
+                                   "networking.istio.io/traffic-distribution-"})
+              .ok());
+  REQUIRE_OK(DeleteSecret(bed, "faults-remote"));
+  REQUIRE_OK(WaitForEndpoints(bed, "cluster1", kLocalView));
+  StopAndCheckLog(world, *standby);
+  CheckLog(world, *leader);
+}
+
+TEST_CASE("Bad objects in the local cluster", "[controller][faults][testbed]") {
+  World& world = GetWorld();
+  const TestBed& bed = *world.bed;
+  StartClean(world);
+  const std::string long_name = "faults-" + std::string(63 - 7, 'n');
+  REQUIRE(long_name.size() == 63);
+  const std::string services = R"(
+apiVersion: v1
+kind: Service
+metadata:
+  name: faults-unknown-scope
+  namespace: default
+  labels: {solo.io/service-scope: worldwide}
+spec:
+  ports: [{name: http, port: 80}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: faults-udp-only
+  namespace: default
+  labels: {solo.io/service-scope: global}
+spec:
+  ports: [{name: dns, port: 53, protocol: UDP}]
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: )" + long_name + R"(
+  namespace: default
+  labels: {solo.io/service-scope: global}
+spec:
+  ports: [{name: http, port: 80}]
+)";
+  auto started = ControllerProcess::Start(world, "faults-objects", "globalsvc-faults-objects");
+  REQUIRE_OK(StatusOf(started));
+  ControllerProcess& controller = **started;
+  REQUIRE_OK(WaitForEndpoints(bed, "cluster1", kLocalView));
+  REQUIRE_OK(bed.Apply("cluster1", services));
+
+  // Unknown scope: not exported, a Warning Event on the Service.
+  CHECK_OK(WaitFor("UnknownScope Event", 30s, [&](std::string*) {
+    return HasWarningEvent(bed, "cluster1", "default", "Service", "faults-unknown-scope",
+                           "UnknownScope");
+  }));
+  CHECK(controller.MetricOr0("globalsvc_diagnostics_total", {{"code", "UnknownScope"}}) >= 1);
+  CHECK_FALSE(GetServiceEntry(bed, "cluster1", "autogen.default.faults-unknown-scope"));
+
+  // UDP only: reported, no ServiceEntry.
+  CHECK_OK(WaitFor("NoTcpPorts Event", 30s, [&](std::string*) {
+    return HasWarningEvent(bed, "cluster1", "default", "Service", "faults-udp-only",
+                           "NoTcpPorts");
+  }));
+  CHECK_FALSE(GetServiceEntry(bed, "cluster1", "autogen.default.faults-udp-only"));
+
+  // A name at the 63-character limit: the ServiceEntry carries it whole.
+  const std::string long_entry = "autogen.default." + long_name;
+  std::optional<nlohmann::json> entry;
+  CHECK_OK(WaitFor("ServiceEntry " + long_entry, 30s, [&](std::string*) {
+    entry = GetServiceEntry(bed, "cluster1", long_entry);
+    return entry.has_value();
+  }));
+  if (entry) {
+    CHECK((*entry)["spec"]["hosts"] ==
+          nlohmann::json::array({long_name + ".default.mesh.internal"}));
+    CHECK((*entry)["metadata"]["labels"]["solo.io/parent-service"] == long_name);
+    CHECK(EndpointLines(*entry).empty());
+  }
+  // The guide's service is untouched by all this.
+  CHECK_OK(WaitForEndpoints(bed, "cluster1", kLocalView));
+
+  REQUIRE_OK(bed.Delete("cluster1", services));
+  CHECK_OK(WaitFor(long_entry + " removed", 30s, [&](std::string*) {
+    return !GetServiceEntry(bed, "cluster1", long_entry);
+  }));
+  REQUIRE(controller.Running());
+  StopAndCheckLog(world, controller);
+}
+
+}  // namespace
+}  // namespace globalsvc::controller
