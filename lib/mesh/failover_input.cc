@@ -205,7 +205,7 @@ std::optional<DestinationRule> PickDestinationRule(std::span<const SourcedObject
 void AppendObjects(const json& document, const std::string& cluster, const std::string& source,
                    std::vector<SourcedObject>& objects) {
   if (!document.is_object()) return;
-  if (Kind(document).size() > 4 && Kind(document).ends_with("List")) {
+  if (Kind(document).ends_with("List")) {
     if (const json* items = Field(document, "items"); items != nullptr && items->is_array()) {
       for (const json& item : *items)
         AppendObjects(item, cluster, source, objects);
