@@ -110,6 +110,9 @@ Status Controller::Start() {
   reconciler_ = std::make_unique<Reconciler>(store_, *observer_, *writer_, plan, metrics_,
                                              events_.get(), [this] { return MayWrite(); });
 
+  status_ =
+      std::make_unique<StatusWriter>(*writer_, options_.control_plane_namespace, options_.identity);
+
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
     workers_.emplace_back([this](std::stop_token stop) { Work(stop); });
   }
@@ -256,7 +259,11 @@ void Controller::RunGaugeLoop(std::stop_token stop) {
 }
 
 void Controller::RefreshGauges() {
-  auto publish = [&](const std::string& cluster, const ClusterHealth& health) {
+  const auto contributions = reconciler_ ? reconciler_->Contributions()
+                                         : std::map<std::string, Reconciler::Contribution>{};
+  std::vector<ClusterStatusReport> reports;
+  auto publish = [&](const std::string& cluster, const ClusterHealth& health, bool local,
+                     const std::string& secret) {
     metrics_.cluster_synced.Set(health.synced ? 1 : 0, {cluster});
     metrics_.cluster_connected.Set(health.healthy ? 1 : 0, {cluster});
     metrics_.cluster_stale.Set(health.synced && !health.healthy ? 1 : 0, {cluster});
@@ -265,13 +272,31 @@ void Controller::RefreshGauges() {
       metrics_.watch_restarts.Inc({cluster}, static_cast<double>(health.errors - seen));
     }
     seen = health.errors;
+
+    ClusterStatusReport report;
+    report.cluster = cluster;
+    report.local = local;
+    report.secret = secret;
+    report.connected = health.healthy;
+    report.synced = health.synced;
+    report.stale = health.synced && !health.healthy;
+    store_.Read(cluster,
+                [&](const mesh::ClusterState& state) { report.network = state.network(); });
+    if (auto it = contributions.find(cluster); it != contributions.end()) {
+      report.services = it->second.services;
+      report.endpoints = it->second.endpoints;
+    }
+    report.watch_errors = static_cast<std::int64_t>(health.errors);
+    report.last_error = health.last_error;
+    reports.push_back(std::move(report));
   };
-  if (local_) publish(options_.cluster_name, local_->Health());
+  if (local_) publish(options_.cluster_name, local_->Health(), true, "");
   if (remotes_) {
     for (const auto& remote : remotes_->Status()) {
       ClusterHealth health = remote.health;
       if (!remote.connected) health = {};
-      publish(remote.cluster, health);
+      if (!remote.config_error.empty()) health.last_error = remote.config_error;
+      publish(remote.cluster, health, false, remote.secret);
       if (!health.last_error.empty() && events_) {
         // Repeats are suppressed by the recorder while the error stays the same.
         events_->Warning(
@@ -282,6 +307,9 @@ void Controller::RefreshGauges() {
     }
   }
   metrics_.queue_depth.Set(static_cast<double>(queue_.ready_count() + queue_.delayed_count()));
+  // Status objects are written by the leader only, at this loop's pace and
+  // only when they change.
+  if (status_ && MayWrite()) status_->Publish(reports);
 }
 
 }  // namespace globalsvc::controller

@@ -22,6 +22,7 @@
 #include "controller/reconciler.h"
 #include "controller/remote_clusters.h"
 #include "controller/service_entry_observer.h"
+#include "controller/status_writer.h"
 #include "lib/base/result.h"
 #include "lib/kube/leader_elector.h"
 #include "lib/kube/reflector.h"
@@ -88,6 +89,7 @@ class Controller {
   std::unique_ptr<RemoteClusters> remotes_;
   std::unique_ptr<kube::Reflector> secret_reflector_;
   std::unique_ptr<Reconciler> reconciler_;
+  std::unique_ptr<StatusWriter> status_;
   std::unique_ptr<kube::LeaderElector> elector_;
   std::unique_ptr<obs::HttpServer> http_;
   std::atomic<bool> leading_{false};

@@ -160,6 +160,18 @@ ReconcileResult Reconciler::Delete(const ObservedEntry& observed) {
   return {ReconcileOutcome::kDeleted, std::nullopt};
 }
 
+std::map<std::string, Reconciler::Contribution> Reconciler::Contributions() const {
+  std::lock_guard lock(counts_mutex_);
+  std::map<std::string, Contribution> out;
+  for (const auto& [key, by_cluster] : endpoints_by_key_) {
+    for (const auto& [cluster, count] : by_cluster) {
+      out[cluster].services += 1;
+      out[cluster].endpoints += static_cast<std::int64_t>(count);
+    }
+  }
+  return out;
+}
+
 void Reconciler::CountEndpoints(const std::string& key, const mesh::ServiceEntry* entry) {
   std::map<std::string, double> now;
   if (entry) {

@@ -49,6 +49,13 @@ class Reconciler {
 
   ReconcileResult Reconcile(const std::string& key);
 
+  struct Contribution {
+    std::int64_t services = 0;   // ServiceEntries with endpoints of the cluster
+    std::int64_t endpoints = 0;  // counting each gateway endpoint by its weight
+  };
+  // What each cluster contributes to this cluster's ServiceEntries.
+  [[nodiscard]] std::map<std::string, Contribution> Contributions() const;
+
  private:
   ReconcileResult Apply(const mesh::ServiceEntry& desired, const std::string& desired_hash);
   ReconcileResult Delete(const ObservedEntry& observed);
@@ -63,7 +70,7 @@ class Reconciler {
   std::function<bool()> may_write_;  // the leader check, right before each write
   std::shared_ptr<spdlog::logger> log_;
 
-  std::mutex counts_mutex_;
+  mutable std::mutex counts_mutex_;
   std::map<std::string, std::map<std::string, double>> endpoints_by_key_;  // key -> cluster -> n
   std::map<std::string, std::string> last_diagnostics_;  // key -> digest, to report changes once
 };

@@ -50,6 +50,11 @@ fail() { FAILED=$((FAILED + 1)); echo "FAIL - $1${2:+: $2}"; }
 # COMMAND runs in a subshell with errexit on, so any failing step fails the
 # case. (Called as `if out=$(...)` bash would ignore errexit inside COMMAND,
 # and only its last step would count.)
+# The chart's crds/ must be the project's crds/, byte for byte.
+test_crds_match() {
+  diff -r "$REPO_ROOT/crds" "$REPO_ROOT/manifests/charts/globalsvc/crds"
+}
+
 check() {
   local name=$1 out rc; shift
   set +e
@@ -525,6 +530,7 @@ main() {
   command -v python3 >/dev/null || { echo "python3 is needed (scripts/setup installs it)"; exit 1; }
 
   echo "== chart: offline"
+  check "the chart packages the project's CRDs unchanged" test_crds_match
   check "helm lint is clean (also --strict, also with every option on)" test_lint
   check "helm template renders the default objects" test_render_default
   check "replicas > 1 adds a PodDisruptionBudget and pod anti-affinity" test_render_ha

@@ -46,6 +46,10 @@ TEST_CASE("Two controllers keep the guide's ServiceEntries exact", "[controller]
   auto prepared = PrepareGuideApp(bed);
   INFO((prepared.ok() ? "" : prepared.error().message));
   REQUIRE(prepared.ok());
+  for (const char* cluster : {"cluster1", "cluster2"}) {
+    REQUIRE(
+        bed.Kubectl(cluster, {"apply", "-f", std::string(GLOBALSVC_SOURCE_DIR) + "/crds"}).ok());
+  }
   REQUIRE(bed.Apply("cluster1", RemoteSecretYaml(bed, "cluster2")).ok());
   REQUIRE(bed.Apply("cluster2", RemoteSecretYaml(bed, "cluster1")).ok());
 
@@ -78,6 +82,29 @@ TEST_CASE("Two controllers keep the guide's ServiceEntries exact", "[controller]
     CHECK((*entry)["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "globalsvc");
     CHECK((*entry)["metadata"]["annotations"]["networking.istio.io/traffic-distribution"] ==
           "PreferNetwork");
+
+    // What the controller knows of each cluster, readable with kubectl.
+    auto status = WaitFor("RemoteCluster status in cluster1", 60s, [&](std::string* why) {
+      auto remote = bed.GetJson(
+          "cluster1", {"remoteclusters.globalsvc.solo.io", "-n", "istio-system", "cluster2"});
+      auto local = bed.GetJson(
+          "cluster1", {"remoteclusters.globalsvc.solo.io", "-n", "istio-system", "cluster1"});
+      if (!remote.ok() || !local.ok()) {
+        *why = remote.ok() ? local.error().message : remote.error().message;
+        return false;
+      }
+      const auto& r = (*remote)["status"];
+      const auto& l = (*local)["status"];
+      *why = r.dump() + " " + l.dump();
+      return r.value("role", "") == "remote" && r.value("connected", false) &&
+             r.value("synced", false) && !r.value("stale", true) &&
+             r.value("network", "") == "cluster2-network" && r.value("services", 0) >= 1 &&
+             r.value("endpoints", 0) >= 2 &&
+             r.value("secret", "") == "istio-remote-secret-cluster2" &&
+             l.value("role", "") == "local" && l.value("network", "") == "cluster1-network";
+    });
+    INFO((status.ok() ? "" : status.error().message));
+    CHECK(status.ok());
 
     // Failover input: cluster2 scaled to zero leaves cluster1 with its own pods only.
     REQUIRE(bed.Scale("cluster2", "httpbin", "in-ambient", 0).ok());

@@ -1,0 +1,109 @@
+#include "controller/status_writer.h"
+
+#include <spdlog/spdlog.h>
+
+#include "lib/mesh/model.h"
+#include "lib/observability/logging.h"
+
+namespace globalsvc::controller {
+
+const kube::ResourceType& RemoteClusterResource() {
+  static const kube::ResourceType type{"globalsvc.solo.io", "v1alpha1", "remoteclusters", true};
+  return type;
+}
+
+StatusWriter::StatusWriter(kube::KubeClient& client, std::string namespace_name,
+                           std::string identity)
+    : client_(client),
+      namespace_(std::move(namespace_name)),
+      identity_(std::move(identity)),
+      log_(obs::ComponentLogger("status")) {}
+
+void StatusWriter::Publish(const std::vector<ClusterStatusReport>& reports) {
+  std::set<std::string> present;
+  for (const auto& report : reports) {
+    present.insert(report.cluster);
+    if (!Write(report)) return;  // the CRD or permissions are missing: try again later
+  }
+  DeleteGone(present);
+}
+
+bool StatusWriter::Write(const ClusterStatusReport& report) {
+  nlohmann::json status = {
+      {"role", report.local ? "local" : "remote"},
+      {"connected", report.connected},
+      {"synced", report.synced},
+      {"stale", report.stale},
+      {"network", report.network},
+      {"services", report.services},
+      {"endpoints", report.endpoints},
+      {"watchErrors", report.watch_errors},
+      {"lastError", report.last_error},
+      {"observedBy", identity_},
+  };
+  if (!report.secret.empty()) status["secret"] = report.secret;
+  const std::string text = status.dump();
+  auto it = published_.find(report.cluster);
+  if (it != published_.end() && it->second == text) return true;
+
+  kube::ApplyOptions apply;
+  apply.field_manager = "globalsvc";
+  apply.force = true;
+  nlohmann::json object = {
+      {"apiVersion", "globalsvc.solo.io/v1alpha1"},
+      {"kind", "RemoteCluster"},
+      {"metadata",
+       {{"name", report.cluster},
+        {"namespace", namespace_},
+        {"labels", {{mesh::kManagedByLabel, mesh::kManagedByValue}}}}},
+      {"spec", nlohmann::json::object()},
+  };
+  if (it == published_.end()) {
+    auto created = client_.Apply(RemoteClusterResource(), namespace_, object, apply);
+    if (!created.ok()) {
+      if (!warned_) {
+        log_->warn("RemoteCluster status not written (is crds/ installed and allowed?) error={}",
+                   created.error().message);
+        warned_ = true;
+      }
+      return false;
+    }
+  }
+  object.erase("spec");
+  object["status"] = std::move(status);
+  apply.subresource = "status";
+  auto written = client_.Apply(RemoteClusterResource(), namespace_, object, apply);
+  if (!written.ok()) {
+    log_->warn("RemoteCluster status not written cluster={} error={}", report.cluster,
+               written.error().message);
+    published_.erase(report.cluster);
+    return false;
+  }
+  published_[report.cluster] = text;
+  warned_ = false;
+  return true;
+}
+
+void StatusWriter::DeleteGone(const std::set<std::string>& present) {
+  std::set<std::string> candidates;
+  for (const auto& [cluster, text] : published_)
+    candidates.insert(cluster);
+  if (!listed_existing_) {
+    // Objects left by an earlier run for clusters that are gone since.
+    kube::ListOptions owned;
+    owned.label_selector = std::string(mesh::kManagedByLabel) + "=" + mesh::kManagedByValue;
+    auto existing = client_.List(RemoteClusterResource(), namespace_, owned);
+    if (existing.ok()) {
+      for (const auto& item : existing->items)
+        candidates.insert(item["metadata"].value("name", ""));
+      listed_existing_ = true;
+    }
+  }
+  for (const auto& cluster : candidates) {
+    if (present.count(cluster)) continue;
+    auto deleted = client_.Delete(RemoteClusterResource(), namespace_, cluster);
+    if (deleted.ok() || deleted.error().code == ErrorCode::kNotFound) published_.erase(cluster);
+  }
+}
+
+}  // namespace globalsvc::controller

@@ -1,0 +1,64 @@
+#pragma once
+
+// Publishes one RemoteCluster object per connected cluster (crds/) in the
+// control-plane namespace, so `kubectl get remoteclusters -n istio-system`
+// shows what the controller knows: connected, synced, stale, network, how many
+// global services and endpoints each cluster contributes, the last error.
+//
+// Rate-limited by construction: Publish() is called from the gauge loop (every
+// few seconds) and writes a cluster's status only when it changed. Objects of
+// clusters that are gone are deleted. A missing CRD or RBAC problem is logged
+// once and never affects the controller's main job.
+//
+// Threads: Publish() from one thread only.
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "lib/kube/kube_client.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace globalsvc::controller {
+
+struct ClusterStatusReport {
+  std::string cluster;
+  bool local = false;
+  std::string secret;
+  bool connected = false;
+  bool synced = false;
+  bool stale = false;
+  std::string network;
+  std::int64_t services = 0;
+  std::int64_t endpoints = 0;
+  std::int64_t watch_errors = 0;
+  std::string last_error;
+};
+
+const kube::ResourceType& RemoteClusterResource();
+
+class StatusWriter {
+ public:
+  StatusWriter(kube::KubeClient& client, std::string namespace_name, std::string identity);
+
+  void Publish(const std::vector<ClusterStatusReport>& reports);
+
+ private:
+  bool Write(const ClusterStatusReport& report);
+  void DeleteGone(const std::set<std::string>& present);
+
+  kube::KubeClient& client_;
+  const std::string namespace_;
+  const std::string identity_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::map<std::string, std::string> published_;  // cluster -> status as written
+  bool listed_existing_ = false;
+  bool warned_ = false;
+};
+
+}  // namespace globalsvc::controller
