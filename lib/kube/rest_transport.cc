@@ -2,9 +2,9 @@
 
 #include <httplib.h>
 #include <netdb.h>
-#include <signal.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 #include "lib/kube/logger.h"
