@@ -89,11 +89,10 @@ std::vector<std::string> EndpointLines(const nlohmann::json& entry) {
   std::vector<std::string> lines;
   const auto spec = entry.value("spec", nlohmann::json::object());
   for (const auto& e : spec.value("endpoints", nlohmann::json::array())) {
-    lines.push_back(e.value("labels", nlohmann::json::object())
-                        .value("topology.istio.io/cluster", "") +
-                    " " + e.value("network", "") + " " + e.value("locality", "") + " " +
-                    std::to_string(e.value("weight", 0)) + " " +
-                    (e.contains("address") ? "pod" : "gateway"));
+    lines.push_back(
+        e.value("labels", nlohmann::json::object()).value("topology.istio.io/cluster", "") + " " +
+        e.value("network", "") + " " + e.value("locality", "") + " " +
+        std::to_string(e.value("weight", 0)) + " " + (e.contains("address") ? "pod" : "gateway"));
   }
   std::sort(lines.begin(), lines.end());
   return lines;

@@ -73,18 +73,18 @@ Status StatusOf(const Result<T>& result) {
   return result.ok() ? Status(Ok{}) : Status(result.error());
 }
 
-#define REQUIRE_OK(expr)             \
-  do {                               \
-    const Status status_ = (expr);   \
-    INFO(Message(status_));          \
-    REQUIRE(status_.ok());           \
+#define REQUIRE_OK(expr)           \
+  do {                             \
+    const Status status_ = (expr); \
+    INFO(Message(status_));        \
+    REQUIRE(status_.ok());         \
   } while (false)
 
-#define CHECK_OK(expr)               \
-  do {                               \
-    const Status status_ = (expr);   \
-    INFO(Message(status_));          \
-    CHECK(status_.ok());             \
+#define CHECK_OK(expr)             \
+  do {                             \
+    const Status status_ = (expr); \
+    INFO(Message(status_));        \
+    CHECK(status_.ok());           \
   } while (false)
 
 double Seconds(SteadyClock::duration d) {
@@ -124,14 +124,16 @@ struct KubeconfigParts {
 };
 
 std::string MakeKubeconfig(const KubeconfigParts& p) {
-  std::string text = "apiVersion: v1\nkind: Config\nclusters:\n- name: remote\n  cluster:\n"
-                     "    server: " +
-                     p.server + "\n    certificate-authority-data: " + p.ca_data +
-                     "\nusers:\n- name: " + p.user_name + "\n  user:\n";
+  std::string text =
+      "apiVersion: v1\nkind: Config\nclusters:\n- name: remote\n  cluster:\n"
+      "    server: " +
+      p.server + "\n    certificate-authority-data: " + p.ca_data +
+      "\nusers:\n- name: " + p.user_name + "\n  user:\n";
   for (const auto& line : p.user_lines)
     text += "    " + line + "\n";
-  text += "contexts:\n- name: " + p.context + "\n  context:\n    cluster: remote\n    user: " +
-          p.user_name + "\ncurrent-context: " + p.current_context + "\n";
+  text += "contexts:\n- name: " + p.context +
+          "\n  context:\n    cluster: remote\n    user: " + p.user_name +
+          "\ncurrent-context: " + p.current_context + "\n";
   return text;
 }
 
@@ -226,8 +228,8 @@ struct World {
 };
 
 Result<std::string> CreateToken(const TestBed& bed, const std::string& account) {
-  auto token = bed.Kubectl("cluster2", {"create", "token", account, "-n", "globalsvc-faults",
-                                        "--duration", "3600s"});
+  auto token = bed.Kubectl(
+      "cluster2", {"create", "token", account, "-n", "globalsvc-faults", "--duration", "3600s"});
   if (!token.ok()) return MakeError(ErrorCode::kInternal, "create token: " + token.err);
   std::string text = token.out;
   while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
@@ -298,11 +300,11 @@ Status BuildWorld(World& world) {
   world.dead_address = MakeKubeconfig(dead);
 
   // Cut off mid-document: an unclosed flow sequence, with a token inside.
-  world.malformed_yaml = "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: " +
-                         bogus_token + "\nclusters: [ {name: remote, cluster: {server: " +
-                         admin.server + "}\n";
+  world.malformed_yaml =
+      "apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: " + bogus_token +
+      "\nclusters: [ {name: remote, cluster: {server: " + admin.server + "}\n";
 
-  for (const std::string& cluster : {"cluster1", "cluster2"}) {
+  for (const char* cluster : {"cluster1", "cluster2"}) {
     world.AddPemKey(ReadFile(bed.state_dir() / cluster / "pki" / "admin.key"));
     world.AddCredential(KubeconfigField(ReadFile(bed.Kubeconfig(cluster)), "client-key-data"));
   }
@@ -414,8 +416,8 @@ class ControllerProcess {
   bool Terminate() {
     if (!Running()) return WIFEXITED(exit_status_) && WEXITSTATUS(exit_status_) == 0;
     ::kill(pid_, SIGTERM);
-    const Status exited = WaitFor("controller exit", 20s, [&](std::string*) { return !Running(); },
-                                  20ms);
+    const Status exited = WaitFor(
+        "controller exit", 20s, [&](std::string*) { return !Running(); }, 20ms);
     if (!exited.ok()) Kill();
     return exited.ok() && WIFEXITED(exit_status_) && WEXITSTATUS(exit_status_) == 0;
   }
@@ -570,7 +572,8 @@ std::string Joined(const std::vector<std::string>& lines) {
 
 // ---------------------------------------------------------------------------
 
-TEST_CASE("A remote Secret added, rotated and deleted at run time", "[controller][faults][testbed]") {
+TEST_CASE("A remote Secret added, rotated and deleted at run time",
+          "[controller][faults][testbed]") {
   World& world = GetWorld();
   const TestBed& bed = *world.bed;
   StartClean(world);
@@ -647,8 +650,8 @@ TEST_CASE("Bad remote Secrets are reported, harm nothing, and recover once fixed
   };
   for (const auto& bad : cases) {
     INFO("secret " << bad.secret);
-    const double errors_before = controller.MetricOr0("globalsvc_watch_errors_total",
-                                                      {{"cluster", "cluster2"}});
+    const double errors_before =
+        controller.MetricOr0("globalsvc_watch_errors_total", {{"cluster", "cluster2"}});
     REQUIRE_OK(ApplySecret(bed, bad.secret, *bad.kubeconfig));
     if (bad.unusable_config) {
       CHECK_OK(WaitForMetric(controller, "secret error counted", [&](const ControllerProcess& c) {
@@ -661,13 +664,12 @@ TEST_CASE("Bad remote Secrets are reported, harm nothing, and recover once fixed
       }));
       CHECK(controller.CountInLog("secret=" + bad.secret) >= 1);
     } else {
-      CHECK_OK(WaitForMetric(controller, "cluster2 not connected, errors counted",
-                             [&](const ControllerProcess& c) {
-                               return c.Metric("globalsvc_cluster_connected",
-                                               {{"cluster", "cluster2"}}) == 0.0 &&
-                                      c.MetricOr0("globalsvc_watch_errors_total",
-                                                  {{"cluster", "cluster2"}}) > errors_before;
-                             }));
+      CHECK_OK(WaitForMetric(
+          controller, "cluster2 not connected, errors counted", [&](const ControllerProcess& c) {
+            return c.Metric("globalsvc_cluster_connected", {{"cluster", "cluster2"}}) == 0.0 &&
+                   c.MetricOr0("globalsvc_watch_errors_total", {{"cluster", "cluster2"}}) >
+                       errors_before;
+          }));
       CHECK_OK(WaitFor("Warning Event RemoteClusterUnreachable", 30s, [&](std::string*) {
         return HasWarningEvent(bed, "cluster1", "istio-system", "Secret", bad.secret,
                                "RemoteClusterUnreachable");
@@ -753,8 +755,9 @@ TEST_CASE("Remote and local kube-apiservers killed and restarted",
         60s));
     const auto reconnected = SteadyClock::now();
     // The controller reconciles again: an annotation and a scale flow through.
-    REQUIRE(bed.Kubectl("cluster1", {"annotate", "--overwrite", "service", "in-ambient", "-n",
-                                     "httpbin", "networking.istio.io/traffic-distribution=PreferRegion"})
+    REQUIRE(bed.Kubectl("cluster1",
+                        {"annotate", "--overwrite", "service", "in-ambient", "-n", "httpbin",
+                         "networking.istio.io/traffic-distribution=PreferRegion"})
                 .ok());
     CHECK_OK(WaitFor("PreferRegion in cluster1", 60s, [&](std::string* why) {
       auto e = GetServiceEntry(bed, "cluster1", testbed::kGuideEntry);
@@ -771,8 +774,7 @@ TEST_CASE("Remote and local kube-apiservers killed and restarted",
     CHECK_OK(WaitForEndpoints(bed, "cluster1", FullView(2)));
     Figure("local controller connected and leading after its apiserver is healthy",
            Seconds(reconnected - healthy));
-    Figure("local annotation visible after its apiserver is healthy",
-           Seconds(annotated - healthy));
+    Figure("local annotation visible after its apiserver is healthy", Seconds(annotated - healthy));
   }
 
   REQUIRE_OK(DeleteSecret(bed, "faults-remote"));
@@ -787,8 +789,8 @@ TEST_CASE("Two replicas: one writes, the other takes over within the lease durat
   StartClean(world);
   const std::string lease = "globalsvc-faults-ha";
   // A lease left by an earlier run would delay the first leader.
-  REQUIRE(bed.Kubectl("cluster1", {"delete", "lease", "-n", "istio-system", lease,
-                                   "--ignore-not-found"})
+  REQUIRE(bed.Kubectl("cluster1",
+                      {"delete", "lease", "-n", "istio-system", lease, "--ignore-not-found"})
               .ok());
   REQUIRE_OK(ApplySecret(bed, "faults-remote", world.admin));
   auto a = ControllerProcess::Start(world, "faults-replica-a", lease);
@@ -811,9 +813,10 @@ TEST_CASE("Two replicas: one writes, the other takes over within the lease durat
   }));
 
   const auto annotate = [&](const std::string& value) {
-    REQUIRE(bed.Kubectl("cluster1", {"annotate", "--overwrite", "service", "in-ambient", "-n",
-                                     "httpbin", "networking.istio.io/traffic-distribution=" + value})
-                .ok());
+    REQUIRE(
+        bed.Kubectl("cluster1", {"annotate", "--overwrite", "service", "in-ambient", "-n",
+                                 "httpbin", "networking.istio.io/traffic-distribution=" + value})
+            .ok());
     REQUIRE_OK(WaitFor(value + " in cluster1", 60s, [&](std::string* why) {
       auto e = GetServiceEntry(bed, "cluster1", testbed::kGuideEntry);
       if (!e) return false;
@@ -842,10 +845,8 @@ TEST_CASE("Two replicas: one writes, the other takes over within the lease durat
   const auto killed = SteadyClock::now();
   leader->Kill();
   REQUIRE_OK(WaitForMetric(
-      *standby, "the standby leads", [](const ControllerProcess& c) {
-        return c.Metric("globalsvc_leader") == 1.0;
-      },
-      30s));
+      *standby, "the standby leads",
+      [](const ControllerProcess& c) { return c.Metric("globalsvc_leader") == 1.0; }, 30s));
   const double handover = Seconds(SteadyClock::now() - killed);
   CHECK(handover <= 15 + 5);
   auto holder = bed.GetJson("cluster1", {"lease", "-n", "istio-system", lease});
@@ -920,8 +921,7 @@ spec:
 
   // UDP only: reported, no ServiceEntry.
   CHECK_OK(WaitFor("NoTcpPorts Event", 30s, [&](std::string*) {
-    return HasWarningEvent(bed, "cluster1", "default", "Service", "faults-udp-only",
-                           "NoTcpPorts");
+    return HasWarningEvent(bed, "cluster1", "default", "Service", "faults-udp-only", "NoTcpPorts");
   }));
   CHECK_FALSE(GetServiceEntry(bed, "cluster1", "autogen.default.faults-udp-only"));
 
@@ -942,9 +942,8 @@ spec:
   CHECK_OK(WaitForEndpoints(bed, "cluster1", kLocalView));
 
   REQUIRE_OK(bed.Delete("cluster1", services));
-  CHECK_OK(WaitFor(long_entry + " removed", 30s, [&](std::string*) {
-    return !GetServiceEntry(bed, "cluster1", long_entry);
-  }));
+  CHECK_OK(WaitFor(long_entry + " removed", 30s,
+                   [&](std::string*) { return !GetServiceEntry(bed, "cluster1", long_entry); }));
   REQUIRE(controller.Running());
   StopAndCheckLog(world, controller);
 }
