@@ -19,6 +19,9 @@ Commands:
   plan        print the ServiceEntries the controller would write in a cluster
   explain     show where requests for a global host go, and after which failures
   lint        find failover configuration problems
+  remote-secret
+              print the istio/multiCluster=true Secret that connects the other
+              clusters to this one (and create its reader identity)
   version     print version and build information
 
 Run 'globalsvc <command> --help' for the flags of a command.
@@ -41,6 +44,7 @@ int main(int argc, char** argv) {
   if (command == "plan") return RunPlan(args, io);
   if (command == "explain") return RunExplain(args, io);
   if (command == "lint") return RunLint(args, io);
+  if (command == "remote-secret") return RunRemoteSecret(args, io);
   std::cerr << "globalsvc: unknown command '" << command << "'\n\n" << kUsage;
   return kExitUsage;
 }
