@@ -507,8 +507,9 @@ void Convergence(const Args& args) {
                              [&](int s) { return FloorEntry(0, args.endpoints + 1 + (s & 1)); });
   const double writes = controller.Metric("globalsvc_writes_total{kind=\"apply\"}");
   // Mean time inside Reconcile (plan, hash, and the apply's round trip).
-  const double reconcile_ms = 1000 * controller.Metric("globalsvc_reconcile_duration_seconds_sum") /
-                              std::max(1.0, controller.Metric("globalsvc_reconcile_duration_seconds_count"));
+  const double reconcile_ms =
+      1000 * controller.Metric("globalsvc_reconcile_duration_seconds_sum") /
+      std::max(1.0, controller.Metric("globalsvc_reconcile_duration_seconds_count"));
   controller.Stop();
 
   const double p50 = Percentile(latency, 0.5), p99 = Percentile(latency, 0.99);
