@@ -151,9 +151,15 @@ std::string FirstNode(KubeClient& client) {
 // Creates N global services with E endpoints each in one cluster.
 double Populate(KubeClient& client, int cluster, int services, int endpoints) {
   const auto start = Clock::now();
-  (void)client.Create(
-      resources::Namespaces(), "",
-      {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "bench"}}}});
+  // The namespace may still be terminating from the last run: retry until it exists.
+  const auto deadline = Clock::now() + 300s;
+  while (!client.Get(resources::Namespaces(), "", "bench").ok()) {
+    if (Clock::now() > deadline) Die("namespace bench could not be created");
+    (void)client.Create(
+        resources::Namespaces(), "",
+        {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "bench"}}}});
+    std::this_thread::sleep_for(200ms);
+  }
   const std::string node = FirstNode(client);
   Parallel(services, 8, [&](int i) {
     ApplyObject(client, resources::Services(), ServiceObject(i));
