@@ -40,6 +40,7 @@ Result<std::unique_ptr<ClusterConnection>> ClusterConnection::Connect(
     kube::ReflectorOptions reflector_options;
     reflector_options.namespace_name = w.namespace_name;
     reflector_options.list.label_selector = w.label_selector;
+    reflector_options.backoff = kWatchBackoff;
     connection->reflectors_.push_back(std::make_unique<kube::Reflector>(
         *connection->client_, w.type, *w.sink, reflector_options));
     connection->sinks_.push_back(std::move(w.sink));

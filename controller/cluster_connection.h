@@ -32,6 +32,13 @@ struct ClusterConnectionOptions {
   DiagnosticsCallback on_diagnostics;
 };
 
+// Backoff of every watch the controller holds: capped low, so a cluster whose
+// API server comes back is read again within a few seconds (changes made
+// meanwhile converge quickly); a failing request per few seconds per resource
+// is no load for an API server.
+inline constexpr kube::BackoffPolicy kWatchBackoff{std::chrono::milliseconds(500),
+                                                   std::chrono::milliseconds(4000), 2.0, 0.5};
+
 struct ClusterHealth {
   bool synced = false;       // every resource listed at least once
   bool healthy = false;      // no reflector's last request failed

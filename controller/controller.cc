@@ -87,6 +87,7 @@ Status Controller::Start() {
       [this](std::vector<std::string> keys) { Enqueue(std::move(keys)); });
   kube::ReflectorOptions observer_options;
   observer_options.namespace_name = options_.control_plane_namespace;
+  observer_options.backoff = kWatchBackoff;
   observer_reflector_ = std::make_unique<kube::Reflector>(
       *writer_, kube::resources::ServiceEntries(), *observer_, observer_options);
   events_ = std::make_unique<EventRecorder>(*writer_, options_.identity);
@@ -98,6 +99,7 @@ Status Controller::Start() {
                                               events_.get(), options_.secret_namespace);
   kube::ReflectorOptions secret_options;
   secret_options.namespace_name = options_.secret_namespace;
+  secret_options.backoff = kWatchBackoff;
   secret_options.list.label_selector = std::string(kMultiClusterLabel) + "=true";
   secret_reflector_ = std::make_unique<kube::Reflector>(*writer_, kube::resources::Secrets(),
                                                         *remotes_, secret_options);

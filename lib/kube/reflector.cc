@@ -46,6 +46,11 @@ std::string Reflector::description() const {
          (options_.namespace_name.empty() ? "" : " namespace=" + options_.namespace_name);
 }
 
+bool Reflector::Healthy() const {
+  std::lock_guard lock(mutex_);
+  return stats_.last_error.empty();
+}
+
 void Reflector::RecordError(const Error& error) {
   std::lock_guard lock(mutex_);
   ++stats_.errors;
@@ -125,6 +130,23 @@ void Reflector::Run(std::stop_token stop) {
         continue;
       }
       Log().info("event=listed {} resource_version={}", description(), resource_version());
+    }
+
+    // After a failure, a watch that reconnects says nothing until the next
+    // change, so ask the server once (a one-item list) to know it answers
+    // again: that is when this reflector counts as healthy.
+    if (!Healthy()) {
+      ListOptions probe = options_.list;
+      probe.limit = 1;
+      auto answered = client_.List(type_, options_.namespace_name, probe);
+      if (stop.stop_requested()) break;
+      if (!answered.ok()) {
+        RecordError(answered.error());
+        Wait(stop, std::max(backoff_.Next(), answered.error().retry_after));
+        continue;
+      }
+      std::lock_guard lock(mutex_);
+      stats_.last_error.clear();
     }
 
     bool made_progress = false;

@@ -70,6 +70,8 @@ class Reflector {
   Status WatchOnce(std::stop_token stop, bool& made_progress);
   void Wait(std::stop_token stop, std::chrono::milliseconds delay);
   void RecordError(const Error& error);
+  // No error since the last successful request (takes the mutex).
+  [[nodiscard]] bool Healthy() const;
 
   KubeClient& client_;
   const ResourceType type_;
