@@ -143,7 +143,7 @@ TEST_CASE("A reconnection keeps state and relists only differences", "[controlle
       "c1", [](const mesh::ClusterState& state) { CHECK(state.endpoint_slice_count() == 0); }));
 }
 
-TEST_CASE("Node heartbeats change nothing; topology changes touch the cluster's services",
+TEST_CASE("Node heartbeats change nothing - topology changes touch the cluster's services",
           "[controller][sinks]") {
   Fixture f;
   auto services = MakeServiceSink(f.Context());

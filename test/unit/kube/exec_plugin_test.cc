@@ -43,7 +43,7 @@ ClusterConfig ClusterWithPlugin(const std::string& command, std::vector<std::str
   return cluster;
 }
 
-TEST_CASE("Exec plugin output becomes a token; cluster info is passed", "[kube][exec]") {
+TEST_CASE("Exec plugin output becomes a token - cluster info is passed", "[kube][exec]") {
   TempDir dir;
   const auto cluster = ClusterWithPlugin(WritePlugin(dir), {"a"});
   auto credential = RunExecPlugin(*cluster.auth.exec, cluster, std::chrono::seconds(10));

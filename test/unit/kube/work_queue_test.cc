@@ -37,7 +37,8 @@ TEST_CASE("A key being processed is not handed out again until Done", "[kube][qu
   CHECK_FALSE(queue.TryGet());
 }
 
-TEST_CASE("Delayed adds become ready when the clock reaches them; earliest wins", "[kube][queue]") {
+TEST_CASE("Delayed adds become ready when the clock reaches them - earliest wins",
+          "[kube][queue]") {
   ManualClock clock;
   WorkQueue queue(clock);
   queue.AddAfter("k", seconds(10));
@@ -53,7 +54,7 @@ TEST_CASE("Delayed adds become ready when the clock reaches them; earliest wins"
   CHECK_FALSE(queue.TryGet());
 }
 
-TEST_CASE("Rate-limited adds back off per key exponentially; Forget resets", "[kube][queue]") {
+TEST_CASE("Rate-limited adds back off per key exponentially - Forget resets", "[kube][queue]") {
   ManualClock clock;
   WorkQueue queue(clock, {milliseconds(100), milliseconds(1000), 2.0, 0.0});
   const auto ready_after = [&](const std::string& key) {

@@ -76,7 +76,7 @@ TEST_CASE("Histograms render cumulative buckets, +Inf, sum and count", "[observa
         "test_size_bytes_count 1\n");
 }
 
-TEST_CASE("Families sort by name; unlabelled ones show 0, labelled ones wait for a series",
+TEST_CASE("Families sort by name - unlabelled ones show 0, labelled ones wait for a series",
           "[observability]") {
   Registry registry;
   auto& b = registry.AddCounter("test_b_total", "B.");
