@@ -476,15 +476,23 @@ void WaitForController(const ControllerProcess& controller, EntryWatcher& watche
   Die("controller did not converge within 900 s; log: " + controller.log.string());
 }
 
+// A clean slate: no bench objects or ServiceEntries left from an earlier run,
+// N global services with E endpoints in each cluster, cluster2 connected to
+// cluster1 by its remote Secret. Returns the seconds spent creating objects.
+double ResetWorld(const Args& args, KubeClient& c1, KubeClient& c2) {
+  DeleteBenchEntries(c1);
+  DeleteNamespaceAndWait(c1);
+  DeleteNamespaceAndWait(c2);
+  const double seconds = Populate(c1, 1, args.services, args.endpoints) +
+                         Populate(c2, 2, args.services, args.endpoints);
+  ConnectRemote(c1, args.testbed, "cluster2");
+  return seconds;
+}
+
 void Convergence(const Args& args) {
   auto c1 = Connect(args.testbed, "cluster1");
   auto c2 = Connect(args.testbed, "cluster2");
-  DeleteBenchEntries(*c1);
-  DeleteNamespaceAndWait(*c1);
-  DeleteNamespaceAndWait(*c2);
-  Populate(*c1, 1, args.services, args.endpoints);
-  Populate(*c2, 2, args.services, args.endpoints);
-  ConnectRemote(*c1, args.testbed, "cluster2");
+  ResetWorld(args, *c1, *c2);
   EntryWatcher watcher(*c1);
   ControllerProcess controller;
   controller.Start(args, "cluster1", FreePort());
@@ -555,12 +563,7 @@ double Floor(KubeClient& client, int services, int endpoints) {
 void Sync(const Args& args) {
   auto c1 = Connect(args.testbed, "cluster1");
   auto c2 = Connect(args.testbed, "cluster2");
-  DeleteBenchEntries(*c1);
-  DeleteNamespaceAndWait(*c1);
-  DeleteNamespaceAndWait(*c2);
-  const double populate = Populate(*c1, 1, args.services, args.endpoints) +
-                          Populate(*c2, 2, args.services, args.endpoints);
-  ConnectRemote(*c1, args.testbed, "cluster2");
+  const double populate = ResetWorld(args, *c1, *c2);
   EntryWatcher watcher(*c1);
   ControllerProcess controller;
   const auto start = Clock::now();
@@ -617,12 +620,7 @@ void Memory(const Args& args) {
 void Economy(const Args& args) {
   auto c1 = Connect(args.testbed, "cluster1");
   auto c2 = Connect(args.testbed, "cluster2");
-  DeleteBenchEntries(*c1);
-  DeleteNamespaceAndWait(*c1);
-  DeleteNamespaceAndWait(*c2);
-  Populate(*c1, 1, args.services, args.endpoints);
-  Populate(*c2, 2, args.services, args.endpoints);
-  ConnectRemote(*c1, args.testbed, "cluster2");
+  ResetWorld(args, *c1, *c2);
   EntryWatcher watcher(*c1);
   {
     ControllerProcess first;
