@@ -265,15 +265,13 @@ void Controller::RefreshGauges() {
                                          : std::map<std::string, Reconciler::Contribution>{};
   std::vector<ClusterStatusReport> reports;
   auto publish = [&](const std::string& cluster, const ClusterHealth& health, bool local,
-                     const std::string& secret) {
+                     const std::string& secret, std::uint64_t generation) {
     metrics_.cluster_synced.Set(health.synced ? 1 : 0, {cluster});
     metrics_.cluster_connected.Set(health.healthy ? 1 : 0, {cluster});
     metrics_.cluster_stale.Set(health.synced && !health.healthy ? 1 : 0, {cluster});
-    auto& seen = watch_errors_seen_[cluster];  // counters only go up: add the delta
-    if (health.errors > seen) {
-      metrics_.watch_restarts.Inc({cluster}, static_cast<double>(health.errors - seen));
+    if (const auto delta = watch_errors_.Observe(cluster, generation, health.errors)) {
+      metrics_.watch_restarts.Inc({cluster}, static_cast<double>(delta));
     }
-    seen = health.errors;
 
     ClusterStatusReport report;
     report.cluster = cluster;
@@ -292,13 +290,13 @@ void Controller::RefreshGauges() {
     report.last_error = health.last_error;
     reports.push_back(std::move(report));
   };
-  if (local_) publish(options_.cluster_name, local_->Health(), true, "");
+  if (local_) publish(options_.cluster_name, local_->Health(), true, "", 0);
   if (remotes_) {
     for (const auto& remote : remotes_->Status()) {
       ClusterHealth health = remote.health;
       if (!remote.connected) health = {};
       if (!remote.config_error.empty()) health.last_error = remote.config_error;
-      publish(remote.cluster, health, false, remote.secret);
+      publish(remote.cluster, health, false, remote.secret, remote.connection_generation);
       if (!health.last_error.empty() && events_) {
         // Repeats are suppressed by the recorder while the error stays the same.
         events_->Warning(

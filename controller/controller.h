@@ -17,6 +17,7 @@
 
 #include "controller/cluster_connection.h"
 #include "controller/controller_metrics.h"
+#include "controller/error_delta.h"
 #include "controller/event_recorder.h"
 #include "controller/mesh_store.h"
 #include "controller/reconciler.h"
@@ -95,7 +96,7 @@ class Controller {
   std::atomic<bool> leading_{false};
   std::atomic<bool> stopped_{false};
   std::vector<std::jthread> workers_;
-  std::map<std::string, std::uint64_t> watch_errors_seen_;  // gauge thread only
+  ErrorDelta watch_errors_;  // gauge thread only
   std::jthread no_election_leader_;
   std::jthread gauges_;
   std::shared_ptr<spdlog::logger> log_;

@@ -160,6 +160,7 @@ void RemoteClusters::Reconcile() {
       if (connection) {
         replaced = std::move(remote.connection);
         remote.connection = std::move(connection);
+        remote.generation = next_generation_++;
         remote.kubeconfig = source.kubeconfig;
         remote.config_error.clear();
       } else {
@@ -218,6 +219,7 @@ std::vector<RemoteClusterStatus> RemoteClusters::Status() const {
     status.connected = remote.connection != nullptr;
     if (remote.connection) status.health = remote.connection->Health();
     status.config_error = remote.config_error;
+    status.connection_generation = remote.generation;
     out.push_back(std::move(status));
   }
   return out;

@@ -43,6 +43,9 @@ struct RemoteClusterStatus {
   bool connected = false;  // a connection exists
   ClusterHealth health;
   std::string config_error;  // the Secret's current kubeconfig could not be used
+  // Changes with every new connection (rotation, re-adding), whose error
+  // count starts again at 0.
+  std::uint64_t connection_generation = 0;
 };
 
 class RemoteClusters final : public kube::ReflectorSink {
@@ -71,6 +74,7 @@ class RemoteClusters final : public kube::ReflectorSink {
     std::string secret;
     std::string kubeconfig;  // what the connection was made from
     std::unique_ptr<ClusterConnection> connection;
+    std::uint64_t generation = 0;
     std::string config_error;
   };
 
@@ -94,6 +98,7 @@ class RemoteClusters final : public kube::ReflectorSink {
   bool replacing_ = false;
   bool synced_ = false;
   std::map<std::string, Remote> remotes_;  // cluster -> connection
+  std::uint64_t next_generation_ = 1;
 };
 
 }  // namespace globalsvc::controller
