@@ -10,6 +10,7 @@
 
 #include "controller/commands.h"
 #include "controller/flags.h"
+#include "controller/live_objects.h"
 #include "lib/base/yaml_json.h"
 #include "lib/mesh/failover_input.h"
 #include "lib/mesh/failover_sample.h"
@@ -44,13 +45,19 @@ The client's cluster decides which ServiceEntry is used. When the other
 clusters' ServiceEntries are given too, the endpoints behind each east-west
 gateway are shown (the gateway spreads its share evenly over them).
 
-Reading live clusters (--kubeconfig) is not supported yet.
+Instead of files, --context (repeatable, one per cluster; the cluster is named
+after the context) reads the live ServiceEntries, DestinationRules, Services,
+Nodes and gateways of each cluster, from --kubeconfig (default $KUBECONFIG).
 
 Flags:
       --from LOCATION    the client (with --l7: its waypoint): CLUSTER/ZONE,
                          CLUSTER/REGION/ZONE or CLUSTER/REGION/ZONE/SUBZONE; the
                          region of a bare zone comes from the endpoints or nodes
-  -f, --filename PATH    file or folder, repeatable (required)
+  -f, --filename PATH    file or folder, repeatable
+      --kubeconfig FILE  kubeconfig (or ':'-separated list), repeatable
+      --context NAME     a cluster to read live, repeatable
+      --from-pod NS/POD  the client is this pod (of the first --context's
+                         cluster): its node's region and zone
       --network NET      the client's network (default: from its cluster's
                          endpoints, gateway or control-plane namespace)
       --l7               rank as a waypoint (Envoy) instead of ztunnel
@@ -341,19 +348,19 @@ int RunExplain(const std::vector<std::string>& args, CommandIo io) {
     io.out << kExplainUsage;
     return kExitOk;
   }
-  if (flags->Has("--kubeconfig") || flags->Has("--context") || flags->Has("--from-pod")) {
-    return usage(
-        "reading live clusters (--kubeconfig, --context, --from-pod) is not supported "
-        "yet; use -f");
+  const bool live = flags->Has("--kubeconfig") || flags->Has("--context");
+  if (flags->Has("--from-pod") && (!live || flags->Has("--from"))) {
+    return usage("--from-pod needs --context (the pod's cluster first) and excludes --from");
   }
   if (flags->positional().size() != 1) return usage("needs exactly one HOST");
   const std::string host = flags->positional().front();
   const auto from = flags->Get("--from");
-  if (!from) return usage("needs --from CLUSTER/ZONE");
+  if (!from && !flags->Has("--from-pod")) return usage("needs --from CLUSTER/ZONE or --from-pod");
   std::vector<std::string> paths = flags->GetAll("-f");
   for (auto& path : flags->GetAll("--filename"))
     paths.push_back(path);
-  if (paths.empty()) return usage("needs -f PATH");
+  if (paths.empty() && !live) return usage("needs -f PATH, or --kubeconfig/--context");
+  if (!paths.empty() && live) return usage("-f and --kubeconfig/--context exclude each other");
   const std::string output = flags->Get("--output").value_or(flags->GetOr("-o", "table"));
   if (output != "table" && output != "json" && output != "yaml") {
     return usage("-o is table, json or yaml");
@@ -369,9 +376,20 @@ int RunExplain(const std::vector<std::string>& args, CommandIo io) {
 
   mesh::ExplainQuery query;
   query.host = host;
-  auto location = mesh::ParseClientLocation(*from);
-  if (!location.ok()) return usage(location.error().message);
-  query.from = *location;
+  if (from) {
+    auto location = mesh::ParseClientLocation(*from);
+    if (!location.ok()) return usage(location.error().message);
+    query.from = *location;
+  } else {
+    const auto contexts = flags->GetAll("--context");
+    auto location = LocatePod(flags->GetAll("--kubeconfig"),
+                              contexts.empty() ? "" : contexts.front(), *flags->Get("--from-pod"));
+    if (!location.ok()) {
+      io.err << "globalsvc explain: " << location.error().message << "\n";
+      return kExitFindings;
+    }
+    query.from = *location;
+  }
   query.network = flags->GetOr("--network", "");
   query.control_plane_namespace = flags->GetOr("--namespace", "istio-system");
   query.data_plane = flags->Has("--l7") ? mesh::DataPlane::kWaypoint : mesh::DataPlane::kZtunnel;
@@ -381,7 +399,9 @@ int RunExplain(const std::vector<std::string>& args, CommandIo io) {
     query.failures.push_back(*failure);
   }
 
-  auto objects = LoadObjectFiles(paths);
+  auto objects = live ? LoadLiveObjects(flags->GetAll("--kubeconfig"), flags->GetAll("--context"),
+                                        query.control_plane_namespace)
+                      : LoadObjectFiles(paths);
   if (!objects.ok()) {
     io.err << "globalsvc explain: " << objects.error().message << "\n";
     return kExitFindings;

@@ -7,7 +7,9 @@
 
 #include <catch2/catch.hpp>
 #include <memory>
+#include <sstream>
 
+#include "controller/commands.h"
 #include "lib/observability/logging.h"
 #include "test/integration/controller/controller_test_support.h"
 #include "test/support/testbed.h"
@@ -105,6 +107,41 @@ TEST_CASE("Two controllers keep the guide's ServiceEntries exact", "[controller]
     });
     INFO((status.ok() ? "" : status.error().message));
     CHECK(status.ok());
+
+    // explain reads the same live objects: the local pods rank first, cluster2
+    // stays behind its gateway.
+    {
+      std::ostringstream out, err;
+      const std::string kubeconfigs =
+          bed.Kubeconfig("cluster1").string() + ":" + bed.Kubeconfig("cluster2").string();
+      const int code = cli::RunExplain(
+          {"in-ambient.httpbin.mesh.internal", "--from", "cluster1/us-east-1a", "--kubeconfig",
+           kubeconfigs, "--context", "cluster1", "--context", "cluster2"},
+          {out, err});
+      INFO(out.str() << err.str());
+      CHECK(code == cli::kExitOk);
+      CHECK_THAT(out.str(), Catch::Contains("ServiceEntry:  cluster1: istio-system/"
+                                            "autogen.httpbin.in-ambient"));
+      CHECK_THAT(out.str(), Catch::Contains("gateway(cluster2)"));
+      CHECK_THAT(out.str(), Catch::Contains("us-east-1/us-east-1b"));
+
+      // The client may be named by its pod: its node gives the zone.
+      auto pods = bed.GetJson("cluster1", {"pods", "-n", "httpbin", "-l", "app=in-ambient"});
+      REQUIRE(pods.ok());
+      REQUIRE_FALSE((*pods)["items"].empty());
+      const std::string pod = (*pods)["items"][0]["metadata"]["name"];
+      std::ostringstream pod_out, pod_err;
+      CHECK(cli::RunExplain(
+                {"in-ambient.httpbin.mesh.internal", "--from-pod", "httpbin/" + pod, "--kubeconfig",
+                 kubeconfigs, "--context", "cluster1", "--context", "cluster2"},
+                {pod_out, pod_err}) == cli::kExitOk);
+      CHECK_THAT(pod_out.str(), Catch::Contains("From:          cluster1 us-east-1/us-east-1"));
+      std::ostringstream missing_out, missing_err;
+      CHECK(cli::RunExplain({"in-ambient.httpbin.mesh.internal", "--from-pod", "httpbin/nope",
+                             "--kubeconfig", kubeconfigs, "--context", "cluster1"},
+                            {missing_out, missing_err}) == cli::kExitFindings);
+      CHECK_THAT(missing_err.str(), Catch::Contains("not found"));
+    }
 
     // Failover input: cluster2 scaled to zero leaves cluster1 with its own pods only.
     REQUIRE(bed.Scale("cluster2", "httpbin", "in-ambient", 0).ok());

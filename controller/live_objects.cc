@@ -1,0 +1,125 @@
+#include "controller/live_objects.h"
+
+#include <map>
+#include <sstream>
+
+#include "lib/kube/kube_client.h"
+#include "lib/kube/kubeconfig.h"
+#include "lib/mesh/model.h"
+
+namespace globalsvc::cli {
+namespace {
+
+const kube::ResourceType& DestinationRules() {
+  static const kube::ResourceType type{"networking.istio.io", "v1", "destinationrules", true};
+  return type;
+}
+
+std::vector<std::string> SplitPaths(const std::vector<std::string>& lists) {
+  std::vector<std::string> paths;
+  for (const auto& list : lists) {
+    std::stringstream parts(list);
+    std::string path;
+    while (std::getline(parts, path, ':')) {
+      if (!path.empty()) paths.push_back(path);
+    }
+  }
+  return paths;
+}
+
+const kube::ResourceType& Pods() {
+  static const kube::ResourceType type{"", "v1", "pods", true};
+  return type;
+}
+
+std::string Label(const nlohmann::json& object, const char* key) {
+  const auto& labels = object["metadata"].value("labels", nlohmann::json::object());
+  auto it = labels.find(key);
+  return it != labels.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+Result<mesh::ClientLocation> LocatePod(const std::vector<std::string>& kubeconfigs,
+                                       const std::string& context, const std::string& pod) {
+  const auto slash = pod.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == pod.size()) {
+    return MakeError(ErrorCode::kInvalidInput, "--from-pod takes NAMESPACE/POD, not '" + pod + "'");
+  }
+  const std::vector<std::string> paths = SplitPaths(kubeconfigs);
+  auto config =
+      paths.empty() ? kube::LoadKubeconfig("", context) : kube::LoadKubeconfigFiles(paths, context);
+  if (!config.ok()) return config.error();
+  auto client = kube::KubeClient::Create(*config);
+  if (!client.ok()) return client.error();
+  auto found = (*client)->Get(Pods(), pod.substr(0, slash), pod.substr(slash + 1));
+  if (!found.ok()) return found.error();
+  const std::string node_name =
+      found->contains("spec") ? (*found)["spec"].value("nodeName", "") : std::string();
+  if (node_name.empty()) {
+    return MakeError(ErrorCode::kInvalidInput, "pod " + pod + " is not scheduled on a node yet");
+  }
+  auto node = (*client)->Get(kube::resources::Nodes(), "", node_name);
+  if (!node.ok()) return node.error();
+  mesh::ClientLocation location;
+  location.cluster = context.empty() ? config->name : context;
+  location.locality.region = Label(*node, mesh::kRegionLabel);
+  location.locality.zone = Label(*node, mesh::kZoneLabel);
+  location.locality.subzone = Label(*node, mesh::kSubzoneLabel);
+  if (location.locality.zone.empty()) {
+    return MakeError(ErrorCode::kInvalidInput, "node " + node_name + " of pod " + pod + " has no " +
+                                                   mesh::kZoneLabel +
+                                                   " label; use --from CLUSTER/ZONE");
+  }
+  return location;
+}
+
+Result<std::vector<mesh::SourcedObject>> LoadLiveObjects(
+    const std::vector<std::string>& kubeconfigs, const std::vector<std::string>& contexts,
+    const std::string& control_plane_namespace) {
+  const std::vector<std::string> paths = SplitPaths(kubeconfigs);
+  std::vector<std::string> wanted = contexts;
+  if (wanted.empty()) wanted.push_back("");  // the current context
+  std::vector<mesh::SourcedObject> objects;
+  for (const std::string& context : wanted) {
+    auto config = paths.empty() ? kube::LoadKubeconfig("", context)
+                                : kube::LoadKubeconfigFiles(paths, context);
+    if (!config.ok()) return config.error();
+    const std::string cluster = context.empty() ? config->name : context;
+    auto client = kube::KubeClient::Create(*config);
+    if (!client.ok()) return client.error();
+    struct Read {
+      const kube::ResourceType& type;
+      std::string namespace_name;
+    };
+    const Read reads[] = {
+        {kube::resources::ServiceEntries(), control_plane_namespace},
+        {DestinationRules(), ""},
+        {kube::resources::Services(), ""},
+        {kube::resources::Nodes(), ""},
+        {kube::resources::Deployments(), control_plane_namespace},
+    };
+    for (const Read& read : reads) {
+      auto listed = (*client)->List(read.type, read.namespace_name);
+      if (!listed.ok()) return listed.error();
+      const std::string kind_list = read.type.plural;
+      for (auto& item : listed->items) {
+        // Lists from the API server carry no kind on their items.
+        if (!item.contains("apiVersion")) item["apiVersion"] = read.type.ApiVersion();
+        if (!item.contains("kind")) {
+          static const std::map<std::string, std::string> kKinds = {
+              {"serviceentries", "ServiceEntry"},
+              {"destinationrules", "DestinationRule"},
+              {"services", "Service"},
+              {"nodes", "Node"},
+              {"deployments", "Deployment"}};
+          item["kind"] = kKinds.at(kind_list);
+        }
+        mesh::AppendObjects(item, cluster, "cluster " + cluster + " (" + kind_list + ")", objects);
+      }
+    }
+  }
+  return objects;
+}
+
+}  // namespace globalsvc::cli

@@ -1,0 +1,29 @@
+#pragma once
+
+// Reads what `explain` and `lint` need from live clusters instead of files:
+// for each kubeconfig context (one cluster each, named after the context) the
+// ServiceEntries and east-west gateway Deployments of the control-plane
+// namespace, DestinationRules and Services of every namespace, and Nodes.
+
+#include <string>
+#include <vector>
+
+#include "lib/base/result.h"
+#include "lib/mesh/failover_input.h"
+
+namespace globalsvc::cli {
+
+// `kubeconfigs`: files, or ':'-separated lists of files, merged as kubectl
+// does (empty: $KUBECONFIG or ~/.kube/config). `contexts`: one per cluster
+// (empty: the current context only).
+[[nodiscard]] Result<std::vector<mesh::SourcedObject>> LoadLiveObjects(
+    const std::vector<std::string>& kubeconfigs, const std::vector<std::string>& contexts,
+    const std::string& control_plane_namespace);
+
+// Where a pod runs: the cluster of `context` and its node's region, zone and
+// subzone labels. `pod` is "<namespace>/<name>".
+[[nodiscard]] Result<mesh::ClientLocation> LocatePod(const std::vector<std::string>& kubeconfigs,
+                                                     const std::string& context,
+                                                     const std::string& pod);
+
+}  // namespace globalsvc::cli
