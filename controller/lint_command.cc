@@ -5,6 +5,7 @@
 
 #include "controller/commands.h"
 #include "controller/flags.h"
+#include "controller/live_objects.h"
 #include "lib/base/yaml_json.h"
 #include "lib/mesh/lint.h"
 
@@ -24,11 +25,14 @@ Finds failover configurations that look right and are not:
   - ServiceEntry endpoints, nodes and east-west gateways without region/zone
 
 PATH is a file or a folder (each subfolder a cluster, as for `globalsvc plan`),
-or CLUSTER=FILE; objects as `kubectl get ... -o yaml` prints them. Reading live
-clusters (--kubeconfig) is not supported yet.
+or CLUSTER=FILE; objects as `kubectl get ... -o yaml` prints them. Instead of
+files, --context (repeatable, one per cluster) reads the live objects of each
+cluster from --kubeconfig (default $KUBECONFIG).
 
 Flags:
-  -f, --filename PATH    file or folder, repeatable (required)
+  -f, --filename PATH    file or folder, repeatable
+      --kubeconfig FILE  kubeconfig (or ':'-separated list), repeatable
+      --context NAME     a cluster to read live, repeatable
       --host-suffix S    host suffix of global services (default mesh.internal)
       --namespace NS     control-plane namespace (default istio-system)
   -o, --output FORMAT    table (default), json or yaml
@@ -59,19 +63,22 @@ int RunLint(const std::vector<std::string>& args, CommandIo io) {
     io.out << kLintUsage;
     return kExitOk;
   }
-  if (flags->Has("--kubeconfig") || flags->Has("--context")) {
-    return usage("reading live clusters (--kubeconfig) is not supported yet; use -f");
-  }
+  const bool live = flags->Has("--kubeconfig") || flags->Has("--context");
   std::vector<std::string> paths = flags->GetAll("-f");
   for (auto& path : flags->GetAll("--filename"))
     paths.push_back(path);
-  if (paths.empty() || !flags->positional().empty()) return usage("needs -f PATH");
+  if ((paths.empty() && !live) || !flags->positional().empty()) {
+    return usage("needs -f PATH, or --kubeconfig/--context");
+  }
+  if (!paths.empty() && live) return usage("-f and --kubeconfig/--context exclude each other");
   const std::string output = flags->Get("--output").value_or(flags->GetOr("-o", "table"));
   if (output != "table" && output != "json" && output != "yaml") {
     return usage("-o is table, json or yaml");
   }
 
-  auto objects = LoadObjectFiles(paths);
+  auto objects = live ? LoadLiveObjects(flags->GetAll("--kubeconfig"), flags->GetAll("--context"),
+                                        flags->GetOr("--namespace", "istio-system"))
+                      : LoadObjectFiles(paths);
   if (!objects.ok()) {
     io.err << "globalsvc lint: " << objects.error().message << "\n";
     return kExitFindings;

@@ -141,6 +141,29 @@ TEST_CASE("Two controllers keep the guide's ServiceEntries exact", "[controller]
                              "--kubeconfig", kubeconfigs, "--context", "cluster1"},
                             {missing_out, missing_err}) == cli::kExitFindings);
       CHECK_THAT(missing_err.str(), Catch::Contains("not found"));
+
+      // lint reads the live clusters too: the guide's [zone, region] order is flagged.
+      const std::string rule = R"(
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: in-ambient-failover, namespace: httpbin}
+spec:
+  host: in-ambient.httpbin.mesh.internal
+  trafficPolicy:
+    loadBalancer:
+      localityLbSetting:
+        enabled: true
+        failoverPriority: [topology.kubernetes.io/zone, topology.kubernetes.io/region]
+      simple: ROUND_ROBIN
+    outlierDetection: {consecutive5xxErrors: 5, interval: 10s, baseEjectionTime: 3m}
+)";
+      REQUIRE(bed.Apply("cluster1", rule).ok());
+      std::ostringstream lint_out, lint_err;
+      CHECK(cli::RunLint(
+                {"--kubeconfig", kubeconfigs, "--context", "cluster1", "--context", "cluster2"},
+                {lint_out, lint_err}) == cli::kExitFindings);
+      CHECK_THAT(lint_out.str(), Catch::Contains("FailoverPriorityOrder"));
+      REQUIRE(bed.Delete("cluster1", rule).ok());
     }
 
     // Failover input: cluster2 scaled to zero leaves cluster1 with its own pods only.
