@@ -768,6 +768,22 @@ TEST_CASE("Remote and local kube-apiservers killed and restarted",
     }));
     const auto annotated = SteadyClock::now();
     REQUIRE_OK(bed.Scale("cluster1", "httpbin", "in-ambient", 0));
+    // The cluster's own controllers also reconnect after the restart and can
+    // be slow to update the EndpointSlice on a loaded machine: wait for the
+    // slice first, so what is measured next is globalsvc alone.
+    CHECK_OK(WaitFor("cluster1's EndpointSlice emptied", 180s, [&](std::string* why) {
+      auto slices = bed.GetJson("cluster1", {"endpointslices", "-n", "httpbin", "-l",
+                                             "kubernetes.io/service-name=in-ambient"});
+      if (!slices.ok()) return false;
+      std::size_t ready = 0;
+      for (const auto& slice : (*slices)["items"]) {
+        for (const auto& endpoint : slice.value("endpoints", nlohmann::json::array())) {
+          if (endpoint.value("conditions", nlohmann::json::object()).value("ready", true)) ++ready;
+        }
+      }
+      *why = std::to_string(ready) + " ready endpoints";
+      return ready == 0;
+    }));
     CHECK_OK(WaitForEndpoints(bed, "cluster1",
                               {"cluster2 cluster2-network us-west-2/us-west-2a 2 gateway"}));
     REQUIRE_OK(bed.Scale("cluster1", "httpbin", "in-ambient", 2));
