@@ -334,13 +334,23 @@ test_no_token_leaks() {
   done
 }
 
+# A process that exited but is not reaped yet (state Z) counts as stopped.
+process_running() { # PID
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat%% *} != Z ]]
+}
+
+# The controllers stop on SIGTERM (no SIGKILL needed) and the state is gone.
 test_demo_down() {
-  local pids=() c p
+  local pids=() c p said
   for c in cluster1 cluster2; do pids+=("$(<"$GLOBALSVC_DEMO_DIR/$c/globalsvc.pid")"); done
-  "$REPO_ROOT/scripts/demo" down >/dev/null 2>&1
+  said=$("$REPO_ROOT/scripts/demo" down 2>&1 >/dev/null)
   for p in "${pids[@]}"; do
-    if kill -0 "$p" 2>/dev/null; then echo "controller $p still running"; return 1; fi
+    if process_running "$p"; then echo "controller $p still running; demo down said: $said"; return 1; fi
   done
+  if [[ $said == *"did not stop"* ]]; then echo "$said"; return 1; fi
   [[ ! -e $GLOBALSVC_DEMO_DIR ]]
 }
 
