@@ -68,6 +68,7 @@ ClusterHealth ClusterConnection::Health() const {
   for (const auto& reflector : reflectors_) {
     const auto stats = reflector->stats();
     health.errors += stats.errors;
+    health.relists += stats.gone_relists;
     if (!stats.last_error.empty()) {
       health.healthy = false;
       if (health.last_error.empty()) health.last_error = stats.last_error;

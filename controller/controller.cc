@@ -272,6 +272,9 @@ void Controller::RefreshGauges() {
     if (const auto delta = watch_errors_.Observe(cluster, generation, health.errors)) {
       metrics_.watch_restarts.Inc({cluster}, static_cast<double>(delta));
     }
+    if (const auto delta = watch_relists_.Observe(cluster, generation, health.relists)) {
+      metrics_.watch_relists.Inc({cluster}, static_cast<double>(delta));
+    }
 
     ClusterStatusReport report;
     report.cluster = cluster;

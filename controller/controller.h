@@ -97,6 +97,7 @@ class Controller {
   std::atomic<bool> stopped_{false};
   std::vector<std::jthread> workers_;
   ErrorDelta watch_errors_;  // gauge thread only
+  ErrorDelta watch_relists_;  // gauge thread only
   std::jthread no_election_leader_;
   std::jthread gauges_;
   std::shared_ptr<spdlog::logger> log_;

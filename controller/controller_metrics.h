@@ -16,6 +16,7 @@ struct ControllerMetrics {
   obs::Gauge& cluster_synced;          // 1 once every cache of it listed
   obs::Gauge& cluster_stale;           // 1 while its last known state is kept through errors
   obs::Counter& watch_restarts;        // failed lists/watches (each followed by a backoff)
+  obs::Counter& watch_relists;         // relists because a watch's version expired (410 Gone)
   obs::Counter& remote_secret_errors;  // labels secret, reason
   // Reconcile.
   obs::Counter& reconciles;  // label result: unchanged|applied|deleted|conflict|error
