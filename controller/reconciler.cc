@@ -67,11 +67,18 @@ ReconcileResult Reconciler::Reconcile(const std::string& key) {
       log_->warn("input problem key={} {}", key, mesh::FormatDiagnostic(d));
     }
     if (events_) {
-      // Only objects of this cluster can carry an Event here.
+      // Only objects of this cluster can carry an Event here. Problems of
+      // the generated ServiceEntry itself (endpoints over the cap) are told
+      // on the Service it is generated for, where its owner looks.
       for (const auto& d : diagnostics) {
-        if (d.object.cluster != options_.target_cluster || d.object.kind != "Service") continue;
-        events_->Warning({"v1", "Service", d.object.namespace_name, d.object.name},
-                         std::string(mesh::DiagnosticCodeName(d.code)), d.message);
+        if (d.object.cluster != options_.target_cluster) continue;
+        if (d.object.kind == "Service") {
+          events_->Warning({"v1", "Service", d.object.namespace_name, d.object.name},
+                           std::string(mesh::DiagnosticCodeName(d.code)), d.message);
+        } else if (d.object.kind == "ServiceEntry") {
+          events_->Warning({"v1", "Service", ns, name},
+                           std::string(mesh::DiagnosticCodeName(d.code)), d.message);
+        }
       }
     }
   }

@@ -11,91 +11,49 @@
 // replicas with leader handover; bad objects (unknown scope, UDP only, a
 // name at the length limit).
 
-#include <fcntl.h>
-#include <httplib.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <catch2/catch.hpp>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <memory>
-#include <mutex>
 #include <sstream>
-#include <thread>
 
 #include "test/integration/controller/controller_test_support.h"
+#include "test/integration/controller/fault_support.h"
 #include "test/support/testbed.h"
 
 namespace globalsvc::controller {
 namespace {
 
 namespace fs = std::filesystem;
+using testbed::ApplySecret;
 using testbed::Base64;
+using testbed::ControllerProcess;
+using testbed::DeleteSecret;
 using testbed::EndpointLines;
+using testbed::EntryPoller;
+using testbed::Figure;
 using testbed::FindMetric;
+using testbed::FullView;
 using testbed::GetServiceEntry;
 using testbed::HasWarningEvent;
+using testbed::Joined;
 using testbed::JoinLines;
+using testbed::Message;
 using testbed::ReadFile;
 using testbed::RemoteSecretYaml;
+using testbed::Seconds;
+using testbed::StatusOf;
 using testbed::WaitForEndpoints;
+using testbed::WaitForMetric;
 using testsupport::Component;
 using testsupport::TestBed;
 using testsupport::WaitFor;
 using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
 
-// cluster1's ServiceEntry for the guide's service: its own two pods, and,
-// when cluster2 is connected, cluster2 behind its east-west gateway.
-const std::vector<std::string> kLocalView = {
-    "cluster1 cluster1-network us-east-1/us-east-1a 0 pod",
-    "cluster1 cluster1-network us-east-1/us-east-1b 0 pod",
-};
-std::vector<std::string> FullView(int cluster2_ready = 2) {
-  auto lines = kLocalView;
-  lines.push_back("cluster2 cluster2-network us-west-2/us-west-2a " +
-                  std::to_string(cluster2_ready) + " gateway");
-  return lines;
-}
-
-std::string Message(const Status& status) {
-  return status.ok() ? std::string() : status.error().message;
-}
-
-template <typename T>
-Status StatusOf(const Result<T>& result) {
-  return result.ok() ? Status(Ok{}) : Status(result.error());
-}
-
-#define REQUIRE_OK(expr)           \
-  do {                             \
-    const Status status_ = (expr); \
-    INFO(Message(status_));        \
-    REQUIRE(status_.ok());         \
-  } while (false)
-
-#define CHECK_OK(expr)             \
-  do {                             \
-    const Status status_ = (expr); \
-    INFO(Message(status_));        \
-    CHECK(status_.ok());           \
-  } while (false)
-
-double Seconds(SteadyClock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
-// Figures the cases measure, printed at the end of each case.
-void Figure(const std::string& what, double seconds) {
-  std::printf("figure: %s = %.1f s\n", what.c_str(), seconds);
-  std::fflush(stdout);
-}
+const std::vector<std::string> kLocalView = testbed::LocalView();
 
 // ---------------------------------------------------------------------------
 // Credentials and kubeconfigs.
@@ -322,162 +280,18 @@ World& GetWorld() {
 }
 
 // ---------------------------------------------------------------------------
-// A controller for cluster1 as a child process.
+// A controller for cluster1 as a child process, its log in the world's folder.
 
-class ControllerProcess {
- public:
-  static Result<std::unique_ptr<ControllerProcess>> Start(World& world, const std::string& identity,
-                                                          const std::string& lease) {
-    std::unique_ptr<ControllerProcess> process(new ControllerProcess);
-    process->identity_ = identity;
-    process->log_path_ =
-        world.dir / (std::to_string(++world.controllers) + "-" + identity + ".log");
-    std::vector<std::string> args = {GLOBALSVC_BINARY,
-                                     "controller",
-                                     "--cluster-name",
-                                     "cluster1",
-                                     "--kubeconfig",
-                                     world.bed->Kubeconfig("cluster1").string(),
-                                     "--metrics-addr",
-                                     "127.0.0.1:0",
-                                     "--log-level",
-                                     "debug",
-                                     "--identity",
-                                     identity,
-                                     "--lease-name",
-                                     lease,
-                                     "--initial-sync-timeout",
-                                     "20"};
-    std::vector<char*> argv;
-    for (auto& arg : args)
-      argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    const int log_fd =
-        ::open(process->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    if (log_fd < 0 || null_fd < 0) return MakeError(ErrorCode::kInternal, "open log file");
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      // Only async-signal-safe calls until exec. The controller dies with the test.
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(126);
-      ::dup2(null_fd, 0);
-      ::dup2(log_fd, 1);
-      ::dup2(log_fd, 2);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    ::close(log_fd);
-    ::close(null_fd);
-    if (pid < 0) return MakeError(ErrorCode::kInternal, "fork failed");
-    process->pid_ = pid;
-
-    // The metrics port is in the start-up log line.
-    auto found = WaitFor("controller " + identity + " serving metrics", 20s, [&](std::string* why) {
-      const std::string log = process->Log();
-      const auto line = log.find("serving metrics and health");
-      if (line != std::string::npos) {
-        const auto port = log.find("port=", line);
-        if (port != std::string::npos) {
-          process->port_ = std::atoi(log.c_str() + port + 5);
-          return process->port_ > 0;
-        }
-      }
-      *why = process->Running() ? "no port yet" : "exited: " + log.substr(0, 2000);
-      return !process->Running();
-    });
-    if (!found.ok()) return found.error();
-    if (process->port_ <= 0) {
-      return MakeError(ErrorCode::kInternal, "controller did not start: " + process->Log());
-    }
-    return process;
-  }
-
-  ControllerProcess(const ControllerProcess&) = delete;
-  ControllerProcess& operator=(const ControllerProcess&) = delete;
-  ~ControllerProcess() { Terminate(); }
-
-  [[nodiscard]] const std::string& identity() const { return identity_; }
-
-  bool Running() {
-    if (pid_ <= 0) return false;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      exit_status_ = status;
-      return false;
-    }
-    return true;
-  }
-
-  // SIGTERM and wait for a clean exit (SIGKILL after 20 s); true when the
-  // controller exited with status 0.
-  bool Terminate() {
-    if (!Running()) return WIFEXITED(exit_status_) && WEXITSTATUS(exit_status_) == 0;
-    ::kill(pid_, SIGTERM);
-    const Status exited = WaitFor(
-        "controller exit", 20s, [&](std::string*) { return !Running(); }, 20ms);
-    if (!exited.ok()) Kill();
-    return exited.ok() && WIFEXITED(exit_status_) && WEXITSTATUS(exit_status_) == 0;
-  }
-
-  void Kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    exit_status_ = status;
-    pid_ = -1;
-  }
-
-  [[nodiscard]] std::string Log() const { return ReadFile(log_path_); }
-
-  [[nodiscard]] std::string Tail() const {
-    const std::string log = Log();
-    return log.size() <= 3000 ? log : log.substr(log.size() - 3000);
-  }
-
-  [[nodiscard]] std::optional<std::string> Get(const std::string& path) const {
-    httplib::Client client("127.0.0.1", port_);
-    client.set_connection_timeout(2, 0);
-    client.set_read_timeout(5, 0);
-    auto response = client.Get(path);
-    if (!response || response->status != 200) return std::nullopt;
-    return response->body;
-  }
-
-  // nullopt when the sample is absent or the controller does not answer.
-  [[nodiscard]] std::optional<double> Metric(
-      std::string_view name, const std::map<std::string, std::string>& labels = {}) const {
-    auto text = Get("/metrics");
-    if (!text) return std::nullopt;
-    return FindMetric(*text, name, labels);
-  }
-
-  [[nodiscard]] double MetricOr0(std::string_view name,
-                                 const std::map<std::string, std::string>& labels = {}) const {
-    return Metric(name, labels).value_or(0);
-  }
-
-  // Occurrences of `text` in the log.
-  [[nodiscard]] int CountInLog(const std::string& text) const {
-    const std::string log = Log();
-    int count = 0;
-    for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1))
-      ++count;
-    return count;
-  }
-
- private:
-  ControllerProcess() = default;
-
-  std::string identity_;
-  fs::path log_path_;
-  pid_t pid_ = -1;
-  int exit_status_ = 0;
-  int port_ = 0;
-};
+Result<std::unique_ptr<ControllerProcess>> StartController(World& world,
+                                                           const std::string& identity,
+                                                           const std::string& lease) {
+  testbed::ControllerProcessOptions options;
+  options.log_path = world.dir / (std::to_string(++world.controllers) + "-" + identity + ".log");
+  options.kubeconfig = world.bed->Kubeconfig("cluster1");
+  options.identity = identity;
+  options.lease = lease;
+  return ControllerProcess::Start(options);
+}
 
 // Checks that the controller's log never held a credential.
 void CheckLog(const World& world, const ControllerProcess& process) {
@@ -495,79 +309,12 @@ void StopAndCheckLog(const World& world, ControllerProcess& process) {
   CheckLog(world, process);
 }
 
-Status WaitForMetric(const ControllerProcess& process, const std::string& what,
-                     const std::function<bool(const ControllerProcess&)>& condition,
-                     std::chrono::milliseconds timeout = 30s) {
-  return WaitFor(what + " on " + process.identity(), timeout, [&](std::string* why) {
-    if (condition(process)) return true;
-    *why = "metrics:\n" + process.Get("/metrics").value_or("(no answer)").substr(0, 4000);
-    return false;
-  });
-}
-
 // ---------------------------------------------------------------------------
 // The world each case starts from.
 
-Status ApplySecret(const TestBed& bed, const std::string& name, const std::string& kubeconfig) {
-  return bed.Apply("cluster1", RemoteSecretYaml(name, "cluster2", kubeconfig));
-}
-
-Status DeleteSecret(const TestBed& bed, const std::string& name) {
-  auto deleted = bed.Kubectl(
-      "cluster1", {"delete", "secret", "-n", "istio-system", name, "--ignore-not-found"});
-  return deleted.ok() ? Status(Ok{}) : MakeError(ErrorCode::kInternal, deleted.err);
-}
-
 // The guide's app in both clusters and no remote Secret in cluster1.
 void StartClean(const World& world) {
-  const TestBed& bed = *world.bed;
-  REQUIRE_OK(testbed::PrepareGuideApp(bed));
-  auto deleted = bed.Kubectl("cluster1", {"delete", "secret", "-n", "istio-system", "-l",
-                                          "istio/multiCluster=true", "--ignore-not-found"});
-  INFO(deleted.err);
-  REQUIRE(deleted.ok());
-}
-
-// Polls cluster1's ServiceEntry on its own thread and records every poll at
-// which it was not what `acceptable` allows.
-class EntryPoller {
- public:
-  EntryPoller(const TestBed& bed, std::function<std::string(const nlohmann::json*)> problem)
-      : thread_([this, &bed, problem = std::move(problem)](std::stop_token stop) {
-          while (!stop.stop_requested()) {
-            auto entry = GetServiceEntry(bed, "cluster1", testbed::kGuideEntry);
-            std::string bad = problem(entry ? &*entry : nullptr);
-            std::lock_guard lock(mutex_);
-            ++polls_;
-            if (!bad.empty() && misses_.size() < 20) misses_.push_back(std::move(bad));
-          }
-        }) {}
-
-  void Stop() {
-    thread_.request_stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  int polls() {
-    std::lock_guard lock(mutex_);
-    return polls_;
-  }
-  std::vector<std::string> misses() {
-    std::lock_guard lock(mutex_);
-    return misses_;
-  }
-
- private:
-  std::mutex mutex_;
-  int polls_ = 0;
-  std::vector<std::string> misses_;
-  std::jthread thread_;
-};
-
-std::string Joined(const std::vector<std::string>& lines) {
-  std::string out;
-  for (const auto& line : lines)
-    out += line + "\n";
-  return out;
+  testbed::StartClean(*world.bed);
 }
 
 // ---------------------------------------------------------------------------
@@ -577,7 +324,7 @@ TEST_CASE("A remote Secret added, rotated and deleted at run time",
   World& world = GetWorld();
   const TestBed& bed = *world.bed;
   StartClean(world);
-  auto started = ControllerProcess::Start(world, "faults-lifecycle", "globalsvc-faults-lifecycle");
+  auto started = StartController(world, "faults-lifecycle", "globalsvc-faults-lifecycle");
   REQUIRE_OK(StatusOf(started));
   ControllerProcess& controller = **started;
   REQUIRE_OK(WaitForEndpoints(bed, "cluster1", kLocalView));
@@ -630,7 +377,7 @@ TEST_CASE("Bad remote Secrets are reported, harm nothing, and recover once fixed
   World& world = GetWorld();
   const TestBed& bed = *world.bed;
   StartClean(world);
-  auto started = ControllerProcess::Start(world, "faults-bad-secrets", "globalsvc-faults-bad");
+  auto started = StartController(world, "faults-bad-secrets", "globalsvc-faults-bad");
   REQUIRE_OK(StatusOf(started));
   ControllerProcess& controller = **started;
   REQUIRE_OK(WaitForEndpoints(bed, "cluster1", kLocalView));
@@ -700,7 +447,7 @@ TEST_CASE("Remote and local kube-apiservers killed and restarted",
   World& world = GetWorld();
   const TestBed& bed = *world.bed;
   StartClean(world);
-  auto started = ControllerProcess::Start(world, "faults-apiserver", "globalsvc-faults-apiserver");
+  auto started = StartController(world, "faults-apiserver", "globalsvc-faults-apiserver");
   REQUIRE_OK(StatusOf(started));
   ControllerProcess& controller = **started;
   REQUIRE_OK(ApplySecret(bed, "faults-remote", world.admin));
@@ -809,9 +556,9 @@ TEST_CASE("Two replicas: one writes, the other takes over within the lease durat
                       {"delete", "lease", "-n", "istio-system", lease, "--ignore-not-found"})
               .ok());
   REQUIRE_OK(ApplySecret(bed, "faults-remote", world.admin));
-  auto a = ControllerProcess::Start(world, "faults-replica-a", lease);
+  auto a = StartController(world, "faults-replica-a", lease);
   REQUIRE_OK(StatusOf(a));
-  auto b = ControllerProcess::Start(world, "faults-replica-b", lease);
+  auto b = StartController(world, "faults-replica-b", lease);
   REQUIRE_OK(StatusOf(b));
   std::vector<ControllerProcess*> replicas = {a->get(), b->get()};
   REQUIRE_OK(WaitForEndpoints(bed, "cluster1", FullView(2)));
@@ -921,7 +668,7 @@ metadata:
 spec:
   ports: [{name: http, port: 80}]
 )";
-  auto started = ControllerProcess::Start(world, "faults-objects", "globalsvc-faults-objects");
+  auto started = StartController(world, "faults-objects", "globalsvc-faults-objects");
   REQUIRE_OK(StatusOf(started));
   ControllerProcess& controller = **started;
   REQUIRE_OK(WaitForEndpoints(bed, "cluster1", kLocalView));
