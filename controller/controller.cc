@@ -8,6 +8,8 @@
 #include <mutex>
 #include <set>
 
+#include "lib/mesh/carried_endpoints.h"
+#include "lib/mesh/model.h"
 #include "lib/observability/logging.h"
 
 namespace globalsvc::controller {
@@ -217,6 +219,7 @@ bool Controller::WaitForSync(std::stop_token stop) {
 void Controller::Lead(std::stop_token stop) {
   log_->info("leading: waiting for caches to sync identity={}", options_.identity);
   if (!WaitForSync(stop)) return;
+  CarryOverUnsyncedRemotes();
   leading_ = true;
   metrics_.leader.Set(1);
   // Level-triggered: every key that may need a write, including owned
@@ -256,8 +259,108 @@ void Controller::Work(std::stop_token stop) {
 
 void Controller::RunGaugeLoop(std::stop_token stop) {
   do {
+    TrackRemoteClusters(std::chrono::steady_clock::now());
     RefreshGauges();
   } while (SleepFor(stop, std::chrono::seconds(2)));
+}
+
+void Controller::TrackRemoteClusters(std::chrono::steady_clock::time_point now) {
+  if (!remotes_) return;
+  std::set<std::string> present;
+  for (const auto& remote : remotes_->Status()) {
+    const std::string& cluster = remote.cluster;
+    present.insert(cluster);
+    const bool synced = remote.connected && remote.health.synced;
+    const bool reachable = synced && remote.health.healthy;
+    std::optional<std::chrono::steady_clock::time_point> since;
+    if (auto it = unreachable_since_.find(cluster); it != unreachable_since_.end()) {
+      since = it->second;
+    }
+    const StalenessDecision decision =
+        DecideStaleness(reachable, since, now, options_.remote_stale_timeout);
+    if (decision.unreachable_since) {
+      unreachable_since_[cluster] = *decision.unreachable_since;
+    } else {
+      unreachable_since_.erase(cluster);
+    }
+
+    const bool remove = decision.condition == RemoteCondition::kRemoved;
+    if (remove != store_.IsWithheld(cluster)) {
+      auto keys = store_.ServiceKeys(cluster);
+      store_.SetWithheld(cluster, remove);
+      if (remove) {
+        const auto seconds =
+            std::chrono::duration_cast<std::chrono::seconds>(now - *decision.unreachable_since);
+        const std::string message =
+            "cluster " + cluster + " could not be read for " + std::to_string(seconds.count()) +
+            " s (--remote-stale-timeout): its endpoints are removed until it can be read again";
+        log_->warn(
+            "remote cluster stale for too long: endpoints removed cluster={} seconds={} "
+            "services={}",
+            cluster, seconds.count(), keys.size());
+        if (events_) {
+          events_->Warning({"v1", "Secret", options_.secret_namespace, remote.secret},
+                           "RemoteClusterStaleRemoved", message);
+        }
+      } else {
+        log_->info("remote cluster readable again: its endpoints return cluster={} services={}",
+                   cluster, keys.size());
+      }
+      Enqueue(std::move(keys));
+    }
+
+    // Once synced, the cluster's own state replaces what was carried over.
+    if (synced && store_.HasCarried(cluster)) {
+      auto keys = store_.ServiceKeys(cluster);
+      store_.SetCarried(cluster, {});
+      log_->info("remote cluster synced: carried-over endpoints replaced by its own cluster={}",
+                 cluster);
+      Enqueue(std::move(keys));
+    }
+  }
+  std::erase_if(unreachable_since_, [&](const auto& entry) { return !present.count(entry.first); });
+}
+
+void Controller::CarryOverUnsyncedRemotes() {
+  std::set<std::string> unsynced;
+  for (const auto& remote : remotes_->Status()) {
+    if (!(remote.connected && remote.health.synced)) unsynced.insert(remote.cluster);
+  }
+  if (unsynced.empty()) return;
+  kube::ListOptions owned;
+  owned.label_selector = std::string(mesh::kManagedByLabel) + "=" + mesh::kManagedByValue;
+  auto listed =
+      writer_->List(kube::resources::ServiceEntries(), options_.control_plane_namespace, owned);
+  if (!listed.ok()) {
+    log_->warn(
+        "cannot read the existing ServiceEntries: unsynced remote clusters start without "
+        "endpoints error={}",
+        listed.error().message);
+    return;
+  }
+  std::vector<mesh::ServiceEntry> entries;
+  for (const auto& item : listed->items) {
+    if (auto entry = mesh::ServiceEntryFromJson(item)) entries.push_back(std::move(*entry));
+  }
+  auto carried = mesh::CarryOver(entries, unsynced);
+  for (const auto& cluster : unsynced) {
+    auto it = carried.find(cluster);
+    if (it == carried.end()) {
+      log_->warn(
+          "remote cluster not synced and no endpoints of it in the existing "
+          "ServiceEntries cluster={}",
+          cluster);
+      continue;
+    }
+    std::size_t endpoints = 0;
+    for (const auto& [key, service] : it->second)
+      endpoints += service.endpoints.size();
+    log_->warn(
+        "remote cluster not synced: the endpoints the existing ServiceEntries hold for it "
+        "are kept until it syncs cluster={} services={} endpoints={}",
+        cluster, it->second.size(), endpoints);
+    store_.SetCarried(cluster, std::move(it->second));
+  }
 }
 
 void Controller::RefreshGauges() {
@@ -268,7 +371,13 @@ void Controller::RefreshGauges() {
                      const std::string& secret, std::uint64_t generation) {
     metrics_.cluster_synced.Set(health.synced ? 1 : 0, {cluster});
     metrics_.cluster_connected.Set(health.healthy ? 1 : 0, {cluster});
-    metrics_.cluster_stale.Set(health.synced && !health.healthy ? 1 : 0, {cluster});
+    // Stale: its last known (or carried-over) endpoints are kept while it
+    // cannot be read; removed: kept no longer (--remote-stale-timeout).
+    const bool removed = !local && store_.IsWithheld(cluster);
+    const bool stale =
+        !removed && ((health.synced && !health.healthy) || (!local && store_.HasCarried(cluster)));
+    metrics_.cluster_stale.Set(stale ? 1 : 0, {cluster});
+    if (!local) metrics_.cluster_stale_removed.Set(removed ? 1 : 0, {cluster});
     if (const auto delta = watch_errors_.Observe(cluster, generation, health.errors)) {
       metrics_.watch_restarts.Inc({cluster}, static_cast<double>(delta));
     }
@@ -282,7 +391,8 @@ void Controller::RefreshGauges() {
     report.secret = secret;
     report.connected = health.healthy;
     report.synced = health.synced;
-    report.stale = health.synced && !health.healthy;
+    report.stale = stale;
+    report.endpoints_removed = removed;
     store_.Read(cluster,
                 [&](const mesh::ClusterState& state) { report.network = state.network(); });
     if (auto it = contributions.find(cluster); it != contributions.end()) {
@@ -300,7 +410,7 @@ void Controller::RefreshGauges() {
       if (!remote.connected) health = {};
       if (!remote.config_error.empty()) health.last_error = remote.config_error;
       publish(remote.cluster, health, false, remote.secret, remote.connection_generation);
-      if (!health.last_error.empty() && events_) {
+      if (!health.last_error.empty() && events_ && !store_.IsWithheld(remote.cluster)) {
         // Repeats are suppressed by the recorder while the error stays the same.
         events_->Warning(
             {"v1", "Secret", options_.secret_namespace, remote.secret}, "RemoteClusterUnreachable",

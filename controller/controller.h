@@ -22,6 +22,7 @@
 #include "controller/mesh_store.h"
 #include "controller/reconciler.h"
 #include "controller/remote_clusters.h"
+#include "controller/remote_staleness.h"
 #include "controller/service_entry_observer.h"
 #include "controller/status_writer.h"
 #include "lib/base/result.h"
@@ -50,6 +51,9 @@ struct ControllerOptions {
   std::string lease_name = "globalsvc";
   std::string identity;  // empty: hostname + pid
   std::chrono::seconds initial_sync_timeout{60};
+  // A remote cluster unreachable (or unsynced) this long has its endpoints
+  // removed until it can be read again; zero keeps them forever (stale).
+  std::chrono::milliseconds remote_stale_timeout{0};
 };
 
 class Controller {
@@ -74,6 +78,11 @@ class Controller {
   bool WaitForSync(std::stop_token stop);
   void Work(std::stop_token stop);
   void RefreshGauges();
+  // Stale timeout and carried-over endpoints of remote clusters (gauge thread).
+  void TrackRemoteClusters(std::chrono::steady_clock::time_point now);
+  // Remote clusters not synced when writing starts keep the endpoints the
+  // local ServiceEntries hold for them (Lead thread, before the first write).
+  void CarryOverUnsyncedRemotes();
   void RunGaugeLoop(std::stop_token stop);
   [[nodiscard]] bool MayWrite() const;
 
@@ -97,6 +106,8 @@ class Controller {
   std::atomic<bool> stopped_{false};
   std::vector<std::jthread> workers_;
   ErrorDelta watch_errors_;  // gauge thread only
+  // Remote cluster -> since when it cannot be read (gauge thread only).
+  std::map<std::string, std::chrono::steady_clock::time_point> unreachable_since_;
   ErrorDelta watch_relists_;  // gauge thread only
   std::jthread no_election_leader_;
   std::jthread gauges_;

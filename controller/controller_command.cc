@@ -36,7 +36,14 @@ Flags:
       --lease-name NAME          (default globalsvc)
       --identity ID              leader-election identity (default hostname-pid)
       --initial-sync-timeout S   seconds to wait for remote clusters before the
-                                 first write (default 60)
+                                 first write (default 60); a remote cluster not
+                                 synced by then keeps the endpoints this cluster's
+                                 ServiceEntries already hold for it until it syncs
+      --remote-stale-timeout D   remove the endpoints of a remote cluster that
+                                 could not be read for this long (e.g. 90s, 10m,
+                                 1h; a plain number is seconds); they return when
+                                 it can be read again (default 0: kept, reported
+                                 stale, however long the outage)
       --log-format text|json     (default text)
       --log-level LEVEL          trace, debug, info, warn, error (default info)
 
@@ -70,7 +77,7 @@ int RunController(const std::vector<std::string>& args, CommandIo io) {
   FlagSpec spec{{"--cluster-name", "--kubeconfig", "--context", "--network", "--namespace",
                  "--secret-namespace", "--gateway-selector", "--host-suffix", "--workers", "--qps",
                  "--burst", "--metrics-addr", "--leader-elect", "--lease-name", "--identity",
-                 "--initial-sync-timeout", "--log-format", "--log-level"},
+                 "--initial-sync-timeout", "--remote-stale-timeout", "--log-format", "--log-level"},
                 {"--help", "-h"}};
   auto flags = ParseFlags(args, spec);
   if (!flags.ok()) {
@@ -116,6 +123,10 @@ int RunController(const std::vector<std::string>& args, CommandIo io) {
     long seconds = 0;
     if (!ParseNumber(*v, seconds)) return usage("--initial-sync-timeout is a number of seconds");
     options.initial_sync_timeout = std::chrono::seconds(seconds);
+  }
+  if (auto v = flags->Get("--remote-stale-timeout");
+      v && !ParseDuration(*v, options.remote_stale_timeout)) {
+    return usage("--remote-stale-timeout is a duration such as 90s, 10m or 1h (0: never)");
   }
   const auto format = obs::ParseLogFormat(flags->GetOr("--log-format", "text"));
   if (!format) return usage("--log-format is text or json");

@@ -13,6 +13,11 @@ ControllerMetrics::ControllerMetrics(obs::Registry& r)
           r.AddGauge("globalsvc_cluster_stale",
                      "1 while the cluster is unreachable and its last known endpoints are kept.",
                      {"cluster"})),
+      cluster_stale_removed(r.AddGauge(
+          "globalsvc_cluster_stale_removed",
+          "1 while the remote cluster has been unreachable longer than --remote-stale-timeout "
+          "and its endpoints are removed.",
+          {"cluster"})),
       watch_restarts(r.AddCounter("globalsvc_watch_errors_total",
                                   "Failed lists or watches, each followed by a backoff.",
                                   {"cluster"})),

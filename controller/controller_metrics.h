@@ -15,6 +15,7 @@ struct ControllerMetrics {
   obs::Gauge& cluster_connected;       // 1 while its watches run without error
   obs::Gauge& cluster_synced;          // 1 once every cache of it listed
   obs::Gauge& cluster_stale;           // 1 while its last known state is kept through errors
+  obs::Gauge& cluster_stale_removed;   // 1 while its endpoints are removed (--remote-stale-timeout)
   obs::Counter& watch_restarts;        // failed lists/watches (each followed by a backoff)
   obs::Counter& watch_relists;         // relists because a watch's version expired (410 Gone)
   obs::Counter& remote_secret_errors;  // labels secret, reason

@@ -63,4 +63,40 @@ Result<ParsedFlags> ParseFlags(const std::vector<std::string>& args, const FlagS
   return parsed;
 }
 
+bool ParseDuration(const std::string& text, std::chrono::milliseconds& out) {
+  constexpr const char* kDigits = "0123456789";
+  if (text.empty()) return false;
+  std::chrono::milliseconds total{0};
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const std::size_t digits_end = text.find_first_not_of(kDigits, pos);
+    if (digits_end == pos) return false;
+    const std::string digits = text.substr(pos, digits_end - pos);
+    if (digits.size() > 9) return false;  // no overflow, and nobody means 30 years
+    const long value = std::stol(digits);
+    if (digits_end == std::string::npos) {
+      if (pos != 0) return false;  // "1m30": a unit is missing
+      total += std::chrono::seconds(value);
+      break;
+    }
+    std::size_t unit_end = text.find_first_of(kDigits, digits_end);
+    if (unit_end == std::string::npos) unit_end = text.size();
+    const std::string unit = text.substr(digits_end, unit_end - digits_end);
+    if (unit == "ms") {
+      total += std::chrono::milliseconds(value);
+    } else if (unit == "s") {
+      total += std::chrono::seconds(value);
+    } else if (unit == "m") {
+      total += std::chrono::minutes(value);
+    } else if (unit == "h") {
+      total += std::chrono::hours(value);
+    } else {
+      return false;
+    }
+    pos = unit_end;
+  }
+  out = total;
+  return true;
+}
+
 }  // namespace globalsvc::cli

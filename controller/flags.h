@@ -3,6 +3,7 @@
 // A small command-line flag parser: "--name value", "--name=value", "-f value",
 // repeatable flags, and positional arguments. Unknown flags are usage errors.
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <set>
@@ -32,6 +33,10 @@ class ParsedFlags {
   std::set<std::string> switches_;
   std::vector<std::string> positional_;
 };
+
+// "90", "90s", "10m", "1h30m", "500ms": a non-negative duration (a plain
+// number is seconds); false, leaving `out` alone, for anything else.
+[[nodiscard]] bool ParseDuration(const std::string& text, std::chrono::milliseconds& out);
 
 // Errors are kInvalidInput with a message fit for the user.
 [[nodiscard]] Result<ParsedFlags> ParseFlags(const std::vector<std::string>& args,

@@ -25,6 +25,36 @@ bool MeshStore::Read(const std::string& cluster,
 void MeshStore::RemoveCluster(const std::string& cluster) {
   std::unique_lock lock(mutex_);
   clusters_.erase(cluster);
+  carried_.erase(cluster);
+  withheld_.erase(cluster);
+}
+
+void MeshStore::SetCarried(const std::string& cluster, mesh::CarriedServices services) {
+  std::unique_lock lock(mutex_);
+  if (services.empty()) {
+    carried_.erase(cluster);
+  } else {
+    carried_[cluster] = std::move(services);
+  }
+}
+
+bool MeshStore::HasCarried(const std::string& cluster) const {
+  std::shared_lock lock(mutex_);
+  return carried_.count(cluster) > 0;
+}
+
+void MeshStore::SetWithheld(const std::string& cluster, bool withheld) {
+  std::unique_lock lock(mutex_);
+  if (withheld) {
+    withheld_.insert(cluster);
+  } else {
+    withheld_.erase(cluster);
+  }
+}
+
+bool MeshStore::IsWithheld(const std::string& cluster) const {
+  std::shared_lock lock(mutex_);
+  return withheld_.count(cluster) > 0;
 }
 
 std::vector<std::string> MeshStore::ClusterNames() const {
@@ -42,9 +72,21 @@ std::optional<mesh::ServiceEntry> MeshStore::Plan(const std::string& service_nam
   std::shared_lock lock(mutex_);
   std::vector<const mesh::ClusterState*> views;
   views.reserve(clusters_.size());
-  for (const auto& [name, state] : clusters_)
+  for (const auto& [name, state] : clusters_) {
+    // Carried endpoints stand in for a cluster's own (maybe partial) state.
+    if (withheld_.count(name) || carried_.count(name)) continue;
     views.push_back(state.get());
-  return mesh::PlanService(service_namespace, service_name, views, options, diagnostics);
+  }
+  auto planned = mesh::PlanService(service_namespace, service_name, views, options, diagnostics);
+  if (carried_.empty()) return planned;
+  const std::string key = mesh::ServiceKey(service_namespace, service_name);
+  std::vector<mesh::CarriedPart> parts;
+  for (const auto& [cluster, services] : carried_) {
+    if (withheld_.count(cluster)) continue;
+    if (auto it = services.find(key); it != services.end()) parts.push_back({cluster, &it->second});
+  }
+  return mesh::MergeCarried(std::move(planned), service_namespace, service_name, parts, options,
+                            diagnostics);
 }
 
 std::vector<std::string> MeshStore::ServiceKeys(const std::string& cluster) const {
@@ -53,6 +95,11 @@ std::vector<std::string> MeshStore::ServiceKeys(const std::string& cluster) cons
   for (const auto& [name, state] : clusters_) {
     if (!cluster.empty() && name != cluster) continue;
     for (const auto& [key, service] : state->services())
+      keys.insert(key);
+  }
+  for (const auto& [name, services] : carried_) {
+    if (!cluster.empty() && name != cluster) continue;
+    for (const auto& [key, service] : services)
       keys.insert(key);
   }
   return {keys.begin(), keys.end()};

@@ -4,15 +4,25 @@
 // each), shared by the watch threads that update it and the workers that plan
 // from it. Readers plan under a shared lock; each update takes the write lock
 // briefly.
+//
+// Two overrides decide what of a remote cluster the plan uses:
+// - carried-over endpoints (a cluster that has not synced since the
+//   controller started): the endpoints the local ServiceEntries already hold
+//   for it stand in for its own state until it syncs;
+// - withheld (unreachable longer than --remote-stale-timeout): neither its
+//   state nor its carried endpoints are planned; the state is kept, so its
+//   endpoints return as soon as it is no longer withheld.
 
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <vector>
 
+#include "lib/mesh/carried_endpoints.h"
 #include "lib/mesh/cluster_state.h"
 #include "lib/mesh/planner.h"
 
@@ -26,6 +36,7 @@ class MeshStore {
   // Reads the cluster's state under the shared lock; false if it is unknown.
   bool Read(const std::string& cluster,
             const std::function<void(const mesh::ClusterState&)>& read) const;
+  // Forgets the cluster, its carried endpoints and whether it was withheld.
   void RemoveCluster(const std::string& cluster);
   [[nodiscard]] std::vector<std::string> ClusterNames() const;
 
@@ -35,11 +46,20 @@ class MeshStore {
                                                        mesh::Diagnostics& diagnostics) const;
 
   // Service keys ("<ns>/<name>") of one cluster, or of all clusters when
-  // `cluster` is empty; sorted, without duplicates.
+  // `cluster` is empty, carried-over keys included; sorted, without
+  // duplicates.
   [[nodiscard]] std::vector<std::string> ServiceKeys(const std::string& cluster = {}) const;
+
+  // Replaces the cluster's carried-over endpoints (empty: none).
+  void SetCarried(const std::string& cluster, mesh::CarriedServices services);
+  [[nodiscard]] bool HasCarried(const std::string& cluster) const;
+  void SetWithheld(const std::string& cluster, bool withheld);
+  [[nodiscard]] bool IsWithheld(const std::string& cluster) const;
 
  private:
   mutable std::shared_mutex mutex_;
+  std::map<std::string, mesh::CarriedServices> carried_;
+  std::set<std::string> withheld_;
   // unique_ptr: states keep their address while the map changes.
   std::map<std::string, std::unique_ptr<mesh::ClusterState>> clusters_;
 };

@@ -196,6 +196,7 @@ void RemoteClusters::Disconnect(const std::string& cluster) {
   metrics_.cluster_connected.Remove({cluster});
   metrics_.cluster_synced.Remove({cluster});
   metrics_.cluster_stale.Remove({cluster});
+  metrics_.cluster_stale_removed.Remove({cluster});
   log_->info("remote cluster disconnected cluster={} services={}", cluster, keys.size());
   if (template_.on_keys && !keys.empty()) template_.on_keys(std::move(keys));
 }

@@ -34,6 +34,7 @@ bool StatusWriter::Write(const ClusterStatusReport& report) {
       {"connected", report.connected},
       {"synced", report.synced},
       {"stale", report.stale},
+      {"endpointsRemoved", report.endpoints_removed},
       {"network", report.network},
       {"services", report.services},
       {"endpoints", report.endpoints},

@@ -33,6 +33,7 @@ struct ClusterStatusReport {
   bool connected = false;
   bool synced = false;
   bool stale = false;
+  bool endpoints_removed = false;  // unreachable longer than --remote-stale-timeout
   std::string network;
   std::int64_t services = 0;
   std::int64_t endpoints = 0;

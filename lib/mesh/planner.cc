@@ -281,11 +281,6 @@ void AddGatewayEndpoints(const Contributor& c, const std::vector<ReadyAddress>& 
   }
 }
 
-bool EndpointLess(const ServiceEntryEndpoint& a, const ServiceEntryEndpoint& b) {
-  return std::tie(a.cluster, a.address, a.network, a.locality, a.weight) <
-         std::tie(b.cluster, b.address, b.network, b.locality, b.weight);
-}
-
 // Keeps at most `cap` endpoints, taking them round-robin from each (cluster,
 // locality) group so no locality loses all of its capacity.
 void ApplyEndpointCap(std::vector<ServiceEntryEndpoint>& endpoints, std::size_t cap,
@@ -474,6 +469,11 @@ std::optional<ServiceEntry> PlanSorted(std::string_view service_namespace,
 }
 
 }  // namespace
+
+bool EndpointLess(const ServiceEntryEndpoint& a, const ServiceEntryEndpoint& b) {
+  return std::tie(a.cluster, a.address, a.network, a.locality, a.weight) <
+         std::tie(b.cluster, b.address, b.network, b.locality, b.weight);
+}
 
 std::optional<ServiceEntry> PlanService(std::string_view service_namespace,
                                         std::string_view service_name,

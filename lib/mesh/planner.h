@@ -42,6 +42,10 @@ struct PlanOptions {
   std::size_t max_endpoints = kMaxServiceEntryEndpoints;
 };
 
+// The order of ServiceEntry endpoints: cluster, address, network, locality,
+// weight.
+[[nodiscard]] bool EndpointLess(const ServiceEntryEndpoint& a, const ServiceEntryEndpoint& b);
+
 // Plans the ServiceEntry of one Service key in the target cluster, or nothing
 // when no cluster exports that Service. `clusters` holds every connected
 // cluster, the target included, in any order.

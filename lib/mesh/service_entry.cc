@@ -1,5 +1,7 @@
 #include "lib/mesh/service_entry.h"
 
+#include <algorithm>
+
 #include "lib/base/hash.h"
 #include "lib/mesh/model.h"
 
@@ -63,6 +65,77 @@ nlohmann::json ToJson(const ServiceEntry& entry) {
 
 namespace {
 
+std::string StringField(const nlohmann::json& object, const char* key) {
+  if (!object.is_object()) return {};
+  auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::int64_t IntegerField(const nlohmann::json& object, const char* key) {
+  if (!object.is_object()) return 0;
+  auto it = object.find(key);
+  return it != object.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
+}
+
+const nlohmann::json& ObjectField(const nlohmann::json& object, const char* key) {
+  static const nlohmann::json kEmpty = nlohmann::json::object();
+  if (!object.is_object()) return kEmpty;
+  auto it = object.find(key);
+  return it != object.end() && it->is_object() ? *it : kEmpty;
+}
+
+const nlohmann::json& ArrayField(const nlohmann::json& object, const char* key) {
+  static const nlohmann::json kEmpty = nlohmann::json::array();
+  if (!object.is_object()) return kEmpty;
+  auto it = object.find(key);
+  return it != object.end() && it->is_array() ? *it : kEmpty;
+}
+
+}  // namespace
+
+std::optional<ServiceEntry> ServiceEntryFromJson(const nlohmann::json& object) {
+  const auto& metadata = ObjectField(object, "metadata");
+  const auto& labels = ObjectField(metadata, "labels");
+  const auto& spec = ObjectField(object, "spec");
+  ServiceEntry entry;
+  entry.name = StringField(metadata, "name");
+  entry.namespace_name = StringField(metadata, "namespace");
+  entry.service_name = StringField(labels, kParentServiceLabel);
+  entry.service_namespace = StringField(labels, kParentServiceNamespaceLabel);
+  entry.traffic_distribution =
+      StringField(ObjectField(metadata, "annotations"), kTrafficDistributionAnnotation);
+  const auto& hosts = ArrayField(spec, "hosts");
+  if (!hosts.empty() && hosts.front().is_string()) entry.host = hosts.front().get<std::string>();
+  for (const auto& p : ArrayField(spec, "ports")) {
+    ServiceEntryPort port;
+    port.name = StringField(p, "name");
+    port.number = static_cast<std::int32_t>(IntegerField(p, "number"));
+    port.protocol = StringField(p, "protocol");
+    port.target_port = static_cast<std::int32_t>(IntegerField(p, "targetPort"));
+    if (port.name.empty() || port.number <= 0) continue;
+    entry.ports.push_back(std::move(port));
+  }
+  for (const auto& e : ArrayField(spec, "endpoints")) {
+    ServiceEntryEndpoint endpoint;
+    endpoint.address = StringField(e, "address");
+    endpoint.network = StringField(e, "network");
+    endpoint.locality = StringField(e, "locality");
+    endpoint.weight = static_cast<std::uint32_t>(IntegerField(e, "weight"));
+    endpoint.cluster = StringField(ObjectField(e, "labels"), kClusterLabel);
+    for (const auto& [name, number] : ObjectField(e, "ports").items()) {
+      if (number.is_number_integer()) {
+        endpoint.ports.emplace_back(name, number.get<std::int32_t>());
+      }
+    }
+    std::sort(endpoint.ports.begin(), endpoint.ports.end());
+    entry.endpoints.push_back(std::move(endpoint));
+  }
+  if (entry.name.empty() || entry.host.empty() || entry.ports.empty()) return std::nullopt;
+  return entry;
+}
+
+namespace {
+
 void CopyIfPresent(const nlohmann::json& from, nlohmann::json& to, const char* key) {
   if (!from.is_object()) return;
   auto it = from.find(key);
@@ -106,7 +179,9 @@ nlohmann::json OwnedFields(const nlohmann::json& object) {
 
 }  // namespace
 
-std::string ContentHash(const ServiceEntry& entry) { return ContentHash(ToJson(entry)); }
+std::string ContentHash(const ServiceEntry& entry) {
+  return ContentHash(ToJson(entry));
+}
 
 std::string ContentHash(const nlohmann::json& stored) {
   return HexHash(Fnv1a64(OwnedFields(stored).dump()));

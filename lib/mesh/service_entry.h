@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,6 +49,11 @@ struct ServiceEntry {
                                            std::string_view service_name);
 
 [[nodiscard]] nlohmann::json ToJson(const ServiceEntry& entry);
+
+// The inverse of ToJson for an object as the API server returns it (fields
+// other writers add are ignored); nullopt when it is not a ServiceEntry
+// globalsvc could have written (no name, host or port list).
+[[nodiscard]] std::optional<ServiceEntry> ServiceEntryFromJson(const nlohmann::json& object);
 
 // Stable hash of the fields globalsvc owns (apiVersion, kind, name,
 // namespace, its labels and annotation, spec hosts/location/resolution/ports/

@@ -232,7 +232,8 @@ test_render_flags() {
   render "$WORK/flags.yaml" --set clusterName=$CLUSTER --set network=network1 \
     --set workers=4 --set qps=7.5 --set burst=20 --set logFormat=json --set logLevel=debug \
     --set hostSuffix=example.internal --set gatewaySelector=istio=eastwestgateway \
-    --set leaderElection.leaseName=gs --set 'extraArgs={--context=x}'
+    --set leaderElection.leaseName=gs --set 'extraArgs={--context=x}' \
+    --set remoteStaleTimeout=10m
   local flag
   # Every argument line of the container, quotes removed.
   sed -n '/^ *args:$/,/^ *env:$/s/^ *- "\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$WORK/flags.yaml" \
@@ -241,7 +242,7 @@ test_render_flags() {
   for flag in controller --cluster-name=$CLUSTER --network=network1 --workers=4 --qps=7.5 \
     --burst=20 --log-format=json --log-level=debug --host-suffix=example.internal \
     --gateway-selector=istio=eastwestgateway --leader-elect=true --lease-name=gs \
-    '--identity=$(POD_NAME)' --metrics-addr=:9090 --context=x; do
+    '--identity=$(POD_NAME)' --metrics-addr=:9090 --context=x --remote-stale-timeout=10m; do
     grep -qxF -- "$flag" "$WORK/flags.args" ||
       { echo "flag $flag not rendered:"; cat "$WORK/flags.args"; return 1; }
   done
@@ -255,6 +256,8 @@ test_schema_rejects_wrong_type() {
     render "$WORK/x.yaml" --set clusterName=$CLUSTER --set qps=fast
   expect_fail_with "/burst': got string, want integer" \
     render "$WORK/x.yaml" --set clusterName=$CLUSTER --set-string burst=100
+  expect_fail_with "/remoteStaleTimeout'" \
+    render "$WORK/x.yaml" --set clusterName=$CLUSTER --set remoteStaleTimeout=ten-minutes
   expect_fail_with "/replicas': got boolean, want integer" \
     render "$WORK/x.yaml" --set clusterName=$CLUSTER --set replicas=true
   expect_fail_with "/remoteReader/enabled': got string, want boolean" \

@@ -1,0 +1,112 @@
+// The MeshStore's overrides of what the plan uses of a remote cluster:
+// carried-over endpoints stand in for an unsynced cluster, a withheld cluster
+// (unreachable past --remote-stale-timeout) is left out and returns intact.
+
+#include "controller/mesh_store.h"
+
+#include <catch2/catch.hpp>
+
+#include "test/unit/mesh/test_world.h"
+
+namespace globalsvc::controller {
+namespace {
+
+using mesh::testing::GlobalService;
+using mesh::testing::GuideWorld;
+using mesh::testing::ReadyEndpoint;
+using mesh::testing::Slice;
+
+// cluster1 and cluster2 of the guide, each exporting httpbin/in-ambient.
+void FillGuide(MeshStore& store, int cluster2_pods) {
+  const GuideWorld world;
+  for (const mesh::ClusterState* source : {&world.cluster1, &world.cluster2}) {
+    store.Update(source->name(), [&](mesh::ClusterState& state) {
+      state = *source;
+      state.UpsertService(GlobalService("httpbin", "in-ambient"));
+      std::vector<mesh::Endpoint> endpoints;
+      const int pods = source->name() == "cluster1" ? 1 : cluster2_pods;
+      for (int i = 0; i < pods; ++i) {
+        endpoints.push_back(ReadyEndpoint(
+            "10." + source->name().substr(7) + ".0." + std::to_string(i + 1), "node-1"));
+      }
+      state.UpsertEndpointSlice(Slice("httpbin", "in-ambient", "s", endpoints));
+    });
+  }
+}
+
+std::vector<std::string> Clusters(const std::optional<mesh::ServiceEntry>& entry) {
+  std::vector<std::string> out;
+  if (!entry) return out;
+  for (const auto& e : entry->endpoints)
+    out.push_back(e.cluster + "/" + std::to_string(e.weight));
+  return out;
+}
+
+std::optional<mesh::ServiceEntry> PlanGuide(const MeshStore& store) {
+  mesh::PlanOptions options;
+  options.target_cluster = "cluster1";
+  mesh::Diagnostics diagnostics;
+  return store.Plan("httpbin", "in-ambient", options, diagnostics);
+}
+
+TEST_CASE("A withheld cluster is left out of the plan and returns intact", "[mesh-store]") {
+  MeshStore store;
+  FillGuide(store, 2);
+  CHECK(Clusters(PlanGuide(store)) == std::vector<std::string>{"cluster1/0", "cluster2/2"});
+
+  store.SetWithheld("cluster2", true);
+  CHECK(store.IsWithheld("cluster2"));
+  CHECK(Clusters(PlanGuide(store)) == std::vector<std::string>{"cluster1/0"});
+  // Its keys are still known, so they can be reconciled when it returns.
+  CHECK(store.ServiceKeys("cluster2") == std::vector<std::string>{"httpbin/in-ambient"});
+
+  store.SetWithheld("cluster2", false);
+  CHECK(Clusters(PlanGuide(store)) == std::vector<std::string>{"cluster1/0", "cluster2/2"});
+}
+
+TEST_CASE("Carried endpoints stand in for a cluster until they are dropped", "[mesh-store]") {
+  MeshStore store;
+  FillGuide(store, 1);  // what a partial, unsynced listing might hold
+  mesh::CarriedService carried;
+  carried.ports = {{"http", 8000, "HTTP", 8080}};
+  carried.traffic_distribution = "PreferNetwork";
+  mesh::ServiceEntryEndpoint gateway;
+  gateway.network = "cluster2-network";
+  gateway.locality = "us-west-2/us-west-2a";
+  gateway.weight = 5;
+  gateway.cluster = "cluster2";
+  carried.endpoints = {gateway};
+  store.SetCarried("cluster2", {{"other/only-remote", carried}, {"httpbin/in-ambient", carried}});
+  CHECK(store.HasCarried("cluster2"));
+  CHECK(Clusters(PlanGuide(store)) == std::vector<std::string>{"cluster1/0", "cluster2/5"});
+  // A service only the unsynced cluster exported keeps its entry.
+  mesh::PlanOptions options;
+  options.target_cluster = "cluster1";
+  mesh::Diagnostics diagnostics;
+  CHECK(Clusters(store.Plan("other", "only-remote", options, diagnostics)) ==
+        std::vector<std::string>{"cluster2/5"});
+  CHECK(store.ServiceKeys("cluster2") ==
+        std::vector<std::string>{"httpbin/in-ambient", "other/only-remote"});
+
+  // Withheld: carried endpoints go too.
+  store.SetWithheld("cluster2", true);
+  CHECK(Clusters(PlanGuide(store)) == std::vector<std::string>{"cluster1/0"});
+  store.SetWithheld("cluster2", false);
+
+  // Synced: its own state replaces them.
+  store.SetCarried("cluster2", {});
+  CHECK_FALSE(store.HasCarried("cluster2"));
+  CHECK(Clusters(PlanGuide(store)) == std::vector<std::string>{"cluster1/0", "cluster2/1"});
+  CHECK_FALSE(store.Plan("other", "only-remote", options, diagnostics));
+
+  // Removing the cluster forgets all of it.
+  store.SetCarried("cluster2", {{"httpbin/in-ambient", carried}});
+  store.SetWithheld("cluster2", true);
+  store.RemoveCluster("cluster2");
+  CHECK_FALSE(store.HasCarried("cluster2"));
+  CHECK_FALSE(store.IsWithheld("cluster2"));
+  CHECK(Clusters(PlanGuide(store)) == std::vector<std::string>{"cluster1/0"});
+}
+
+}  // namespace
+}  // namespace globalsvc::controller
