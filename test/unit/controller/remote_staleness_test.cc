@@ -21,7 +21,8 @@ TEST_CASE("A reachable remote cluster is live and forgets its outage", "[stalene
   CHECK_FALSE(decision.unreachable_since.has_value());
 }
 
-TEST_CASE("An unreachable remote cluster is stale until the timeout, then removed", "[staleness]") {
+TEST_CASE("An unreachable remote cluster is stale until the timeout and then removed",
+          "[staleness]") {
   // First seen unreachable: the outage starts now.
   auto decision = DecideStaleness(false, std::nullopt, kStart, 10s);
   CHECK(decision.condition == RemoteCondition::kStale);
@@ -50,7 +51,7 @@ TEST_CASE("A zero stale timeout keeps an unreachable cluster's endpoints forever
   CHECK(std::string(RemoteConditionName(decision.condition)) == "stale");
 }
 
-TEST_CASE("Durations of --remote-stale-timeout", "[staleness][flags]") {
+TEST_CASE("Durations of the remote stale timeout flag", "[staleness][flags]") {
   std::chrono::milliseconds out{-1};
   CHECK(cli::ParseDuration("0", out));
   CHECK(out == 0ms);

@@ -111,7 +111,7 @@ TEST_CASE("A service only an unsynced cluster exports keeps its entry", "[carrie
   CHECK_FALSE(MergeCarried(std::nullopt, "httpbin", "in-ambient", {}, options, diagnostics));
 }
 
-TEST_CASE("Carried ports join the plan's, and endpoints keep only ports the entry has",
+TEST_CASE("Carried ports join the planned ones and endpoints keep only ports the entry has",
           "[carried]") {
   ServiceEntry planned;
   planned.name = "autogen.ns.svc";
