@@ -249,6 +249,7 @@ TEST_CASE("A remote kube-apiserver stopped for 30 s removes nothing and is read 
     CHECK(poller.polls() >= 10);
   }
 
+  const auto restarting = SteadyClock::now();
   REQUIRE_OK(bed.StartComponent("cluster2", Component::kApiServer));
   const auto healthy = SteadyClock::now();
   // A change made right after recovery: the gateway moves to the other zone.
@@ -260,6 +261,7 @@ TEST_CASE("A remote kube-apiserver stopped for 30 s removes nothing and is read 
   moved.push_back("cluster2 cluster2-network us-west-2/us-west-2b 2 gateway");
   CHECK_OK(WaitForEndpoints(bed, "cluster1", moved));
   const double converged = Seconds(SteadyClock::now() - healthy);
+  const double since_start = Seconds(SteadyClock::now() - restarting);
   CHECK_OK(WaitForMetric(controller, "cluster2 connected again", [](const ControllerProcess& c) {
     return c.Metric("globalsvc_cluster_connected", {{"cluster", "cluster2"}}) == 1.0 &&
            c.Metric("globalsvc_cluster_stale", {{"cluster", "cluster2"}}) == 0.0;
@@ -269,6 +271,8 @@ TEST_CASE("A remote kube-apiserver stopped for 30 s removes nothing and is read 
       "change made right after a 30 s remote outage, in cluster1's ServiceEntry after the "
       "remote apiserver is healthy",
       converged);
+  Figure("the same, from the remote apiserver's start command (its start-up included)",
+         since_start);
   // The target is 5 s (watch backoff capped at 4 s); a loaded machine may
   // need more, so the hard limit is looser and the miss is reported.
   if (converged > 5.0) WARN("convergence after recovery took " << converged << " s (target 5 s)");
@@ -296,8 +300,10 @@ TEST_CASE("With --remote-stale-timeout an unreachable cluster's endpoints go, an
   REQUIRE_OK(ConnectRemote(bed, "cluster2"));
   REQUIRE_OK(WaitForEndpoints(bed, "cluster1", FullView(2)));
 
-  REQUIRE_OK(bed.StopComponent("cluster2", Component::kApiServer));
+  // Timed from the stop command: the API server may close its watches while
+  // it shuts down, before the command returns.
   const auto stopped = SteadyClock::now();
+  REQUIRE_OK(bed.StopComponent("cluster2", Component::kApiServer));
   // Kept for the first 10 s...
   std::optional<SteadyClock::time_point> stale_seen;
   CHECK_OK(WaitForMetric(controller, "cluster2 stale", [&](const ControllerProcess& c) {
@@ -366,7 +372,7 @@ TEST_CASE("A controller restarted while a remote API server is down keeps that c
     return controller.CountInLog(
                "remote cluster not synced: the endpoints the existing "
                "ServiceEntries hold for it are kept until it syncs "
-               "cluster=cluster2") == 1;
+               "cluster=cluster2") >= 1;
   }));
   CHECK_OK(WaitForMetric(controller, "leading, cluster2 stale", [](const ControllerProcess& c) {
     return c.Metric("globalsvc_leader") == 1.0 &&
@@ -396,7 +402,7 @@ TEST_CASE("A controller restarted while a remote API server is down keeps that c
     *why = controller.Tail();
     return controller.CountInLog(
                "carried-over endpoints replaced by its own "
-               "cluster=cluster2") == 1;
+               "cluster=cluster2") >= 1;
   }));
   REQUIRE_OK(bed.Scale("cluster2", "httpbin", "in-ambient", 3));
   CHECK_OK(WaitForEndpoints(bed, "cluster1", FullView(3)));
