@@ -5,15 +5,23 @@
 //
 //   bench_controller --scenario convergence [--services 1000] [--samples 1000]
 //   bench_controller --scenario sync        [--services 1000] [--endpoints 10]
-//   bench_controller --scenario memory      (1k and 10k services; RSS per remote cluster)
+//   bench_controller --scenario memory      [--services 1000] [--remote-services 300]
+//                                           [--remote-endpoints 14]
+//                    (RSS at N services; RSS added by one remote cluster)
 //   bench_controller --scenario economy     (writes on restart / per change; idle CPU)
-//   common: --testbed DIR (default $GLOBALSVC_TESTBED_DIR or .testbed)
+//   common: --clusters C (2 or more; cluster2..C are remotes of cluster1)
+//           --endpoints E or E1,E2,... (endpoints per service in each cluster)
+//           --testbed DIR (default $GLOBALSVC_TESTBED_DIR or .testbed)
 //           --globalsvc PATH (the binary) --markdown FILE (append a table)
+//           --wrap "CMD ARGS" (run the controller under a profiler, e.g.
+//           "valgrind --tool=callgrind"; its RSS figures are then meaningless)
 //
 // Services are selector-less with hand-made EndpointSlices, so 10,000 services
 // need no pods. Everything lives in namespace "bench" and is removed first.
+// Every figure is printed with the machine's load average at that moment.
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -49,12 +57,56 @@ namespace resources = globalsvc::kube::resources;
 struct Args {
   std::string scenario = "convergence";
   int services = 1000;
-  int endpoints = 10;
+  std::vector<int> endpoints = {10};  // per cluster; the last value repeats
+  int clusters = 2;
   int samples = 1000;
+  int remote_services = 300;
+  int remote_endpoints = 14;
   fs::path testbed;
   std::string globalsvc;
   std::string markdown;
+  std::string wrap;
+
+  // Endpoints per service in cluster c (1-based).
+  [[nodiscard]] int EndpointsIn(int c) const {
+    return endpoints[std::min(static_cast<std::size_t>(c - 1), endpoints.size() - 1)];
+  }
+  // What every ServiceEntry holds when all clusters are read: the sum of each
+  // cluster's endpoints (pods one by one, or a gateway endpoint weighted by them).
+  [[nodiscard]] int TotalWeight() const {
+    int total = 0;
+    for (int c = 1; c <= clusters; ++c)
+      total += EndpointsIn(c);
+    return total;
+  }
+  [[nodiscard]] std::string Shape() const {
+    std::string text = std::to_string(services) + " services x ";
+    bool same = true;
+    for (int c = 2; c <= clusters; ++c)
+      same = same && EndpointsIn(c) == EndpointsIn(1);
+    if (same)
+      return text + std::to_string(EndpointsIn(1)) + " endpoints x " + std::to_string(clusters) +
+             " clusters";
+    text += "(";
+    for (int c = 1; c <= clusters; ++c)
+      text += (c > 1 ? "+" : "") + std::to_string(EndpointsIn(c));
+    return text + ") endpoints over " + std::to_string(clusters) + " clusters (" +
+           std::to_string(static_cast<long>(services) * TotalWeight()) + " endpoints)";
+  }
 };
+
+std::string ClusterName(int c) {
+  return "cluster" + std::to_string(c);
+}
+
+// "load 5.2": the 1-minute load average, printed next to every figure because
+// the machine running the bench may be shared.
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string one;
+  in >> one;
+  return "load " + one;
+}
 
 [[noreturn]] void Die(const std::string& message) {
   std::fprintf(stderr, "bench_controller: %s\n", message.c_str());
@@ -142,6 +194,18 @@ void ApplyObject(KubeClient& client, const globalsvc::kube::ResourceType& type,
   if (!result.ok()) Die("apply: " + result.error().message);
 }
 
+// A plain create (POST) costs the API server less than a server-side apply;
+// an object already there (a retried request) is fine.
+void CreateObject(KubeClient& client, const globalsvc::kube::ResourceType& type,
+                  const nlohmann::json& object) {
+  for (int attempt = 0;; ++attempt) {
+    auto result = client.Create(type, "bench", object);
+    if (result.ok() || result.error().code == globalsvc::ErrorCode::kConflict) return;
+    if (!result.error().retryable() || attempt == 10) Die("create: " + result.error().message);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 << std::min(attempt, 4)));
+  }
+}
+
 std::string FirstNode(KubeClient& client) {
   auto nodes = Must(client.List(resources::Nodes(), ""), "list nodes");
   if (nodes.items.empty()) Die("no nodes");
@@ -161,11 +225,18 @@ double Populate(KubeClient& client, int cluster, int services, int endpoints) {
     std::this_thread::sleep_for(200ms);
   }
   const std::string node = FirstNode(client);
-  Parallel(services, 8, [&](int i) {
-    ApplyObject(client, resources::Services(), ServiceObject(i));
-    ApplyObject(client, resources::EndpointSlices(), SliceObject(cluster, i, endpoints, node));
+  // Creation is bound by the API server's CPU (admission, etcd): a few
+  // requests in flight keep it busy without queueing behind each other.
+  Parallel(services, 6, [&](int i) {
+    CreateObject(client, resources::Services(), ServiceObject(i));
+    CreateObject(client, resources::EndpointSlices(), SliceObject(cluster, i, endpoints, node));
   });
-  return std::chrono::duration<double>(Clock::now() - start).count();
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::fprintf(stderr,
+               "bench_controller: %s: %d services + slices created in %.1f s (%.0f/s, %s)\n",
+               ClusterName(cluster).c_str(), services, seconds, 2 * services / seconds,
+               LoadAverage().c_str());
+  return seconds;
 }
 
 void DeleteNamespaceAndWait(KubeClient& client) {
@@ -201,16 +272,31 @@ struct ControllerProcess {
 
   void Start(const Args& args, const std::string& cluster, int metrics_port) {
     port = metrics_port;
-    log = fs::temp_directory_path() / ("bench-globalsvc-" + cluster + ".log");
+    log = fs::temp_directory_path() /
+          ("bench-globalsvc-" + cluster + "-" + std::to_string(getpid()) + ".log");
     const std::string kubeconfig = (args.testbed / cluster / "kubeconfig").string();
+    const std::string addr = "127.0.0.1:" + std::to_string(port);
+    std::vector<std::string> argv;
+    std::istringstream wrap(args.wrap);
+    for (std::string word; wrap >> word;)
+      argv.push_back(word);
+    for (const std::string& word :
+         {args.globalsvc, std::string("controller"), std::string("--cluster-name"), cluster,
+          std::string("--kubeconfig"), kubeconfig, std::string("--metrics-addr"), addr,
+          std::string("--leader-elect"), std::string("false"), std::string("--qps"),
+          std::string("0"), std::string("--workers"), std::string("2"), std::string("--log-level"),
+          std::string("warn")}) {
+      argv.push_back(word);
+    }
+    std::vector<char*> pointers;
+    for (auto& word : argv)
+      pointers.push_back(word.data());
+    pointers.push_back(nullptr);
     pid = fork();
     if (pid == 0) {
-      std::freopen(log.c_str(), "w", stderr);
-      const std::string addr = "127.0.0.1:" + std::to_string(port);
-      execl(args.globalsvc.c_str(), args.globalsvc.c_str(), "controller", "--cluster-name",
-            cluster.c_str(), "--kubeconfig", kubeconfig.c_str(), "--metrics-addr", addr.c_str(),
-            "--leader-elect", "false", "--qps", "0", "--workers", "2", "--log-level", "warn",
-            static_cast<char*>(nullptr));
+      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (fd >= 0) ::dup2(fd, 2);
+      execvp(pointers[0], pointers.data());
       _exit(127);
     }
   }
@@ -220,6 +306,17 @@ struct ControllerProcess {
     int status = 0;
     waitpid(pid, &status, 0);
     pid = -1;
+  }
+  // A controller that died (crash, bad flag) ends the bench at once instead of
+  // leaving it waiting for a condition that cannot come.
+  void CheckAlive() {
+    if (pid <= 0) return;
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      pid = -1;
+      Die("the controller exited (status " + std::to_string(status) + "); log: " + log.string() +
+          "\n" + ReadFile(log).substr(0, 4000));
+    }
   }
   ~ControllerProcess() { Stop(); }
 
@@ -309,14 +406,15 @@ void DisconnectRemote(KubeClient& local, const std::string& remote) {
 // ---------------------------------------------------------------- watching results
 
 // Watches ServiceEntries in cluster1's istio-system and records, per name, the
-// last total weight of cluster2's gateway endpoint and when it was seen.
+// last total weight of its endpoints (1 for an endpoint without a weight) and
+// when it was seen: the sum of every cluster's endpoints once all are read.
 class EntryWatcher {
  public:
   explicit EntryWatcher(KubeClient& client) : client_(client) {
     thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
   }
 
-  // Waits until `name` shows `weight` for cluster2; returns when it was seen.
+  // Waits until `name` shows `weight`; returns when it was seen.
   std::optional<Clock::time_point> WaitFor(const std::string& name, int weight,
                                            std::chrono::seconds timeout) {
     std::unique_lock lock(mutex_);
@@ -358,14 +456,11 @@ class EntryWatcher {
   void Record(const nlohmann::json& object, Clock::time_point when) {
     if (!object.contains("metadata")) return;
     const std::string name = object["metadata"].value("name", "");
+    if (name.rfind("autogen.bench.", 0) != 0) return;
     int weight = 0;
     if (object.contains("spec")) {
-      for (const auto& e : object["spec"].value("endpoints", nlohmann::json::array())) {
-        if (e.contains("labels") &&
-            e["labels"].value("topology.istio.io/cluster", "") == "cluster2") {
-          weight += e.value("weight", 1);
-        }
-      }
+      for (const auto& e : object["spec"].value("endpoints", nlohmann::json::array()))
+        weight += e.value("weight", 1);
     }
     {
       std::lock_guard lock(mutex_);
@@ -463,68 +558,132 @@ std::vector<double> Hop(KubeClient& client, const globalsvc::kube::ResourceType&
 
 // ---------------------------------------------------------------- scenarios
 
-void WaitForController(const ControllerProcess& controller, EntryWatcher& watcher, int services,
+using Clients = std::vector<std::unique_ptr<KubeClient>>;  // [0] is cluster1
+
+Clients ConnectAll(const Args& args) {
+  Clients clients;
+  for (int c = 1; c <= args.clusters; ++c)
+    clients.push_back(Connect(args.testbed, ClusterName(c)));
+  return clients;
+}
+
+void WaitForController(ControllerProcess& controller, EntryWatcher& watcher, int services,
                        int weight) {
-  const auto deadline = Clock::now() + 900s;
+  const auto limit = 900s + std::chrono::seconds(services / 10);
+  const auto deadline = Clock::now() + limit;
   while (Clock::now() < deadline) {
+    controller.CheckAlive();
     if (controller.Ready() &&
         watcher.CountWithWeight(weight) >= static_cast<std::size_t>(services)) {
       return;
     }
     std::this_thread::sleep_for(50ms);
   }
-  Die("controller did not converge within 900 s; log: " + controller.log.string());
+  Die("controller did not converge within " + std::to_string(limit.count()) +
+      " s; log: " + controller.log.string());
 }
 
-// A clean slate: no bench objects or ServiceEntries left from an earlier run,
-// N global services with E endpoints in each cluster, cluster2 connected to
-// cluster1 by its remote Secret. Returns the seconds spent creating objects.
-double ResetWorld(const Args& args, KubeClient& c1, KubeClient& c2) {
-  DeleteBenchEntries(c1);
-  DeleteNamespaceAndWait(c1);
-  DeleteNamespaceAndWait(c2);
-  const double seconds = Populate(c1, 1, args.services, args.endpoints) +
-                         Populate(c2, 2, args.services, args.endpoints);
-  ConnectRemote(c1, args.testbed, "cluster2");
-  return seconds;
+// Waits for the controller's first readiness, then lets it settle, so RSS
+// figures are not taken in the middle of a list.
+void WaitReadyAndSettle(ControllerProcess& controller) {
+  const auto deadline = Clock::now() + 300s;
+  while (!controller.Ready()) {
+    controller.CheckAlive();
+    if (Clock::now() > deadline) Die("controller not ready within 300 s");
+    std::this_thread::sleep_for(50ms);
+  }
+  std::this_thread::sleep_for(2s);
+}
+
+// Deletes every remote Secret in cluster1 except those of clusters 2..keep.
+void DisconnectRemotesBeyond(KubeClient& local, int keep) {
+  globalsvc::kube::ListOptions options;
+  options.label_selector = "istio/multiCluster=true";
+  auto secrets = Must(local.List(resources::Secrets(), "istio-system", options), "list secrets");
+  for (const auto& item : secrets.items) {
+    const std::string name = item["metadata"]["name"];
+    bool kept = false;
+    for (int c = 2; c <= keep; ++c)
+      kept = kept || name == "istio-remote-secret-" + ClusterName(c);
+    if (!kept) (void)local.Delete(resources::Secrets(), "istio-system", name);
+  }
+}
+
+// No bench objects or ServiceEntries left from an earlier run, no remote
+// cluster connected.
+void ClearWorld(const Args& args, Clients& clients) {
+  DisconnectRemotesBeyond(*clients[0], 1);
+  DeleteBenchEntries(*clients[0]);
+  std::vector<std::jthread> deleting;
+  for (auto& client : clients)
+    deleting.emplace_back([&client] { DeleteNamespaceAndWait(*client); });
+  (void)args;
+}
+
+// A clean slate: N global services with E endpoints in each cluster, clusters
+// 2..C connected to cluster1 by their remote Secrets. Returns the seconds spent
+// creating objects (the clusters are filled at the same time).
+double ResetWorld(const Args& args, Clients& clients) {
+  ClearWorld(args, clients);
+  const auto start = Clock::now();
+  {
+    std::vector<std::jthread> filling;
+    for (int c = 1; c <= args.clusters; ++c) {
+      filling.emplace_back([&, c] {
+        Populate(*clients[static_cast<std::size_t>(c - 1)], c, args.services, args.EndpointsIn(c));
+      });
+    }
+  }
+  for (int c = 2; c <= args.clusters; ++c)
+    ConnectRemote(*clients[0], args.testbed, ClusterName(c));
+  return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
 void Convergence(const Args& args) {
-  auto c1 = Connect(args.testbed, "cluster1");
-  auto c2 = Connect(args.testbed, "cluster2");
-  ResetWorld(args, *c1, *c2);
-  EntryWatcher watcher(*c1);
+  auto clients = ConnectAll(args);
+  KubeClient& c1 = *clients[0];
+  KubeClient& c2 = *clients[1];
+  ResetWorld(args, clients);
+  EntryWatcher watcher(c1);
   ControllerProcess controller;
   controller.Start(args, "cluster1", FreePort());
-  WaitForController(controller, watcher, args.services, args.endpoints);
+  WaitForController(controller, watcher, args.services, args.TotalWeight());
 
-  const std::string node = FirstNode(*c2);
+  const std::string node = FirstNode(c2);
+  const std::string load_before = LoadAverage();
+  const int others = args.TotalWeight() - args.EndpointsIn(2);
   std::vector<double> latency;
   for (int s = 0; s < args.samples; ++s) {
     const int i = s % args.services;
-    const int weight = args.endpoints + 1 + (s / args.services) % 2;  // changes every visit
+    const int weight = args.EndpointsIn(2) + 1 + (s / args.services) % 2;  // changes every visit
     nlohmann::json slice = SliceObject(2, i, weight, node);
     const auto start = Clock::now();
-    ApplyObject(*c2, resources::EndpointSlices(), slice);
-    auto seen = watcher.WaitFor("autogen.bench.svc-" + std::to_string(i), weight, 30s);
-    if (!seen) Die("change " + std::to_string(s) + " not seen within 30 s");
+    ApplyObject(c2, resources::EndpointSlices(), slice);
+    auto seen = watcher.WaitFor("autogen.bench.svc-" + std::to_string(i), others + weight, 30s);
+    if (!seen) {
+      controller.CheckAlive();
+      Die("change " + std::to_string(s) + " not seen within 30 s");
+    }
     latency.push_back(std::chrono::duration<double, std::milli>(*seen - start).count());
   }
+  const std::string load_after = LoadAverage();
   // The two hops every change must make without any controller: the slice
   // write in cluster2 reaching a watcher, and a ServiceEntry apply in cluster1
   // reaching a watcher.
   const int floor_samples = std::min(args.samples, 300);
-  const auto slice_hop = Hop(*c2, resources::EndpointSlices(), "bench", floor_samples, [&](int s) {
-    return SliceObject(2, args.services - 1, args.endpoints + 1 + (s & 1), node);
+  const auto slice_hop = Hop(c2, resources::EndpointSlices(), "bench", floor_samples, [&](int s) {
+    return SliceObject(2, args.services - 1, args.EndpointsIn(2) + 1 + (s & 1), node);
   });
-  const auto entry_hop = Hop(*c1, resources::ServiceEntries(), "istio-system", floor_samples,
-                             [&](int s) { return FloorEntry(0, args.endpoints + 1 + (s & 1)); });
+  const auto entry_hop =
+      Hop(c1, resources::ServiceEntries(), "istio-system", floor_samples,
+          [&](int s) { return FloorEntry(0, args.TotalWeight() + 1 + (s & 1)); });
   const double writes = controller.Metric("globalsvc_writes_total{kind=\"apply\"}");
   // Mean time inside Reconcile (plan, hash, and the apply's round trip).
   const double reconcile_ms =
       1000 * controller.Metric("globalsvc_reconcile_duration_seconds_sum") /
       std::max(1.0, controller.Metric("globalsvc_reconcile_duration_seconds_count"));
   controller.Stop();
+  DeleteBenchEntries(c1);
 
   const double p50 = Percentile(latency, 0.5), p99 = Percentile(latency, 0.99);
   const double s50 = Percentile(slice_hop, 0.5), e50 = Percentile(entry_hop, 0.5);
@@ -535,12 +694,12 @@ void Convergence(const Args& args) {
   const double share = p50 > 0 ? std::max(0.0, p50 - f50) / p50 : 0;
   char text[1024];
   std::snprintf(text, sizeof(text),
-                "| %s | convergence | %d services x %d endpoints x 2 clusters, %zu changes | "
+                "| %s | convergence | %s, %zu remote EndpointSlice changes | "
                 "p50 %.1f ms, p99 %.1f ms | API floor, slice hop + ServiceEntry hop: p50 %.1f + "
                 "%.1f ms, p99 sum %.1f ms | controller share of p50: %.0f %% | mean reconcile "
-                "(plan + apply round trip) %.1f ms | applies: %.0f |\n",
-                Today().c_str(), args.services, args.endpoints, latency.size(), p50, p99, s50, e50,
-                f99, share * 100, reconcile_ms, writes);
+                "(plan + apply round trip) %.1f ms, applies %.0f; %s to %s |\n",
+                Today().c_str(), args.Shape().c_str(), latency.size(), p50, p99, s50, e50, f99,
+                share * 100, reconcile_ms, writes, load_before.c_str(), load_after.c_str());
   AppendMarkdown(args, text);
 }
 
@@ -561,78 +720,106 @@ double Floor(KubeClient& client, int services, int endpoints) {
 }
 
 void Sync(const Args& args) {
-  auto c1 = Connect(args.testbed, "cluster1");
-  auto c2 = Connect(args.testbed, "cluster2");
-  const double populate = ResetWorld(args, *c1, *c2);
-  EntryWatcher watcher(*c1);
+  auto clients = ConnectAll(args);
+  KubeClient& c1 = *clients[0];
+  const double populate = ResetWorld(args, clients);
+  EntryWatcher watcher(c1);
   ControllerProcess controller;
+  const std::string load_before = LoadAverage();
   const auto start = Clock::now();
   controller.Start(args, "cluster1", FreePort());
-  WaitForController(controller, watcher, args.services, args.endpoints);
+  WaitForController(controller, watcher, args.services, args.TotalWeight());
   const double sync = std::chrono::duration<double>(Clock::now() - start).count();
+  const std::string load_sync = LoadAverage();
   const long rss = controller.RssKiB();
+  const double cpu = controller.CpuSeconds();
   const double writes = controller.Metric("globalsvc_writes_total{kind=\"apply\"}");
   controller.Stop();
-  const double floor = Floor(*c1, args.services, args.endpoints * 2);
-  DeleteBenchEntries(*c1);
+  const double floor = Floor(c1, args.services, args.TotalWeight());
+  const std::string load_floor = LoadAverage();
+  DeleteBenchEntries(c1);
   char text[1024];
   std::snprintf(
       text, sizeof(text),
-      "| %s | initial sync | %d services x %d endpoints x 2 clusters (created in %.0f s) | "
-      "all ServiceEntries correct after %.1f s (%.0f applies) | minimal client, same "
-      "applies: %.1f s | ratio %.2f | controller RSS %.1f MiB |\n",
-      Today().c_str(), args.services, args.endpoints, populate, sync, writes, floor, sync / floor,
+      "| %s | initial sync | %s (created in %.0f s) | all ServiceEntries correct after %.1f s "
+      "(%.0f applies, controller CPU %.1f s; %s to %s) | minimal client, same applies: %.1f s "
+      "(%s) | ratio %.2f | controller RSS %.1f MiB |\n",
+      Today().c_str(), args.Shape().c_str(), populate, sync, writes, cpu, load_before.c_str(),
+      load_sync.c_str(), floor, load_floor.c_str(), sync / floor,
       static_cast<double>(rss) / 1024.0);
   AppendMarkdown(args, text);
 }
 
 void Memory(const Args& args) {
-  auto c1 = Connect(args.testbed, "cluster1");
-  auto c2 = Connect(args.testbed, "cluster2");
-  // Per remote cluster: cluster2 with 300 services / 4,000 endpoints (13-14 each).
-  DeleteBenchEntries(*c1);
-  DeleteNamespaceAndWait(*c1);
-  DeleteNamespaceAndWait(*c2);
-  DisconnectRemote(*c1, "cluster2");
-  Populate(*c2, 2, 300, 14);  // 4,200 endpoints
-  EntryWatcher watcher(*c1);
-  ControllerProcess controller;
-  controller.Start(args, "cluster1", FreePort());
-  while (!controller.Ready())
-    std::this_thread::sleep_for(50ms);
-  std::this_thread::sleep_for(2s);
-  const long without = controller.RssKiB();
-  ConnectRemote(*c1, args.testbed, "cluster2");
-  WaitForController(controller, watcher, 300, 14);
-  std::this_thread::sleep_for(2s);
-  const long with = controller.RssKiB();
-  controller.Stop();
-  DeleteBenchEntries(*c1);
-  char text[512];
-  std::snprintf(text, sizeof(text),
-                "| %s | memory per remote cluster | remote with 300 services / 4,200 endpoints | "
-                "RSS %.1f MiB without it, %.1f MiB with it: +%.1f MiB |\n",
-                Today().c_str(), static_cast<double>(without) / 1024.0,
-                static_cast<double>(with) / 1024.0, static_cast<double>(with - without) / 1024.0);
-  AppendMarkdown(args, text);
+  auto clients = ConnectAll(args);
+  KubeClient& c1 = *clients[0];
+  KubeClient& c2 = *clients[1];
+  char text[1024];
+  // RSS added by one remote cluster (cluster2) of R services with E endpoints each.
+  {
+    ClearWorld(args, clients);
+    Populate(c2, 2, args.remote_services, args.remote_endpoints);
+    EntryWatcher watcher(c1);
+    ControllerProcess controller;
+    controller.Start(args, "cluster1", FreePort());
+    WaitReadyAndSettle(controller);
+    const long without = controller.RssKiB();
+    ConnectRemote(c1, args.testbed, "cluster2");
+    WaitForController(controller, watcher, args.remote_services, args.remote_endpoints);
+    std::this_thread::sleep_for(2s);
+    const long with = controller.RssKiB();
+    controller.Stop();
+    DisconnectRemote(c1, "cluster2");
+    DeleteBenchEntries(c1);
+    std::snprintf(text, sizeof(text),
+                  "| %s | memory per remote cluster | remote with %d services / %d endpoints | "
+                  "RSS %.1f MiB without it, %.1f MiB with it | goal <= 5 MB | +%.1f MiB |\n",
+                  Today().c_str(), args.remote_services,
+                  args.remote_services * args.remote_endpoints,
+                  static_cast<double>(without) / 1024.0, static_cast<double>(with) / 1024.0,
+                  static_cast<double>(with - without) / 1024.0);
+    AppendMarkdown(args, text);
+  }
+  // RSS at N services in every cluster.
+  if (args.services > 0) {
+    ResetWorld(args, clients);
+    EntryWatcher watcher(c1);
+    ControllerProcess controller;
+    controller.Start(args, "cluster1", FreePort());
+    WaitForController(controller, watcher, args.services, args.TotalWeight());
+    const long peak_probe = controller.RssKiB();
+    std::this_thread::sleep_for(5s);
+    const long rss = controller.RssKiB();
+    controller.Stop();
+    DeleteBenchEntries(c1);
+    std::snprintf(text, sizeof(text),
+                  "| %s | memory | %s | RSS %.1f MiB (%.1f MiB when the last entry was "
+                  "written) | goal <= 150 MB at 10,000 services / 100,000 endpoints / 3 "
+                  "clusters | — |\n",
+                  Today().c_str(), args.Shape().c_str(), static_cast<double>(rss) / 1024.0,
+                  static_cast<double>(peak_probe) / 1024.0);
+    AppendMarkdown(args, text);
+  }
 }
 
 void Economy(const Args& args) {
-  auto c1 = Connect(args.testbed, "cluster1");
-  auto c2 = Connect(args.testbed, "cluster2");
-  ResetWorld(args, *c1, *c2);
-  EntryWatcher watcher(*c1);
+  auto clients = ConnectAll(args);
+  KubeClient& c1 = *clients[0];
+  KubeClient& c2 = *clients[1];
+  ResetWorld(args, clients);
+  EntryWatcher watcher(c1);
   {
     ControllerProcess first;
     first.Start(args, "cluster1", FreePort());
-    WaitForController(first, watcher, args.services, args.endpoints);
+    WaitForController(first, watcher, args.services, args.TotalWeight());
   }
   // Restart with nothing changed: every key is reconciled, nothing written.
   ControllerProcess controller;
   controller.Start(args, "cluster1", FreePort());
-  const auto deadline = Clock::now() + 300s;
+  const auto deadline = Clock::now() + 300s + std::chrono::seconds(args.services / 10);
   while (Clock::now() < deadline &&
          controller.Metric("globalsvc_reconcile_total{result=\"unchanged\"}") < args.services) {
+    controller.CheckAlive();
     std::this_thread::sleep_for(50ms);
   }
   const double restart_writes = controller.Metric("globalsvc_writes_total{kind=\"apply\"}");
@@ -642,21 +829,33 @@ void Economy(const Args& args) {
   std::this_thread::sleep_for(10s);
   const double idle_cpu = (controller.CpuSeconds() - cpu_before) / 10.0;
   // One endpoint change in cluster2: exactly one write in cluster1.
-  const std::string node = FirstNode(*c2);
+  const std::string node = FirstNode(c2);
   const double before = controller.Metric("globalsvc_writes_total{kind=\"apply\"}");
-  ApplyObject(*c2, resources::EndpointSlices(), SliceObject(2, 0, args.endpoints + 1, node));
-  if (!watcher.WaitFor("autogen.bench.svc-0", args.endpoints + 1, 30s)) Die("change not seen");
+  ApplyObject(c2, resources::EndpointSlices(), SliceObject(2, 0, args.EndpointsIn(2) + 1, node));
+  if (!watcher.WaitFor("autogen.bench.svc-0", args.TotalWeight() + 1, 30s)) {
+    Die("change not seen");
+  }
   std::this_thread::sleep_for(2s);  // any extra write would show by now
   const double per_change = controller.Metric("globalsvc_writes_total{kind=\"apply\"}") - before;
   controller.Stop();
+  DeleteBenchEntries(c1);
   char text[512];
   std::snprintf(text, sizeof(text),
-                "| %s | write economy | %d services x %d endpoints x 2 clusters | restart with "
-                "nothing changed: %.0f writes (%.0f keys reconciled unchanged) | one endpoint "
-                "change: %.0f write(s) | idle CPU %.2f %% of a core |\n",
-                Today().c_str(), args.services, args.endpoints, restart_writes, unchanged,
-                per_change, idle_cpu * 100);
+                "| %s | write economy | %s | restart with nothing changed: %.0f writes (%.0f keys "
+                "reconciled unchanged) | one endpoint change: %.0f write(s) | idle CPU %.2f %% of "
+                "a core (%s) |\n",
+                Today().c_str(), args.Shape().c_str(), restart_writes, unchanged, per_change,
+                idle_cpu * 100, LoadAverage().c_str());
   AppendMarkdown(args, text);
+}
+
+std::vector<int> ParseList(const std::string& text) {
+  std::vector<int> values;
+  std::istringstream in(text);
+  for (std::string item; std::getline(in, item, ',');)
+    values.push_back(std::stoi(item));
+  if (values.empty()) Die("empty list: " + text);
+  return values;
 }
 
 }  // namespace
@@ -674,20 +873,34 @@ int main(int argc, char** argv) {
     else if (flag == "--services")
       args.services = std::stoi(value);
     else if (flag == "--endpoints")
-      args.endpoints = std::stoi(value);
+      args.endpoints = ParseList(value);
+    else if (flag == "--clusters")
+      args.clusters = std::stoi(value);
     else if (flag == "--samples")
       args.samples = std::stoi(value);
+    else if (flag == "--remote-services")
+      args.remote_services = std::stoi(value);
+    else if (flag == "--remote-endpoints")
+      args.remote_endpoints = std::stoi(value);
     else if (flag == "--testbed")
       args.testbed = value;
     else if (flag == "--globalsvc")
       args.globalsvc = value;
     else if (flag == "--markdown")
       args.markdown = value;
+    else if (flag == "--wrap")
+      args.wrap = value;
     else
       Die("unknown flag " + flag);
   }
-  if (!fs::exists(args.testbed / "cluster2" / "kubeconfig")) {
-    Die("no two-cluster test bed in " + args.testbed.string() + " (scripts/testbed up)");
+  if (argc % 2 == 0) Die(std::string("flag without a value: ") + argv[argc - 1]);
+  if (args.clusters < 2) Die("--clusters must be 2 or more");
+  if (args.services < 1 && args.scenario != "memory") Die("--services must be positive");
+  for (int c = 1; c <= args.clusters; ++c) {
+    if (!fs::exists(args.testbed / ClusterName(c) / "kubeconfig")) {
+      Die("no " + ClusterName(c) + " in the test bed " + args.testbed.string() +
+          " (scripts/testbed up --clusters " + std::to_string(args.clusters) + ")");
+    }
   }
   if (args.scenario == "convergence")
     Convergence(args);
