@@ -1,7 +1,10 @@
 #include "lib/kube/kube_client.h"
 
+#include <algorithm>
+
 #include "lib/kube/api_error.h"
 #include "lib/kube/json_parser.h"
+#include "lib/kube/logger.h"
 
 namespace globalsvc::kube {
 namespace {
@@ -114,9 +117,15 @@ Status KubeClient::Watch(const ResourceType& type, std::string_view namespace_na
 
   WatchDecoder decoder;
   std::optional<Error> failure;
+  auto last_data = std::chrono::steady_clock::now();
+  bool received = false;  // the server answered on this connection
+  const auto read_timeout = std::min(options.timeout + std::chrono::seconds(30),
+                                     std::max(options.silence_timeout, std::chrono::seconds(1)));
   auto response = transport_->Stream(
       path,
       [&](std::string_view chunk) {
+        last_data = std::chrono::steady_clock::now();
+        received = true;
         auto keep_going = decoder.Feed(chunk, [&](WatchEvent&& event) {
           if (event.type == WatchEventType::kError) {
             failure = ErrorFromStatusObject(event.object, what);
@@ -131,11 +140,23 @@ Status KubeClient::Watch(const ResourceType& type, std::string_view namespace_na
         return *keep_going;
       },
       stop,
-      // The server ends the watch at its timeout; the read timeout only
-      // catches a connection that died silently.
-      options.timeout + std::chrono::seconds(30));
+      // The server ends the watch at its timeout; the read timeout catches a
+      // connection that died silently.
+      read_timeout);
   if (failure) return *failure;
-  if (!response.ok()) return response.error();
+  if (!response.ok()) {
+    // Silence for the whole read timeout on a watch the server had answered:
+    // end it quietly, the caller resumes from its last version on a fresh
+    // connection (and finds out then whether the server is reachable).
+    if (received && response.error().code == ErrorCode::kUnavailable &&
+        std::chrono::steady_clock::now() - last_data >= read_timeout - std::chrono::seconds(1) &&
+        decoder.pending_bytes() == 0 && !stop.stop_requested()) {
+      Log().info("event=watch_silent {} silent_for_s={} action=rewatch", what,
+                 read_timeout.count());
+      return Ok{};
+    }
+    return response.error();
+  }
   if (response->status < 200 || response->status >= 300) {
     return ErrorFromResponse(response->status, response->body, response->retry_after, what);
   }

@@ -296,8 +296,19 @@ EntryPoller::EntryPoller(const TestBed& bed,
     : thread_(
           [this, &bed, problem = std::move(problem), name = std::move(name)](std::stop_token stop) {
             while (!stop.stop_requested()) {
-              auto entry = GetServiceEntry(bed, "cluster1", name);
-              std::string bad = problem(entry ? &*entry : nullptr);
+              // A poll counts only when cluster1 answers: an API server
+              // that is down says nothing about the ServiceEntry.
+              auto got = bed.Kubectl(
+                  "cluster1", {"get", "serviceentries.networking.istio.io", "-n", "istio-system",
+                               name, "-o", "json", "--ignore-not-found", "--request-timeout=10s"});
+              if (!got.ok()) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(200));
+                continue;
+              }
+              auto entry = got.out.empty() ? nlohmann::json()
+                                           : nlohmann::json::parse(got.out, nullptr, false);
+              if (entry.is_discarded()) continue;
+              std::string bad = problem(got.out.empty() ? nullptr : &entry);
               std::lock_guard lock(mutex_);
               ++polls_;
               if (!bad.empty() && misses_.size() < 20) misses_.push_back(std::move(bad));
@@ -339,6 +350,7 @@ TcpProxy::TcpProxy(int target_port) : target_port_(target_port) {
 }
 
 TcpProxy::~TcpProxy() {
+  closing_ = true;
   acceptor_.request_stop();
   if (acceptor_.joinable()) acceptor_.join();
   Cut();
@@ -368,6 +380,15 @@ void TcpProxy::Restore() {
   cut_ = false;
 }
 
+void TcpProxy::Stall() {
+  stalled_ = true;
+  silent_below_ = generation_.load();
+}
+
+void TcpProxy::Heal() {
+  stalled_ = false;
+}
+
 void TcpProxy::Accept(std::stop_token stop) {
   while (!stop.stop_requested()) {
     pollfd waiting{listen_fd_, POLLIN, 0};
@@ -376,6 +397,12 @@ void TcpProxy::Accept(std::stop_token stop) {
     if (client < 0) continue;
     if (cut_) {
       ::close(client);
+      continue;
+    }
+    if (stalled_) {
+      // Held open, never answered.
+      std::lock_guard lock(mutex_);
+      open_fds_.push_back(client);
       continue;
     }
     const int server = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -393,12 +420,13 @@ void TcpProxy::Accept(std::stop_token stop) {
     std::lock_guard lock(mutex_);
     open_fds_.push_back(client);
     open_fds_.push_back(server);
-    pumps_.emplace_back([this, client, server] { Pump(client, server); });
-    pumps_.emplace_back([this, client, server] { Pump(server, client); });
+    const std::uint64_t generation = generation_++;
+    pumps_.emplace_back([this, client, server, generation] { Pump(client, server, generation); });
+    pumps_.emplace_back([this, client, server, generation] { Pump(server, client, generation); });
   }
 }
 
-void TcpProxy::Pump(int from, int to) {
+void TcpProxy::Pump(int from, int to, std::uint64_t generation) {
   char buffer[64 * 1024];
   while (true) {
     const ssize_t n = ::recv(from, buffer, sizeof(buffer), 0);
@@ -407,6 +435,12 @@ void TcpProxy::Pump(int from, int to) {
       std::this_thread::sleep_for(std::chrono::milliseconds(delay));
     }
     if (cut_) break;
+    if (generation < silent_below_) {
+      // Silenced: nothing more passes, and nothing is closed either.
+      while (!closing_ && !cut_)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      break;
+    }
     ssize_t sent = 0;
     while (sent < n) {
       const ssize_t m = ::send(to, buffer + sent, static_cast<std::size_t>(n - sent), MSG_NOSIGNAL);

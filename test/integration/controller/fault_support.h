@@ -139,6 +139,7 @@ void StartClean(const testsupport::TestBed& bed);
 
 // Polls one ServiceEntry of cluster1 on its own thread and records every poll
 // at which `problem` (given the object, or null when absent) says something.
+// Polls while cluster1's API server does not answer are not counted.
 class EntryPoller {
  public:
   EntryPoller(const testsupport::TestBed& bed,
@@ -159,7 +160,7 @@ class EntryPoller {
 // A TCP proxy on 127.0.0.1 in front of another local port: TLS passes through
 // untouched (the server's certificate still names 127.0.0.1, so clients keep
 // verifying it). It can cut every connection and refuse new ones, and delay
-// every chunk it forwards.
+// every chunk it forwards, or black-hole the path like a network partition.
 class TcpProxy {
  public:
   explicit TcpProxy(int target_port);
@@ -172,16 +173,25 @@ class TcpProxy {
   void Cut();
   void Restore();
   void SetDelay(std::chrono::milliseconds delay) { delay_ms_ = static_cast<int>(delay.count()); }
+  // A partition: open connections stop forwarding without being closed (as
+  // with a peer that vanished), new ones are accepted and never answered.
+  // Heal() lets new connections through; the silenced ones stay silent.
+  void Stall();
+  void Heal();
   [[nodiscard]] std::uint64_t connections() const { return connections_; }
 
  private:
   void Accept(std::stop_token stop);
-  void Pump(int from, int to);
+  void Pump(int from, int to, std::uint64_t generation);
 
   int target_port_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> cut_{false};
+  std::atomic<bool> stalled_{false};
+  std::atomic<bool> closing_{false};
+  std::atomic<std::uint64_t> generation_{0};    // of the next connection
+  std::atomic<std::uint64_t> silent_below_{0};  // connections older than this are silenced
   std::atomic<int> delay_ms_{0};
   std::atomic<std::uint64_t> connections_{0};
   std::mutex mutex_;
