@@ -393,7 +393,8 @@ TEST_CASE("SIGKILL at random points during a burst of changes: the final state i
   // Leave nothing behind: the Services go, and with them their ServiceEntries.
   REQUIRE_OK(DeleteSecret(bed, "faults-remote"));
   for (const char* cluster : {"cluster1", "cluster2"}) {
-    CHECK(bed.Kubectl(cluster, {"delete", "services", "--all", "-n", kNamespace}).ok());
+    CHECK(bed.Kubectl(cluster, {"delete", "services,endpointslices", "--all", "-n", kNamespace})
+              .ok());
   }
   CHECK_OK(WaitFor("the burst's ServiceEntries deleted", 120s, [&](std::string* why) {
     const auto left = burst.Actual();

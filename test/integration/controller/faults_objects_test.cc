@@ -206,6 +206,10 @@ TEST_CASE("Port-less Services, port conflicts across clusters, more than 4096 en
     }));
   }
 
+  for (const char* cluster : {"cluster1", "cluster2"}) {
+    CHECK(bed.Kubectl(cluster, {"delete", "services,endpointslices", "--all", "-n", kNamespace})
+              .ok());
+  }
   REQUIRE(controller.Running());
   REQUIRE_OK(DeleteSecret(bed, "faults-remote"));
   REQUIRE_OK(WaitForEndpoints(bed, "cluster1", LocalView()));
