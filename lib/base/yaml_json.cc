@@ -1,11 +1,17 @@
 #include "lib/base/yaml_json.h"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
 #include <charconv>
-#include <regex>
+#include <optional>
+#include <sstream>
 #include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "lib/base/utf8.h"
 
 namespace globalsvc {
 namespace {
@@ -26,20 +32,75 @@ bool ParseBoolScalar(const std::string& s, bool& out) {
   return false;
 }
 
+// The scalar grammars below are plain loops rather than std::regex:
+// libstdc++'s regex recurses once per character and overflows the stack on a
+// long scalar.
+
+bool IsDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+bool IsHexDigit(char c) {
+  return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+bool IsOctalDigit(char c) {
+  return c >= '0' && c <= '7';
+}
+
+// Removes the leading run of characters that satisfy `accept`; returns how many.
+template <typename Predicate>
+std::size_t TakeWhile(std::string_view& text, Predicate accept) {
+  std::size_t n = 0;
+  while (n < text.size() && accept(text[n]))
+    ++n;
+  text.remove_prefix(n);
+  return n;
+}
+
+bool AllOf(std::string_view text, bool (*accept)(char)) {
+  return !text.empty() && TakeWhile(text, accept) > 0 && text.empty();
+}
+
+void SkipSign(std::string_view& text) {
+  if (!text.empty() && (text.front() == '-' || text.front() == '+')) text.remove_prefix(1);
+}
+
+// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+bool IsFloatText(std::string_view text) {
+  SkipSign(text);
+  if (!text.empty() && text.front() == '.') {
+    text.remove_prefix(1);
+    if (TakeWhile(text, IsDigit) == 0) return false;
+  } else {
+    if (TakeWhile(text, IsDigit) == 0) return false;
+    if (!text.empty() && text.front() == '.') {
+      text.remove_prefix(1);
+      TakeWhile(text, IsDigit);
+    }
+  }
+  if (!text.empty() && (text.front() == 'e' || text.front() == 'E')) {
+    text.remove_prefix(1);
+    SkipSign(text);
+    if (TakeWhile(text, IsDigit) == 0) return false;
+  }
+  return text.empty();
+}
+
 bool ParseIntScalar(const std::string& s, nlohmann::json& out) {
-  static const std::regex kDecimal("[-+]?[0-9]+");
-  static const std::regex kHex("0x[0-9a-fA-F]+");
-  static const std::regex kOctal("0o[0-7]+");
+  const std::string_view text(s);
   int base = 10;
   std::string digits = s;
-  if (std::regex_match(s, kHex)) {
+  if (text.starts_with("0x") && AllOf(text.substr(2), IsHexDigit)) {
     base = 16;
     digits = s.substr(2);
-  } else if (std::regex_match(s, kOctal)) {
+  } else if (text.starts_with("0o") && AllOf(text.substr(2), IsOctalDigit)) {
     base = 8;
     digits = s.substr(2);
-  } else if (!std::regex_match(s, kDecimal)) {
-    return false;
+  } else {
+    std::string_view unsigned_part = text;
+    SkipSign(unsigned_part);
+    if (!AllOf(unsigned_part, IsDigit)) return false;
   }
   if (!digits.empty() && digits.front() == '+') digits.erase(0, 1);
   if (!digits.empty() && digits.front() == '-') {
@@ -61,8 +122,7 @@ bool ParseIntScalar(const std::string& s, nlohmann::json& out) {
 }
 
 bool ParseFloatScalar(const std::string& s, nlohmann::json& out) {
-  static const std::regex kFloat("[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?");
-  if (!std::regex_match(s, kFloat)) return false;
+  if (!IsFloatText(s)) return false;
   try {
     out = std::stod(s);
     return true;
@@ -81,39 +141,164 @@ nlohmann::json ResolvePlainScalar(const std::string& s) {
   return s;
 }
 
-nlohmann::json ToJson(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Undefined:
-    case YAML::NodeType::Null:
-      return nullptr;
-    case YAML::NodeType::Scalar: {
-      const std::string& tag = node.Tag();
-      const std::string& text = node.Scalar();
-      if (tag == "!" || tag == "tag:yaml.org,2002:str") return text;
-      return ResolvePlainScalar(text);
+// Builds JSON documents straight from yaml-cpp's parse events (no YAML::Node
+// in between), which lets it refuse what would hurt the caller: aliases that
+// expand without bound ("billion laughs"), an alias inside its own anchor (a
+// cycle), and a parser that stops making progress (yaml-cpp 0.7 loops
+// forever on a document that starts with ',').
+class JsonDocumentBuilder : public YAML::EventHandler {
+ public:
+  // Values copied by aliases, in total: far more than any Kubernetes object
+  // or kubeconfig needs, far less than memory.
+  static constexpr std::size_t kMaxAliasedValues = 100'000;
+
+  explicit JsonDocumentBuilder(std::vector<nlohmann::json>& documents) : documents_(documents) {}
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (last_document_start_ && *last_document_start_ == mark.pos) {
+      throw YAML::ParserException(mark, "unexpected token at the start of a document");
     }
-    case YAML::NodeType::Sequence: {
-      nlohmann::json array = nlohmann::json::array();
-      for (const auto& item : node)
-        array.push_back(ToJson(item));
-      return array;
+    last_document_start_ = mark.pos;
+    anchors_.clear();
+    root_ = nullptr;
+  }
+
+  void OnDocumentEnd() override {
+    if (!root_.is_null()) documents_.push_back(std::move(root_));
+    root_ = nullptr;
+  }
+
+  void OnNull(const YAML::Mark& /*mark*/, YAML::anchor_t anchor) override {
+    if (ExpectingKey()) {
+      Remember(anchor, nullptr);
+      stack_.back().key = "null";
+      return;
     }
-    case YAML::NodeType::Map: {
-      nlohmann::json object = nlohmann::json::object();
-      for (const auto& entry : node) {
-        // Kubernetes objects only use string keys; other keys are stringified.
-        object[entry.first.as<std::string>()] = ToJson(entry.second);
+    Complete(nullptr, anchor);
+  }
+
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    const auto it = anchors_.find(anchor);
+    if (it == anchors_.end() || !it->second) {
+      throw YAML::ParserException(mark, "an alias refers to its own anchor");
+    }
+    const nlohmann::json& value = *it->second;
+    aliased_values_ += CountValues(value);
+    if (aliased_values_ > kMaxAliasedValues) {
+      throw YAML::ParserException(mark, "aliases expand to too many values");
+    }
+    if (ExpectingKey()) {
+      if (value.is_string()) {
+        stack_.back().key = value.get<std::string>();
+      } else if (value.is_primitive()) {
+        stack_.back().key = value.dump();
+      } else {
+        throw YAML::ParserException(mark, "a mapping key must be a scalar");
       }
-      return object;
+      return;
+    }
+    Complete(nlohmann::json(value), 0);
+  }
+
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& text) override {
+    // yaml-cpp passes bytes through; a JSON string must be valid UTF-8.
+    if (!IsValidUtf8(text)) throw YAML::ParserException(mark, "not valid UTF-8");
+    nlohmann::json value = tag == "!" || tag == "tag:yaml.org,2002:str" ? nlohmann::json(text)
+                                                                        : ResolvePlainScalar(text);
+    if (ExpectingKey()) {
+      // Kubernetes objects only use string keys; a scalar key keeps its text.
+      Remember(anchor, std::move(value));
+      stack_.back().key = text;
+      return;
+    }
+    Complete(std::move(value), anchor);
+  }
+
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value /*style*/) override {
+    Open(mark, nlohmann::json::array(), anchor);
+  }
+  void OnSequenceEnd() override { Close(); }
+
+  void OnMapStart(const YAML::Mark& mark, const std::string& /*tag*/, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value /*style*/) override {
+    Open(mark, nlohmann::json::object(), anchor);
+  }
+  void OnMapEnd() override { Close(); }
+
+ private:
+  struct Frame {
+    nlohmann::json value;  // an array or an object
+    YAML::anchor_t anchor = 0;
+    std::optional<std::string> key;  // objects: the key waiting for its value
+  };
+
+  static std::size_t CountValues(const nlohmann::json& value) {
+    std::size_t count = 1;
+    if (value.is_structured()) {
+      for (const auto& item : value)
+        count += CountValues(item);
+    }
+    return count;
+  }
+
+  bool ExpectingKey() const {
+    return !stack_.empty() && stack_.back().value.is_object() && !stack_.back().key;
+  }
+
+  void Remember(YAML::anchor_t anchor, nlohmann::json value) {
+    if (anchor != 0) anchors_[anchor] = std::move(value);
+  }
+
+  void Open(const YAML::Mark& mark, nlohmann::json empty, YAML::anchor_t anchor) {
+    if (ExpectingKey()) throw YAML::ParserException(mark, "a mapping key must be a scalar");
+    // Known but not complete: an alias to it from inside is a cycle.
+    if (anchor != 0) anchors_[anchor] = std::nullopt;
+    stack_.push_back({std::move(empty), anchor, std::nullopt});
+  }
+
+  void Close() {
+    Frame frame = std::move(stack_.back());
+    stack_.pop_back();
+    Complete(std::move(frame.value), frame.anchor);
+  }
+
+  // A finished value goes into its parent, or becomes the document.
+  void Complete(nlohmann::json value, YAML::anchor_t anchor) {
+    if (anchor != 0) anchors_[anchor] = value;
+    if (stack_.empty()) {
+      root_ = std::move(value);
+      return;
+    }
+    Frame& parent = stack_.back();
+    if (parent.value.is_array()) {
+      parent.value.push_back(std::move(value));
+    } else {
+      parent.value[*parent.key] = std::move(value);  // the last of duplicate keys wins
+      parent.key.reset();
     }
   }
-  return nullptr;
-}
 
+  std::vector<nlohmann::json>& documents_;
+  std::vector<Frame> stack_;
+  std::unordered_map<YAML::anchor_t, std::optional<nlohmann::json>> anchors_;
+  nlohmann::json root_;
+  std::size_t aliased_values_ = 0;
+  std::optional<int> last_document_start_;
+};
+
+// Text a YAML reader may take for a number or a date: after an optional
+// sign, a digit or '.' and a digit, or .inf/.nan in any of YAML's spellings.
+// (Hex, octal and dates start with a digit.)
 bool LooksLikeNumberOrDate(std::string_view s) {
-  static const std::regex kNumberLike(
-      "[-+]?(\\.?[0-9].*|\\.(inf|Inf|INF|nan|NaN|NAN))|0[xo].*|[0-9]{4}-[0-9]{2}-[0-9]{2}.*");
-  return std::regex_match(s.begin(), s.end(), kNumberLike);
+  SkipSign(s);
+  if (!s.empty() && IsDigit(s.front())) return true;
+  if (s.size() >= 2 && s[0] == '.' && IsDigit(s[1])) return true;
+  for (std::string_view word : {".inf", ".Inf", ".INF", ".nan", ".NaN", ".NAN"}) {
+    if (s == word) return true;
+  }
+  return false;
 }
 
 bool IsYaml11Keyword(std::string_view s) {
@@ -129,13 +314,23 @@ bool IsYaml11Keyword(std::string_view s) {
 
 bool IsIpLike(std::string_view s) {
   // Dotted quads and IPv6 text read back as strings in YAML 1.2; kubectl
-  // prints them plain, so do we.
-  static const std::regex kIpv4("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
-  return std::regex_match(s.begin(), s.end(), kIpv4);
+  // prints them plain, so do we. Four groups of one to three digits.
+  for (int group = 0; group < 4; ++group) {
+    if (group > 0) {
+      if (s.empty() || s.front() != '.') return false;
+      s.remove_prefix(1);
+    }
+    const std::size_t digits = TakeWhile(s, IsDigit);
+    if (digits < 1 || digits > 3) return false;
+  }
+  return s.empty();
 }
 
 void AppendQuoted(std::string& out, std::string_view s) {
-  out += nlohmann::json(std::string(s)).dump();
+  // Bytes that are not UTF-8 (only in values built by hand: parsed text is
+  // checked) become U+FFFD rather than an exception.
+  out +=
+      nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void AppendScalar(std::string& out, const nlohmann::json& value) {
@@ -236,6 +431,7 @@ bool IsPlainYamlSafe(std::string_view s) {
     const auto byte = static_cast<unsigned char>(c);
     if (byte < 0x20 || byte == 0x7f) return false;
   }
+  if (!IsValidUtf8(s)) return false;
   if (s.find(':') != std::string_view::npos || s.find(" #") != std::string_view::npos) {
     return false;
   }
@@ -249,10 +445,10 @@ bool IsPlainYamlSafe(std::string_view s) {
 Result<std::vector<nlohmann::json>> ParseYamlDocuments(std::string_view text) {
   try {
     std::vector<nlohmann::json> documents;
-    for (const YAML::Node& node : YAML::LoadAll(std::string(text))) {
-      nlohmann::json doc = ToJson(node);
-      if (doc.is_null()) continue;
-      documents.push_back(std::move(doc));
+    std::istringstream stream{std::string(text)};
+    YAML::Parser parser(stream);
+    JsonDocumentBuilder builder(documents);
+    while (parser.HandleNextDocument(builder)) {
     }
     return documents;
   } catch (const YAML::Exception& e) {

@@ -102,5 +102,90 @@ TEST_CASE("Plain-safety of strings", "[base][yaml]") {
   CHECK_FALSE(IsPlainYamlSafe("a: b"));
 }
 
+TEST_CASE("Long number-like scalars do not exhaust the stack", "[base][yaml]") {
+  // Scalars are typed without std::regex, which recursed once per character.
+  const std::string digits(4'000'000, '7');
+  auto docs = ParseYamlDocuments("a: " + digits + "\nb: '1" + digits + "'\n");
+  REQUIRE(docs.ok());
+  REQUIRE(docs->size() == 1);
+  CHECK((*docs)[0]["a"] == digits);  // too large for any number type
+  CHECK((*docs)[0]["b"] == "1" + digits);
+  const std::string text = EmitYaml((*docs)[0]);
+  CHECK(text.find("b: \"1777") != std::string::npos);
+  CHECK_FALSE(IsPlainYamlSafe("1" + digits));
+  CHECK(IsPlainYamlSafe("x" + digits));
+}
+
+TEST_CASE("Scalar typing without regular expressions keeps its grammar", "[base][yaml]") {
+  auto docs = ParseYamlDocuments(
+      "[0x1F, 0o17, +4, -0, 0x, 0o8, 1., .5, -.5e3, 1e, 1.5E+2, 6.02e23, ., +, -, 1_000, 0b1]");
+  REQUIRE(docs.ok());
+  const nlohmann::json expected = nlohmann::json::parse(
+      R"([31, 15, 4, 0, "0x", "0o8", 1.0, 0.5, -500.0, "1e", 150.0, 6.02e23, ".", "+", "-",
+          "1_000", "0b1"])");
+  CHECK((*docs)[0] == expected);
+  CHECK(IsPlainYamlSafe("10.244.0.5"));
+  CHECK_FALSE(IsPlainYamlSafe("1.2.3"));  // not a dotted quad, and starts with a digit
+  CHECK_FALSE(IsPlainYamlSafe("1234.5.6.7"));
+  CHECK_FALSE(IsPlainYamlSafe("-.inf"));
+  CHECK(IsPlainYamlSafe(".x"));
+}
+
+TEST_CASE("A document starting with a comma is an error, not an endless loop", "[base][yaml]") {
+  for (const char* bad : {",", ", x", "---\n,", "a: 1\n---\n,\n", "- a\n,", "# c\n ,"}) {
+    INFO(bad);
+    auto docs = ParseYamlDocuments(bad);
+    REQUIRE_FALSE(docs.ok());
+    CHECK_THAT(docs.error().message, Catch::StartsWith("YAML error at line"));
+  }
+}
+
+TEST_CASE("Text that is not UTF-8 is an error, and emitting never throws", "[base][yaml]") {
+  for (const char* bad : {"a: \"x\xa1y\"\n", "k\xff: v\n", "- \xc3\n", "a: \xed\xa0\x80\n"}) {
+    INFO(nlohmann::json(bad).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace));
+    auto docs = ParseYamlDocuments(bad);
+    REQUIRE_FALSE(docs.ok());
+    CHECK_THAT(docs.error().message, Catch::Contains("not valid UTF-8"));
+  }
+  auto good = ParseYamlDocuments("name: caf\xc3\xa9 \xe2\x98\x83\n");
+  REQUIRE(good.ok());
+  CHECK((*good)[0]["name"] == "caf\xc3\xa9 \xe2\x98\x83");
+  // A value built by hand: bytes that are not UTF-8 are replaced.
+  CHECK(EmitYaml(nlohmann::json{{"k", "x\xa1y"}}) == "k: \"x\xef\xbf\xbdy\"\n");
+}
+
+TEST_CASE("Aliases copy their anchor, within bounds", "[base][yaml]") {
+  auto docs = ParseYamlDocuments("base: &b {a: 1, l: [x]}\ncopy: *b\n&k key: 2\n*k : 3\n");
+  REQUIRE(docs.ok());
+  CHECK((*docs)[0]["copy"] == (*docs)[0]["base"]);
+  CHECK((*docs)[0]["key"] == 3);
+
+  auto cycle = ParseYamlDocuments("a: &x [1, *x]\n");
+  REQUIRE_FALSE(cycle.ok());
+  CHECK_THAT(cycle.error().message, Catch::Contains("own anchor"));
+
+  // "Billion laughs": nine levels of ten aliases each would be 10^9 values.
+  std::string laughs = "l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  for (int level = 1; level <= 9; ++level) {
+    const std::string previous = "*l" + std::to_string(level - 1);
+    laughs += "l" + std::to_string(level) + ": &l" + std::to_string(level) + " [";
+    for (int i = 0; i < 10; ++i)
+      laughs += (i ? ", " : "") + previous;
+    laughs += "]\n";
+  }
+  auto bomb = ParseYamlDocuments(laughs);
+  REQUIRE_FALSE(bomb.ok());
+  CHECK_THAT(bomb.error().message, Catch::Contains("too many values"));
+}
+
+TEST_CASE("A mapping key must be a scalar", "[base][yaml]") {
+  auto docs = ParseYamlDocuments("? [a, b]\n: c\n");
+  REQUIRE_FALSE(docs.ok());
+  CHECK_THAT(docs.error().message, Catch::StartsWith("YAML error at line 1"));
+  auto nulls = ParseYamlDocuments("~: a\n: b\n");
+  REQUIRE(nulls.ok());
+  CHECK((*nulls)[0] == nlohmann::json{{"null", "b"}});
+}
+
 }  // namespace
 }  // namespace globalsvc
