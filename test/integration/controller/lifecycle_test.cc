@@ -313,9 +313,15 @@ TEST_CASE("With --remote-stale-timeout an unreachable cluster's endpoints go, an
   }));
   // ...then removed.
   REQUIRE_OK(WaitForEndpoints(bed, "cluster1", LocalView(), testbed::kGuideEntry, 60s));
-  const double removed_after = Seconds(SteadyClock::now() - stopped);
+  const auto removed = SteadyClock::now();
+  const double removed_after = Seconds(removed - stopped);
   CHECK(removed_after >= 10.0);
-  CHECK(removed_after <= 10.0 + 20.0);
+  // Timed from the moment the cluster was seen stale: the stop command itself
+  // may take seconds on a loaded machine.
+  REQUIRE(stale_seen);
+  const double removed_after_stale = Seconds(removed - *stale_seen);
+  CHECK(removed_after_stale >= 8.0);
+  CHECK(removed_after_stale <= 10.0 + 15.0);
   CHECK_OK(WaitForMetric(controller, "cluster2 endpoints removed", [](const ControllerProcess& c) {
     return c.Metric("globalsvc_cluster_stale_removed", {{"cluster", "cluster2"}}) == 1.0 &&
            c.Metric("globalsvc_cluster_stale", {{"cluster", "cluster2"}}) == 0.0;
@@ -337,10 +343,10 @@ TEST_CASE("With --remote-stale-timeout an unreachable cluster's endpoints go, an
            c.Metric("globalsvc_cluster_connected", {{"cluster", "cluster2"}}) == 1.0;
   }));
   CHECK_OK(WaitForStatus(bed, "cluster2", "endpointsRemoved", false));
-  Figure("endpoints removed after the remote apiserver stopped (--remote-stale-timeout 10s)",
+  Figure("endpoints removed after the remote apiserver stop command (--remote-stale-timeout 10s)",
          removed_after);
-  if (stale_seen)
-    Figure("remote reported stale after its apiserver stopped", Seconds(*stale_seen - stopped));
+  Figure("remote reported stale after its apiserver stop command", Seconds(*stale_seen - stopped));
+  Figure("endpoints removed after the remote was reported stale", removed_after_stale);
   Figure("endpoints back after the remote apiserver is healthy", back_after);
 
   REQUIRE_OK(DisconnectRemote(bed, "cluster2"));
