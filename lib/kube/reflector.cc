@@ -78,17 +78,24 @@ Status Reflector::ListAndReplace() {
     sink_.AbortReplace();
     return listed.error();
   }
+  {
+    // Known before the sink reports the list, so whoever sees the cache
+    // synced also sees the version it was listed at.
+    std::lock_guard lock(mutex_);
+    resource_version_ = listed->resource_version;
+  }
   sink_.EndReplace();
+  {
+    std::lock_guard lock(mutex_);
+    ++stats_.lists;
+    stats_.last_error.clear();
+  }
 #ifdef __GLIBC__
   // A list parses pages of hundreds of objects and keeps a few bytes of each:
   // glibc keeps the freed pages (about twice the cache's own size) resident
   // until told otherwise. Lists are rare (start, reconnect, 410 Gone).
   malloc_trim(0);
 #endif
-  std::lock_guard lock(mutex_);
-  resource_version_ = listed->resource_version;
-  ++stats_.lists;
-  stats_.last_error.clear();
   return Ok{};
 }
 
