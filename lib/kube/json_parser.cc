@@ -1,7 +1,12 @@
 #include "lib/kube/json_parser.h"
 
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <string>
+
+#include "lib/base/utf8.h"
 
 namespace globalsvc::kube {
 namespace {
@@ -172,7 +177,16 @@ class Parser {
       // Copy the run of plain characters in one go.
       const char* run = p_;
       while (p_ < end_ && *p_ != '"' && *p_ != '\\' && static_cast<unsigned char>(*p_) >= 0x20) {
-        ++p_;
+        if (static_cast<unsigned char>(*p_) < 0x80) {
+          ++p_;
+          continue;
+        }
+        // Strings must be valid UTF-8, as nlohmann requires: a value that
+        // is not could never be serialised again.
+        const std::size_t length =
+            Utf8SequenceLength(std::string_view(p_, static_cast<std::size_t>(end_ - p_)));
+        if (length == 0) return false;
+        p_ += length;
       }
       out.append(run, static_cast<std::size_t>(p_ - run));
       if (p_ >= end_) return false;
@@ -276,7 +290,15 @@ class Parser {
     }
     double value = 0;
     const auto [end, ec] = std::from_chars(start, p_, value);
-    if (end != p_ || ec != std::errc{}) return false;
+    if (end != p_) return false;
+    if (ec == std::errc::result_out_of_range) {
+      // Too small for a double reads as zero (or the nearest subnormal), as
+      // with nlohmann; too large is refused.
+      value = std::strtod(std::string(start, p_).c_str(), nullptr);
+      if (!std::isfinite(value)) return false;
+    } else if (ec != std::errc{}) {
+      return false;
+    }
     out = value;
     return true;
   }

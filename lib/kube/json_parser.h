@@ -3,9 +3,10 @@
 // A JSON parser that builds nlohmann::json values about twice as fast as
 // nlohmann's own: watch streams carry thousands of objects per second and
 // parsing dominates their cost. Same results as nlohmann::json::parse (RFC
-// 8259, UTF-8 passed through, \u escapes including surrogate pairs decoded,
-// integers as int64/uint64 and other numbers as double, duplicate keys: last
-// wins); nullopt on malformed input.
+// 8259, strings must be valid UTF-8, \u escapes including surrogate pairs
+// decoded, integers as int64/uint64 and other numbers as double, numbers too
+// small for a double read as zero and too large ones refused, duplicate keys:
+// last wins); nullopt on malformed input.
 
 #include <nlohmann/json.hpp>
 #include <optional>

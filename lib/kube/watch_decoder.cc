@@ -75,15 +75,20 @@ std::optional<std::pair<std::size_t, std::size_t>> FindManagedFields(std::string
   if (depth != 3 || keys[1] != "object" || keys[2] != "metadata") return std::nullopt;
   const std::size_t end = SkipComposite(text, at + kKey.size() - 1);
   if (end == std::string_view::npos) return std::nullopt;
+  // Take one neighbouring comma along, across any JSON whitespace.
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   std::size_t begin = at;
   std::size_t stop = end;
   std::size_t before = at;
-  while (before > 0 && (text[before - 1] == ' ' || text[before - 1] == '\n'))
+  while (before > 0 && is_space(text[before - 1]))
     --before;
+  std::size_t after = end;
+  while (after < text.size() && is_space(text[after]))
+    ++after;
   if (before > 0 && text[before - 1] == ',') {
     begin = before - 1;
-  } else if (stop < text.size() && text[stop] == ',') {
-    ++stop;
+  } else if (after < text.size() && text[after] == ',') {
+    stop = after + 1;
   }
   return std::pair{begin, stop};
 }

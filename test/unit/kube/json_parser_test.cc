@@ -60,5 +60,30 @@ TEST_CASE("ParseJson refuses malformed JSON", "[kube][json]") {
   CHECK_FALSE(ParseJson(deep));
 }
 
+TEST_CASE("ParseJson reads numbers too small for a double as zero like nlohmann", "[kube][json]") {
+  for (const std::string text : {"1e-400", "-2.5E-330", "[0.1e-9999]", "2e-324", "4.9e-324"}) {
+    INFO(text);
+    const auto ours = ParseJson(text);
+    REQUIRE(ours);
+    CHECK(ours->dump() == nlohmann::json::parse(text).dump());
+  }
+  CHECK_FALSE(ParseJson("-1e400"));
+}
+
+TEST_CASE("ParseJson refuses strings that are not valid UTF-8 like nlohmann", "[kube][json]") {
+  for (const std::string text :
+       {"\"\x80\"", "\"a\xC3\"", "\"\xC0\xAF\"", "\"\xE0\x80\xAF\"", "\"\xED\xA0\x80\"",
+        "\"\xF4\x90\x80\x80\"", "\"\xF5\x80\x80\x80\"", "{\"k\xFF\":1}", "\"\xE2\x82\""}) {
+    INFO(nlohmann::json(text).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace));
+    CHECK_FALSE(nlohmann::json::accept(text));
+    CHECK_FALSE(ParseJson(text));
+  }
+  for (const std::string text : {"\"\xC2\x80\"", "\"\xE0\xA0\x80\"", "\"\xED\x9F\xBF\"",
+                                 "\"\xF0\x90\x80\x80\"", "\"\xF4\x8F\xBF\xBF\""}) {
+    REQUIRE(ParseJson(text));
+    CHECK(ParseJson(text)->get<std::string>() == nlohmann::json::parse(text).get<std::string>());
+  }
+}
+
 }  // namespace
 }  // namespace globalsvc::kube

@@ -135,5 +135,28 @@ TEST_CASE("managedFields is dropped from object.metadata only", "[kube][watch]")
   CHECK(object["metadata"].contains("managedFields"));
 }
 
+TEST_CASE("Dropping managedFields keeps an event valid whatever whitespace surrounds it",
+          "[kube][watch]") {
+  // Tabs, carriage returns and spaces are JSON whitespace like any other: the
+  // comma next to managedFields must go with it, or the event no longer
+  // parses and the watch restarts forever.
+  for (const std::string event :
+       {"{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\",\t\"managedFields\":[]}}}",
+        "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"name\":\"a\" ,\r \"managedFields\":[1]}}}",
+        "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"managedFields\":[] ,\"name\":\"a\"}}}",
+        "{\"type\":\"ADDED\",\"object\":{\"metadata\":{\"managedFields\":[]\t,\t\"name\":\"a\"}}"
+        "}"}) {
+    INFO(event);
+    WatchDecoder decoder;
+    nlohmann::json object;
+    const auto result = decoder.Feed(event + "\n", [&](WatchEvent&& e) {
+      object = std::move(e.object);
+      return true;
+    });
+    REQUIRE(result.ok());
+    CHECK(object == nlohmann::json::parse(R"({"metadata":{"name":"a"}})"));
+  }
+}
+
 }  // namespace
 }  // namespace globalsvc::kube
