@@ -113,7 +113,6 @@ RestTransport::RestTransport(ClusterConfig cluster, ServerUrl url, std::string c
     : cluster_(std::move(cluster)),
       url_(std::move(url)),
       connect_address_(std::move(connect_address)),
-      clock_(clock),
       options_(std::move(options)),
       credentials_(cluster_, clock),
       rate_limiter_(options_.qps, options_.burst, clock) {}

@@ -81,7 +81,6 @@ class RestTransport {
   const ClusterConfig cluster_;
   const ServerUrl url_;
   const std::string connect_address_;  // numeric address when tls-server-name overrides the host
-  Clock& clock_;
   const TransportOptions options_;
   CredentialSource credentials_;
   RateLimiter rate_limiter_;

@@ -17,7 +17,7 @@ const json* Field(const json& object, const char* name) {
 class ObjectReader {
  public:
   ObjectReader(const json& object, const char* kind, const DecodeContext& context)
-      : object_(object), context_(context) {
+      : context_(context) {
     ref_.cluster = context.cluster;
     ref_.kind = kind;
     if (const json* metadata = Field(object, "metadata"); metadata && metadata->is_object()) {
@@ -91,7 +91,6 @@ class ObjectReader {
   }
 
  private:
-  const json& object_;
   const DecodeContext& context_;
   const json* metadata_ = nullptr;
   ObjectRef ref_;
