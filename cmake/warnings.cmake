@@ -6,8 +6,26 @@ target_compile_options(globalsvc_warnings INTERFACE
   -Wnon-virtual-dtor -Woverloaded-virtual -Wimplicit-fallthrough
   $<$<BOOL:${GLOBALSVC_WERROR}>:-Werror>)
 
-if(GLOBALSVC_SANITIZE)
+if((GLOBALSVC_SANITIZE OR GLOBALSVC_FUZZ) AND GLOBALSVC_TSAN)
+  message(FATAL_ERROR "GLOBALSVC_TSAN cannot be combined with GLOBALSVC_SANITIZE or GLOBALSVC_FUZZ")
+endif()
+
+if(GLOBALSVC_SANITIZE OR GLOBALSVC_FUZZ)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
                       -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
+endif()
+
+if(GLOBALSVC_TSAN)
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+endif()
+
+# Every object carries libFuzzer's coverage instrumentation; only the fuzz
+# targets link its main().
+if(GLOBALSVC_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "GLOBALSVC_FUZZ needs clang (CXX=clang++); scripts/fuzz sets it")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
 endif()

@@ -1,0 +1,83 @@
+// Fuzz target for the kubeconfig parser, fed the way a remote Secret's
+// kubeconfig is (no base folder). Invariants:
+// - an accepted config is one the client can use: a server URL, a CA or
+//   insecure-skip-tls-verify but not both, a client certificate only with
+//   its key;
+// - error messages never carry a credential: a token or client key that
+//   appears exactly once in the input (so nothing else, such as a name, can
+//   be its source) never appears in the message.
+
+#include <cstddef>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/base/yaml_json.h"
+#include "lib/kube/kubeconfig.h"
+#include "lib/kube/server_url.h"
+#include "test/fuzz/fuzz_check.h"
+
+namespace {
+
+std::size_t Occurrences(std::string_view text, std::string_view part) {
+  std::size_t count = 0;
+  for (std::size_t at = text.find(part); at != std::string_view::npos;
+       at = text.find(part, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+// The credential strings of every user entry, as the YAML spells them.
+std::vector<std::string> Credentials(std::string_view text) {
+  std::vector<std::string> found;
+  auto docs = globalsvc::ParseYamlDocuments(text);
+  if (!docs.ok() || docs->size() != 1) return found;
+  const nlohmann::json& doc = docs->front();
+  if (!doc.is_object()) return found;
+  const auto users = doc.find("users");
+  if (users == doc.end() || !users->is_array()) return found;
+  for (const auto& entry : *users) {
+    if (!entry.is_object()) continue;
+    const auto user = entry.find("user");
+    if (user == entry.end() || !user->is_object()) continue;
+    for (const char* key : {"token", "client-key-data"}) {
+      const auto value = user->find(key);
+      if (value != user->end() && value->is_string() && value->get<std::string>().size() >= 8) {
+        found.push_back(value->get<std::string>());
+      }
+    }
+  }
+  return found;
+}
+
+void CheckAccepted(const globalsvc::kube::ClusterConfig& config) {
+  FUZZ_CHECK(!config.server.empty());
+  FUZZ_CHECK(globalsvc::kube::ParseServerUrl(config.server).ok());
+  FUZZ_CHECK(!(config.insecure_skip_tls_verify && !config.certificate_authority_pem.empty()));
+  FUZZ_CHECK(config.auth.client_certificate_pem.empty() == config.auth.client_key_pem.empty());
+  FUZZ_CHECK(
+      !(config.auth.exec && (!config.auth.token.empty() || !config.auth.token_file.empty())));
+  if (config.auth.exec) FUZZ_CHECK(!config.auth.exec->command.empty());
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  for (std::string_view context : {std::string_view(), std::string_view("ctx")}) {
+    auto config = globalsvc::kube::ParseKubeconfig(text, "secret s key k", "", context);
+    if (config.ok()) {
+      CheckAccepted(*config);
+      continue;
+    }
+    for (const std::string& credential : Credentials(text)) {
+      if (Occurrences(text, credential) == 1) {
+        FUZZ_CHECK(config.error().message.find(credential) == std::string::npos);
+      }
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,149 @@
+// Fuzz target for the planner's input path: objects as the API server sends
+// them are decoded into ClusterStates and planned for every cluster. The
+// input is one JSON document:
+//   {"maxEndpoints": N, "clusters": {"<name>": <List or array of objects>, ...}}
+// Invariants, beyond not crashing:
+// - the plan is deterministic and does not depend on the clusters' order;
+// - entries are sorted by name and names are unique; PlanService gives the
+//   same entry as PlanCluster;
+// - ports are sorted, unique by number and by name, within 1-65535;
+// - endpoints are sorted, each endpoint is unique, an address appears once
+//   per cluster, endpoint ports name entry ports, at most maxEndpoints are
+//   kept, a capped plan keeps a subset of the uncapped one and every
+//   (cluster, locality) group when the cap allows;
+// - the JSON form serialises, and its content hash equals the entry's.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lib/kube/json_parser.h"
+#include "lib/mesh/cluster_builder.h"
+#include "lib/mesh/planner.h"
+#include "lib/mesh/service_entry.h"
+#include "test/fuzz/fuzz_check.h"
+
+namespace {
+
+using namespace globalsvc::mesh;
+
+bool EndpointBefore(const ServiceEntryEndpoint& a, const ServiceEntryEndpoint& b) {
+  return std::tie(a.cluster, a.address, a.network, a.locality, a.weight) <
+         std::tie(b.cluster, b.address, b.network, b.locality, b.weight);
+}
+
+void CheckEntry(const ServiceEntry& entry, const PlanOptions& options) {
+  FUZZ_CHECK(entry.name == ServiceEntryName(entry.service_namespace, entry.service_name));
+  FUZZ_CHECK(!entry.ports.empty());
+  std::set<std::int32_t> numbers;
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < entry.ports.size(); ++i) {
+    const auto& port = entry.ports[i];
+    FUZZ_CHECK(port.number >= 1 && port.number <= 65535);
+    FUZZ_CHECK(port.target_port >= 0 && port.target_port <= 65535);
+    FUZZ_CHECK(numbers.insert(port.number).second);
+    FUZZ_CHECK(names.insert(port.name).second);
+    if (i > 0) FUZZ_CHECK(entry.ports[i - 1].number < port.number);
+  }
+  FUZZ_CHECK(entry.endpoints.size() <= options.max_endpoints);
+  std::set<std::pair<std::string, std::string>> addresses;
+  for (std::size_t i = 0; i < entry.endpoints.size(); ++i) {
+    const auto& endpoint = entry.endpoints[i];
+    if (i > 0) {
+      FUZZ_CHECK(EndpointBefore(entry.endpoints[i - 1], endpoint));  // sorted and unique
+    }
+    if (endpoint.address.empty()) {
+      FUZZ_CHECK(endpoint.weight > 0);  // a gateway fronting nothing is left out
+    } else {
+      FUZZ_CHECK(addresses.emplace(endpoint.cluster, endpoint.address).second);
+    }
+    for (std::size_t p = 0; p < endpoint.ports.size(); ++p) {
+      FUZZ_CHECK(names.count(endpoint.ports[p].first) == 1);
+      FUZZ_CHECK(endpoint.ports[p].second >= 1 && endpoint.ports[p].second <= 65535);
+      if (p > 0) FUZZ_CHECK(endpoint.ports[p - 1].first < endpoint.ports[p].first);
+    }
+  }
+  const nlohmann::json object = ToJson(entry);
+  const std::string text = object.dump();
+  FUZZ_CHECK(ContentHash(entry) == ContentHash(nlohmann::json::parse(text)));
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const auto input =
+      globalsvc::kube::ParseJson(std::string_view(reinterpret_cast<const char*>(data), size));
+  if (!input || !input->is_object()) return 0;
+  const auto clusters_it = input->find("clusters");
+  if (clusters_it == input->end() || !clusters_it->is_object() || clusters_it->size() > 4) {
+    return 0;
+  }
+  std::size_t max_endpoints = kMaxServiceEntryEndpoints;
+  if (auto cap = input->find("maxEndpoints"); cap != input->end() && cap->is_number_unsigned()) {
+    max_endpoints = std::clamp<std::size_t>(cap->get<std::size_t>(), 1, kMaxServiceEntryEndpoints);
+  }
+
+  Diagnostics build_diagnostics;
+  std::vector<ClusterState> states;
+  for (const auto& [name, objects] : clusters_it->items()) {
+    ClusterBuilder builder({name, "istio-system", ""}, &build_diagnostics);
+    if (objects.is_array()) {
+      for (const auto& object : objects)
+        builder.Add(object);
+    } else {
+      builder.Add(objects);
+    }
+    states.push_back(std::move(builder).Build());
+  }
+  std::vector<const ClusterState*> forward;
+  for (const auto& state : states)
+    forward.push_back(&state);
+  std::vector<const ClusterState*> backward(forward.rbegin(), forward.rend());
+
+  for (const ClusterState* target : forward) {
+    PlanOptions options;
+    options.target_cluster = target->name();
+    options.max_endpoints = max_endpoints;
+    const Plan plan = PlanCluster(forward, options);
+    const Plan again = PlanCluster(backward, options);
+    FUZZ_CHECK(plan.entries == again.entries);
+
+    PlanOptions uncapped_options = options;
+    uncapped_options.max_endpoints = kMaxServiceEntryEndpoints;
+    const Plan uncapped = PlanCluster(forward, uncapped_options);
+    FUZZ_CHECK(plan.entries.size() == uncapped.entries.size());
+
+    for (std::size_t i = 0; i < plan.entries.size(); ++i) {
+      const ServiceEntry& entry = plan.entries[i];
+      if (i > 0) FUZZ_CHECK(plan.entries[i - 1].name < entry.name);
+      CheckEntry(entry, options);
+
+      Diagnostics diagnostics;
+      const auto single =
+          PlanService(entry.service_namespace, entry.service_name, backward, options, diagnostics);
+      FUZZ_CHECK(single.has_value() && *single == entry);
+
+      const ServiceEntry& full = uncapped.entries[i];
+      FUZZ_CHECK(full.name == entry.name);
+      FUZZ_CHECK(entry.endpoints.size() == std::min(full.endpoints.size(), max_endpoints));
+      for (const auto& endpoint : entry.endpoints) {
+        FUZZ_CHECK(std::binary_search(full.endpoints.begin(), full.endpoints.end(), endpoint,
+                                      EndpointBefore));
+      }
+      // The cap takes endpoints round-robin across (cluster, locality): when
+      // it is at least the number of groups, none loses all its capacity.
+      std::set<std::pair<std::string, std::string>> groups, kept_groups;
+      for (const auto& endpoint : full.endpoints)
+        groups.emplace(endpoint.cluster, endpoint.locality);
+      for (const auto& endpoint : entry.endpoints)
+        kept_groups.emplace(endpoint.cluster, endpoint.locality);
+      if (max_endpoints >= groups.size()) FUZZ_CHECK(kept_groups == groups);
+    }
+  }
+  return 0;
+}
