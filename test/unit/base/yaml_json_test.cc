@@ -131,7 +131,7 @@ TEST_CASE("Scalar typing without regular expressions keeps its grammar", "[base]
   CHECK(IsPlainYamlSafe(".x"));
 }
 
-TEST_CASE("A document starting with a comma is an error, not an endless loop", "[base][yaml]") {
+TEST_CASE("A document starting with a comma is an error and not an endless loop", "[base][yaml]") {
   for (const char* bad : {",", ", x", "---\n,", "a: 1\n---\n,\n", "- a\n,", "# c\n ,"}) {
     INFO(bad);
     auto docs = ParseYamlDocuments(bad);
@@ -140,7 +140,7 @@ TEST_CASE("A document starting with a comma is an error, not an endless loop", "
   }
 }
 
-TEST_CASE("Text that is not UTF-8 is an error, and emitting never throws", "[base][yaml]") {
+TEST_CASE("Text that is not UTF-8 is an error and emitting never throws", "[base][yaml]") {
   for (const char* bad : {"a: \"x\xa1y\"\n", "k\xff: v\n", "- \xc3\n", "a: \xed\xa0\x80\n"}) {
     INFO(nlohmann::json(bad).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace));
     auto docs = ParseYamlDocuments(bad);
@@ -154,7 +154,7 @@ TEST_CASE("Text that is not UTF-8 is an error, and emitting never throws", "[bas
   CHECK(EmitYaml(nlohmann::json{{"k", "x\xa1y"}}) == "k: \"x\xef\xbf\xbdy\"\n");
 }
 
-TEST_CASE("Aliases copy their anchor, within bounds", "[base][yaml]") {
+TEST_CASE("Aliases copy their anchor within bounds", "[base][yaml]") {
   auto docs = ParseYamlDocuments("base: &b {a: 1, l: [x]}\ncopy: *b\n&k key: 2\n*k : 3\n");
   REQUIRE(docs.ok());
   CHECK((*docs)[0]["copy"] == (*docs)[0]["base"]);
