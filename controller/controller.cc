@@ -116,6 +116,13 @@ Status Controller::Start() {
 
   status_ =
       std::make_unique<StatusWriter>(*writer_, options_.control_plane_namespace, options_.identity);
+  ServiceStatusWriterOptions service_status;
+  service_status.namespace_name = options_.control_plane_namespace;
+  service_status_ = std::make_unique<ServiceStatusWriter>(
+      *writer_, service_status, metrics_, [this] { return MayWrite(); },
+      [this](std::vector<std::string> keys) { Enqueue(std::move(keys)); });
+  reconciler_->PublishStatusTo(service_status_.get());
+  service_status_->Start();
 
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
     workers_.emplace_back([this](std::stop_token stop) { Work(stop); });
@@ -159,6 +166,7 @@ void Controller::Stop() {
   no_election_leader_ = {};
   queue_.ShutDown();
   workers_.clear();  // joins
+  if (service_status_) service_status_->Stop();
   gauges_ = {};
   if (secret_reflector_) secret_reflector_->Stop();
   if (remotes_) remotes_->StopAll();

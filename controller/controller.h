@@ -24,6 +24,7 @@
 #include "controller/remote_clusters.h"
 #include "controller/remote_staleness.h"
 #include "controller/service_entry_observer.h"
+#include "controller/service_status_writer.h"
 #include "controller/status_writer.h"
 #include "lib/base/result.h"
 #include "lib/kube/leader_elector.h"
@@ -100,6 +101,7 @@ class Controller {
   std::unique_ptr<kube::Reflector> secret_reflector_;
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<StatusWriter> status_;
+  std::unique_ptr<ServiceStatusWriter> service_status_;  // GlobalService objects
   std::unique_ptr<kube::LeaderElector> elector_;
   std::unique_ptr<obs::HttpServer> http_;
   std::atomic<bool> leading_{false};

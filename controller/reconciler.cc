@@ -4,6 +4,8 @@
 
 #include <chrono>
 
+#include "controller/service_status.h"
+#include "controller/service_status_writer.h"
 #include "lib/observability/logging.h"
 
 namespace globalsvc::controller {
@@ -115,6 +117,7 @@ ReconcileResult Reconciler::Reconcile(const std::string& key) {
   if (result.outcome != ReconcileOutcome::kError && result.outcome != ReconcileOutcome::kConflict) {
     CountEndpoints(key, desired ? &*desired : nullptr);
   }
+  PublishStatus(key, desired, diagnostics, result);
 
   metrics_.reconciles.Inc({ReconcileOutcomeName(result.outcome)});
   metrics_.reconcile_seconds.Observe(
@@ -165,6 +168,38 @@ ReconcileResult Reconciler::Delete(const ObservedEntry& observed) {
   log_->info("deleted name={}/{} reason=no-global-service", options_.control_plane_namespace,
              observed.name);
   return {ReconcileOutcome::kDeleted, std::nullopt};
+}
+
+void Reconciler::PublishStatus(const std::string& key,
+                               const std::optional<mesh::ServiceEntry>& desired,
+                               const mesh::Diagnostics& diagnostics,
+                               const ReconcileResult& result) {
+  if (!status_ || (may_write_ && !may_write_())) return;  // a standby publishes nothing
+  if (!desired) {
+    status_->Set(key, std::nullopt);
+    return;
+  }
+  const auto slash = key.find('/');
+  const std::string ns = key.substr(0, slash);
+  const std::string name = key.substr(slash + 1);
+  ServiceStatusInput input;
+  input.entry = &*desired;
+  input.diagnostics = &diagnostics;
+  for (const auto& cluster : store_.ClusterNames()) {
+    store_.Read(cluster, [&](const mesh::ClusterState& state) {
+      if (ExportsService(state, ns, name)) input.exporting_clusters.push_back(cluster);
+    });
+  }
+  if (result.outcome == ReconcileOutcome::kConflict) {
+    input.state = ServiceEntryState::kConflict;
+    input.message = "ServiceEntry " + desired->name +
+                    " exists and is not managed by globalsvc; it is left untouched and this "
+                    "service is not exported here";
+  } else if (result.outcome == ReconcileOutcome::kError) {
+    input.state = ServiceEntryState::kError;
+    input.message = result.error ? result.error->message : "write failed";
+  }
+  status_->Set(key, BuildServiceStatus(input));
 }
 
 std::map<std::string, Reconciler::Contribution> Reconciler::Contributions() const {

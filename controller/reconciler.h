@@ -41,6 +41,8 @@ struct ReconcileResult {
   std::optional<Error> error;  // set with kError
 };
 
+class ServiceStatusWriter;
+
 class Reconciler {
  public:
   Reconciler(MeshStore& store, ServiceEntryObserver& observed, kube::KubeClient& local,
@@ -48,6 +50,9 @@ class Reconciler {
              std::function<bool()> may_write);
 
   ReconcileResult Reconcile(const std::string& key);
+
+  // Hands each reconciled key's GlobalService status to `writer` (may be null).
+  void PublishStatusTo(ServiceStatusWriter* writer) { status_ = writer; }
 
   struct Contribution {
     std::int64_t services = 0;   // ServiceEntries with endpoints of the cluster
@@ -60,6 +65,8 @@ class Reconciler {
   ReconcileResult Apply(const mesh::ServiceEntry& desired, const std::string& desired_hash);
   ReconcileResult Delete(const ObservedEntry& observed);
   void CountEndpoints(const std::string& key, const mesh::ServiceEntry* entry);
+  void PublishStatus(const std::string& key, const std::optional<mesh::ServiceEntry>& desired,
+                     const mesh::Diagnostics& diagnostics, const ReconcileResult& result);
 
   MeshStore& store_;
   ServiceEntryObserver& observed_;
@@ -69,6 +76,7 @@ class Reconciler {
   EventRecorder* events_;            // Warning Events on local objects; may be null
   std::function<bool()> may_write_;  // the leader check, right before each write
   std::shared_ptr<spdlog::logger> log_;
+  ServiceStatusWriter* status_ = nullptr;
 
   mutable std::mutex counts_mutex_;
   std::map<std::string, std::map<std::string, double>> endpoints_by_key_;  // key -> cluster -> n

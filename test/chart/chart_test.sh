@@ -377,6 +377,14 @@ test_controller_rbac_allows() {
   done
   can "$SA" list deployments.apps -n "$NS"
   can "$SA" watch deployments.apps -n "$NS"
+  # The status objects (crds/): the objects, and patches of their status.
+  local r
+  for r in remoteclusters.globalsvc.solo.io globalservices.globalsvc.solo.io; do
+    for verb in get list create delete; do
+      can "$SA" "$verb" "$r" -n "$NS"
+    done
+    can "$SA" patch "$r" --subresource=status -n "$NS"
+  done
   can "$SA" list secrets -n "$NS"
   can "$SA" watch secrets -n "$NS"
   can "$SA" create leases.coordination.k8s.io -n "$NS"
@@ -400,6 +408,11 @@ test_controller_rbac_forbids() {
     cannot "$SA" "$verb" namespaces
     cannot "$SA" "$verb" nodes
   done
+  for verb in create patch delete; do
+    cannot "$SA" "$verb" globalservices.globalsvc.solo.io -n default
+    cannot "$SA" "$verb" remoteclusters.globalsvc.solo.io -n default
+  done
+  cannot "$SA" patch globalservices.globalsvc.solo.io --subresource=status -n default
   cannot "$SA" get secrets -n "$NS"
   cannot "$SA" list secrets -n default
   cannot "$SA" list deployments.apps -n default
@@ -439,6 +452,40 @@ test_controller_writes_only_in_control_plane_namespace() {
   grep -q Forbidden <<<"$out" || { echo "$out"; return 1; }
   if out=$(k "$as" label service -n default kubernetes chart-test=1 2>&1); then
     echo "a Service was changed"
+    return 1
+  fi
+  grep -q Forbidden <<<"$out" || { echo "$out"; return 1; }
+}
+
+globalservice() { # NAMESPACE
+  cat <<EOF
+apiVersion: globalsvc.solo.io/v1alpha1
+kind: GlobalService
+metadata:
+  name: chart-test.probe
+  namespace: $1
+spec: {}
+EOF
+}
+
+# The CRDs came with the chart; as the ServiceAccount, a GlobalService and
+# its status can be written in the control-plane namespace only.
+test_status_objects_only_in_control_plane_namespace() {
+  local as=--as=system:serviceaccount:$NS:$SA out crd
+  for crd in remoteclusters.globalsvc.solo.io globalservices.globalsvc.solo.io; do
+    [[ $(k get crd "$crd" -o jsonpath='{.status.conditions[?(@.type=="Established")].status}') == True ]] ||
+      { echo "CRD $crd not established"; return 1; }
+  done
+  k delete globalservice -n "$NS" chart-test.probe --ignore-not-found >/dev/null
+  globalservice "$NS" | k "$as" create -f - >/dev/null
+  k "$as" patch globalservice -n "$NS" chart-test.probe --subresource=status --type=merge \
+    -p '{"status":{"host":"probe.chart-test.mesh.internal","endpoints":1}}' >/dev/null
+  [[ $(k get globalservice -n "$NS" chart-test.probe -o jsonpath='{.status.host}') == \
+    probe.chart-test.mesh.internal ]]
+  k "$as" delete globalservice -n "$NS" chart-test.probe >/dev/null
+  if out=$(globalservice default | k "$as" create -f - 2>&1); then
+    k delete globalservice -n default chart-test.probe >/dev/null 2>&1 || true
+    echo "a GlobalService in namespace default was created"
     return 1
   fi
   grep -q Forbidden <<<"$out" || { echo "$out"; return 1; }
@@ -570,6 +617,8 @@ main() {
     check "the controller's ServiceAccount may not write elsewhere" test_controller_rbac_forbids
     check "as the ServiceAccount: ServiceEntry writes only in $NS, no Service writes" \
       test_controller_writes_only_in_control_plane_namespace
+    check "as the ServiceAccount: GlobalService status only in $NS (CRDs installed)" \
+      test_status_objects_only_in_control_plane_namespace
     check "the reader ServiceAccount reads and cannot write" test_reader_rbac
     check "the reader token works in a kubeconfig of its own" test_reader_token_works
     check "helm upgrade to 2 replicas adds the PodDisruptionBudget" test_upgrade_to_ha

@@ -6,6 +6,7 @@
 #include "controller/controller.h"
 
 #include <catch2/catch.hpp>
+#include <iterator>
 #include <memory>
 #include <sstream>
 
@@ -39,6 +40,41 @@ ControllerOptions OptionsFor(const TestBed& bed, const std::string& cluster) {
 double MetricValue(Controller& controller, const std::string& series) {
   return testbed::MetricValue(controller.registry().Render(), series);
 }
+
+// The GlobalService status object `name` in the cluster's istio-system.
+std::optional<nlohmann::json> GetGlobalService(const TestBed& bed, const std::string& cluster,
+                                               const std::string& name) {
+  auto got = bed.Kubectl(cluster, {"get", "globalservices.globalsvc.solo.io", "-n", "istio-system",
+                                   name, "-o", "json", "--ignore-not-found"});
+  if (!got.ok() || got.out.empty()) return std::nullopt;
+  return nlohmann::json::parse(got.out);
+}
+
+// Waits until the guide service's GlobalService in `cluster` is Synced and
+// shows `by_cluster` (and `distribution`, when given).
+Status WaitForServiceStatus(const TestBed& bed, const std::string& cluster,
+                            const std::string& by_cluster, const std::string& distribution = {}) {
+  return WaitFor(
+      "GlobalService in " + cluster + " shows " + by_cluster, 60s, [&](std::string* why) {
+        auto object = GetGlobalService(bed, cluster, "httpbin.in-ambient");
+        if (!object) {
+          *why = "no GlobalService httpbin.in-ambient";
+          return false;
+        }
+        const auto& status = (*object)["status"];
+        *why = status.dump();
+        return status.value("state", "") == "Synced" &&
+               status.value("endpointsByCluster", "") == by_cluster &&
+               (distribution.empty() || status.value("trafficDistribution", "") == distribution);
+      });
+}
+
+#define CHECK_STATUS_OK(expr)                                  \
+  do {                                                         \
+    const auto status_ok_ = (expr);                            \
+    INFO((status_ok_.ok() ? "" : status_ok_.error().message)); \
+    CHECK(status_ok_.ok());                                    \
+  } while (false)
 
 TEST_CASE("Two controllers keep the guide's ServiceEntries exact", "[controller][testbed]") {
   obs::ConfigureLogging(obs::LogFormat::kText, spdlog::level::warn);
@@ -108,6 +144,48 @@ TEST_CASE("Two controllers keep the guide's ServiceEntries exact", "[controller]
     INFO((status.ok() ? "" : status.error().message));
     CHECK(status.ok());
 
+    // Per global service, readable with kubectl: endpoints by cluster, in both clusters.
+    CHECK_STATUS_OK(WaitForServiceStatus(bed, "cluster1", "cluster1=2,cluster2=2"));
+    CHECK_STATUS_OK(WaitForServiceStatus(bed, "cluster2", "cluster1=2,cluster2=2"));
+    {
+      auto object = GetGlobalService(bed, "cluster1", "httpbin.in-ambient");
+      REQUIRE(object);
+      const auto& s = (*object)["status"];
+      CHECK(s["host"] == "in-ambient.httpbin.mesh.internal");
+      CHECK(s["serviceEntry"] == "autogen.httpbin.in-ambient");
+      CHECK(s["endpoints"] == 4);
+      CHECK(s["conflicts"] == 0);
+      CHECK(s["trafficDistribution"] == "PreferNetwork");
+      CHECK(s["clusters"][1]["viaGateway"] == true);
+      CHECK(s["clusters"][1]["network"] == "cluster2-network");
+      CHECK_FALSE(s.value("lastChangeTime", "").empty());
+      CHECK((*object)["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "globalsvc");
+      CHECK((*object)["metadata"]["labels"]["solo.io/parent-service"] == "in-ambient");
+      const auto table = bed.Kubectl("cluster1", {"get", "globalservices", "-n", "istio-system"});
+      INFO(table.out << table.err);
+      // Columns: NAME HOST CLUSTERS ENDPOINTS CONFLICTS STATE AGE.
+      std::istringstream text(table.out);
+      std::vector<std::vector<std::string>> rows;
+      for (std::string line; std::getline(text, line);) {
+        std::istringstream words(line);
+        rows.emplace_back(std::istream_iterator<std::string>(words),
+                          std::istream_iterator<std::string>());
+      }
+      REQUIRE_FALSE(rows.empty());
+      CHECK(rows[0] == std::vector<std::string>{"NAME", "HOST", "CLUSTERS", "ENDPOINTS",
+                                                "CONFLICTS", "STATE", "AGE"});
+      bool listed = false;
+      for (const auto& row : rows) {
+        if (row.empty() || row[0] != "httpbin.in-ambient") continue;
+        listed = true;
+        REQUIRE(row.size() == 7);
+        CHECK(std::vector<std::string>(row.begin() + 1, row.end() - 1) ==
+              std::vector<std::string>{"in-ambient.httpbin.mesh.internal", "cluster1=2,cluster2=2",
+                                       "4", "0", "Synced"});
+      }
+      CHECK(listed);
+    }
+
     // explain reads the same live objects: the local pods rank first, cluster2
     // stays behind its gateway.
     {
@@ -173,8 +251,11 @@ spec:
                                      "cluster1 cluster1-network us-east-1/us-east-1b 0 pod"});
     INFO((drained.ok() ? "" : drained.error().message));
     CHECK(drained.ok());
+    // Still global in cluster2, without a ready endpoint.
+    CHECK_STATUS_OK(WaitForServiceStatus(bed, "cluster1", "cluster1=2,cluster2=0"));
     REQUIRE(bed.Scale("cluster2", "httpbin", "in-ambient", 2).ok());
     CHECK(WaitForEndpoints(bed, "cluster1", cluster1_view).ok());
+    CHECK_STATUS_OK(WaitForServiceStatus(bed, "cluster1", "cluster1=2,cluster2=2"));
 
     // Annotation changes flow through.
     REQUIRE(
@@ -188,9 +269,15 @@ spec:
                        "PreferClose";
           }).ok());
 
-    // A restart with nothing changed writes nothing.
+    // The status follows before the restart below, so that has nothing to write.
+    CHECK_STATUS_OK(WaitForServiceStatus(bed, "cluster1", "cluster1=2,cluster2=2", "PreferClose"));
+
+    // A restart with nothing changed writes nothing: neither the ServiceEntry
+    // nor its GlobalService status.
     auto before = GetServiceEntry(bed, "cluster1", "autogen.httpbin.in-ambient");
     REQUIRE(before);
+    auto status_before = GetGlobalService(bed, "cluster1", "httpbin.in-ambient");
+    REQUIRE(status_before);
     c1.reset();
     c1 = std::make_unique<Controller>(OptionsFor(bed, "cluster1"));
     REQUIRE(c1->Start().ok());
@@ -200,10 +287,22 @@ spec:
               *why = "unchanged reconciles: " + std::to_string(unchanged);
               return unchanged >= 1;
             }).ok());
+    // Every status the reconciles handed on has been compared (or written).
+    CHECK_STATUS_OK(
+        WaitFor("restarted controller's status writer idle", 60s, [&](std::string* why) {
+          const double pending = MetricValue(*c1, "globalsvc_status_pending");
+          *why = "pending status writes: " + std::to_string(pending);
+          return pending == 0;
+        }));
     CHECK(MetricValue(*c1, "globalsvc_writes_total{kind=\"apply\"}") == 0);
+    CHECK(MetricValue(*c1, "globalsvc_writes_total{kind=\"status\"}") == 0);
     auto after = GetServiceEntry(bed, "cluster1", "autogen.httpbin.in-ambient");
     REQUIRE(after);
     CHECK((*after)["metadata"]["resourceVersion"] == (*before)["metadata"]["resourceVersion"]);
+    auto status_after = GetGlobalService(bed, "cluster1", "httpbin.in-ambient");
+    REQUIRE(status_after);
+    CHECK((*status_after)["metadata"]["resourceVersion"] ==
+          (*status_before)["metadata"]["resourceVersion"]);
 
     // Someone deletes the ServiceEntry: it comes back.
     REQUIRE(bed.Kubectl("cluster1", {"delete", "serviceentry", "-n", "istio-system",
@@ -220,6 +319,9 @@ spec:
     for (const char* cluster : {"cluster1", "cluster2"}) {
       CHECK(WaitFor(std::string("ServiceEntry removed from ") + cluster, 60s, [&](std::string*) {
               return !GetServiceEntry(bed, cluster, "autogen.httpbin.in-ambient");
+            }).ok());
+      CHECK(WaitFor(std::string("GlobalService removed from ") + cluster, 60s, [&](std::string*) {
+              return !GetGlobalService(bed, cluster, "httpbin.in-ambient");
             }).ok());
     }
   }
@@ -246,6 +348,18 @@ metadata:
 spec:
   ports: [{name: http, port: 80}]
 )";
+    // A GlobalService of that name in cluster2 that globalsvc does not own.
+    const std::string user_status = R"(
+apiVersion: globalsvc.solo.io/v1alpha1
+kind: GlobalService
+metadata:
+  name: default.foreign
+  namespace: istio-system
+spec: {}
+)";
+    REQUIRE(bed.Apply("cluster2", user_status).ok());
+    auto user_status_before = GetGlobalService(bed, "cluster2", "default.foreign");
+    REQUIRE(user_status_before);
     REQUIRE(bed.Apply("cluster1", user_entry).ok());
     REQUIRE(bed.Apply("cluster1", service).ok());
     auto reported = WaitFor("conflict reported", 60s, [&](std::string* why) {
@@ -283,11 +397,28 @@ spec:
             return own && (*own)["spec"]["hosts"] ==
                               nlohmann::json::array({"foreign.default.mesh.internal"});
           }).ok());
+    // The status says why cluster1 does not export it.
+    CHECK_STATUS_OK(WaitFor("GlobalService shows the conflict", 60s, [&](std::string* why) {
+      auto object = GetGlobalService(bed, "cluster1", "default.foreign");
+      *why = object ? (*object)["status"].dump() : "no GlobalService default.foreign";
+      return object && (*object)["status"].value("state", "") == "Conflict" &&
+             (*object)["status"].value("conflicts", 0) == 1;
+    }));
     REQUIRE(bed.Delete("cluster1", service).ok());
     REQUIRE(bed.Delete("cluster1", user_entry).ok());
     CHECK(WaitFor("cluster2 entry removed with the service", 60s, [&](std::string*) {
             return !GetServiceEntry(bed, "cluster2", "autogen.default.foreign");
           }).ok());
+    CHECK(WaitFor("cluster1 GlobalService removed with the service", 60s, [&](std::string*) {
+            return !GetGlobalService(bed, "cluster1", "default.foreign");
+          }).ok());
+    // cluster2's user-owned GlobalService was neither written nor deleted.
+    auto user_status_after = GetGlobalService(bed, "cluster2", "default.foreign");
+    REQUIRE(user_status_after);
+    CHECK((*user_status_after)["metadata"]["resourceVersion"] ==
+          (*user_status_before)["metadata"]["resourceVersion"]);
+    CHECK_FALSE(user_status_after->contains("status"));
+    REQUIRE(bed.Delete("cluster2", user_status).ok());
   }
 
   c1.reset();

@@ -1,0 +1,143 @@
+#include "controller/service_status.h"
+
+#include <map>
+#include <set>
+
+#include "lib/base/hash.h"
+#include "lib/mesh/scope.h"
+
+namespace globalsvc::controller {
+namespace {
+
+const char* StateName(ServiceEntryState state) {
+  switch (state) {
+    case ServiceEntryState::kSynced:
+      return "Synced";
+    case ServiceEntryState::kConflict:
+      return "Conflict";
+    case ServiceEntryState::kError:
+      return "Error";
+  }
+  return "Error";
+}
+
+bool IsConflict(mesh::DiagnosticCode code) {
+  return code == mesh::DiagnosticCode::kPortConflict ||
+         code == mesh::DiagnosticCode::kPortNameConflict ||
+         code == mesh::DiagnosticCode::kTrafficDistributionDisagreement;
+}
+
+struct ClusterSummary {
+  std::string network;
+  std::int64_t endpoints = 0;
+  bool via_gateway = false;
+  std::set<std::string> localities;
+};
+
+std::string ObjectText(const mesh::ObjectRef& object) {
+  if (object.kind.empty()) return {};
+  std::string text = object.kind + " ";
+  if (!object.namespace_name.empty()) text += object.namespace_name + "/";
+  return text + object.name;
+}
+
+}  // namespace
+
+nlohmann::json BuildServiceStatus(const ServiceStatusInput& input) {
+  const mesh::ServiceEntry& entry = *input.entry;
+  std::map<std::string, ClusterSummary> clusters;
+  for (const auto& cluster : input.exporting_clusters)
+    clusters[cluster];
+  std::int64_t total = 0;
+  for (const auto& endpoint : entry.endpoints) {
+    auto& summary = clusters[endpoint.cluster];
+    const std::int64_t backends = endpoint.weight > 0 ? endpoint.weight : 1;
+    summary.endpoints += backends;
+    total += backends;
+    if (summary.network.empty()) summary.network = endpoint.network;
+    if (endpoint.address.empty()) summary.via_gateway = true;
+    if (!endpoint.locality.empty()) summary.localities.insert(endpoint.locality);
+  }
+
+  nlohmann::json cluster_list = nlohmann::json::array();
+  std::string by_cluster;
+  for (const auto& [name, summary] : clusters) {
+    nlohmann::json item = {{"name", name}, {"endpoints", summary.endpoints}};
+    if (!summary.network.empty()) item["network"] = summary.network;
+    if (summary.via_gateway) item["viaGateway"] = true;
+    if (!summary.localities.empty()) item["localities"] = summary.localities;
+    cluster_list.push_back(std::move(item));
+    if (!by_cluster.empty()) by_cluster += ",";
+    by_cluster += name + "=" + std::to_string(summary.endpoints);
+  }
+
+  nlohmann::json ports = nlohmann::json::array();
+  for (const auto& port : entry.ports) {
+    ports.push_back({{"name", port.name}, {"number", port.number}, {"protocol", port.protocol}});
+  }
+
+  std::int64_t conflicts = input.state == ServiceEntryState::kConflict ? 1 : 0;
+  nlohmann::json diagnostics = nlohmann::json::array();
+  if (input.diagnostics) {
+    for (const auto& d : *input.diagnostics) {
+      if (IsConflict(d.code)) ++conflicts;
+      if (diagnostics.size() >= kMaxStatusDiagnostics) continue;
+      nlohmann::json item = {{"severity", std::string(mesh::SeverityName(d.severity))},
+                             {"code", std::string(mesh::DiagnosticCodeName(d.code))},
+                             {"message", d.message}};
+      if (!d.object.cluster.empty()) item["cluster"] = d.object.cluster;
+      if (auto object = ObjectText(d.object); !object.empty()) item["object"] = object;
+      diagnostics.push_back(std::move(item));
+    }
+  }
+
+  // Empty fields are left out: the API server would return them the same
+  // way, and the hashes must agree.
+  nlohmann::json status = {
+      {"host", entry.host},
+      {"serviceEntry", entry.name},
+      {"state", StateName(input.state)},
+      {"endpoints", total},
+      {"serviceEntryEndpoints", static_cast<std::int64_t>(entry.endpoints.size())},
+      {"conflicts", conflicts},
+  };
+  if (!entry.traffic_distribution.empty()) {
+    status["trafficDistribution"] = entry.traffic_distribution;
+  }
+  if (!input.message.empty()) status["message"] = input.message;
+  if (!by_cluster.empty()) status["endpointsByCluster"] = by_cluster;
+  if (!cluster_list.empty()) status["clusters"] = std::move(cluster_list);
+  if (!ports.empty()) status["ports"] = std::move(ports);
+  if (!diagnostics.empty()) status["diagnostics"] = std::move(diagnostics);
+  return status;
+}
+
+std::string StatusHash(const nlohmann::json& status) {
+  if (!status.is_object()) return HexHash(Fnv1a64(status.dump()));
+  nlohmann::json content = status;
+  content.erase(kLastChangeTimeField);
+  // Object keys are sorted by nlohmann::json, so the text is canonical.
+  return HexHash(Fnv1a64(content.dump()));
+}
+
+std::string GlobalServiceName(const std::string& service_namespace,
+                              const std::string& service_name) {
+  return service_namespace + "." + service_name;
+}
+
+std::optional<std::string> KeyOfGlobalServiceName(const std::string& name) {
+  const auto dot = name.find('.');  // namespaces hold no dots
+  if (dot == std::string::npos || dot == 0 || dot + 1 == name.size()) return std::nullopt;
+  return name.substr(0, dot) + "/" + name.substr(dot + 1);
+}
+
+bool ExportsService(const mesh::ClusterState& cluster, const std::string& service_namespace,
+                    const std::string& service_name) {
+  const mesh::Service* service =
+      cluster.FindService(mesh::ServiceKey(service_namespace, service_name));
+  if (!service) return false;
+  const mesh::Namespace* ns = cluster.FindNamespace(service_namespace);
+  return mesh::DecideScope(service->scope_label, ns ? ns->scope_label : std::nullopt).exported;
+}
+
+}  // namespace globalsvc::controller

@@ -1,0 +1,289 @@
+#include "controller/service_status_writer.h"
+
+#include <spdlog/spdlog.h>
+
+#include "controller/service_status.h"
+#include "lib/kube/rfc3339.h"
+#include "lib/mesh/model.h"
+#include "lib/observability/logging.h"
+
+namespace globalsvc::controller {
+namespace {
+
+constexpr const char* kApiVersion = "globalsvc.solo.io/v1alpha1";
+constexpr const char* kKind = "GlobalService";
+constexpr const char* kFieldManager = "globalsvc";
+
+std::string StringAt(const nlohmann::json& object, const char* a, const char* b) {
+  auto outer = object.find(a);
+  if (outer == object.end() || !outer->is_object()) return {};
+  auto inner = outer->find(b);
+  return inner != outer->end() && inner->is_string() ? inner->get<std::string>() : std::string();
+}
+
+bool Managed(const nlohmann::json& object) {
+  auto metadata = object.find("metadata");
+  return metadata != object.end() && metadata->is_object() &&
+         StringAt(*metadata, "labels", mesh::kManagedByLabel) == mesh::kManagedByValue;
+}
+
+}  // namespace
+
+const kube::ResourceType& GlobalServiceResource() {
+  static const kube::ResourceType type{"globalsvc.solo.io", "v1alpha1", "globalservices", true};
+  return type;
+}
+
+ServiceStatusWriter::ServiceStatusWriter(kube::KubeClient& client,
+                                         ServiceStatusWriterOptions options,
+                                         ControllerMetrics& metrics,
+                                         std::function<bool()> may_write, KeysCallback on_keys)
+    : client_(client),
+      options_(std::move(options)),
+      metrics_(metrics),
+      may_write_(std::move(may_write)),
+      on_keys_(std::move(on_keys)),
+      limiter_(options_.qps, options_.burst, kube::SystemClock::Instance()),
+      pending_gauge_(metrics.registry.AddGauge(
+          "globalsvc_status_pending", "GlobalService status changes waiting to be written.")),
+      log_(obs::ComponentLogger("service-status")) {}
+
+ServiceStatusWriter::~ServiceStatusWriter() {
+  Stop();
+}
+
+void ServiceStatusWriter::Start() {
+  thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
+}
+
+void ServiceStatusWriter::Stop() {
+  thread_ = {};  // requests stop and joins
+}
+
+void ServiceStatusWriter::Set(const std::string& key, std::optional<nlohmann::json> status) {
+  const auto slash = key.find('/');
+  if (slash == std::string::npos) return;
+  const std::string name = GlobalServiceName(key.substr(0, slash), key.substr(slash + 1));
+  Desired desired;
+  if (status) desired.hash = StatusHash(*status);
+  desired.status = std::move(status);
+  std::lock_guard lock(mutex_);
+  if (listed_ && !pending_.count(name)) {
+    // Most reconciles change nothing: stop them here.
+    auto it = stored_.find(name);
+    if (!desired.status && it == stored_.end()) return;
+    if (desired.status && it != stored_.end() && it->second.managed &&
+        it->second.hash == desired.hash) {
+      return;
+    }
+  }
+  pending_[name] = std::move(desired);
+  CountPendingLocked();
+  wake_.notify_one();
+}
+
+void ServiceStatusWriter::CountPendingLocked() {
+  pending_gauge_.Set(static_cast<double>(pending_.size() + (in_flight_ ? 1 : 0)));
+}
+
+void ServiceStatusWriter::Run(std::stop_token stop) {
+  const auto never = [] { return false; };
+  std::unique_lock lock(mutex_);
+  while (!stop.stop_requested()) {
+    if (may_write_ && !may_write_()) {
+      // Not leading: another replica may write meanwhile. Becoming leader
+      // reconciles every key and lists again.
+      listed_ = false;
+      pending_.clear();
+      CountPendingLocked();
+      wake_.wait_for(lock, stop, std::chrono::seconds(1), never);
+      continue;
+    }
+    if (!listed_ || std::chrono::steady_clock::now() >= next_list_) {
+      lock.unlock();
+      const bool listed = List();
+      lock.lock();
+      if (!listed) {
+        wake_.wait_for(lock, stop, options_.retry_delay, never);
+        continue;
+      }
+    }
+    if (pending_.empty()) {
+      wake_.wait_until(lock, stop, next_list_, [&] { return !pending_.empty(); });
+      continue;
+    }
+    auto first = pending_.begin();
+    const std::string name = first->first;
+    Desired desired = std::move(first->second);
+    pending_.erase(first);
+    in_flight_ = true;
+    lock.unlock();
+    const bool written = Write(name, desired);
+    lock.lock();
+    in_flight_ = false;
+    if (!written) pending_.try_emplace(name, std::move(desired));  // a newer value wins
+    CountPendingLocked();
+    if (!written) wake_.wait_for(lock, stop, options_.retry_delay, never);
+  }
+}
+
+bool ServiceStatusWriter::List() {
+  auto listed = client_.List(GlobalServiceResource(), options_.namespace_name);
+  if (!listed.ok()) {
+    Warn("GlobalService objects not listed", listed.error());
+    return false;
+  }
+  std::map<std::string, Stored> now;
+  for (const auto& item : listed->items) {
+    Stored stored;
+    stored.uid = StringAt(item, "metadata", "uid");
+    stored.managed = Managed(item);
+    stored.hash = StatusHash(item.value("status", nlohmann::json::object()));
+    now[StringAt(item, "metadata", "name")] = std::move(stored);
+  }
+  std::vector<std::string> keys;
+  {
+    std::lock_guard lock(mutex_);
+    // Objects that appeared, went or changed behind our back, and (on the
+    // first list) every object of an earlier run: reconcile their services.
+    std::set<std::string> names;
+    for (const auto& [name, stored] : now)
+      names.insert(name);
+    for (const auto& [name, stored] : stored_)
+      names.insert(name);
+    for (const auto& name : names) {
+      auto a = now.find(name);
+      auto b = stored_.find(name);
+      const bool same = a != now.end() && b != stored_.end() && a->second.uid == b->second.uid &&
+                        a->second.hash == b->second.hash && a->second.managed == b->second.managed;
+      if (same) continue;
+      if (auto key = KeyOfGlobalServiceName(name)) keys.push_back(*key);
+    }
+    stored_ = std::move(now);
+    listed_ = true;
+    next_list_ = std::chrono::steady_clock::now() + options_.relist_period;
+  }
+  if (on_keys_ && !keys.empty()) on_keys_(std::move(keys));
+  return true;
+}
+
+bool ServiceStatusWriter::Write(const std::string& name, const Desired& desired) {
+  std::optional<Stored> stored;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = stored_.find(name); it != stored_.end()) stored = it->second;
+  }
+  if (!desired.status) return stored && stored->managed ? Remove(name, *stored) : true;
+  if (stored && !stored->managed) {
+    if (foreign_reported_.insert(name).second) {
+      log_->warn(
+          "GlobalService {}/{} exists and is not managed by globalsvc; its status is not written",
+          options_.namespace_name, name);
+    }
+    return true;
+  }
+  if (stored && stored->hash == desired.hash) return true;
+  if (may_write_ && !may_write_()) return false;
+
+  if (!stored) {
+    const auto dot = name.find('.');
+    nlohmann::json object = {
+        {"apiVersion", kApiVersion},
+        {"kind", kKind},
+        {"metadata",
+         {{"name", name},
+          {"namespace", options_.namespace_name},
+          {"labels",
+           {{mesh::kManagedByLabel, mesh::kManagedByValue},
+            {mesh::kParentServiceNamespaceLabel, name.substr(0, dot)},
+            {mesh::kParentServiceLabel, name.substr(dot + 1)}}}}},
+        {"spec", nlohmann::json::object()},
+    };
+    // Create, not apply: an object someone made since the list is never taken over.
+    limiter_.Acquire();
+    auto created = client_.Create(GlobalServiceResource(), options_.namespace_name, object);
+    if (!created.ok()) {
+      if (created.error().code == ErrorCode::kConflict) {
+        auto existing = client_.Get(GlobalServiceResource(), options_.namespace_name, name);
+        if (existing.ok()) {
+          std::lock_guard lock(mutex_);
+          stored_[name] = {StringAt(*existing, "metadata", "uid"),
+                           StatusHash(existing->value("status", nlohmann::json::object())),
+                           Managed(*existing)};
+        }
+      } else {
+        Warn("GlobalService " + name + " not created", created.error());
+      }
+      return false;
+    }
+    metrics_.writes.Inc({"status"});
+    stored = Stored{StringAt(*created, "metadata", "uid"), {}, true};
+    std::lock_guard lock(mutex_);
+    stored_[name] = *stored;
+  }
+
+  nlohmann::json status = *desired.status;
+  status[kLastChangeTimeField] = kube::FormatMicroTime(std::chrono::system_clock::now());
+  nlohmann::json object = {
+      {"apiVersion", kApiVersion},
+      {"kind", kKind},
+      {"metadata", {{"name", name}, {"namespace", options_.namespace_name}}},
+      {"status", std::move(status)},
+  };
+  kube::ApplyOptions apply;
+  apply.field_manager = kFieldManager;
+  apply.force = true;  // only objects labelled as ours (checked above)
+  apply.subresource = "status";
+  limiter_.Acquire();
+  auto written = client_.Apply(GlobalServiceResource(), options_.namespace_name, object, apply);
+  if (!written.ok()) {
+    if (written.error().code == ErrorCode::kNotFound) {
+      std::lock_guard lock(mutex_);
+      stored_.erase(name);  // deleted meanwhile: create it again
+    }
+    Warn("GlobalService " + name + " status not written", written.error());
+    return false;
+  }
+  metrics_.writes.Inc({"status"});
+  {
+    std::lock_guard lock(mutex_);
+    stored_[name] = {StringAt(*written, "metadata", "uid"), desired.hash, true};
+  }
+  warned_ = false;
+  log_->debug("status written name={}/{} hash={}", options_.namespace_name, name, desired.hash);
+  return true;
+}
+
+bool ServiceStatusWriter::Remove(const std::string& name, const Stored& stored) {
+  if (may_write_ && !may_write_()) return false;
+  kube::DeleteOptions options;
+  options.uid = stored.uid;  // never delete a newer object of the same name
+  limiter_.Acquire();
+  auto deleted = client_.Delete(GlobalServiceResource(), options_.namespace_name, name, options);
+  if (!deleted.ok() && deleted.error().code == ErrorCode::kConflict) {
+    // Another object of that name now: list again and decide from there.
+    std::lock_guard lock(mutex_);
+    listed_ = false;
+    return true;
+  }
+  if (!deleted.ok() && deleted.error().code != ErrorCode::kNotFound) {
+    Warn("GlobalService " + name + " not deleted", deleted.error());
+    return false;
+  }
+  if (deleted.ok()) metrics_.writes.Inc({"status-delete"});
+  std::lock_guard lock(mutex_);
+  stored_.erase(name);
+  return true;
+}
+
+void ServiceStatusWriter::Warn(const std::string& what, const Error& error) {
+  if (warned_) {
+    log_->debug("{} code={} error={}", what, ErrorCodeName(error.code), error.message);
+    return;
+  }
+  log_->warn("{} (is crds/ installed and allowed?) code={} error={}", what,
+             ErrorCodeName(error.code), error.message);
+  warned_ = true;
+}
+
+}  // namespace globalsvc::controller
