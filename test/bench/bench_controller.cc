@@ -13,6 +13,8 @@
 //           --endpoints E or E1,E2,... (endpoints per service in each cluster)
 //           --testbed DIR (default $GLOBALSVC_TESTBED_DIR or .testbed)
 //           --globalsvc PATH (the binary) --markdown FILE (append a table)
+//           --reuse-world true (keep the objects of the last run with the same
+//           sizes instead of deleting and creating them again)
 //           --wrap "CMD ARGS" (run the controller under a profiler, e.g.
 //           "valgrind --tool=callgrind"; its RSS figures are then meaningless)
 //
@@ -66,6 +68,7 @@ struct Args {
   std::string globalsvc;
   std::string markdown;
   std::string wrap;
+  bool reuse_world = false;
 
   // Endpoints per service in cluster c (1-based).
   [[nodiscard]] int EndpointsIn(int c) const {
@@ -257,7 +260,7 @@ void DeleteBenchEntries(KubeClient& client) {
     const std::string name = item["metadata"]["name"];
     if (name.rfind("autogen.bench.", 0) == 0 || name.rfind("floor.", 0) == 0) names.push_back(name);
   }
-  Parallel(static_cast<int>(names.size()), 8, [&](int i) {
+  Parallel(static_cast<int>(names.size()), 16, [&](int i) {
     (void)client.Delete(resources::ServiceEntries(), "istio-system",
                         names[static_cast<std::size_t>(i)]);
   });
@@ -624,6 +627,14 @@ void ClearWorld(const Args& args, Clients& clients) {
 // 2..C connected to cluster1 by their remote Secrets. Returns the seconds spent
 // creating objects (the clusters are filled at the same time).
 double ResetWorld(const Args& args, Clients& clients) {
+  if (args.reuse_world) {
+    // Repeated runs with the same sizes: keep the objects, start without
+    // ServiceEntries.
+    DeleteBenchEntries(*clients[0]);
+    for (int c = 2; c <= args.clusters; ++c)
+      ConnectRemote(*clients[0], args.testbed, ClusterName(c));
+    return 0;
+  }
   ClearWorld(args, clients);
   const auto start = Clock::now();
   {
@@ -712,8 +723,14 @@ double Floor(KubeClient& client, int services, int endpoints) {
     globalsvc::kube::ApplyOptions apply;
     apply.field_manager = "bench";
     apply.force = true;
-    if (!client.Apply(resources::ServiceEntries(), "istio-system", entry, apply).ok()) {
-      Die("floor apply failed");
+    // A busy API server may time out now and then; the controller retries too.
+    for (int attempt = 0;; ++attempt) {
+      auto result = client.Apply(resources::ServiceEntries(), "istio-system", entry, apply);
+      if (result.ok()) break;
+      if (!result.error().retryable() || attempt == 10) {
+        Die("floor apply failed: " + result.error().message);
+      }
+      std::this_thread::sleep_for(200ms);
     }
   });
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -735,6 +752,10 @@ void Sync(const Args& args) {
   const double cpu = controller.CpuSeconds();
   const double writes = controller.Metric("globalsvc_writes_total{kind=\"apply\"}");
   controller.Stop();
+  std::fprintf(stderr,
+               "bench_controller: synced after %.1f s (%.0f applies, CPU %.1f s, RSS %.1f MiB, "
+               "%s); now the minimal client\n",
+               sync, writes, cpu, static_cast<double>(rss) / 1024.0, load_sync.c_str());
   const double floor = Floor(c1, args.services, args.TotalWeight());
   const std::string load_floor = LoadAverage();
   DeleteBenchEntries(c1);
@@ -890,6 +911,8 @@ int main(int argc, char** argv) {
       args.markdown = value;
     else if (flag == "--wrap")
       args.wrap = value;
+    else if (flag == "--reuse-world")
+      args.reuse_world = value == "true";
     else
       Die("unknown flag " + flag);
   }
