@@ -132,6 +132,8 @@ EOF
   done
   expect_groups 2-global "cluster1:us-east-1/$(zone_of_step2)" \
     "cluster2:us-west-2/us-west-2a+behind cluster2"
+  # kubectl get globalservices in both clusters: one endpoint each, no conflict.
+  [[ $(grep -Ec '^  httpbin\.in-ambient +in-ambient\.httpbin\.mesh\.internal +cluster1=1,cluster2=1 +2 +0 +Synced ' <<<"$s") == 2 ]]
 }
 
 # The zone of cluster1's single pod in step 2 (the scheduler picks it).
@@ -148,8 +150,9 @@ test_step3_prefer_network() {
   # Traffic stays in cluster1 (group 1), cluster2 only after it.
   [[ $(groups 3-prefer-network | head -n 1) == cluster1:* ]]
   [[ $(groups 3-prefer-network | sed -n 2p) == cluster2:* ]]
-  # Scaled to 0: everything goes to cluster2.
+  # Scaled to 0: everything goes to cluster2; cluster1 is still counted, with 0.
   expect_groups 3-cluster1-down "cluster2:us-west-2/us-west-2a+behind cluster2"
+  [[ $(section "Step 3" | grep -Ec '^  httpbin\.in-ambient +in-ambient\.httpbin\.mesh\.internal +cluster1=0,cluster2=1 +1 +0 +Synced ') == 2 ]]
 }
 
 test_step4_prefer_close() {
