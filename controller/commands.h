@@ -64,7 +64,6 @@ struct RemoteAccess {
   std::string server;        // https://...
   std::string certificate_authority_pem;
   std::string tls_server_name;
-  bool insecure_skip_tls_verify = false;
   std::string token;
 };
 // A kubeconfig with one cluster, one token user and one context, all named

@@ -134,7 +134,8 @@ void RemoteClusters::Reconcile() {
     }
     // The Secret is not a file: relative paths in it mean nothing.
     auto config =
-        kube::ParseKubeconfig(source.kubeconfig, "secret " + source.secret + " key " + cluster, "");
+        kube::ParseKubeconfig(source.kubeconfig, "secret " + source.secret + " key " + cluster, "",
+                              {}, kube::KubeconfigTrust::kClusterData);
     std::unique_ptr<ClusterConnection> connection;
     std::string error;
     if (config.ok()) {

@@ -327,7 +327,9 @@ Result<json> BuildRemoteKubeconfig(const RemoteAccess& access) {
                      "server '" + access.server + "' is not an https:// URL");
   }
   if (access.token.empty()) return MakeError(ErrorCode::kInvalidInput, "the token is empty");
-  if (access.certificate_authority_pem.empty() && !access.insecure_skip_tls_verify) {
+  // The Secret always verifies the server: the controller refuses
+  // insecure-skip-tls-verify in kubeconfigs from Secrets.
+  if (access.certificate_authority_pem.empty()) {
     return MakeError(ErrorCode::kInvalidInput,
                      "no certificate authority for " + access.server +
                          ": the kubeconfig has none and the token Secret has no ca.crt");
@@ -341,7 +343,6 @@ Result<json> BuildRemoteKubeconfig(const RemoteAccess& access) {
     cluster["certificate-authority-data"] = kube::EncodeBase64(access.certificate_authority_pem);
   }
   if (!access.tls_server_name.empty()) cluster["tls-server-name"] = access.tls_server_name;
-  if (access.insecure_skip_tls_verify) cluster["insecure-skip-tls-verify"] = true;
   const std::string& name = access.cluster_name;
   return json{{"apiVersion", "v1"},
               {"kind", "Config"},
@@ -453,8 +454,6 @@ int RunRemoteSecret(const std::vector<std::string>& args, CommandIo io) {
                                          ? cluster->certificate_authority_pem
                                          : token->ca_pem;
   access.tls_server_name = cluster->tls_server_name;
-  access.insecure_skip_tls_verify =
-      cluster->insecure_skip_tls_verify && access.certificate_authority_pem.empty();
   access.token = std::move(token->token);
   auto secret = BuildRemoteSecret(access, secret_namespace);
   if (!secret.ok()) return fail(secret.error().message);

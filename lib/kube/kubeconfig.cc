@@ -353,13 +353,44 @@ std::string DirectoryOf(const std::string& path) {
   return std::filesystem::absolute(parent).lexically_normal().string();
 }
 
+// Refuses, in a kubeconfig that came from cluster data, every field that
+// reaches outside the document or weakens TLS. Checked before anything is
+// read, so a refused file is never opened.
+Status CheckInlineOnly(const MergedConfig& merged) {
+  constexpr std::string_view kWhy =
+      "is not allowed in a kubeconfig from a Secret (it would act on the controller's own "
+      "files, commands or TLS checks); embed the data instead (certificate-authority-data, "
+      "client-certificate-data, client-key-data, token)";
+  for (const auto& [name, entry] : merged.clusters) {
+    const std::string where = "clusters[name=" + name + "].cluster.";
+    if (entry.body.contains("certificate-authority")) {
+      return FieldError(entry.source, where + "certificate-authority", kWhy);
+    }
+    if (auto insecure = entry.body.find("insecure-skip-tls-verify");
+        insecure != entry.body.end() && *insecure != false) {
+      return FieldError(entry.source, where + "insecure-skip-tls-verify", kWhy);
+    }
+  }
+  for (const auto& [name, entry] : merged.users) {
+    const std::string where = "users[name=" + name + "].user.";
+    for (const char* field : {"client-certificate", "client-key", "tokenFile", "exec"}) {
+      if (entry.body.contains(field)) return FieldError(entry.source, where + field, kWhy);
+    }
+  }
+  return Ok{};
+}
+
 }  // namespace
 
 Result<ClusterConfig> ParseKubeconfig(std::string_view text, std::string_view source,
-                                      std::string_view base_dir, std::string_view context) {
+                                      std::string_view base_dir, std::string_view context,
+                                      KubeconfigTrust trust) {
   MergedConfig merged;
   if (auto status = MergeDocument(text, source, base_dir, merged); !status.ok()) {
     return status.error();
+  }
+  if (trust == KubeconfigTrust::kClusterData) {
+    if (auto status = CheckInlineOnly(merged); !status.ok()) return status.error();
   }
   return Resolve(merged, context, source);
 }

@@ -45,12 +45,23 @@ struct ClusterConfig {
   AuthConfig auth;
 };
 
+// Who wrote a kubeconfig decides what it may ask of the process reading it.
+enum class KubeconfigTrust {
+  // A file the operator chose: it may name local files and run exec plugins.
+  kOperatorFile,
+  // Data from the cluster (a remote Secret), written by anyone allowed to write
+  // Secrets there: everything must be inline, and it may neither read the
+  // controller's files (its own token), run commands, nor turn TLS
+  // verification off.
+  kClusterData,
+};
+
 // Parses one kubeconfig document. `base_dir` resolves relative file paths;
 // `source` names the kubeconfig in errors. An empty `context` selects
 // current-context.
-[[nodiscard]] Result<ClusterConfig> ParseKubeconfig(std::string_view text, std::string_view source,
-                                                    std::string_view base_dir,
-                                                    std::string_view context = {});
+[[nodiscard]] Result<ClusterConfig> ParseKubeconfig(
+    std::string_view text, std::string_view source, std::string_view base_dir,
+    std::string_view context = {}, KubeconfigTrust trust = KubeconfigTrust::kOperatorFile);
 
 // Loads and merges kubeconfig files the way kubectl does: for each named
 // cluster, user and context the first file that defines it wins, and so does

@@ -136,14 +136,16 @@ TEST_CASE("remote-secret refuses inputs that cannot make a working kubeconfig",
   CHECK_FALSE(bad_namespace.ok());
 }
 
-TEST_CASE("remote-secret without a CA only when TLS verification is off", "[cli][remote-secret]") {
+TEST_CASE("remote-secret refuses to print a Secret that cannot verify the server",
+          "[cli][remote-secret]") {
   RemoteAccess access = Access();
   access.certificate_authority_pem.clear();
-  access.insecure_skip_tls_verify = true;
   auto kubeconfig = BuildRemoteKubeconfig(access);
-  REQUIRE(kubeconfig.ok());
-  CHECK((*kubeconfig)["clusters"][0]["cluster"]["insecure-skip-tls-verify"] == true);
-  CHECK_FALSE((*kubeconfig)["clusters"][0]["cluster"].contains("certificate-authority-data"));
+  REQUIRE_FALSE(kubeconfig.ok());
+  CHECK_THAT(kubeconfig.error().message, Catch::Contains("no certificate authority"));
+  auto printed = BuildRemoteKubeconfig(Access());
+  REQUIRE(printed.ok());
+  CHECK_FALSE((*printed)["clusters"][0]["cluster"].contains("insecure-skip-tls-verify"));
 }
 
 TEST_CASE("remote-secret binds the reader ServiceAccount to the chart's reader roles",

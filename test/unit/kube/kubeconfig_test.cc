@@ -76,6 +76,49 @@ TEST_CASE("Kubeconfig with a token and insecure-skip-tls-verify loads", "[kube][
   CHECK(config->auth.token == "abc");
 }
 
+TEST_CASE("A kubeconfig from a Secret may not reach files, commands or turn TLS checks off",
+          "[kube][kubeconfig]") {
+  TempDir dir;
+  const auto ca = MakeCertificate(dir, "ca");
+  const std::string server = "    server: https://10.0.0.1\n";
+  const std::string inline_ca =
+      "    certificate-authority-data: " + EncodeBase64(ca.certificate_pem) + "\n";
+  struct Case {
+    std::string cluster, user, field;
+  };
+  const std::vector<Case> cases = {
+      {server + "    certificate-authority: " + (dir.path() / "ca.crt").string() + "\n",
+       "    token: abc\n", "certificate-authority"},
+      {server + "    insecure-skip-tls-verify: true\n", "    token: abc\n",
+       "insecure-skip-tls-verify"},
+      {server + inline_ca, "    tokenFile: " + dir.Write("token", "controller-token\n") + "\n",
+       "tokenFile"},
+      {server + inline_ca,
+       "    client-certificate: " + (dir.path() / "ca.crt").string() +
+           "\n    client-key: " + (dir.path() / "ca.key").string() + "\n",
+       "client-certificate"},
+      {server + inline_ca, "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+                          "      command: /bin/sh\n      args: [-c, 'touch /tmp/pwned']\n",
+       "exec"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.field);
+    const std::string text = Config(c.cluster, c.user);
+    // The operator's own file may do all of this ...
+    CHECK(ParseKubeconfig(text, "file", dir.path().string()).ok());
+    // ... a Secret's data may not.
+    auto refused = ParseKubeconfig(text, "secret s key k", "", {}, KubeconfigTrust::kClusterData);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().code == ErrorCode::kInvalidInput);
+    CHECK_THAT(refused.error().message, Catch::Contains(c.field) && Catch::Contains("Secret"));
+  }
+  auto inline_only = ParseKubeconfig(Config(server + inline_ca, "    token: abc\n"),
+                                     "secret s key k", "", {}, KubeconfigTrust::kClusterData);
+  REQUIRE(inline_only.ok());
+  CHECK(inline_only->certificate_authority_pem == ca.certificate_pem);
+  CHECK(inline_only->auth.token == "abc");
+}
+
 TEST_CASE("Kubeconfig exec plugin settings load", "[kube][kubeconfig]") {
   TempDir dir;
   auto config = LoadKubeconfigFiles({dir.Write(
