@@ -499,20 +499,35 @@ std::string Today() {
   return text;
 }
 
+// Shaped like the controller's ServiceEntries (labels, annotation, endpoints
+// with network, locality, ports and a cluster label), so the API server does
+// the same work per apply.
 nlohmann::json FloorEntry(int i, int endpoints) {
+  const std::string name = "svc-" + std::to_string(i);
   nlohmann::json entry = {
       {"apiVersion", "networking.istio.io/v1"},
       {"kind", "ServiceEntry"},
       {"metadata",
-       {{"name", "floor.bench.svc-" + std::to_string(i)}, {"namespace", "istio-system"}}},
+       {{"name", "floor.bench." + name},
+        {"namespace", "istio-system"},
+        {"labels",
+         {{"app.kubernetes.io/managed-by", "bench"},
+          {"solo.io/parent-service", name},
+          {"solo.io/parent-service-namespace", "bench"},
+          {"solo.io/service-scope", "global"}}},
+        {"annotations", {{"networking.istio.io/traffic-distribution", "PreferNetwork"}}}}},
       {"spec",
-       {{"hosts", {"svc-" + std::to_string(i) + ".floor.mesh.internal"}},
+       {{"hosts", {name + ".floor.mesh.internal"}},
         {"resolution", "STATIC"},
         {"location", "MESH_INTERNAL"},
-        {"ports", {{{"name", "http"}, {"number", 80}, {"protocol", "HTTP"}}}},
+        {"ports", {{{"name", "http"}, {"number", 80}, {"protocol", "HTTP"}, {"targetPort", 8080}}}},
         {"endpoints", nlohmann::json::array()}}}};
   for (int e = 0; e < endpoints; ++e) {
-    entry["spec"]["endpoints"].push_back({{"address", Ip(1, i * 64 + e)}, {"locality", "r/z"}});
+    entry["spec"]["endpoints"].push_back({{"address", Ip(1, i * 64 + e)},
+                                          {"network", "network1"},
+                                          {"locality", "region1/zone1"},
+                                          {"labels", {{"topology.istio.io/cluster", "cluster1"}}},
+                                          {"ports", {{"http", 8080}}}});
   }
   return entry;
 }
