@@ -354,16 +354,30 @@ bool IsEmptyContainer(const nlohmann::json& value) {
 
 void EmitNode(std::string& out, const nlohmann::json& value, int indent);
 
+// YAML limits an implicit key to 1024 characters; a longer one needs the
+// explicit "? key" form (bytes are counted: never fewer than characters).
+constexpr std::size_t kImplicitKeyLimit = 1024;
+
 void EmitKeyValue(std::string& out, const std::string& key, const nlohmann::json& value,
                   int indent) {
-  AppendScalar(out, key);
+  std::string rendered;
+  AppendScalar(rendered, key);
+  const bool explicit_key = rendered.size() > kImplicitKeyLimit;
+  if (explicit_key) {
+    out += "? ";
+    out += rendered;
+    out += '\n';
+    out.append(static_cast<std::size_t>(indent), ' ');
+  } else {
+    out += rendered;
+  }
   out += ':';
   if (value.is_object() && !value.empty()) {
     out += '\n';
     EmitNode(out, value, indent + 2);
   } else if (value.is_array() && !value.empty()) {
     out += '\n';
-    EmitNode(out, value, indent);
+    EmitNode(out, value, explicit_key ? indent + 2 : indent);
   } else {
     out += ' ';
     if (IsEmptyContainer(value)) {

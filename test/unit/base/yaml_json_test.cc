@@ -79,6 +79,26 @@ TEST_CASE("Emitted YAML reads back as the same JSON", "[base][yaml]") {
   CHECK((*back)[0] == value);
 }
 
+TEST_CASE("Keys longer than YAML's implicit-key limit read back", "[base][yaml]") {
+  // Found by the yaml_json fuzzer: a 1,100-character key was emitted as an
+  // implicit key, which YAML parsers refuse past 1024 characters.
+  const std::string long_key(1100, 'k');
+  const std::string long_quoted = std::string(600, '\x11') + "x";  // escapes make it longer
+  const nlohmann::json value = {
+      {long_key, "v"},
+      {long_quoted, {{"nested", 1}}},
+      {"list", {{{long_key, {1, 2}}, {"b", "c"}}}},
+      {"short", {long_key}},
+  };
+  const std::string text = EmitYaml(value);
+  auto back = ParseYamlDocuments(text);
+  INFO(text.substr(0, 400));
+  REQUIRE(back.ok());
+  REQUIRE(back->size() == 1);
+  CHECK((*back)[0] == value);
+  CHECK(EmitYaml(nlohmann::json{{"k", "v"}}) == "k: v\n");
+}
+
 TEST_CASE("Emitter layout matches kubectl's", "[base][yaml]") {
   const nlohmann::json value = {
       {"spec", {{"hosts", {"a.b"}}, {"ports", {{{"name", "http"}, {"number", 80}}}}}}};
