@@ -8,7 +8,9 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "lib/base/utf8.h"
@@ -326,11 +328,36 @@ bool IsIpLike(std::string_view s) {
   return s.empty();
 }
 
+// Characters a YAML reader does not keep as they are: a byte-order mark is
+// dropped and NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR are line breaks.
+// Each with the escape that keeps it inside a double-quoted scalar.
+constexpr std::pair<std::string_view, std::string_view> kYamlSpecialCharacters[] = {
+    {"\xEF\xBB\xBF", "\\ufeff"},
+    {"\xC2\x85", "\\u0085"},
+    {"\xE2\x80\xA8", "\\u2028"},
+    {"\xE2\x80\xA9", "\\u2029"},
+};
+
+bool HasYamlSpecialCharacter(std::string_view s) {
+  for (const auto& [raw, escaped] : kYamlSpecialCharacters) {
+    if (s.find(raw) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 void AppendQuoted(std::string& out, std::string_view s) {
   // Bytes that are not UTF-8 (only in values built by hand: parsed text is
   // checked) become U+FFFD rather than an exception.
-  out +=
+  std::string quoted =
       nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // Escaped after the dump: these byte sequences only ever encode themselves.
+  for (const auto& [raw, escaped] : kYamlSpecialCharacters) {
+    for (auto at = quoted.find(raw); at != std::string::npos; at = quoted.find(raw, at)) {
+      quoted.replace(at, raw.size(), escaped);
+      at += escaped.size();
+    }
+  }
+  out += quoted;
 }
 
 void AppendScalar(std::string& out, const nlohmann::json& value) {
@@ -445,7 +472,7 @@ bool IsPlainYamlSafe(std::string_view s) {
     const auto byte = static_cast<unsigned char>(c);
     if (byte < 0x20 || byte == 0x7f) return false;
   }
-  if (!IsValidUtf8(s)) return false;
+  if (!IsValidUtf8(s) || HasYamlSpecialCharacter(s)) return false;
   if (s.find(':') != std::string_view::npos || s.find(" #") != std::string_view::npos) {
     return false;
   }
