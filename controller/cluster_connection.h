@@ -40,11 +40,11 @@ inline constexpr kube::BackoffPolicy kWatchBackoff{std::chrono::milliseconds(500
                                                    std::chrono::milliseconds(4000), 2.0, 0.5};
 
 struct ClusterHealth {
-  bool synced = false;       // every resource listed at least once
-  bool healthy = false;      // no reflector's last request failed
-  std::uint64_t errors = 0;  // failed lists/watches so far
+  bool synced = false;        // every resource listed at least once
+  bool healthy = false;       // no reflector's last request failed
+  std::uint64_t errors = 0;   // failed lists/watches so far
   std::uint64_t relists = 0;  // relists after 410 Gone so far
-  std::string last_error;    // empty when healthy
+  std::string last_error;     // empty when healthy
 };
 
 class ClusterConnection {

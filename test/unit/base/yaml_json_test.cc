@@ -102,9 +102,16 @@ TEST_CASE("Keys longer than YAML's implicit-key limit read back", "[base][yaml]"
 TEST_CASE("A byte-order mark and Unicode line breaks in strings read back", "[base][yaml]") {
   // Found by the yaml_json fuzzer: a string starting with U+FEFF was emitted
   // plain at the start of the document, and the reader dropped it as a BOM.
-  for (const std::string text :
-       {"\xEF\xBB\xBF" "x", "a\xC2\x85" "b", "a\xE2\x80\xA8" "b", "a\xE2\x80\xA9" "b",
-        "\xEF\xBB\xBF" "x: \xF0\x9F\x98\x80"}) {
+  for (const std::string text : {"\xEF\xBB\xBF"
+                                 "x",
+                                 "a\xC2\x85"
+                                 "b",
+                                 "a\xE2\x80\xA8"
+                                 "b",
+                                 "a\xE2\x80\xA9"
+                                 "b",
+                                 "\xEF\xBB\xBF"
+                                 "x: \xF0\x9F\x98\x80"}) {
     for (const nlohmann::json& value : {nlohmann::json(text), nlohmann::json{{text, text}}}) {
       const std::string emitted = EmitYaml(value);
       auto back = ParseYamlDocuments(emitted);

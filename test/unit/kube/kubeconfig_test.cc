@@ -97,8 +97,9 @@ TEST_CASE("A kubeconfig from a Secret may not reach files, commands or turn TLS 
        "    client-certificate: " + (dir.path() / "ca.crt").string() +
            "\n    client-key: " + (dir.path() / "ca.key").string() + "\n",
        "client-certificate"},
-      {server + inline_ca, "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
-                          "      command: /bin/sh\n      args: [-c, 'touch /tmp/pwned']\n",
+      {server + inline_ca,
+       "    exec:\n      apiVersion: client.authentication.k8s.io/v1\n"
+       "      command: /bin/sh\n      args: [-c, 'touch /tmp/pwned']\n",
        "exec"},
   };
   for (const auto& c : cases) {
