@@ -14,7 +14,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <ostream>
-#include <regex>
+#include <string_view>
 #include <thread>
 
 #include "controller/commands.h"
@@ -84,15 +84,25 @@ const kube::ResourceType kClusterRoleBindings{"rbac.authorization.k8s.io", "v1",
 const kube::ResourceType kRoles{"rbac.authorization.k8s.io", "v1", "roles", true};
 const kube::ResourceType kRoleBindings{"rbac.authorization.k8s.io", "v1", "rolebindings", true};
 
+// Lowercase alphanumerics and `extra`, starting and ending with an
+// alphanumeric (plain loops: no std::regex, which recurses per character).
+bool IsDnsName(const std::string& text, std::size_t max_size, std::string_view extra) {
+  const auto alphanumeric = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (text.empty() || text.size() > max_size) return false;
+  if (!alphanumeric(text.front()) || !alphanumeric(text.back())) return false;
+  for (const char c : text) {
+    if (!alphanumeric(c) && extra.find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
 bool IsDnsLabel(const std::string& text) {
-  static const std::regex kLabel("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
-  return text.size() <= 63 && std::regex_match(text, kLabel);
+  return IsDnsName(text, 63, "-");
 }
 
 // Names of RBAC objects and ServiceAccounts: DNS subdomains.
 bool IsDnsSubdomain(const std::string& text) {
-  static const std::regex kSubdomain("[a-z0-9]([-a-z0-9.]*[a-z0-9])?");
-  return text.size() <= 253 && std::regex_match(text, kSubdomain);
+  return IsDnsName(text, 253, "-.");
 }
 
 json Labels() {

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -149,6 +150,24 @@ bool ControllerProcess::Terminate() {
       "controller exit", 20s, [&](std::string*) { return !Running(); }, 20ms);
   if (!exited.ok()) Kill();
   return exited.ok() && WIFEXITED(exit_status_) && WEXITSTATUS(exit_status_) == 0;
+}
+
+ControllerProcess::~ControllerProcess() {
+  Terminate();
+  // A TSan- or ASan-built controller may survive a report (SIGKILLed ones have
+  // no exit status to show it), so the log is the evidence.
+  const std::string report = SanitizerReport();
+  if (!report.empty()) FAIL_CHECK("controller " << identity_ << ": " << report);
+}
+
+std::string ControllerProcess::SanitizerReport() const {
+  const std::string log = Log();
+  for (const char* marker : {"WARNING: ThreadSanitizer:", "ERROR: AddressSanitizer:",
+                             "SUMMARY: UndefinedBehaviorSanitizer:"}) {
+    const auto at = log.find(marker);
+    if (at != std::string::npos) return log.substr(at, 6000);
+  }
+  return {};
 }
 
 void ControllerProcess::Kill() {

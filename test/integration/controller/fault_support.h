@@ -78,7 +78,8 @@ class ControllerProcess {
 
   ControllerProcess(const ControllerProcess&) = delete;
   ControllerProcess& operator=(const ControllerProcess&) = delete;
-  ~ControllerProcess() { Terminate(); }
+  // Stops the controller; a sanitizer report in its log fails the test.
+  ~ControllerProcess();
 
   [[nodiscard]] const std::string& identity() const { return identity_; }
   [[nodiscard]] pid_t pid() const { return pid_; }
@@ -97,6 +98,9 @@ class ControllerProcess {
       std::string_view name, const std::map<std::string, std::string>& labels = {}) const;
   [[nodiscard]] double MetricOr0(std::string_view name,
                                  const std::map<std::string, std::string>& labels = {}) const;
+  // The first sanitizer report (ThreadSanitizer, AddressSanitizer,
+  // UndefinedBehaviorSanitizer) in the log, empty when there is none.
+  [[nodiscard]] std::string SanitizerReport() const;
   // Occurrences of `text` in the log.
   [[nodiscard]] int CountInLog(const std::string& text) const;
   // Resident memory (VmRSS) in KiB; 0 when the process is gone.

@@ -136,6 +136,25 @@ TEST_CASE("remote-secret refuses inputs that cannot make a working kubeconfig",
   CHECK_FALSE(bad_namespace.ok());
 }
 
+TEST_CASE("remote-secret accepts exactly the DNS labels as cluster names", "[cli][remote-secret]") {
+  for (const std::string& name :
+       std::vector<std::string>{"a", "cluster2", "us-east-1", "0a", std::string(63, 'x')}) {
+    INFO(name);
+    RemoteAccess access = Access();
+    access.cluster_name = name;
+    CHECK(BuildRemoteSecret(access, "istio-system").ok());
+  }
+  for (const std::string& name : std::vector<std::string>{"", "-a", "a-", "A", "a_b", "a.b", "a b",
+                                                          "ü", std::string(64, 'x')}) {
+    INFO(name);
+    RemoteAccess access = Access();
+    access.cluster_name = name;
+    auto secret = BuildRemoteSecret(access, "istio-system");
+    REQUIRE_FALSE(secret.ok());
+    CHECK_THAT(secret.error().message, Catch::Contains("not a DNS label"));
+  }
+}
+
 TEST_CASE("remote-secret refuses to print a Secret that cannot verify the server",
           "[cli][remote-secret]") {
   RemoteAccess access = Access();
