@@ -65,8 +65,10 @@ void ServiceStatusWriter::Set(const std::string& key, std::optional<nlohmann::js
   if (slash == std::string::npos) return;
   const std::string name = GlobalServiceName(key.substr(0, slash), key.substr(slash + 1));
   Desired desired;
-  if (status) desired.hash = StatusHash(*status);
-  desired.status = std::move(status);
+  if (status) {
+    desired.hash = StatusHash(*status);
+    desired.status = status->dump();
+  }
   std::lock_guard lock(mutex_);
   if (listed_ && !pending_.count(name)) {
     // Most reconciles change nothing: stop them here.
@@ -222,7 +224,7 @@ bool ServiceStatusWriter::Write(const std::string& name, const Desired& desired)
     stored_[name] = *stored;
   }
 
-  nlohmann::json status = *desired.status;
+  nlohmann::json status = nlohmann::json::parse(*desired.status);
   status[kLastChangeTimeField] = kube::FormatMicroTime(std::chrono::system_clock::now());
   nlohmann::json object = {
       {"apiVersion", kApiVersion},

@@ -76,7 +76,9 @@ class ServiceStatusWriter {
     bool managed = false;
   };
   struct Desired {
-    std::optional<nlohmann::json> status;
+    // Serialised: a JSON tree takes several times the memory, and up to one
+    // status per global service waits here while writes are rate-limited.
+    std::optional<std::string> status;
     std::string hash;
   };
 

@@ -254,7 +254,14 @@ void DeleteNamespaceAndWait(KubeClient& client) {
 }
 
 void DeleteBenchEntries(KubeClient& client) {
-  auto entries = Must(client.List(resources::ServiceEntries(), "istio-system"), "list entries");
+  // Listing 10,000 entries can time out on a busy API server: retry it like
+  // any transient error instead of losing the run.
+  auto listed = client.List(resources::ServiceEntries(), "istio-system");
+  for (int attempt = 1; !listed.ok() && listed.error().retryable() && attempt <= 5; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::seconds(2 * attempt));
+    listed = client.List(resources::ServiceEntries(), "istio-system");
+  }
+  auto entries = Must(std::move(listed), "list entries");
   std::vector<std::string> names;
   for (const auto& item : entries.items) {
     const std::string name = item["metadata"]["name"];
@@ -791,8 +798,9 @@ void Memory(const Args& args) {
   KubeClient& c1 = *clients[0];
   KubeClient& c2 = *clients[1];
   char text[1024];
-  // RSS added by one remote cluster (cluster2) of R services with E endpoints each.
-  {
+  // RSS added by one remote cluster (cluster2) of R services with E endpoints
+  // each (skipped with --remote-services 0, e.g. to reuse a filled world).
+  if (args.remote_services > 0) {
     ClearWorld(args, clients);
     Populate(c2, 2, args.remote_services, args.remote_endpoints);
     EntryWatcher watcher(c1);
@@ -827,7 +835,6 @@ void Memory(const Args& args) {
     std::this_thread::sleep_for(5s);
     const long rss = controller.RssKiB();
     controller.Stop();
-    DeleteBenchEntries(c1);
     std::snprintf(text, sizeof(text),
                   "| %s | memory | %s | RSS %.1f MiB (%.1f MiB when the last entry was "
                   "written) | goal <= 150 MB at 10,000 services / 100,000 endpoints / 3 "
@@ -835,6 +842,7 @@ void Memory(const Args& args) {
                   Today().c_str(), args.Shape().c_str(), static_cast<double>(rss) / 1024.0,
                   static_cast<double>(peak_probe) / 1024.0);
     AppendMarkdown(args, text);
+    DeleteBenchEntries(c1);
   }
 }
 
