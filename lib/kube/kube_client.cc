@@ -118,14 +118,13 @@ Status KubeClient::Watch(const ResourceType& type, std::string_view namespace_na
   WatchDecoder decoder;
   std::optional<Error> failure;
   auto last_data = std::chrono::steady_clock::now();
-  bool received = false;  // the server answered on this connection
+  bool received = false;  // the server answered on this connection (a 2xx status)
   const auto read_timeout = std::min(options.timeout + std::chrono::seconds(30),
                                      std::max(options.silence_timeout, std::chrono::seconds(1)));
   auto response = transport_->Stream(
       path,
       [&](std::string_view chunk) {
         last_data = std::chrono::steady_clock::now();
-        received = true;
         auto keep_going = decoder.Feed(chunk, [&](WatchEvent&& event) {
           if (event.type == WatchEventType::kError) {
             failure = ErrorFromStatusObject(event.object, what);
@@ -142,7 +141,14 @@ Status KubeClient::Watch(const ResourceType& type, std::string_view namespace_na
       stop,
       // The server ends the watch at its timeout; the read timeout catches a
       // connection that died silently.
-      read_timeout);
+      read_timeout,
+      // A watch on a quiet resource gets its headers and then nothing until
+      // the first bookmark, which an idle API server may send only after
+      // more than a minute.
+      [&](int status) {
+        last_data = std::chrono::steady_clock::now();
+        received = status >= 200 && status < 300;
+      });
   if (failure) return *failure;
   if (!response.ok()) {
     // Silence for the whole read timeout on a watch the server had answered:
@@ -151,8 +157,10 @@ Status KubeClient::Watch(const ResourceType& type, std::string_view namespace_na
     if (received && response.error().code == ErrorCode::kUnavailable &&
         std::chrono::steady_clock::now() - last_data >= read_timeout - std::chrono::seconds(1) &&
         decoder.pending_bytes() == 0 && !stop.stop_requested()) {
-      Log().info("event=watch_silent {} silent_for_s={} action=rewatch", what,
-                 read_timeout.count());
+      // Debug: on an idle cluster this is routine (about every
+      // silence_timeout); a dead server shows in the next attempt's error.
+      Log().debug("event=watch_silent {} silent_for_s={} action=rewatch", what,
+                  read_timeout.count());
       return Ok{};
     }
     return response.error();

@@ -37,9 +37,9 @@ struct WatchOptions {
   std::chrono::seconds timeout{300};  // the server ends the watch after this
   bool allow_bookmarks = true;
   // A watch that receives nothing this long (API servers send a bookmark
-  // every minute) ends: as if the server had ended it when the server had
-  // answered on it (the caller watches again from its last version), else
-  // with an error. A connection that died without a word (a network
+  // about every minute) ends: as if the server had ended it when the server
+  // had answered it with a 2xx status (the caller watches again from its last
+  // version), else with an error. A connection that died without a word (a network
   // partition) is noticed in this time, not at the watch's timeout.
   std::chrono::seconds silence_timeout{90};
 };

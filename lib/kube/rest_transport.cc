@@ -263,8 +263,8 @@ Result<HttpResponse> RestTransport::Send(std::string_view method, const std::str
 }
 
 Result<HttpResponse> RestTransport::Stream(const std::string& path, const DataHandler& on_data,
-                                           std::stop_token stop,
-                                           std::chrono::seconds read_timeout) {
+                                           std::stop_token stop, std::chrono::seconds read_timeout,
+                                           const std::function<void(int)>& on_status) {
   rate_limiter_.Acquire();
   auto credentials = credentials_.Get();
   if (!credentials.ok()) return credentials.error();
@@ -281,6 +281,7 @@ Result<HttpResponse> RestTransport::Stream(const std::string& path, const DataHa
                            [&](const httplib::Response& head) {
                              response.status = head.status;
                              response.retry_after = head.get_header_value("Retry-After");
+                             if (on_status) on_status(response.status);
                              return !stop.stop_requested();
                            },
                            [&](const char* data, std::size_t length) {

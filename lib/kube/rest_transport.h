@@ -61,10 +61,12 @@ class RestTransport {
 
   // A streaming GET: body bytes go to `on_data` as they arrive until the
   // server ends the response, `on_data` returns false, or `stop` is requested.
-  // A non-2xx response's body is returned instead of streamed.
+  // A non-2xx response's body is returned instead of streamed. `on_status`
+  // hears the status as soon as the headers arrive (a watch may then stay
+  // silent for a long time).
   [[nodiscard]] Result<HttpResponse> Stream(const std::string& path, const DataHandler& on_data,
-                                            std::stop_token stop,
-                                            std::chrono::seconds read_timeout);
+                                            std::stop_token stop, std::chrono::seconds read_timeout,
+                                            const std::function<void(int)>& on_status = {});
 
   [[nodiscard]] const std::string& cluster_name() const { return cluster_.name; }
 

@@ -115,6 +115,32 @@ TEST_CASE("Watch sees add, update and delete in order, and bookmarks", "[integra
   CHECK(seen.size() == 3);
 }
 
+TEST_CASE(
+    "A watch that hears nothing after the server's answer ends quietly at the silence timeout",
+    "[integration][kube]") {
+  auto& tb = RequireTestBed();
+  auto client = MakeClient(tb.config);
+  ScratchNamespace ns(*client, "kube-quiet");
+  auto list = client->List(resources::ConfigMaps(), ns.name());
+  REQUIRE(list.ok());
+  WatchOptions options;
+  options.resource_version = list->resource_version;
+  options.label_selector = testing::kTestSelector;
+  options.timeout = 300s;
+  // Nothing changes and no bookmark comes this soon: only the headers arrive.
+  options.silence_timeout = 2s;
+  int events = 0;
+  const auto started = std::chrono::steady_clock::now();
+  const Status status = client->Watch(resources::ConfigMaps(), ns.name(), options,
+                                      [&](WatchEvent&&) { return ++events, true; }, {});
+  const auto took = std::chrono::steady_clock::now() - started;
+  INFO((status.ok() ? std::string("ok") : status.error().message));
+  CHECK(status.ok());  // a silent but answered watch is not a failure
+  CHECK(events == 0);
+  CHECK(took >= 1s);
+  CHECK(took < 60s);
+}
+
 TEST_CASE("Server-side apply of the same object twice is a no-op", "[integration][kube]") {
   auto& tb = RequireTestBed();
   auto client = MakeClient(tb.config);
