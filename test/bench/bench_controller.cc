@@ -44,6 +44,7 @@
 #include <thread>
 #include <vector>
 
+#include "lib/base/yaml_json.h"
 #include "lib/kube/kube_client.h"
 #include "lib/kube/kubeconfig.h"
 #include "lib/kube/pem.h"
@@ -189,11 +190,11 @@ void Parallel(int n, int threads, const std::function<void(int)>& fn) {
 }
 
 void ApplyObject(KubeClient& client, const globalsvc::kube::ResourceType& type,
-                 const nlohmann::json& object) {
+                 const nlohmann::json& object, std::string_view namespace_name = "bench") {
   globalsvc::kube::ApplyOptions apply;
   apply.field_manager = "bench";
   apply.force = true;
-  auto result = client.Apply(type, "bench", object, apply);
+  auto result = client.Apply(type, namespace_name, object, apply);
   if (!result.ok()) Die("apply: " + result.error().message);
 }
 
@@ -585,10 +586,33 @@ std::vector<double> Hop(KubeClient& client, const globalsvc::kube::ResourceType&
 
 using Clients = std::vector<std::unique_ptr<KubeClient>>;  // [0] is cluster1
 
+// globalsvc's own CRDs (GlobalService and RemoteCluster status) in cluster1,
+// so the controller runs as installed, status writes included.
+void InstallCrds(KubeClient& client) {
+  const globalsvc::kube::ResourceType crds{"apiextensions.k8s.io", "v1",
+                                           "customresourcedefinitions", false};
+  for (const auto& file : fs::directory_iterator(fs::path(GLOBALSVC_SOURCE_DIR) / "crds")) {
+    auto documents =
+        Must(globalsvc::ParseYamlDocuments(ReadFile(file.path())), file.path().string());
+    for (const auto& crd : documents) {
+      if (!crd.is_object()) continue;
+      ApplyObject(client, crds, crd, "");
+    }
+  }
+  const globalsvc::kube::ResourceType global_services{"globalsvc.solo.io", "v1alpha1",
+                                                      "globalservices", true};
+  const auto deadline = Clock::now() + 60s;
+  while (!client.List(global_services, "istio-system").ok()) {
+    if (Clock::now() > deadline) Die("the GlobalService CRD was not served within 60 s");
+    std::this_thread::sleep_for(200ms);
+  }
+}
+
 Clients ConnectAll(const Args& args) {
   Clients clients;
   for (int c = 1; c <= args.clusters; ++c)
     clients.push_back(Connect(args.testbed, ClusterName(c)));
+  InstallCrds(*clients[0]);
   return clients;
 }
 
