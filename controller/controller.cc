@@ -114,8 +114,8 @@ Status Controller::Start() {
   reconciler_ = std::make_unique<Reconciler>(store_, *observer_, *writer_, plan, metrics_,
                                              events_.get(), [this] { return MayWrite(); });
 
-  status_ =
-      std::make_unique<StatusWriter>(*writer_, options_.control_plane_namespace, options_.identity);
+  status_ = std::make_unique<StatusWriter>(*writer_, options_.control_plane_namespace,
+                                           options_.identity, metrics_);
   ServiceStatusWriterOptions service_status;
   service_status.namespace_name = options_.control_plane_namespace;
   service_status_ = std::make_unique<ServiceStatusWriter>(

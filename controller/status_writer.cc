@@ -13,13 +13,38 @@ const kube::ResourceType& RemoteClusterResource() {
 }
 
 StatusWriter::StatusWriter(kube::KubeClient& client, std::string namespace_name,
-                           std::string identity)
+                           std::string identity, ControllerMetrics& metrics)
     : client_(client),
       namespace_(std::move(namespace_name)),
       identity_(std::move(identity)),
+      metrics_(metrics),
       log_(obs::ComponentLogger("status")) {}
 
+bool StatusWriter::ReadExisting() {
+  kube::ListOptions owned;
+  owned.label_selector = std::string(mesh::kManagedByLabel) + "=" + mesh::kManagedByValue;
+  auto existing = client_.List(RemoteClusterResource(), namespace_, owned);
+  if (!existing.ok()) return false;
+  for (const auto& item : existing->items) {
+    const std::string name = item["metadata"].value("name", "");
+    if (name.empty()) continue;
+    // Compared as text with what Write() would send: both are dumps of the
+    // same fields with keys in order.
+    const auto status = item.find("status");
+    published_[name] = status != item.end() && status->is_object() ? status->dump() : "";
+  }
+  listed_existing_ = true;
+  return true;
+}
+
 void StatusWriter::Publish(const std::vector<ClusterStatusReport>& reports) {
+  if (!listed_existing_ && !ReadExisting()) {
+    if (!warned_) {
+      log_->warn("RemoteCluster objects not listed (is crds/ installed and allowed?)");
+      warned_ = true;
+    }
+    return;
+  }
   std::set<std::string> present;
   for (const auto& report : reports) {
     present.insert(report.cluster);
@@ -69,6 +94,7 @@ bool StatusWriter::Write(const ClusterStatusReport& report) {
       }
       return false;
     }
+    metrics_.writes.Inc({"cluster-status"});
   }
   object.erase("spec");
   object["status"] = std::move(status);
@@ -80,29 +106,21 @@ bool StatusWriter::Write(const ClusterStatusReport& report) {
     published_.erase(report.cluster);
     return false;
   }
+  metrics_.writes.Inc({"cluster-status"});
   published_[report.cluster] = text;
   warned_ = false;
   return true;
 }
 
 void StatusWriter::DeleteGone(const std::set<std::string>& present) {
-  std::set<std::string> candidates;
-  for (const auto& [cluster, text] : published_)
-    candidates.insert(cluster);
-  if (!listed_existing_) {
-    // Objects left by an earlier run for clusters that are gone since.
-    kube::ListOptions owned;
-    owned.label_selector = std::string(mesh::kManagedByLabel) + "=" + mesh::kManagedByValue;
-    auto existing = client_.List(RemoteClusterResource(), namespace_, owned);
-    if (existing.ok()) {
-      for (const auto& item : existing->items)
-        candidates.insert(item["metadata"].value("name", ""));
-      listed_existing_ = true;
-    }
+  // published_ holds what this run wrote and what an earlier run left.
+  std::vector<std::string> gone;
+  for (const auto& [cluster, text] : published_) {
+    if (!present.count(cluster)) gone.push_back(cluster);
   }
-  for (const auto& cluster : candidates) {
-    if (present.count(cluster)) continue;
+  for (const auto& cluster : gone) {
     auto deleted = client_.Delete(RemoteClusterResource(), namespace_, cluster);
+    if (deleted.ok()) metrics_.writes.Inc({"cluster-status-delete"});
     if (deleted.ok() || deleted.error().code == ErrorCode::kNotFound) published_.erase(cluster);
   }
 }

@@ -908,7 +908,9 @@ void Economy(const Args& args) {
     return controller.Metric("globalsvc_writes_total{kind=\"apply\"}") +
            controller.Metric("globalsvc_writes_total{kind=\"delete\"}") +
            controller.Metric("globalsvc_writes_total{kind=\"status\"}") +
-           controller.Metric("globalsvc_writes_total{kind=\"status-delete\"}");
+           controller.Metric("globalsvc_writes_total{kind=\"status-delete\"}") +
+           controller.Metric("globalsvc_writes_total{kind=\"cluster-status\"}") +
+           controller.Metric("globalsvc_writes_total{kind=\"cluster-status-delete\"}");
   };
   const double restart_writes = writes();
   const double unchanged = controller.Metric("globalsvc_reconcile_total{result=\"unchanged\"}");
@@ -935,7 +937,8 @@ void Economy(const Args& args) {
   char text[768];
   std::snprintf(text, sizeof(text),
                 "| %s | write economy | %s | restart with nothing changed: %.0f writes, "
-                "ServiceEntries and GlobalService status (%.0f keys reconciled unchanged) | one "
+                "ServiceEntries, GlobalService and RemoteCluster status (%.0f keys reconciled "
+                "unchanged) | one "
                 "endpoint change: %.0f ServiceEntry write(s), %.0f status write(s) | idle CPU "
                 "%.2f %% of a core (%s) |\n",
                 Today().c_str(), args.Shape().c_str(), restart_writes, unchanged, per_change,

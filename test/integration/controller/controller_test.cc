@@ -9,6 +9,7 @@
 #include <iterator>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "controller/commands.h"
 #include "lib/observability/logging.h"
@@ -296,6 +297,10 @@ spec:
         }));
     CHECK(MetricValue(*c1, "globalsvc_writes_total{kind=\"apply\"}") == 0);
     CHECK(MetricValue(*c1, "globalsvc_writes_total{kind=\"status\"}") == 0);
+    // Nor the RemoteCluster status: it is published from the gauge loop, so
+    // wait for that loop to have run with the restarted controller leading.
+    std::this_thread::sleep_for(5s);
+    CHECK(MetricValue(*c1, "globalsvc_writes_total{kind=\"cluster-status\"}") == 0);
     auto after = GetServiceEntry(bed, "cluster1", "autogen.httpbin.in-ambient");
     REQUIRE(after);
     CHECK((*after)["metadata"]["resourceVersion"] == (*before)["metadata"]["resourceVersion"]);
