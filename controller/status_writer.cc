@@ -20,11 +20,11 @@ StatusWriter::StatusWriter(kube::KubeClient& client, std::string namespace_name,
       metrics_(metrics),
       log_(obs::ComponentLogger("status")) {}
 
-bool StatusWriter::ReadExisting() {
+Status StatusWriter::ReadExisting() {
   kube::ListOptions owned;
   owned.label_selector = std::string(mesh::kManagedByLabel) + "=" + mesh::kManagedByValue;
   auto existing = client_.List(RemoteClusterResource(), namespace_, owned);
-  if (!existing.ok()) return false;
+  if (!existing.ok()) return existing.error();
   for (const auto& item : existing->items) {
     const std::string name = item["metadata"].value("name", "");
     if (name.empty()) continue;
@@ -34,16 +34,20 @@ bool StatusWriter::ReadExisting() {
     published_[name] = status != item.end() && status->is_object() ? status->dump() : "";
   }
   listed_existing_ = true;
-  return true;
+  return Ok{};
 }
 
 void StatusWriter::Publish(const std::vector<ClusterStatusReport>& reports) {
-  if (!listed_existing_ && !ReadExisting()) {
-    if (!warned_) {
-      log_->warn("RemoteCluster objects not listed (is crds/ installed and allowed?)");
-      warned_ = true;
+  if (!listed_existing_) {
+    const Status listed = ReadExisting();
+    if (!listed.ok()) {
+      if (!warned_) {
+        log_->warn("RemoteCluster objects not listed (is crds/ installed and allowed?) error={}",
+                   listed.error().message);
+        warned_ = true;
+      }
+      return;
     }
-    return;
   }
   std::set<std::string> present;
   for (const auto& report : reports) {

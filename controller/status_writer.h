@@ -56,8 +56,8 @@ class StatusWriter {
  private:
   bool Write(const ClusterStatusReport& report);
   void DeleteGone(const std::set<std::string>& present);
-  // Our objects from an earlier run and their status; false when they cannot be listed.
-  bool ReadExisting();
+  // Our objects from an earlier run and their status.
+  Status ReadExisting();
 
   kube::KubeClient& client_;
   const std::string namespace_;

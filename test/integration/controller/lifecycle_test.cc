@@ -411,6 +411,10 @@ TEST_CASE("A controller restarted while a remote API server is down keeps that c
                "cluster=cluster2") >= 1;
   }));
   REQUIRE_OK(bed.Scale("cluster2", "httpbin", "in-ambient", 3));
+  // cluster2's own controllers (ReplicaSet, scheduler, kwok, EndpointSlice)
+  // come back from the outage with their own backoff: wait for the pod first,
+  // so a slow cluster2 is told apart from a controller that missed the change.
+  REQUIRE_OK(bed.WaitForReadyReplicas("cluster2", "httpbin", "in-ambient", 3, 180s));
   CHECK_OK(WaitForEndpoints(bed, "cluster1", FullView(3)));
   CHECK_OK(WaitForMetric(controller, "cluster2 live", [](const ControllerProcess& c) {
     return c.Metric("globalsvc_cluster_stale", {{"cluster", "cluster2"}}) == 0.0;
