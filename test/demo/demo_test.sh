@@ -159,10 +159,15 @@ test_step4_prefer_close() {
   ranking_has 4-prefer-close "PreferClose"
   expect_groups 4-prefer-close "cluster1:us-east-1/us-east-1a" "cluster1:us-east-1/us-east-1b" \
     "cluster2:us-west-2/us-west-2a+behind cluster2"
-  # One pod in each zone (the printed table may catch a pod still starting:
-  # readiness is checked through the ServiceEntry's endpoints above).
-  section "Step 4" | grep -Eq 'in-ambient-\S+ .* node-us-east-1a-'
-  section "Step 4" | grep -Eq 'in-ambient-\S+ .* node-us-east-1b-'
+  # One pod in each zone, in the table printed once the ServiceEntry has both.
+  local s
+  s=$(section "Step 4")
+  if ! grep -Eq 'in-ambient-\S+ .* node-us-east-1a-' <<<"$s" ||
+    ! grep -Eq 'in-ambient-\S+ .* node-us-east-1b-' <<<"$s"; then
+    echo "no in-ambient pod in us-east-1a and one in us-east-1b in step 4's tables:"
+    grep -E '^NAME|in-ambient-' <<<"$s" | head -20
+    return 1
+  fi
 }
 
 test_step4_zone_failover() {
