@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 
+#include "controller/owned_objects.h"
 #include "lib/mesh/carried_endpoints.h"
 #include "lib/mesh/model.h"
 #include "lib/observability/logging.h"
@@ -336,7 +337,7 @@ void Controller::CarryOverUnsyncedRemotes() {
   }
   if (unsynced.empty()) return;
   kube::ListOptions owned;
-  owned.label_selector = std::string(mesh::kManagedByLabel) + "=" + mesh::kManagedByValue;
+  owned.label_selector = ManagedBySelector();
   auto listed =
       writer_->List(kube::resources::ServiceEntries(), options_.control_plane_namespace, owned);
   if (!listed.ok()) {

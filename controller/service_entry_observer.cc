@@ -1,27 +1,18 @@
 #include "controller/service_entry_observer.h"
 
+#include "controller/owned_objects.h"
 #include "lib/mesh/model.h"
 #include "lib/mesh/service_entry.h"
 
 namespace globalsvc::controller {
 namespace {
 
-std::string StringAt(const nlohmann::json& object, const char* a, const char* b) {
-  auto outer = object.find(a);
-  if (outer == object.end() || !outer->is_object()) return {};
-  auto inner = outer->find(b);
-  return inner != outer->end() && inner->is_string() ? inner->get<std::string>() : std::string();
-}
-
 ObservedEntry Observe(const nlohmann::json& object) {
   ObservedEntry entry;
   entry.name = StringAt(object, "metadata", "name");
   entry.uid = StringAt(object, "metadata", "uid");
   entry.resource_version = StringAt(object, "metadata", "resourceVersion");
-  const auto metadata = object.find("metadata");
-  if (metadata != object.end() && metadata->is_object()) {
-    entry.managed = StringAt(*metadata, "labels", mesh::kManagedByLabel) == mesh::kManagedByValue;
-  }
+  entry.managed = IsManagedByGlobalsvc(object);
   entry.content_hash = mesh::ContentHash(object);
   return entry;
 }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "controller/owned_objects.h"
 #include "controller/service_status.h"
 #include "lib/kube/rfc3339.h"
 #include "lib/mesh/model.h"
@@ -13,19 +14,6 @@ namespace {
 constexpr const char* kApiVersion = "globalsvc.solo.io/v1alpha1";
 constexpr const char* kKind = "GlobalService";
 constexpr const char* kFieldManager = "globalsvc";
-
-std::string StringAt(const nlohmann::json& object, const char* a, const char* b) {
-  auto outer = object.find(a);
-  if (outer == object.end() || !outer->is_object()) return {};
-  auto inner = outer->find(b);
-  return inner != outer->end() && inner->is_string() ? inner->get<std::string>() : std::string();
-}
-
-bool Managed(const nlohmann::json& object) {
-  auto metadata = object.find("metadata");
-  return metadata != object.end() && metadata->is_object() &&
-         StringAt(*metadata, "labels", mesh::kManagedByLabel) == mesh::kManagedByValue;
-}
 
 }  // namespace
 
@@ -139,7 +127,7 @@ bool ServiceStatusWriter::List() {
   for (const auto& item : listed->items) {
     Stored stored;
     stored.uid = StringAt(item, "metadata", "uid");
-    stored.managed = Managed(item);
+    stored.managed = IsManagedByGlobalsvc(item);
     stored.hash = StatusHash(item.value("status", nlohmann::json::object()));
     now[StringAt(item, "metadata", "name")] = std::move(stored);
   }
@@ -211,7 +199,7 @@ bool ServiceStatusWriter::Write(const std::string& name, const Desired& desired)
           std::lock_guard lock(mutex_);
           stored_[name] = {StringAt(*existing, "metadata", "uid"),
                            StatusHash(existing->value("status", nlohmann::json::object())),
-                           Managed(*existing)};
+                           IsManagedByGlobalsvc(*existing)};
         }
       } else {
         Warn("GlobalService " + name + " not created", created.error());

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "controller/owned_objects.h"
 #include "lib/mesh/model.h"
 #include "lib/observability/logging.h"
 
@@ -22,7 +23,7 @@ StatusWriter::StatusWriter(kube::KubeClient& client, std::string namespace_name,
 
 Status StatusWriter::ReadExisting() {
   kube::ListOptions owned;
-  owned.label_selector = std::string(mesh::kManagedByLabel) + "=" + mesh::kManagedByValue;
+  owned.label_selector = ManagedBySelector();
   auto existing = client_.List(RemoteClusterResource(), namespace_, owned);
   if (!existing.ok()) return existing.error();
   for (const auto& item : existing->items) {
