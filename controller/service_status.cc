@@ -113,11 +113,17 @@ nlohmann::json BuildServiceStatus(const ServiceStatusInput& input) {
 }
 
 std::string StatusHash(const nlohmann::json& status) {
-  if (!status.is_object()) return HexHash(Fnv1a64(status.dump()));
+  if (!status.is_object() || !status.contains(kLastChangeTimeField)) {
+    return StatusTextHash(status.dump());
+  }
   nlohmann::json content = status;
   content.erase(kLastChangeTimeField);
   // Object keys are sorted by nlohmann::json, so the text is canonical.
-  return HexHash(Fnv1a64(content.dump()));
+  return StatusTextHash(content.dump());
+}
+
+std::string StatusTextHash(std::string_view text) {
+  return HexHash(Fnv1a64(text));
 }
 
 std::string GlobalServiceName(const std::string& service_namespace,

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lib/mesh/cluster_state.h"
@@ -42,6 +43,9 @@ struct ServiceStatusInput {
 
 // Stable hash of a status (built, or as stored), without lastChangeTime.
 [[nodiscard]] std::string StatusHash(const nlohmann::json& status);
+// The same hash from the compact text (dump()) of a status without
+// lastChangeTime, such as BuildServiceStatus() returns: no second dump.
+[[nodiscard]] std::string StatusTextHash(std::string_view text);
 
 // "<namespace>.<service>": the GlobalService object's name.
 [[nodiscard]] std::string GlobalServiceName(const std::string& service_namespace,

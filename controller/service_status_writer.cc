@@ -54,8 +54,8 @@ void ServiceStatusWriter::Set(const std::string& key, std::optional<nlohmann::js
   const std::string name = GlobalServiceName(key.substr(0, slash), key.substr(slash + 1));
   Desired desired;
   if (status) {
-    desired.hash = StatusHash(*status);
     desired.status = status->dump();
+    desired.hash = StatusTextHash(*desired.status);  // built: no lastChangeTime yet
   }
   std::lock_guard lock(mutex_);
   if (listed_ && !pending_.count(name)) {

@@ -157,6 +157,8 @@ TEST_CASE("The status hash ignores the change time and survives a JSON round tri
   CHECK(hash.size() == 16);
   // Built twice: the same bytes.
   CHECK(StatusHash(BuildFor(world, "cluster1").status) == hash);
+  // From the text the writer keeps: the same hash.
+  CHECK(StatusTextHash(status.dump()) == hash);
   // As the API server returns it: parsed from text, with the change time.
   nlohmann::json stored = nlohmann::json::parse(status.dump());
   stored[kLastChangeTimeField] = "2026-01-02T03:04:05.000000Z";
