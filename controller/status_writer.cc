@@ -27,7 +27,7 @@ Status StatusWriter::ReadExisting() {
   auto existing = client_.List(RemoteClusterResource(), namespace_, owned);
   if (!existing.ok()) return existing.error();
   for (const auto& item : existing->items) {
-    const std::string name = item["metadata"].value("name", "");
+    const std::string name = StringAt(item, "metadata", "name");
     if (name.empty()) continue;
     // Compared as text with what Write() would send: both are dumps of the
     // same fields with keys in order.
