@@ -162,13 +162,17 @@ Status Controller::Start() {
 
 void Controller::Stop() {
   if (stopped_.exchange(true)) return;
-  leading_ = false;  // writes stop first
+  // The leader leaves the RemoteCluster status current, so that the next one
+  // (or this one restarted) finds nothing to write. The gauge loop is joined
+  // first: Publish() runs on one thread at a time.
+  gauges_ = {};
+  if (MayWrite()) RefreshGauges();
+  leading_ = false;  // then writes stop, before anything else is torn down
   if (elector_) elector_->Stop();
   no_election_leader_ = {};
   queue_.ShutDown();
   workers_.clear();  // joins
   if (service_status_) service_status_->Stop();
-  gauges_ = {};
   if (secret_reflector_) secret_reflector_->Stop();
   if (remotes_) remotes_->StopAll();
   if (observer_reflector_) observer_reflector_->Stop();
@@ -408,7 +412,6 @@ void Controller::RefreshGauges() {
       report.services = it->second.services;
       report.endpoints = it->second.endpoints;
     }
-    report.watch_errors = static_cast<std::int64_t>(health.errors);
     report.last_error = health.last_error;
     reports.push_back(std::move(report));
   };

@@ -68,7 +68,6 @@ bool StatusWriter::Write(const ClusterStatusReport& report) {
       {"network", report.network},
       {"services", report.services},
       {"endpoints", report.endpoints},
-      {"watchErrors", report.watch_errors},
       {"lastError", report.last_error},
       {"observedBy", identity_},
   };

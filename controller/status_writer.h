@@ -12,6 +12,10 @@
 // gone are deleted. Writes count in globalsvc_writes_total{kind="cluster-status"}. A missing CRD or
 // RBAC problem is logged once and never affects the controller's main job.
 //
+// Only the present state is published, no counters: a count of watch errors
+// would cost a write per error and one after every restart (the metric
+// globalsvc_watch_errors_total keeps it).
+//
 // Threads: Publish() from one thread only.
 
 #include <map>
@@ -40,7 +44,6 @@ struct ClusterStatusReport {
   std::string network;
   std::int64_t services = 0;
   std::int64_t endpoints = 0;
-  std::int64_t watch_errors = 0;
   std::string last_error;
 };
 

@@ -245,6 +245,19 @@ spec:
       REQUIRE(bed.Delete("cluster1", rule).ok());
     }
 
+    // Annotation changes flow through.
+    REQUIRE(
+        bed.Kubectl("cluster1", {"annotate", "--overwrite", "service", "in-ambient", "-n",
+                                 "httpbin", "networking.istio.io/traffic-distribution=PreferClose"})
+            .ok());
+    CHECK(WaitFor("PreferClose in cluster1", 60s, [&](std::string*) {
+            auto e = GetServiceEntry(bed, "cluster1", "autogen.httpbin.in-ambient");
+            return e &&
+                   (*e)["metadata"]["annotations"]["networking.istio.io/traffic-distribution"] ==
+                       "PreferClose";
+          }).ok());
+    CHECK_STATUS_OK(WaitForServiceStatus(bed, "cluster1", "cluster1=2,cluster2=2", "PreferClose"));
+
     // Failover input: cluster2 scaled to zero leaves cluster1 with its own pods only.
     REQUIRE(bed.Scale("cluster2", "httpbin", "in-ambient", 0).ok());
     auto drained = WaitForEndpoints(bed, "cluster1",
@@ -258,28 +271,23 @@ spec:
     CHECK(WaitForEndpoints(bed, "cluster1", cluster1_view).ok());
     CHECK_STATUS_OK(WaitForServiceStatus(bed, "cluster1", "cluster1=2,cluster2=2"));
 
-    // Annotation changes flow through.
-    REQUIRE(
-        bed.Kubectl("cluster1", {"annotate", "--overwrite", "service", "in-ambient", "-n",
-                                 "httpbin", "networking.istio.io/traffic-distribution=PreferClose"})
-            .ok());
-    CHECK(WaitFor("PreferClose in cluster1", 60s, [&](std::string*) {
-            auto e = GetServiceEntry(bed, "cluster1", "autogen.httpbin.in-ambient");
-            return e &&
-                   (*e)["metadata"]["annotations"]["networking.istio.io/traffic-distribution"] ==
-                       "PreferClose";
-          }).ok());
-
-    // The status follows before the restart below, so that has nothing to write.
-    CHECK_STATUS_OK(WaitForServiceStatus(bed, "cluster1", "cluster1=2,cluster2=2", "PreferClose"));
-
     // A restart with nothing changed writes nothing: neither the ServiceEntry
-    // nor its GlobalService status.
+    // nor its GlobalService status. It follows the last change closely.
     auto before = GetServiceEntry(bed, "cluster1", "autogen.httpbin.in-ambient");
     REQUIRE(before);
     auto status_before = GetGlobalService(bed, "cluster1", "httpbin.in-ambient");
     REQUIRE(status_before);
+    // A graceful stop leaves the RemoteCluster status current, though the
+    // loop that publishes it every 2 s may not have run since that change.
     c1.reset();
+    auto clusters_before =
+        bed.GetJson("cluster1", {"remoteclusters.globalsvc.solo.io", "-n", "istio-system"});
+    REQUIRE(clusters_before.ok());
+    for (const auto& item : (*clusters_before)["items"]) {
+      if (item["metadata"]["name"] != "cluster2") continue;
+      INFO(item["status"].dump());
+      CHECK(item["status"].value("endpoints", -1) == 2);
+    }
     c1 = std::make_unique<Controller>(OptionsFor(bed, "cluster1"));
     REQUIRE(c1->Start().ok());
     REQUIRE(WaitFor("restarted controller reconciled", 60s, [&](std::string* why) {
@@ -300,7 +308,21 @@ spec:
     // Nor the RemoteCluster status: it is published from the gauge loop, so
     // wait for that loop to have run with the restarted controller leading.
     std::this_thread::sleep_for(5s);
-    CHECK(MetricValue(*c1, "globalsvc_writes_total{kind=\"cluster-status\"}") == 0);
+    {
+      auto clusters_after =
+          bed.GetJson("cluster1", {"remoteclusters.globalsvc.solo.io", "-n", "istio-system"});
+      REQUIRE(clusters_after.ok());
+      auto statuses = [](const nlohmann::json& list) {
+        std::string text;
+        for (const auto& item : list["items"])
+          text += item["status"].dump() + "\n";
+        return text;
+      };
+      INFO("before the restart:\n"
+           << statuses(*clusters_before) << "after:\n"
+           << statuses(*clusters_after));
+      CHECK(MetricValue(*c1, "globalsvc_writes_total{kind=\"cluster-status\"}") == 0);
+    }
     auto after = GetServiceEntry(bed, "cluster1", "autogen.httpbin.in-ambient");
     REQUIRE(after);
     CHECK((*after)["metadata"]["resourceVersion"] == (*before)["metadata"]["resourceVersion"]);
