@@ -115,8 +115,7 @@ Status Controller::Start() {
   reconciler_ = std::make_unique<Reconciler>(store_, *observer_, *writer_, plan, metrics_,
                                              events_.get(), [this] { return MayWrite(); });
 
-  status_ = std::make_unique<StatusWriter>(*writer_, options_.control_plane_namespace,
-                                           options_.identity, metrics_);
+  status_ = std::make_unique<StatusWriter>(*writer_, options_.control_plane_namespace, metrics_);
   ServiceStatusWriterOptions service_status;
   service_status.namespace_name = options_.control_plane_namespace;
   service_status_ = std::make_unique<ServiceStatusWriter>(
@@ -233,8 +232,6 @@ void Controller::Lead(std::stop_token stop) {
   log_->info("leading: waiting for caches to sync identity={}", options_.identity);
   if (!WaitForSync(stop)) return;
   CarryOverUnsyncedRemotes();
-  leading_ = true;
-  metrics_.leader.Set(1);
   // Level-triggered: every key that may need a write, including owned
   // ServiceEntries whose service is gone (changes made while no one led).
   std::set<std::string> keys;
@@ -242,6 +239,9 @@ void Controller::Lead(std::stop_token stop) {
     keys.insert(std::move(key));
   for (auto& key : observer_->ManagedKeys())
     keys.insert(std::move(key));
+  first_pass_.Begin(keys);
+  leading_ = true;
+  metrics_.leader.Set(1);
   log_->info("leading: caches synced, reconciling keys={}", keys.size());
   Enqueue({keys.begin(), keys.end()});
   while (SleepFor(stop, std::chrono::hours(1))) {
@@ -261,6 +261,7 @@ void Controller::Work(std::stop_token stop) {
       continue;
     }
     const ReconcileResult result = reconciler_->Reconcile(*key);
+    if (first_pass_.Reconciled(*key)) log_->info("leading: every key reconciled once");
     if (result.outcome == ReconcileOutcome::kError) {
       queue_.AddRateLimited(*key);
     } else {
@@ -432,9 +433,9 @@ void Controller::RefreshGauges() {
     }
   }
   metrics_.queue_depth.Set(static_cast<double>(queue_.ready_count() + queue_.delayed_count()));
-  // Status objects are written by the leader only, at this loop's pace and
-  // only when they change.
-  if (status_ && MayWrite()) status_->Publish(reports);
+  // Status objects are written by the leader only, once its first pass has
+  // counted every service, at this loop's pace and only when they change.
+  if (status_ && first_pass_.done() && MayWrite()) status_->Publish(reports);
 }
 
 }  // namespace globalsvc::controller

@@ -19,6 +19,7 @@
 #include "controller/controller_metrics.h"
 #include "controller/error_delta.h"
 #include "controller/event_recorder.h"
+#include "controller/first_pass.h"
 #include "controller/mesh_store.h"
 #include "controller/reconciler.h"
 #include "controller/remote_clusters.h"
@@ -105,6 +106,7 @@ class Controller {
   std::unique_ptr<kube::LeaderElector> elector_;
   std::unique_ptr<obs::HttpServer> http_;
   std::atomic<bool> leading_{false};
+  FirstPass first_pass_;  // RemoteCluster status waits for it
   std::atomic<bool> stopped_{false};
   std::vector<std::jthread> workers_;
   ErrorDelta watch_errors_;  // gauge thread only

@@ -14,10 +14,9 @@ const kube::ResourceType& RemoteClusterResource() {
 }
 
 StatusWriter::StatusWriter(kube::KubeClient& client, std::string namespace_name,
-                           std::string identity, ControllerMetrics& metrics)
+                           ControllerMetrics& metrics)
     : client_(client),
       namespace_(std::move(namespace_name)),
-      identity_(std::move(identity)),
       metrics_(metrics),
       log_(obs::ComponentLogger("status")) {}
 
@@ -69,7 +68,6 @@ bool StatusWriter::Write(const ClusterStatusReport& report) {
       {"services", report.services},
       {"endpoints", report.endpoints},
       {"lastError", report.last_error},
-      {"observedBy", identity_},
   };
   if (!report.secret.empty()) status["secret"] = report.secret;
   const std::string text = status.dump();

@@ -12,9 +12,10 @@
 // gone are deleted. Writes count in globalsvc_writes_total{kind="cluster-status"}. A missing CRD or
 // RBAC problem is logged once and never affects the controller's main job.
 //
-// Only the present state is published, no counters: a count of watch errors
-// would cost a write per error and one after every restart (the metric
-// globalsvc_watch_errors_total keeps it).
+// Only the present state of each cluster is published: a count of watch
+// errors would cost a write per error and one after every restart (the metric
+// globalsvc_watch_errors_total keeps it), the writer's identity one after
+// every restart (the Lease names the leader).
 //
 // Threads: Publish() from one thread only.
 
@@ -51,8 +52,7 @@ const kube::ResourceType& RemoteClusterResource();
 
 class StatusWriter {
  public:
-  StatusWriter(kube::KubeClient& client, std::string namespace_name, std::string identity,
-               ControllerMetrics& metrics);
+  StatusWriter(kube::KubeClient& client, std::string namespace_name, ControllerMetrics& metrics);
 
   void Publish(const std::vector<ClusterStatusReport>& reports);
 
@@ -64,7 +64,6 @@ class StatusWriter {
 
   kube::KubeClient& client_;
   const std::string namespace_;
-  const std::string identity_;
   ControllerMetrics& metrics_;
   std::shared_ptr<spdlog::logger> log_;
   std::map<std::string, std::string> published_;  // cluster -> status as written
