@@ -93,7 +93,8 @@ Status Controller::Start() {
   observer_options.backoff = kWatchBackoff;
   observer_reflector_ = std::make_unique<kube::Reflector>(
       *writer_, kube::resources::ServiceEntries(), *observer_, observer_options);
-  events_ = std::make_unique<EventRecorder>(*writer_, options_.identity);
+  events_ =
+      std::make_unique<EventRecorder>(*writer_, options_.identity, [this] { return MayWrite(); });
   observer_reflector_->Start();
 
   ClusterConnectionOptions remote_template = connection;
@@ -429,6 +430,14 @@ void Controller::RefreshGauges() {
             {"v1", "Secret", options_.secret_namespace, remote.secret}, "RemoteClusterUnreachable",
             "cluster " + remote.cluster +
                 ": its last known endpoints are kept; last error: " + health.last_error);
+      }
+    }
+    // Level-triggered like the rest: a Secret's problem is recorded again
+    // while it lasts (by a new leader at once, else when the recorder allows).
+    if (events_) {
+      for (const auto& problem : remotes_->Problems()) {
+        events_->Warning({"v1", "Secret", options_.secret_namespace, problem.secret},
+                         "RemoteClusterSecret", problem.message);
       }
     }
   }

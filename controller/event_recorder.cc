@@ -40,9 +40,11 @@ std::string Truncate(const std::string& message) {
 }  // namespace
 
 EventRecorder::EventRecorder(kube::KubeClient& client, std::string reporting_instance,
-                             kube::Clock& clock, std::chrono::seconds repeat_after)
+                             std::function<bool()> may_record, kube::Clock& clock,
+                             std::chrono::seconds repeat_after)
     : client_(client),
       reporting_instance_(std::move(reporting_instance)),
+      may_record_(std::move(may_record)),
       clock_(clock),
       repeat_after_(repeat_after),
       log_(obs::ComponentLogger("events")) {}
@@ -59,6 +61,7 @@ void EventRecorder::Normal(const EventTarget& target, const std::string& reason,
 
 void EventRecorder::Record(const EventTarget& target, const char* type, const std::string& reason,
                            const std::string& message) {
+  if (may_record_ && !may_record_()) return;  // a standby: the leader records it
   const auto now = clock_.Now();
   {
     std::lock_guard lock(mutex_);

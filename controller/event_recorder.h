@@ -3,11 +3,14 @@
 // Kubernetes Events (events.k8s.io/v1) on objects of the local cluster, so problems
 // show in `kubectl describe`. The same (object, reason, message) is recorded at
 // most once per `repeat_after`, so a problem that persists does not flood the
-// API server. Recording never fails the caller: errors are logged.
+// API server. Recording never fails the caller: errors are logged. Only the
+// replica that may write (the leader) records: every replica sees the same
+// problems, and users expect one Event per problem.
 //
 // Threads: any; one mutex guards the de-duplication map.
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,6 +36,7 @@ struct EventTarget {
 class EventRecorder {
  public:
   EventRecorder(kube::KubeClient& client, std::string reporting_instance,
+                std::function<bool()> may_record,
                 kube::Clock& clock = kube::SystemClock::Instance(),
                 std::chrono::seconds repeat_after = std::chrono::minutes(10));
 
@@ -45,6 +49,7 @@ class EventRecorder {
 
   kube::KubeClient& client_;
   const std::string reporting_instance_;
+  const std::function<bool()> may_record_;
   kube::Clock& clock_;
   const std::chrono::seconds repeat_after_;
   std::shared_ptr<spdlog::logger> log_;

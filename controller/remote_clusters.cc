@@ -8,6 +8,10 @@
 namespace globalsvc::controller {
 namespace {
 
+std::string KubeconfigProblem(const std::string& cluster, const std::string& error) {
+  return "cluster " + cluster + " cannot be connected: " + error;
+}
+
 std::string NameOf(const nlohmann::json& object) {
   auto metadata = object.find("metadata");
   if (metadata == object.end() || !metadata->is_object()) return {};
@@ -89,31 +93,41 @@ void RemoteClusters::Reconcile() {
   // Desired: cluster -> (secret, kubeconfig). Secrets in name order, so a
   // cluster named in two Secrets deterministically comes from the first.
   std::map<std::string, Source> desired;
+  std::vector<std::pair<SecretProblem, std::string>> problems;  // with the metric's reason
   {
     std::lock_guard lock(mutex_);
+    const auto problem = [&](const std::string& secret, const std::string& reason,
+                             std::string message) {
+      problems.push_back({{secret, std::move(message)}, reason});
+    };
     for (const auto& [secret, data] : secrets_) {
       for (const auto& [cluster, value] : data.items()) {
         if (cluster == local_cluster_) {
-          ReportSecretProblem(secret, "local-cluster",
-                              "data key " + cluster + " names the local cluster; ignored");
+          problem(secret, "local-cluster",
+                  "data key " + cluster + " names the local cluster; ignored");
           continue;
         }
         if (desired.count(cluster)) {
-          ReportSecretProblem(secret, "duplicate-cluster",
-                              "cluster " + cluster + " is already connected by secret " +
-                                  desired[cluster].secret + "; this key is ignored");
+          problem(secret, "duplicate-cluster",
+                  "cluster " + cluster + " is already connected by secret " +
+                      desired[cluster].secret + "; this key is ignored");
           continue;
         }
         auto text = value.is_string() ? kube::DecodeBase64(value.get<std::string>()) : std::nullopt;
         if (!text) {
-          ReportSecretProblem(secret, "not-base64",
-                              "data key " + cluster + " is not base64; ignored");
+          problem(secret, "not-base64", "data key " + cluster + " is not base64; ignored");
           continue;
         }
         desired[cluster] = {secret, std::move(*text)};
       }
     }
+    key_problems_.clear();
+    for (const auto& [found, reason] : problems)
+      key_problems_.push_back(found);
   }
+  // Reported outside the lock: recording an Event is a request.
+  for (const auto& [found, reason] : problems)
+    ReportSecretProblem(found.secret, reason, found.message);
 
   // Disconnect clusters no Secret names any more.
   std::vector<std::string> gone;
@@ -171,8 +185,7 @@ void RemoteClusters::Reconcile() {
       }
     }
     if (!error.empty()) {
-      ReportSecretProblem(source.secret, "invalid-kubeconfig",
-                          "cluster " + cluster + " cannot be connected: " + error);
+      ReportSecretProblem(source.secret, "invalid-kubeconfig", KubeconfigProblem(cluster, error));
     } else {
       log_->info("remote cluster {} cluster={} secret={}", replaced ? "reconnected" : "connected",
                  cluster, source.secret);
@@ -209,6 +222,17 @@ void RemoteClusters::ReportSecretProblem(const std::string& secret, const std::s
   if (events_) {
     events_->Warning({"v1", "Secret", secret_namespace_, secret}, "RemoteClusterSecret", message);
   }
+}
+
+std::vector<SecretProblem> RemoteClusters::Problems() const {
+  std::lock_guard lock(mutex_);
+  std::vector<SecretProblem> out = key_problems_;
+  for (const auto& [cluster, remote] : remotes_) {
+    if (!remote.config_error.empty()) {
+      out.push_back({remote.secret, KubeconfigProblem(cluster, remote.config_error)});
+    }
+  }
+  return out;
 }
 
 std::vector<RemoteClusterStatus> RemoteClusters::Status() const {

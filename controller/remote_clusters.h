@@ -48,6 +48,12 @@ struct RemoteClusterStatus {
   std::uint64_t connection_generation = 0;
 };
 
+// A remote Secret that cannot (fully) be used, as long as it stays so.
+struct SecretProblem {
+  std::string secret;
+  std::string message;
+};
+
 class RemoteClusters final : public kube::ReflectorSink {
  public:
   // `template_options` carries everything but cluster and config.
@@ -63,6 +69,9 @@ class RemoteClusters final : public kube::ReflectorSink {
 
   [[nodiscard]] bool synced() const;
   [[nodiscard]] std::vector<RemoteClusterStatus> Status() const;
+  // Every current problem of the Secrets, so that they can be reported again
+  // (by a new leader, or after Events expire) until they are fixed.
+  [[nodiscard]] std::vector<SecretProblem> Problems() const;
   void StopAll();
 
  private:
@@ -98,6 +107,9 @@ class RemoteClusters final : public kube::ReflectorSink {
   bool replacing_ = false;
   bool synced_ = false;
   std::map<std::string, Remote> remotes_;  // cluster -> connection
+  // Problems found in the Secrets' keys by the last Reconcile() (those of a
+  // kubeconfig live in Remote::config_error).
+  std::vector<SecretProblem> key_problems_;
   std::uint64_t next_generation_ = 1;
 };
 

@@ -283,10 +283,29 @@ spec:
     auto clusters_before =
         bed.GetJson("cluster1", {"remoteclusters.globalsvc.solo.io", "-n", "istio-system"});
     REQUIRE(clusters_before.ok());
-    for (const auto& item : (*clusters_before)["items"]) {
-      if (item["metadata"]["name"] != "cluster2") continue;
-      INFO(item["status"].dump());
-      CHECK(item["status"].value("endpoints", -1) == 2);
+    {
+      // What cluster2 contributes to every ServiceEntry here (other tests'
+      // services may share the test bed), each gateway counted by its weight.
+      auto entries = bed.GetJson("cluster1", {"serviceentries", "-n", "istio-system", "-l",
+                                              "app.kubernetes.io/managed-by=globalsvc"});
+      REQUIRE(entries.ok());
+      std::int64_t contributed = 0;
+      for (const auto& item : (*entries)["items"]) {
+        for (const auto& e : item["spec"].value("endpoints", nlohmann::json::array())) {
+          const auto labels = e.value("labels", nlohmann::json::object());
+          if (labels.value("topology.istio.io/cluster", "") == "cluster2") {
+            contributed += e.value("weight", 1);
+          }
+        }
+      }
+      bool found = false;
+      for (const auto& item : (*clusters_before)["items"]) {
+        if (item["metadata"]["name"] != "cluster2") continue;
+        found = true;
+        INFO(item["status"].dump());
+        CHECK(item["status"].value("endpoints", std::int64_t{-1}) == contributed);
+      }
+      CHECK(found);
     }
     c1 = std::make_unique<Controller>(OptionsFor(bed, "cluster1"));
     REQUIRE(c1->Start().ok());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace globalsvc::controller::testbed {
@@ -121,19 +122,26 @@ Status WaitForEndpoints(const TestBed& bed, const std::string& cluster,
                  });
 }
 
-bool HasWarningEvent(const TestBed& bed, const std::string& cluster, const std::string& ns,
-                     const std::string& kind, const std::string& name, const std::string& reason) {
+std::set<std::string> WarningEventReporters(const TestBed& bed, const std::string& cluster,
+                                            const std::string& ns, const std::string& kind,
+                                            const std::string& name, const std::string& reason) {
+  std::set<std::string> reporters;
   auto events = bed.GetJson(
       cluster, {"events.events.k8s.io", "-n", ns, "--field-selector", "reason=" + reason});
-  if (!events.ok()) return false;
+  if (!events.ok()) return reporters;
   for (const auto& item : (*events).value("items", nlohmann::json::array())) {
     const auto regarding = item.value("regarding", nlohmann::json::object());
     if (item.value("type", "") == "Warning" && regarding.value("kind", "") == kind &&
         regarding.value("name", "") == name) {
-      return true;
+      reporters.insert(item.value("reportingInstance", ""));
     }
   }
-  return false;
+  return reporters;
+}
+
+bool HasWarningEvent(const TestBed& bed, const std::string& cluster, const std::string& ns,
+                     const std::string& kind, const std::string& name, const std::string& reason) {
+  return !WarningEventReporters(bed, cluster, ns, kind, name, reason).empty();
 }
 
 namespace {

@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,11 @@ Status WaitForEndpoints(const testsupport::TestBed& bed, const std::string& clus
 bool HasWarningEvent(const testsupport::TestBed& bed, const std::string& cluster,
                      const std::string& ns, const std::string& kind, const std::string& name,
                      const std::string& reason);
+// The reportingInstance of every such Event.
+std::set<std::string> WarningEventReporters(const testsupport::TestBed& bed,
+                                            const std::string& cluster, const std::string& ns,
+                                            const std::string& kind, const std::string& name,
+                                            const std::string& reason);
 
 // The value of one sample in Prometheus text: `series` is the exact sample
 // name with its labels as rendered, e.g. `m{a="b"}`; 0 when absent.

@@ -17,7 +17,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <sstream>
+#include <thread>
 
 #include "test/integration/controller/controller_test_support.h"
 #include "test/integration/controller/fault_support.h"
@@ -47,6 +49,7 @@ using testbed::Seconds;
 using testbed::StatusOf;
 using testbed::WaitForEndpoints;
 using testbed::WaitForMetric;
+using testbed::WarningEventReporters;
 using testsupport::Component;
 using testsupport::TestBed;
 using testsupport::WaitFor;
@@ -594,6 +597,26 @@ TEST_CASE("Two replicas: one writes, the other takes over within the lease durat
   CHECK(standby->MetricOr0("globalsvc_writes_total", {{"kind", "apply"}}) == 0);
   CHECK(standby->Metric("globalsvc_leader") == 0.0);
 
+  // Only the leader records Events: both replicas see a Secret that cannot be
+  // used, and it is reported once.
+  // Named per run: Events of an earlier run stay for an hour.
+  const std::string bad_secret = "faults-ha-unusable-" + std::to_string(::getpid());
+  REQUIRE_OK(bed.Apply("cluster1", RemoteSecretYaml(bad_secret, "cluster9", world.malformed_yaml)));
+  const auto reporters = [&] {
+    return WarningEventReporters(bed, "cluster1", "istio-system", "Secret", bad_secret,
+                                 "RemoteClusterSecret");
+  };
+  CHECK_OK(WaitFor("the leader's RemoteClusterSecret Event", 30s, [&](std::string* why) {
+    const auto found = reporters();
+    *why = "reported by: " + Joined({found.begin(), found.end()});
+    return found.count(leader->identity()) == 1;
+  }));
+  std::this_thread::sleep_for(5s);  // the standby's 2 s loop has run twice
+  CHECK(reporters() == std::set<std::string>{leader->identity()});
+  CHECK(WarningEventReporters(bed, "cluster1", "istio-system", "Secret", bad_secret,
+                              "RemoteClusterUnreachable") ==
+        std::set<std::string>{leader->identity()});
+
   // The leader dies without releasing the lease; the ServiceEntry stays
   // exact and is never deleted or recreated (same uid) during the handover.
   auto before = GetServiceEntry(bed, "cluster1", testbed::kGuideEntry);
@@ -624,6 +647,13 @@ TEST_CASE("Two replicas: one writes, the other takes over within the lease durat
   CHECK(poller.polls() >= 5);
   CHECK_OK(WaitForEndpoints(bed, "cluster1", FullView(2)));
   Figure("leader handover after SIGKILL of the leader", handover);
+  // A problem that lasts is reported by the new leader too.
+  CHECK_OK(WaitFor("the new leader's RemoteClusterSecret Event", 30s, [&](std::string* why) {
+    const auto found = reporters();
+    *why = "reported by: " + Joined({found.begin(), found.end()});
+    return found.count(standby->identity()) == 1;
+  }));
+  REQUIRE_OK(DeleteSecret(bed, bad_secret));
 
   REQUIRE(bed.Kubectl("cluster1", {"annotate", "service", "in-ambient", "-n", "httpbin",
                                    "networking.istio.io/traffic-distribution-"})
