@@ -119,6 +119,7 @@ Status Controller::Start() {
   status_ = std::make_unique<StatusWriter>(*writer_, options_.control_plane_namespace, metrics_);
   ServiceStatusWriterOptions service_status;
   service_status.namespace_name = options_.control_plane_namespace;
+  service_status.qps = options_.status_qps;
   service_status_ = std::make_unique<ServiceStatusWriter>(
       *writer_, service_status, metrics_, [this] { return MayWrite(); },
       [this](std::vector<std::string> keys) { Enqueue(std::move(keys)); });

@@ -47,6 +47,7 @@ struct ControllerOptions {
   std::string host_suffix = "mesh.internal";
   int workers = 2;
   double qps = 50;
+  double status_qps = 10;  // GlobalService status writes, a share of qps; 0: qps only
   int burst = 100;
   std::string metrics_address = ":9090";  // empty: no HTTP server
   bool leader_elect = true;
@@ -66,7 +67,8 @@ class Controller {
   // Connects and starts every thread; fails only on bad configuration of the
   // local cluster or the HTTP address.
   Status Start();
-  // Stops writing at once, then stops every watch and thread. Idempotent.
+  // Leaves the RemoteCluster status current (when leading), stops writing,
+  // then stops every watch and thread. Idempotent.
   void Stop();
 
   [[nodiscard]] int metrics_port() const;

@@ -31,6 +31,8 @@ Flags:
       --host-suffix S            host suffix (default mesh.internal)
       --workers N                parallel reconciles (default 2)
       --qps Q, --burst B         client-side rate limit per cluster (default 50, 100)
+      --status-qps Q             GlobalService status writes per second, within
+                                 --qps (default 10; 0: only --qps limits them)
       --metrics-addr ADDR        /metrics, /healthz, /readyz (default :9090; "" disables)
       --leader-elect BOOL        use a Lease so only one replica writes (default true)
       --lease-name NAME          (default globalsvc)
@@ -47,7 +49,8 @@ Flags:
       --log-format text|json     (default text)
       --log-level LEVEL          trace, debug, info, warn, error (default info)
 
-Stops on SIGTERM or SIGINT: writing stops at once, then every watch.
+Stops on SIGTERM or SIGINT: the leader brings the RemoteCluster status up to
+date, writing stops, then every watch.
 )";
 
 bool ParseBool(const std::string& text, bool& out) {
@@ -75,7 +78,7 @@ bool ParseNumber(const std::string& text, T& out) {
 
 int RunController(const std::vector<std::string>& args, CommandIo io) {
   FlagSpec spec{{"--cluster-name", "--kubeconfig", "--context", "--network", "--namespace",
-                 "--secret-namespace", "--gateway-selector", "--host-suffix", "--workers", "--qps",
+                 "--secret-namespace", "--gateway-selector", "--host-suffix", "--workers", "--qps", "--status-qps",
                  "--burst", "--metrics-addr", "--leader-elect", "--lease-name", "--identity",
                  "--initial-sync-timeout", "--remote-stale-timeout", "--log-format", "--log-level"},
                 {"--help", "-h"}};
@@ -112,6 +115,10 @@ int RunController(const std::vector<std::string>& args, CommandIo io) {
   }
   if (auto v = flags->Get("--qps"); v && !ParseNumber(*v, options.qps)) {
     return usage("--qps must be a number");
+  }
+  if (auto v = flags->Get("--status-qps");
+      v && (!ParseNumber(*v, options.status_qps) || options.status_qps < 0)) {
+    return usage("--status-qps must be a number, 0 or more");
   }
   if (auto v = flags->Get("--burst"); v && !ParseNumber(*v, options.burst)) {
     return usage("--burst must be an integer");

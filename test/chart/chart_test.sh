@@ -230,7 +230,8 @@ EOF
 
 test_render_flags() {
   render "$WORK/flags.yaml" --set clusterName=$CLUSTER --set network=network1 \
-    --set workers=4 --set qps=7.5 --set burst=20 --set logFormat=json --set logLevel=debug \
+    --set workers=4 --set qps=7.5 --set burst=20 --set statusQps=2.5 --set logFormat=json \
+    --set logLevel=debug \
     --set hostSuffix=example.internal --set gatewaySelector=istio=eastwestgateway \
     --set leaderElection.leaseName=gs --set 'extraArgs={--context=x}' \
     --set remoteStaleTimeout=10m
@@ -240,7 +241,7 @@ test_render_flags() {
     >"$WORK/flags.args"
   # shellcheck disable=SC2016 # $(POD_NAME) is expanded by Kubernetes, not here
   for flag in controller --cluster-name=$CLUSTER --network=network1 --workers=4 --qps=7.5 \
-    --burst=20 --log-format=json --log-level=debug --host-suffix=example.internal \
+    --burst=20 --status-qps=2.5 --log-format=json --log-level=debug --host-suffix=example.internal \
     --gateway-selector=istio=eastwestgateway --leader-elect=true --lease-name=gs \
     '--identity=$(POD_NAME)' --metrics-addr=:9090 --context=x --remote-stale-timeout=10m; do
     grep -qxF -- "$flag" "$WORK/flags.args" ||
@@ -254,6 +255,8 @@ test_schema_rejects_wrong_type() {
     render "$WORK/x.yaml" --set clusterName=$CLUSTER --set workers=many
   expect_fail_with "/qps'" \
     render "$WORK/x.yaml" --set clusterName=$CLUSTER --set qps=fast
+  expect_fail_with "/statusQps'" \
+    render "$WORK/x.yaml" --set clusterName=$CLUSTER --set statusQps=-1
   expect_fail_with "/burst': got string, want integer" \
     render "$WORK/x.yaml" --set clusterName=$CLUSTER --set-string burst=100
   expect_fail_with "/remoteStaleTimeout'" \
