@@ -77,10 +77,26 @@ bool ParseNumber(const std::string& text, T& out) {
 }  // namespace
 
 int RunController(const std::vector<std::string>& args, CommandIo io) {
-  FlagSpec spec{{"--cluster-name", "--kubeconfig", "--context", "--network", "--namespace",
-                 "--secret-namespace", "--gateway-selector", "--host-suffix", "--workers", "--qps", "--status-qps",
-                 "--burst", "--metrics-addr", "--leader-elect", "--lease-name", "--identity",
-                 "--initial-sync-timeout", "--remote-stale-timeout", "--log-format", "--log-level"},
+  FlagSpec spec{{"--cluster-name",
+                 "--kubeconfig",
+                 "--context",
+                 "--network",
+                 "--namespace",
+                 "--secret-namespace",
+                 "--gateway-selector",
+                 "--host-suffix",
+                 "--workers",
+                 "--qps",
+                 "--status-qps",
+                 "--burst",
+                 "--metrics-addr",
+                 "--leader-elect",
+                 "--lease-name",
+                 "--identity",
+                 "--initial-sync-timeout",
+                 "--remote-stale-timeout",
+                 "--log-format",
+                 "--log-level"},
                 {"--help", "-h"}};
   auto flags = ParseFlags(args, spec);
   if (!flags.ok()) {
