@@ -8,8 +8,9 @@
 namespace globalsvc::controller {
 namespace {
 
-std::string KubeconfigProblem(const std::string& cluster, const std::string& error) {
-  return "cluster " + cluster + " cannot be connected: " + error;
+SecretProblem KubeconfigProblem(const std::string& secret, const std::string& cluster,
+                                const std::string& error) {
+  return {secret, "invalid-kubeconfig", "cluster " + cluster + " cannot be connected: " + error};
 }
 
 std::string NameOf(const nlohmann::json& object) {
@@ -93,41 +94,36 @@ void RemoteClusters::Reconcile() {
   // Desired: cluster -> (secret, kubeconfig). Secrets in name order, so a
   // cluster named in two Secrets deterministically comes from the first.
   std::map<std::string, Source> desired;
-  std::vector<std::pair<SecretProblem, std::string>> problems;  // with the metric's reason
+  std::vector<SecretProblem> problems;
   {
     std::lock_guard lock(mutex_);
-    const auto problem = [&](const std::string& secret, const std::string& reason,
-                             std::string message) {
-      problems.push_back({{secret, std::move(message)}, reason});
-    };
     for (const auto& [secret, data] : secrets_) {
       for (const auto& [cluster, value] : data.items()) {
         if (cluster == local_cluster_) {
-          problem(secret, "local-cluster",
-                  "data key " + cluster + " names the local cluster; ignored");
+          problems.push_back({secret, "local-cluster",
+                              "data key " + cluster + " names the local cluster; ignored"});
           continue;
         }
         if (desired.count(cluster)) {
-          problem(secret, "duplicate-cluster",
-                  "cluster " + cluster + " is already connected by secret " +
-                      desired[cluster].secret + "; this key is ignored");
+          problems.push_back({secret, "duplicate-cluster",
+                              "cluster " + cluster + " is already connected by secret " +
+                                  desired[cluster].secret + "; this key is ignored"});
           continue;
         }
         auto text = value.is_string() ? kube::DecodeBase64(value.get<std::string>()) : std::nullopt;
         if (!text) {
-          problem(secret, "not-base64", "data key " + cluster + " is not base64; ignored");
+          problems.push_back(
+              {secret, "not-base64", "data key " + cluster + " is not base64; ignored"});
           continue;
         }
         desired[cluster] = {secret, std::move(*text)};
       }
     }
-    key_problems_.clear();
-    for (const auto& [found, reason] : problems)
-      key_problems_.push_back(found);
+    key_problems_ = problems;
   }
   // Reported outside the lock: recording an Event is a request.
-  for (const auto& [found, reason] : problems)
-    ReportSecretProblem(found.secret, reason, found.message);
+  for (const auto& problem : problems)
+    ReportSecretProblem(problem);
 
   // Disconnect clusters no Secret names any more.
   std::vector<std::string> gone;
@@ -185,7 +181,7 @@ void RemoteClusters::Reconcile() {
       }
     }
     if (!error.empty()) {
-      ReportSecretProblem(source.secret, "invalid-kubeconfig", KubeconfigProblem(cluster, error));
+      ReportSecretProblem(KubeconfigProblem(source.secret, cluster, error));
     } else {
       log_->info("remote cluster {} cluster={} secret={}", replaced ? "reconnected" : "connected",
                  cluster, source.secret);
@@ -215,12 +211,13 @@ void RemoteClusters::Disconnect(const std::string& cluster) {
   if (template_.on_keys && !keys.empty()) template_.on_keys(std::move(keys));
 }
 
-void RemoteClusters::ReportSecretProblem(const std::string& secret, const std::string& reason,
-                                         const std::string& message) {
-  log_->error("remote secret problem secret={} reason={} {}", secret, reason, message);
-  metrics_.remote_secret_errors.Inc({secret, reason});
+void RemoteClusters::ReportSecretProblem(const SecretProblem& problem) {
+  log_->error("remote secret problem secret={} reason={} {}", problem.secret, problem.reason,
+              problem.message);
+  metrics_.remote_secret_errors.Inc({problem.secret, problem.reason});
   if (events_) {
-    events_->Warning({"v1", "Secret", secret_namespace_, secret}, "RemoteClusterSecret", message);
+    events_->Warning({"v1", "Secret", secret_namespace_, problem.secret}, "RemoteClusterSecret",
+                     problem.message);
   }
 }
 
@@ -229,7 +226,7 @@ std::vector<SecretProblem> RemoteClusters::Problems() const {
   std::vector<SecretProblem> out = key_problems_;
   for (const auto& [cluster, remote] : remotes_) {
     if (!remote.config_error.empty()) {
-      out.push_back({remote.secret, KubeconfigProblem(cluster, remote.config_error)});
+      out.push_back(KubeconfigProblem(remote.secret, cluster, remote.config_error));
     }
   }
   return out;

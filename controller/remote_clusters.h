@@ -51,6 +51,7 @@ struct RemoteClusterStatus {
 // A remote Secret that cannot (fully) be used, as long as it stays so.
 struct SecretProblem {
   std::string secret;
+  std::string reason;  // the globalsvc_remote_secret_errors_total label
   std::string message;
 };
 
@@ -91,8 +92,7 @@ class RemoteClusters final : public kube::ReflectorSink {
   void Reconcile();
   void Disconnect(const std::string& cluster);
   // Log line, metric and Warning Event on the Secret.
-  void ReportSecretProblem(const std::string& secret, const std::string& reason,
-                           const std::string& message);
+  void ReportSecretProblem(const SecretProblem& problem);
 
   const std::string local_cluster_;
   const ClusterConnectionOptions template_;

@@ -9,8 +9,9 @@
 // few seconds) and writes a cluster's status only when it differs from what
 // the cluster holds (what an earlier run wrote is read once at the start, so a
 // restart with nothing changed writes nothing). Objects of clusters that are
-// gone are deleted. Writes count in globalsvc_writes_total{kind="cluster-status"}. A missing CRD or
-// RBAC problem is logged once and never affects the controller's main job.
+// gone are deleted. Writes count in globalsvc_writes_total{kind="cluster-status"}.
+// A missing CRD or RBAC problem is logged once and never affects the
+// controller's main job.
 //
 // Only the present state of each cluster is published: a count of watch
 // errors would cost a write per error and one after every restart (the metric
