@@ -127,10 +127,13 @@ TEST_CASE("A remote flooding EndpointSlice changes does not starve the local clu
   std::atomic<bool> flooding{true};
   std::atomic<std::int64_t> updates{0};
   std::atomic<int> failures{0};
+  // Clients are made here: Catch's assertions (in ApiClient) are not thread-safe.
+  std::vector<std::unique_ptr<kube::KubeClient>> clients;
+  for (int w = 0; w < 4; ++w)
+    clients.push_back(ApiClient(bed, "cluster2"));
   std::vector<std::jthread> writers;
   for (int w = 0; w < 4; ++w) {
-    writers.emplace_back([&, w] {
-      auto client = ApiClient(bed, "cluster2");
+    writers.emplace_back([&, w, client = clients[static_cast<std::size_t>(w)].get()] {
       int round = 0;
       while (flooding) {
         const int s = (w + 4 * round) % kServices;
