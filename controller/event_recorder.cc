@@ -5,6 +5,7 @@
 #include <atomic>
 #include <ctime>
 
+#include "lib/base/utf8.h"
 #include "lib/observability/logging.h"
 
 namespace globalsvc::controller {
@@ -32,10 +33,11 @@ std::string UniqueName(const std::string& object, std::chrono::system_clock::tim
   return object + suffix;
 }
 
-// Event messages are limited to 1 KiB by the API server.
-std::string Truncate(const std::string& message) {
-  return message.size() <= 1000 ? message : message.substr(0, 997) + "...";
-}
+// The API server limits an Event's note to 1 KiB and its reason to 128
+// characters. The text may quote user input (annotations, error pages): it is
+// made valid UTF-8 and cut on a character boundary, never mid-character.
+constexpr std::size_t kMaxNoteBytes = 1000;
+constexpr std::size_t kMaxReasonBytes = 128;
 
 }  // namespace
 
@@ -85,8 +87,8 @@ void EventRecorder::Record(const EventTarget& target, const char* type, const st
       {"reportingController", "solo.io/globalsvc"},
       {"reportingInstance", reporting_instance_},
       {"action", "Reconcile"},
-      {"reason", reason},
-      {"note", Truncate(message)},
+      {"reason", ShortUtf8(reason, kMaxReasonBytes)},
+      {"note", ShortUtf8(message, kMaxNoteBytes)},
       {"type", type},
       {"regarding",
        {{"apiVersion", target.api_version},

@@ -42,3 +42,40 @@ bool IsValidUtf8(std::string_view text) {
 }
 
 }  // namespace globalsvc
+
+namespace globalsvc {
+
+std::string ToValidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    const std::size_t length = Utf8SequenceLength(text);
+    if (length == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+      text.remove_prefix(1);
+      continue;
+    }
+    out.append(text.substr(0, length));
+    text.remove_prefix(length);
+  }
+  return out;
+}
+
+std::string ShortUtf8(std::string_view text, std::size_t max_bytes) {
+  std::string valid = ToValidUtf8(text);
+  if (valid.size() <= max_bytes) return valid;
+  constexpr std::string_view kEllipsis = "...";
+  const std::size_t room = max_bytes >= kEllipsis.size() ? max_bytes - kEllipsis.size() : max_bytes;
+  // Walk whole characters: `valid` is well-formed, so each step is 1-4 bytes.
+  std::size_t cut = 0;
+  while (cut < valid.size()) {
+    const std::size_t length = Utf8SequenceLength(std::string_view(valid).substr(cut));
+    if (cut + length > room) break;
+    cut += length;
+  }
+  valid.resize(cut);
+  if (max_bytes >= kEllipsis.size()) valid += kEllipsis;
+  return valid;
+}
+
+}  // namespace globalsvc
