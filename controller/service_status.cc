@@ -4,10 +4,15 @@
 #include <set>
 
 #include "lib/base/hash.h"
+#include "lib/base/json_fields.h"
+#include "lib/base/utf8.h"
 #include "lib/mesh/scope.h"
 
 namespace globalsvc::controller {
 namespace {
+
+// A message quoting user input stays readable and valid UTF-8.
+constexpr std::size_t kMaxMessageBytes = 1024;
 
 const char* StateName(ServiceEntryState state) {
   switch (state) {
@@ -84,7 +89,7 @@ nlohmann::json BuildServiceStatus(const ServiceStatusInput& input) {
       if (diagnostics.size() >= kMaxStatusDiagnostics) continue;
       nlohmann::json item = {{"severity", std::string(mesh::SeverityName(d.severity))},
                              {"code", std::string(mesh::DiagnosticCodeName(d.code))},
-                             {"message", d.message}};
+                             {"message", ShortUtf8(d.message, kMaxMessageBytes)}};
       if (!d.object.cluster.empty()) item["cluster"] = d.object.cluster;
       if (auto object = ObjectText(d.object); !object.empty()) item["object"] = object;
       diagnostics.push_back(std::move(item));
@@ -104,7 +109,7 @@ nlohmann::json BuildServiceStatus(const ServiceStatusInput& input) {
   if (!entry.traffic_distribution.empty()) {
     status["trafficDistribution"] = entry.traffic_distribution;
   }
-  if (!input.message.empty()) status["message"] = input.message;
+  if (!input.message.empty()) status["message"] = ShortUtf8(input.message, kMaxMessageBytes);
   if (!by_cluster.empty()) status["endpointsByCluster"] = by_cluster;
   if (!cluster_list.empty()) status["clusters"] = std::move(cluster_list);
   if (!ports.empty()) status["ports"] = std::move(ports);
@@ -114,12 +119,12 @@ nlohmann::json BuildServiceStatus(const ServiceStatusInput& input) {
 
 std::string StatusHash(const nlohmann::json& status) {
   if (!status.is_object() || !status.contains(kLastChangeTimeField)) {
-    return StatusTextHash(status.dump());
+    return StatusTextHash(DumpJson(status));
   }
   nlohmann::json content = status;
   content.erase(kLastChangeTimeField);
   // Object keys are sorted by nlohmann::json, so the text is canonical.
-  return StatusTextHash(content.dump());
+  return StatusTextHash(DumpJson(content));
 }
 
 std::string StatusTextHash(std::string_view text) {

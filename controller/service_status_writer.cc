@@ -4,6 +4,8 @@
 
 #include "controller/owned_objects.h"
 #include "controller/service_status.h"
+#include "lib/base/guard.h"
+#include "lib/base/json_fields.h"
 #include "lib/kube/rfc3339.h"
 #include "lib/mesh/model.h"
 #include "lib/observability/logging.h"
@@ -54,7 +56,7 @@ void ServiceStatusWriter::Set(const std::string& key, std::optional<nlohmann::js
   const std::string name = GlobalServiceName(key.substr(0, slash), key.substr(slash + 1));
   Desired desired;
   if (status) {
-    desired.status = status->dump();
+    desired.status = DumpJson(*status);
     desired.hash = StatusTextHash(*desired.status);  // built: no lastChangeTime yet
   }
   std::lock_guard lock(mutex_);
@@ -91,7 +93,8 @@ void ServiceStatusWriter::Run(std::stop_token stop) {
     }
     if (!listed_ || std::chrono::steady_clock::now() >= next_list_) {
       lock.unlock();
-      const bool listed = List();
+      bool listed = false;
+      (void)RunGuarded("status list", [&] { listed = List(); });
       lock.lock();
       if (!listed) {
         wake_.wait_for(lock, stop, options_.retry_delay, never);
@@ -108,7 +111,8 @@ void ServiceStatusWriter::Run(std::stop_token stop) {
     pending_.erase(first);
     in_flight_ = true;
     lock.unlock();
-    const bool written = Write(name, desired);
+    bool written = false;
+    (void)RunGuarded("status write", [&] { written = Write(name, desired); });
     lock.lock();
     in_flight_ = false;
     if (!written) pending_.try_emplace(name, std::move(desired));  // a newer value wins
@@ -128,7 +132,8 @@ bool ServiceStatusWriter::List() {
     Stored stored;
     stored.uid = StringAt(item, "metadata", "uid");
     stored.managed = IsManagedByGlobalsvc(item);
-    stored.hash = StatusHash(item.value("status", nlohmann::json::object()));
+    const nlohmann::json* status = FieldOf(item, "status");
+    stored.hash = StatusHash(status != nullptr ? *status : nlohmann::json::object());
     now[StringAt(item, "metadata", "name")] = std::move(stored);
   }
   std::vector<std::string> keys;

@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "controller/owned_objects.h"
+#include "lib/base/json_fields.h"
+#include "lib/base/utf8.h"
 #include "lib/mesh/model.h"
 #include "lib/observability/logging.h"
 
@@ -31,7 +33,7 @@ Status StatusWriter::ReadExisting() {
     // Compared as text with what Write() would send: both are dumps of the
     // same fields with keys in order.
     const auto status = item.find("status");
-    published_[name] = status != item.end() && status->is_object() ? status->dump() : "";
+    published_[name] = status != item.end() && status->is_object() ? DumpJson(*status) : "";
   }
   listed_existing_ = true;
   return Ok{};
@@ -52,12 +54,14 @@ void StatusWriter::Publish(const std::vector<ClusterStatusReport>& reports) {
   std::set<std::string> present;
   for (const auto& report : reports) {
     present.insert(report.cluster);
-    if (!Write(report)) return;  // the CRD or permissions are missing: try again later
+    // One cluster's failed write (an invalid name, say) must not hide the
+    // others; a missing CRD or permission fails them all alike: try later.
+    if (Write(report) == WriteOutcome::kStopAll) return;
   }
   DeleteGone(present);
 }
 
-bool StatusWriter::Write(const ClusterStatusReport& report) {
+StatusWriter::WriteOutcome StatusWriter::Write(const ClusterStatusReport& report) {
   nlohmann::json status = {
       {"role", report.local ? "local" : "remote"},
       {"connected", report.connected},
@@ -67,12 +71,13 @@ bool StatusWriter::Write(const ClusterStatusReport& report) {
       {"network", report.network},
       {"services", report.services},
       {"endpoints", report.endpoints},
-      {"lastError", report.last_error},
+      // Error texts may quote a remote's answer: valid UTF-8, bounded.
+      {"lastError", ShortUtf8(report.last_error, kMaxLastErrorBytes)},
   };
   if (!report.secret.empty()) status["secret"] = report.secret;
-  const std::string text = status.dump();
+  const std::string text = DumpJson(status);
   auto it = published_.find(report.cluster);
-  if (it != published_.end() && it->second == text) return true;
+  if (it != published_.end() && it->second == text) return WriteOutcome::kWritten;
 
   kube::ApplyOptions apply;
   apply.field_manager = "globalsvc";
@@ -89,12 +94,18 @@ bool StatusWriter::Write(const ClusterStatusReport& report) {
   if (it == published_.end()) {
     auto created = client_.Apply(RemoteClusterResource(), namespace_, object, apply);
     if (!created.ok()) {
-      if (!warned_) {
-        log_->warn("RemoteCluster status not written (is crds/ installed and allowed?) error={}",
-                   created.error().message);
-        warned_ = true;
+      const ErrorCode code = created.error().code;
+      if (code == ErrorCode::kNotFound || code == ErrorCode::kForbidden) {
+        if (!warned_) {
+          log_->warn("RemoteCluster status not written (is crds/ installed and allowed?) error={}",
+                     created.error().message);
+          warned_ = true;
+        }
+        return WriteOutcome::kStopAll;
       }
-      return false;
+      log_->warn("RemoteCluster not created cluster={} error={}", report.cluster,
+                 created.error().message);
+      return WriteOutcome::kFailed;
     }
     metrics_.writes.Inc({"cluster-status"});
   }
@@ -106,12 +117,12 @@ bool StatusWriter::Write(const ClusterStatusReport& report) {
     log_->warn("RemoteCluster status not written cluster={} error={}", report.cluster,
                written.error().message);
     published_.erase(report.cluster);
-    return false;
+    return WriteOutcome::kFailed;
   }
   metrics_.writes.Inc({"cluster-status"});
   published_[report.cluster] = text;
   warned_ = false;
-  return true;
+  return WriteOutcome::kWritten;
 }
 
 void StatusWriter::DeleteGone(const std::set<std::string>& present) {

@@ -20,6 +20,7 @@
 //
 // Threads: Publish() from one thread only.
 
+#include <cstddef>
 #include <map>
 #include <memory>
 #include <set>
@@ -57,8 +58,12 @@ class StatusWriter {
 
   void Publish(const std::vector<ClusterStatusReport>& reports);
 
+  // The longest lastError written (Kubernetes objects are read by people).
+  static constexpr std::size_t kMaxLastErrorBytes = 1024;
+
  private:
-  bool Write(const ClusterStatusReport& report);
+  enum class WriteOutcome { kWritten, kFailed, kStopAll };
+  WriteOutcome Write(const ClusterStatusReport& report);
   void DeleteGone(const std::set<std::string>& present);
   // Our objects from an earlier run and their status.
   Status ReadExisting();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "lib/base/json_fields.h"
 #include "lib/kube/api_error.h"
 #include "lib/kube/json_parser.h"
 #include "lib/kube/logger.h"
@@ -20,18 +21,46 @@ void AddQuery(std::string& path, std::string_view key, std::string_view value) {
 }
 
 std::string NameOf(const json& object) {
-  const auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) return {};
-  return metadata->value("name", "");
+  return StringFieldAt(object, {"metadata", "name"});
 }
 
 // An ERROR event's Status becomes the error its code stands for.
 Error ErrorFromStatusObject(const json& status, std::string_view what) {
-  const int code = status.is_object() ? status.value("code", 500) : 500;
-  return ErrorFromResponse(code, status.dump(), {}, what);
+  const auto code = IntFieldAt(status, {"code"});
+  const int http_status = code && *code >= 100 && *code <= 599 ? static_cast<int>(*code) : 500;
+  return ErrorFromResponse(http_status, DumpJson(status), {}, what);
+}
+
+// The request body. An object holding text that is not UTF-8 cannot be sent
+// as JSON: that is the caller's input error, never an exception.
+Result<std::string> BodyOf(const json& object, std::string_view what) {
+  try {
+    return object.dump();
+  } catch (const json::exception&) {
+    return MakeError(ErrorCode::kInvalidInput,
+                     std::string(what) + ": the object holds text that is not valid UTF-8");
+  }
 }
 
 }  // namespace
+
+Result<ListPage> DecodeListPage(json&& page) {
+  const auto malformed = [](const char* why) { return MakeError(ErrorCode::kUnavailable, why); };
+  json* metadata = page.is_object() && page.contains("metadata") ? &page["metadata"] : nullptr;
+  if (metadata == nullptr || !metadata->is_object()) return malformed("list without metadata");
+  ListPage decoded;
+  decoded.resource_version = StringFieldAt(*metadata, {"resourceVersion"});
+  decoded.continue_token = StringFieldAt(*metadata, {"continue"});
+  if (auto items = page.find("items"); items != page.end() && !items->is_null()) {
+    if (!items->is_array()) return malformed("list whose items are not an array");
+    decoded.items.reserve(items->size());
+    for (auto& item : *items) {
+      if (!item.is_object()) return malformed("list with an item that is not an object");
+      decoded.items.push_back(std::move(item));
+    }
+  }
+  return decoded;
+}
 
 Result<std::unique_ptr<KubeClient>> KubeClient::Create(const ClusterConfig& cluster, Clock& clock,
                                                        TransportOptions options) {
@@ -75,18 +104,16 @@ Result<KubeClient::ListSummary> KubeClient::ListEach(const ResourceType& type,
     AddQuery(path, "continue", continue_token);
     auto page = Call("GET", path);
     if (!page.ok()) return page.error();
-    const json& metadata = (*page)["metadata"];
-    if (!metadata.is_object()) {
-      return MakeError(ErrorCode::kUnavailable,
-                       "cluster " + cluster_name() + ": GET " + path + ": list without metadata");
+    auto decoded = DecodeListPage(std::move(*page));
+    if (!decoded.ok()) {
+      return MakeError(decoded.error().code, "cluster " + cluster_name() + ": GET " + path + ": " +
+                                                 decoded.error().message);
     }
     // Every page of one list shares the first page's snapshot.
-    if (summary.pages++ == 0) summary.resource_version = metadata.value("resourceVersion", "");
-    continue_token = metadata.value("continue", "");
-    if (auto items = page->find("items"); items != page->end() && items->is_array()) {
-      for (auto& item : *items)
-        on_item(std::move(item));
-    }
+    if (summary.pages++ == 0) summary.resource_version = std::move(decoded->resource_version);
+    continue_token = std::move(decoded->continue_token);
+    for (auto& item : decoded->items)
+      on_item(std::move(item));
   } while (!continue_token.empty());
   return summary;
 }
@@ -173,15 +200,20 @@ Status KubeClient::Watch(const ResourceType& type, std::string_view namespace_na
 
 Result<json> KubeClient::Create(const ResourceType& type, std::string_view namespace_name,
                                 const json& object) {
-  return Call("POST", type.CollectionPath(namespace_name), object.dump(), "application/json");
+  const std::string path = type.CollectionPath(namespace_name);
+  auto body = BodyOf(object, "POST " + path);
+  if (!body.ok()) return body.error();
+  return Call("POST", path, *body, "application/json");
 }
 
 Result<json> KubeClient::Update(const ResourceType& type, std::string_view namespace_name,
                                 const json& object, std::string_view subresource) {
   const std::string name = NameOf(object);
   if (name.empty()) return MakeError(ErrorCode::kInvalidInput, "update: metadata.name missing");
-  return Call("PUT", type.ObjectPath(namespace_name, name, subresource), object.dump(),
-              "application/json");
+  const std::string path = type.ObjectPath(namespace_name, name, subresource);
+  auto body = BodyOf(object, "PUT " + path);
+  if (!body.ok()) return body.error();
+  return Call("PUT", path, *body, "application/json");
 }
 
 Result<json> KubeClient::Apply(const ResourceType& type, std::string_view namespace_name,
@@ -195,7 +227,9 @@ Result<json> KubeClient::Apply(const ResourceType& type, std::string_view namesp
   AddQuery(path, "fieldManager", options.field_manager);
   if (options.force) AddQuery(path, "force", "true");
   // JSON is YAML, so the apply patch needs no YAML emitter.
-  return Call("PATCH", path, object.dump(), "application/apply-patch+yaml");
+  auto body = BodyOf(object, "PATCH " + path);
+  if (!body.ok()) return body.error();
+  return Call("PATCH", path, *body, "application/apply-patch+yaml");
 }
 
 Status KubeClient::Delete(const ResourceType& type, std::string_view namespace_name,
@@ -207,7 +241,7 @@ Status KubeClient::Delete(const ResourceType& type, std::string_view namespace_n
   }
   if (!options.propagation_policy.empty()) body["propagationPolicy"] = options.propagation_policy;
   auto result =
-      Call("DELETE", type.ObjectPath(namespace_name, name), body.dump(), "application/json");
+      Call("DELETE", type.ObjectPath(namespace_name, name), DumpJson(body), "application/json");
   if (!result.ok()) return result.error();
   return Ok{};
 }

@@ -58,6 +58,16 @@ struct DeleteOptions {
   std::string propagation_policy;  // "", "Foreground", "Background", "Orphan"
 };
 
+// One page of a list answer, every field checked: whatever answered may not
+// be an API server (a proxy, a hostile endpoint), so a body of the wrong shape
+// is an error (kUnavailable: retried), never an exception.
+struct ListPage {
+  std::string resource_version;
+  std::string continue_token;
+  std::vector<nlohmann::json> items;  // each an object
+};
+[[nodiscard]] Result<ListPage> DecodeListPage(nlohmann::json&& page);
+
 class KubeClient {
  public:
   static Result<std::unique_ptr<KubeClient>> Create(const ClusterConfig& cluster,

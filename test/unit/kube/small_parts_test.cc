@@ -3,8 +3,10 @@
 
 #include <catch2/catch.hpp>
 
+#include "lib/base/utf8.h"
 #include "lib/kube/api_error.h"
 #include "lib/kube/backoff.h"
+#include "lib/kube/kube_client.h"
 #include "lib/kube/rate_limiter.h"
 #include "lib/kube/resource_type.h"
 #include "lib/kube/rfc3339.h"
@@ -65,6 +67,62 @@ TEST_CASE("HTTP answers are classified with the server's message", "[kube][error
   CHECK(throttled.retryable());
   CHECK(ErrorFromResponse(503, "", "", "w").code == ErrorCode::kUnavailable);
   CHECK_FALSE(ErrorFromResponse(403, "", "", "w").retryable());
+}
+
+TEST_CASE("Answers from whatever answered become valid, short error texts", "[kube][errors]") {
+  // A Latin-1 error page from a proxy: its bytes are not UTF-8, and the text
+  // ends up in Events and RemoteCluster status (writing those threw before).
+  const std::string latin1 =
+      "Service indisponible : d\xe9"
+      "faillance du proxy \xab amont \xbb";
+  auto page = ErrorFromResponse(503, latin1, "", "cluster2: GET /api/v1/services");
+  CHECK(page.code == ErrorCode::kUnavailable);
+  CHECK(IsValidUtf8(page.message));
+  CHECK_THAT(page.message, Catch::Contains("d\xEF\xBF\xBD"
+                                           "faillance"));
+  CHECK_NOTHROW(nlohmann::json(page.message).dump());
+  // A Status whose fields have other types than a Status has.
+  auto odd = ErrorFromResponse(500, R"({"kind":"Status","reason":7,"message":["x"]})", "", "w");
+  CHECK(odd.message == "w: HTTP 500");
+  CHECK_NOTHROW(ErrorFromResponse(500, R"({"kind":5})", "", "w"));
+  CHECK_NOTHROW(ErrorFromResponse(500, "[]", "", "w"));
+  // A huge body is quoted in part.
+  auto huge = ErrorFromResponse(502, std::string(1 << 20, 'x'), "", "w");
+  CHECK(huge.message.size() < kMaxDetailBytes + 32);
+  CHECK(huge.message.ends_with("..."));
+}
+
+TEST_CASE("Retry-After is obeyed up to a cap", "[kube][errors]") {
+  CHECK(ErrorFromResponse(429, "", "999999999", "w").retry_after == kMaxRetryAfter);
+  CHECK(ErrorFromResponse(429, "", "59", "w").retry_after == std::chrono::seconds(59));
+  CHECK(ErrorFromResponse(429, "", "-5", "w").retry_after == std::chrono::seconds(0));
+  CHECK(ErrorFromResponse(429, "", "soon", "w").retry_after == std::chrono::seconds(0));
+}
+
+TEST_CASE("A list page of the wrong shape is an error, never an exception", "[kube][list]") {
+  using nlohmann::json;
+  for (const char* body :
+       {"[]", "null", "\"text\"", "7", R"({"items":[]})", R"({"metadata":[],"items":[]})",
+        R"({"metadata":{"resourceVersion":"1"},"items":{}})",
+        R"({"metadata":{"resourceVersion":"1"},"items":[1,"x",null]})"}) {
+    INFO(body);
+    auto decoded = DecodeListPage(json::parse(body));
+    REQUIRE_FALSE(decoded.ok());
+    CHECK(decoded.error().code == ErrorCode::kUnavailable);
+  }
+  // Fields of the wrong type inside a well-formed page read as absent.
+  auto odd = DecodeListPage(json::parse(
+      R"({"metadata":{"resourceVersion":12,"continue":7},"items":[{"metadata":"oops"}]})"));
+  REQUIRE(odd.ok());
+  CHECK(odd->resource_version.empty());
+  CHECK(odd->continue_token.empty());
+  CHECK(odd->items.size() == 1);
+  auto good = DecodeListPage(json::parse(
+      R"({"metadata":{"resourceVersion":"42","continue":"abc"},"items":[{"metadata":{"name":"a"}}]})"));
+  REQUIRE(good.ok());
+  CHECK(good->resource_version == "42");
+  CHECK(good->continue_token == "abc");
+  CHECK(DecodeListPage(json::parse(R"({"metadata":{},"items":null})")).ok());
 }
 
 TEST_CASE("Server URLs parse host, port and prefix", "[kube][url]") {
