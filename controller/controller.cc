@@ -9,6 +9,7 @@
 #include <set>
 
 #include "controller/owned_objects.h"
+#include "lib/base/guard.h"
 #include "lib/mesh/carried_endpoints.h"
 #include "lib/mesh/model.h"
 #include "lib/observability/logging.h"
@@ -45,6 +46,12 @@ Controller::~Controller() {
 }
 
 Status Controller::Start() {
+  // Exceptions caught at thread roots are counted and logged here.
+  internal_error_handler_ =
+      SetInternalErrorHandler([this](std::string_view where, std::string_view what) {
+        metrics_.internal_errors.Inc({std::string(where)});
+        log_->error("internal error, the work is retried where={} error={}", where, what);
+      });
   auto config = options_.kubeconfig.empty()
                     ? kube::LoadInClusterConfig()
                     : kube::LoadKubeconfig(options_.kubeconfig, options_.context);
@@ -153,7 +160,8 @@ Status Controller::Start() {
     elector_ = std::make_unique<kube::LeaderElector>(*writer_, election, callbacks);
     elector_->Start();
   } else {
-    no_election_leader_ = std::jthread([this](std::stop_token stop) { Lead(stop); });
+    no_election_leader_ = std::jthread(
+        [this](std::stop_token stop) { (void)RunGuarded("lead", [&] { Lead(stop); }); });
   }
   log_->info("started cluster={} namespace={} identity={} leader_election={}",
              options_.cluster_name, options_.control_plane_namespace, options_.identity,
@@ -179,6 +187,7 @@ void Controller::Stop() {
   if (observer_reflector_) observer_reflector_->Stop();
   if (local_) local_->Stop();
   if (http_) http_->Stop();
+  ClearInternalErrorHandler(internal_error_handler_);
   log_->info("stopped");
 }
 
@@ -262,7 +271,11 @@ void Controller::Work(std::stop_token stop) {
       queue_.Done(*key);
       continue;
     }
-    const ReconcileResult result = reconciler_->Reconcile(*key);
+    // An exception while reconciling one service is that service's error
+    // (retried with backoff), never the end of the worker.
+    ReconcileResult result;
+    result.outcome = ReconcileOutcome::kError;
+    (void)RunGuarded("reconcile", [&] { result = reconciler_->Reconcile(*key); });
     if (first_pass_.Reconciled(*key)) log_->info("leading: every key reconciled once");
     if (result.outcome == ReconcileOutcome::kError) {
       queue_.AddRateLimited(*key);
@@ -275,8 +288,10 @@ void Controller::Work(std::stop_token stop) {
 
 void Controller::RunGaugeLoop(std::stop_token stop) {
   do {
-    TrackRemoteClusters(std::chrono::steady_clock::now());
-    RefreshGauges();
+    (void)RunGuarded("gauge loop", [&] {
+      TrackRemoteClusters(std::chrono::steady_clock::now());
+      RefreshGauges();
+    });
   } while (SleepFor(stop, std::chrono::seconds(2)));
 }
 

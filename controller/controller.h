@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -117,6 +118,7 @@ class Controller {
   ErrorDelta watch_relists_;  // gauge thread only
   std::jthread no_election_leader_;
   std::jthread gauges_;
+  std::uint64_t internal_error_handler_ = 0;
   std::shared_ptr<spdlog::logger> log_;
 };
 

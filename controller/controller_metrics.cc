@@ -43,6 +43,11 @@ ControllerMetrics::ControllerMetrics(obs::Registry& r)
                            {"cluster"})),
       diagnostics(r.AddCounter("globalsvc_diagnostics_total",
                                "Problems found in input objects, by code.", {"code"})),
-      leader(r.AddGauge("globalsvc_leader", "1 while this replica is the leader and writes.")) {}
+      leader(r.AddGauge("globalsvc_leader", "1 while this replica is the leader and writes.")),
+      internal_errors(r.AddCounter(
+          "globalsvc_internal_errors_total",
+          "Exceptions caught where a thread or callback starts: the work was retried, the "
+          "process kept running. Any value above 0 is a defect worth reporting.",
+          {"where"})) {}
 
 }  // namespace globalsvc::controller

@@ -23,12 +23,13 @@ struct ControllerMetrics {
   obs::Counter& reconciles;  // label result: unchanged|applied|deleted|conflict|error
   obs::Histogram& reconcile_seconds;
   obs::Gauge& queue_depth;
-  obs::Counter& writes;         // label kind: apply|delete
-  obs::Counter& conflicts;      // label reason: foreign-object|port|traffic-distribution
-  obs::Gauge& global_services;  // ServiceEntries globalsvc owns in this cluster
-  obs::Gauge& endpoints;        // label cluster: endpoints it contributes here
-  obs::Counter& diagnostics;    // label code
-  obs::Gauge& leader;           // 1 while this replica writes
+  obs::Counter& writes;           // label kind: apply|delete
+  obs::Counter& conflicts;        // label reason: foreign-object|port|traffic-distribution
+  obs::Gauge& global_services;    // ServiceEntries globalsvc owns in this cluster
+  obs::Gauge& endpoints;          // label cluster: endpoints it contributes here
+  obs::Counter& diagnostics;      // label code
+  obs::Gauge& leader;             // 1 while this replica writes
+  obs::Counter& internal_errors;  // label where: exceptions caught at a thread or callback root
 };
 
 }  // namespace globalsvc::controller

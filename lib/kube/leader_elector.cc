@@ -1,5 +1,9 @@
 #include "lib/kube/leader_elector.h"
 
+#include <algorithm>
+
+#include "lib/base/guard.h"
+#include "lib/base/json_fields.h"
 #include "lib/kube/logger.h"
 #include "lib/kube/rfc3339.h"
 
@@ -57,9 +61,15 @@ json LeaderElector::LeaseSpec(const json& previous, bool acquiring) const {
   spec["renewTime"] = now;
   if (acquiring) {
     spec["acquireTime"] = now;
-    spec["leaseTransitions"] = previous.is_object() ? previous.value("leaseTransitions", 0) + 1 : 0;
+    spec["leaseTransitions"] = IntFieldAt(previous, {"leaseTransitions"}).value_or(-1) + 1;
   }
   return spec;
+}
+
+LeaderElector::Attempt LeaderElector::GuardedAttempt() {
+  Attempt attempt = Attempt::kFailed;
+  (void)RunGuarded("leader election", [&] { attempt = TryAcquireOrRenew(); });
+  return attempt;
 }
 
 LeaderElector::Attempt LeaderElector::TryAcquireOrRenew() {
@@ -81,16 +91,21 @@ LeaderElector::Attempt LeaderElector::TryAcquireOrRenew() {
     std::lock_guard lock(mutex_);
     lease_ = std::move(*created);
     observed_holder_ = config_.identity;
-    observed_renew_time_ = lease_["spec"].value("renewTime", "");
+    observed_renew_time_ = StringFieldAt(lease_, {"spec", "renewTime"});
     observed_at_ = now;
     return Attempt::kAcquired;
   }
 
+  // Anyone who may edit the Lease can give it any shape: read it checked.
   json& lease = *current;
-  const json spec = lease.contains("spec") ? lease["spec"] : json::object();
-  const std::string holder = spec.value("holderIdentity", "");
-  const std::string renew_time = spec.value("renewTime", "");
-  const auto duration = std::chrono::seconds(spec.value("leaseDurationSeconds", 15));
+  if (!lease.is_object()) return Attempt::kFailed;
+  const json* stored_spec = FieldOf(lease, "spec");
+  const json spec =
+      stored_spec != nullptr && stored_spec->is_object() ? *stored_spec : json::object();
+  const std::string holder = StringFieldAt(spec, {"holderIdentity"});
+  const std::string renew_time = StringFieldAt(spec, {"renewTime"});
+  const auto duration = std::chrono::seconds(
+      std::clamp<std::int64_t>(IntFieldAt(spec, {"leaseDurationSeconds"}).value_or(15), 1, 3600));
   bool holder_changed = false;
   bool held_by_other = false;
   {
@@ -120,7 +135,7 @@ LeaderElector::Attempt LeaderElector::TryAcquireOrRenew() {
   std::lock_guard lock(mutex_);
   lease_ = std::move(*updated);
   observed_holder_ = config_.identity;
-  observed_renew_time_ = lease_["spec"].value("renewTime", "");
+  observed_renew_time_ = StringFieldAt(lease_, {"spec", "renewTime"});
   observed_at_ = now;
   return Attempt::kAcquired;
 }
@@ -141,7 +156,10 @@ void LeaderElector::Release() {
     std::lock_guard lock(mutex_);
     lease = lease_;
   }
-  if (!lease.is_object() || lease["spec"].value("holderIdentity", "") != config_.identity) return;
+  if (!lease.is_object() || StringFieldAt(lease, {"spec", "holderIdentity"}) != config_.identity ||
+      !lease["spec"].is_object()) {
+    return;
+  }
   lease["spec"]["holderIdentity"] = "";
   lease["spec"]["leaseDurationSeconds"] = 1;
   lease["spec"]["renewTime"] = FormatMicroTime(clock_.WallNow());
@@ -161,8 +179,9 @@ void LeaderElector::Lead(std::stop_token stop) {
   }
   if (callbacks_.on_new_leader) callbacks_.on_new_leader(config_.identity);
   if (callbacks_.on_started_leading) {
-    work_ = std::jthread(
-        [this, token = work_stop_.get_token()] { callbacks_.on_started_leading(token); });
+    work_ = std::jthread([this, token = work_stop_.get_token()] {
+      (void)RunGuarded("leader work", [&] { callbacks_.on_started_leading(token); });
+    });
   }
   // The watchdog stops the work at the renew deadline even while a renewal
   // request is still hanging.
@@ -185,7 +204,7 @@ void LeaderElector::Lead(std::stop_token stop) {
     Wait(stop, config_.retry_period);
     if (stop.stop_requested()) break;
     const auto attempt_started = clock_.Now();
-    const Attempt attempt = TryAcquireOrRenew();
+    const Attempt attempt = GuardedAttempt();
     std::lock_guard lock(mutex_);
     if (!leading_) break;  // the watchdog gave up already
     if (attempt == Attempt::kAcquired) {
@@ -208,7 +227,7 @@ void LeaderElector::Lead(std::stop_token stop) {
 
 void LeaderElector::Run(std::stop_token stop) {
   while (!stop.stop_requested()) {
-    if (TryAcquireOrRenew() == Attempt::kAcquired) {
+    if (GuardedAttempt() == Attempt::kAcquired) {
       Lead(stop);
       continue;
     }

@@ -72,6 +72,9 @@ class LeaderElector {
 
   void Run(std::stop_token stop);
   Attempt TryAcquireOrRenew();
+  // TryAcquireOrRenew with any exception reported as an internal error and
+  // counted as a failed attempt.
+  Attempt GuardedAttempt();
   void Lead(std::stop_token stop);
   void StopLeading();
   void Release();

@@ -4,6 +4,7 @@
 #include <malloc.h>
 #endif
 
+#include "lib/base/guard.h"
 #include "lib/kube/logger.h"
 
 namespace globalsvc::kube {
@@ -71,9 +72,16 @@ void Reflector::Wait(std::stop_token stop, std::chrono::milliseconds delay) {
 
 Status Reflector::ListAndReplace() {
   sink_.BeginReplace();
-  auto listed =
-      client_.ListEach(type_, options_.namespace_name, options_.list,
-                       [this](nlohmann::json&& item) { sink_.ReplaceItem(std::move(item)); });
+  Result<KubeClient::ListSummary> listed = MakeError(ErrorCode::kInternal, "not listed");
+  const bool ran = RunGuarded("reflector list " + type_.plural, [&] {
+    listed =
+        client_.ListEach(type_, options_.namespace_name, options_.list,
+                         [this](nlohmann::json&& item) { sink_.ReplaceItem(std::move(item)); });
+  });
+  if (!ran) {
+    listed = MakeError(ErrorCode::kInternal,
+                       description() + ": an item could not be handled (internal error)");
+  }
   if (!listed.ok()) {
     sink_.AbortReplace();
     return listed.error();
@@ -112,6 +120,21 @@ Status Reflector::WatchOnce(std::stop_token stop, bool& made_progress) {
     watch.timeout = options_.watch_timeout + std::chrono::seconds(extra(random_));
     ++stats_.watches;
   }
+  Status watched = Ok{};
+  const bool ran = RunGuarded("reflector watch " + type_.plural,
+                              [&] { watched = WatchStream(watch, stop, made_progress); });
+  if (!ran) {
+    // The sink may hold half of an event: start over from a fresh list.
+    std::lock_guard lock(mutex_);
+    resource_version_.clear();
+    return MakeError(ErrorCode::kInternal,
+                     description() + ": an event could not be handled (internal error)");
+  }
+  return watched;
+}
+
+Status Reflector::WatchStream(const WatchOptions& watch, std::stop_token stop,
+                              bool& made_progress) {
   return client_.Watch(
       type_, options_.namespace_name, watch,
       [&](WatchEvent&& event) {
@@ -133,6 +156,18 @@ Status Reflector::WatchOnce(std::stop_token stop, bool& made_progress) {
 }
 
 void Reflector::Run(std::stop_token stop) {
+  // The thread's root: whatever escapes the loop is reported, and the loop
+  // starts over from a fresh list after a backoff.
+  while (!RunGuarded("reflector " + type_.plural, [&] { RunLoop(stop); })) {
+    {
+      std::lock_guard lock(mutex_);
+      resource_version_.clear();
+    }
+    Wait(stop, backoff_.Next());
+  }
+}
+
+void Reflector::RunLoop(std::stop_token stop) {
   Log().info("event=reflector_start {}", description());
   while (!stop.stop_requested()) {
     if (resource_version().empty()) {

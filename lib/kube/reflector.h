@@ -66,8 +66,12 @@ class Reflector {
 
  private:
   void Run(std::stop_token stop);
+  void RunLoop(std::stop_token stop);
   Status ListAndReplace();
+  // One watch; an exception from the sink or the decoder is an error (the
+  // next attempt lists afresh), never the end of the thread.
   Status WatchOnce(std::stop_token stop, bool& made_progress);
+  Status WatchStream(const WatchOptions& watch, std::stop_token stop, bool& made_progress);
   void Wait(std::stop_token stop, std::chrono::milliseconds delay);
   void RecordError(const Error& error);
   // No error since the last successful request (takes the mutex).
