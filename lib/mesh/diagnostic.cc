@@ -38,6 +38,8 @@ std::string_view DiagnosticCodeName(DiagnosticCode code) {
       return "NoTcpPorts";
     case DiagnosticCode::kInvalidAddress:
       return "InvalidAddress";
+    case DiagnosticCode::kRefusedAddress:
+      return "RefusedAddress";
     case DiagnosticCode::kUnsupportedAddressType:
       return "UnsupportedAddressType";
     case DiagnosticCode::kMissingLocality:

@@ -22,6 +22,7 @@ enum class DiagnosticCode {
   kNonTcpPort,        // UDP/SCTP ports are not exported
   kNoTcpPorts,        // a global service without any TCP port
   kInvalidAddress,
+  kRefusedAddress,          // loopback, link-local, unspecified, multicast or broadcast
   kUnsupportedAddressType,  // FQDN EndpointSlices
   kMissingLocality,
   kNoGateway,  // remote network without an east-west gateway

@@ -1,8 +1,11 @@
 #include "lib/mesh/planner.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <map>
 #include <set>
 #include <tuple>
@@ -100,16 +103,52 @@ std::vector<ServiceEntryPort> MergePorts(const std::vector<Contributor>& by_age,
   return ports;
 }
 
-// Canonical text of an IP address of the slice's family, or empty if invalid.
-std::string CanonicalAddress(const std::string& address, AddressType type) {
+// Addresses no pod can have, which would send this cluster's clients to
+// themselves, to a metadata service or nowhere: loopback, link-local
+// (169.254.169.254 is the cloud metadata service), unspecified, multicast,
+// broadcast. A cluster's EndpointSlices are written by whoever controls it.
+bool IsRefusedIPv4(const in_addr& address) {
+  const std::uint32_t a = ntohl(address.s_addr);
+  return (a >> 24) == 0 || (a >> 24) == 127 || (a >> 16) == 0xA9FE || (a >> 28) == 0xE ||
+         a == 0xFFFFFFFF;
+}
+
+bool IsRefusedIPv6(const in6_addr& address) {
+  const std::uint8_t* b = address.s6_addr;
+  if (b[0] == 0xFF) return true;                           // multicast
+  if (b[0] == 0xFE && (b[1] & 0xC0) == 0x80) return true;  // link-local
+  bool zero_prefix = true;
+  for (int i = 0; i < 10; ++i)
+    zero_prefix &= b[i] == 0;
+  if (zero_prefix && b[10] == 0xFF && b[11] == 0xFF) {  // IPv4-mapped: judge the IPv4 address
+    in_addr v4{};
+    std::memcpy(&v4.s_addr, b + 12, 4);
+    return IsRefusedIPv4(v4);
+  }
+  if (!zero_prefix || b[10] != 0 || b[11] != 0 || b[12] != 0 || b[13] != 0 || b[14] != 0) {
+    return false;
+  }
+  return b[15] <= 1;  // :: (unspecified) and ::1 (loopback)
+}
+
+struct ParsedAddress {
+  std::string canonical;  // empty when invalid
+  bool refused = false;
+};
+
+// Canonical text of an IP address of the slice's family (empty if invalid),
+// and whether it is one that is refused.
+ParsedAddress CanonicalAddress(const std::string& address, AddressType type) {
   if (type == AddressType::kIPv4) {
     in_addr parsed{};
-    return inet_pton(AF_INET, address.c_str(), &parsed) == 1 ? address : std::string();
+    if (inet_pton(AF_INET, address.c_str(), &parsed) != 1) return {};
+    return {address, IsRefusedIPv4(parsed)};
   }
   in6_addr parsed{};
   if (inet_pton(AF_INET6, address.c_str(), &parsed) != 1) return {};
   char text[INET6_ADDRSTRLEN];
-  return inet_ntop(AF_INET6, &parsed, text, sizeof(text)) ? std::string(text) : std::string();
+  if (!inet_ntop(AF_INET6, &parsed, text, sizeof(text))) return {};
+  return {text, IsRefusedIPv6(parsed)};
 }
 
 // The endpoint port map of one slice: ServiceEntry port name -> the slice's
@@ -164,6 +203,8 @@ ClusterAddresses CollectAddresses(const Contributor& c, const std::string& key,
   const AddressType family = has_ipv4 ? AddressType::kIPv4 : AddressType::kIPv6;
 
   std::size_t invalid = 0;
+  std::size_t refused_count = 0;
+  std::vector<std::string> refused;  // a few examples for the message
   for (const auto& [name, slice] : *slices) {
     if (slice.address_type == AddressType::kFQDN) {
       Report(diagnostics, Severity::kWarning, DiagnosticCode::kUnsupportedAddressType,
@@ -180,13 +221,18 @@ ClusterAddresses CollectAddresses(const Contributor& c, const std::string& key,
       const bool serving = endpoint.conditions.serving.value_or(ready);
       const bool terminating = endpoint.conditions.terminating.value_or(false);
       if (!ready && !(serving && terminating)) continue;
-      std::string address = CanonicalAddress(endpoint.address, family);
-      if (address.empty()) {
+      ParsedAddress address = CanonicalAddress(endpoint.address, family);
+      if (address.canonical.empty()) {
         ++invalid;
         continue;
       }
+      if (address.refused) {
+        if (refused.size() < 3) refused.push_back(address.canonical);
+        ++refused_count;
+        continue;
+      }
       auto& list = ready ? out.ready : out.terminating;
-      list.push_back({std::move(address), &endpoint, port_map.get()});
+      list.push_back({std::move(address.canonical), &endpoint, port_map.get()});
     }
   }
   DropDuplicateAddresses(out.ready);
@@ -196,6 +242,18 @@ ClusterAddresses CollectAddresses(const Contributor& c, const std::string& key,
            ServiceRef(*c.cluster, *c.service),
            std::to_string(invalid) + " endpoint address(es) are not valid " +
                (family == AddressType::kIPv4 ? "IPv4" : "IPv6") + " addresses; skipped");
+  }
+  if (refused_count > 0) {
+    std::string examples;
+    for (const auto& address : refused)
+      examples += (examples.empty() ? "" : ", ") + address;
+    Report(diagnostics, Severity::kWarning, DiagnosticCode::kRefusedAddress,
+           ServiceRef(*c.cluster, *c.service),
+           std::to_string(refused_count) +
+               " endpoint address(es) are loopback, link-local, unspecified, multicast or "
+               "broadcast (" +
+               examples + (refused_count > refused.size() ? ", ..." : "") +
+               "): no pod has one; skipped");
   }
   if (has_ipv4 && has_ipv6) {
     Report(diagnostics, Severity::kInfo, DiagnosticCode::kUnsupportedAddressType,

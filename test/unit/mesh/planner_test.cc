@@ -541,6 +541,40 @@ TEST_CASE("Addresses: duplicates once, invalid reported, IPv6 canonical, FQDN sk
     REQUIRE(HasDiagnostic(diagnostics, DiagnosticCode::kInvalidAddress));
     CHECK_THAT(diagnostics.back().message, Catch::StartsWith("3 endpoint address(es)"));
   }
+  SECTION("loopback, link-local, unspecified and multicast addresses are refused") {
+    world.cluster1.UpsertEndpointSlice(
+        Slice("ns", "svc", "a",
+              {ReadyEndpoint("10.244.0.5", "node-1"), ReadyEndpoint("127.0.0.1", "node-1"),
+               ReadyEndpoint("169.254.169.254", "node-1"), ReadyEndpoint("0.0.0.0", "node-1"),
+               ReadyEndpoint("224.0.0.1", "node-1"), ReadyEndpoint("255.255.255.255", "node-1")}));
+    Diagnostics diagnostics;
+    auto entry = PlanFor(world.clusters(), "cluster1", "ns", "svc", diagnostics);
+    REQUIRE(entry);
+    REQUIRE(entry->endpoints.size() == 1);
+    CHECK(entry->endpoints[0].address == "10.244.0.5");
+    REQUIRE(HasDiagnostic(diagnostics, DiagnosticCode::kRefusedAddress));
+    CHECK_THAT(diagnostics.back().message,
+               Catch::StartsWith("5 endpoint address(es) are loopback") &&
+                   Catch::Contains("127.0.0.1, 169.254.169.254, 0.0.0.0, ..."));
+  }
+  SECTION("refused IPv6 addresses, including IPv4-mapped ones") {
+    world.cluster1.UpsertEndpointSlice(
+        Slice("ns", "svc", "v6",
+              {ReadyEndpoint("fd00::5", "node-1"), ReadyEndpoint("::1", "node-1"),
+               ReadyEndpoint("::", "node-1"), ReadyEndpoint("fe80::1", "node-1"),
+               ReadyEndpoint("ff02::1", "node-1"), ReadyEndpoint("::ffff:127.0.0.1", "node-1"),
+               ReadyEndpoint("::ffff:10.1.2.3", "node-1")},
+              {{"http", 8080, "TCP"}}, AddressType::kIPv6));
+    Diagnostics diagnostics;
+    auto entry = PlanFor(world.clusters(), "cluster1", "ns", "svc", diagnostics);
+    REQUIRE(entry);
+    std::vector<std::string> kept;
+    for (const auto& endpoint : entry->endpoints)
+      kept.push_back(endpoint.address);
+    std::sort(kept.begin(), kept.end());
+    CHECK(kept == std::vector<std::string>{"::ffff:10.1.2.3", "fd00::5"});
+    CHECK(HasDiagnostic(diagnostics, DiagnosticCode::kRefusedAddress));
+  }
   SECTION("IPv6 addresses are written in canonical form") {
     world.cluster1.UpsertEndpointSlice(Slice("ns", "svc", "v6",
                                              {ReadyEndpoint("FD00:0:0:0::0A", "node-1")},
