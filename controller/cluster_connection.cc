@@ -7,6 +7,7 @@ Result<std::unique_ptr<ClusterConnection>> ClusterConnection::Connect(
   kube::TransportOptions transport;
   transport.qps = options.qps;
   transport.burst = options.burst;
+  transport.max_response_bytes = options.max_response_bytes;
   auto client = kube::KubeClient::Create(options.config, kube::SystemClock::Instance(), transport);
   if (!client.ok()) return client.error();
 
@@ -55,6 +56,9 @@ ClusterConnection::~ClusterConnection() {
 }
 
 void ClusterConnection::Stop() {
+  // A list blocked on a silent or trickling server cannot see its stop
+  // token: end the requests first, so stopping never waits on the network.
+  if (client_) client_->CancelAll();
   for (auto& reflector : reflectors_)
     reflector->Stop();
 }

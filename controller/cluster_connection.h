@@ -27,6 +27,7 @@ struct ClusterConnectionOptions {
   std::string gateway_selector = "topology.istio.io/network";  // label selector
   double qps = 50;
   int burst = 100;
+  std::size_t max_response_bytes = 16u << 20;
   MeshStore* store = nullptr;
   KeysCallback on_keys;
   DiagnosticsCallback on_diagnostics;

@@ -69,6 +69,7 @@ Status Controller::Start() {
   kube::TransportOptions transport;
   transport.qps = options_.qps;
   transport.burst = options_.burst;
+  transport.max_response_bytes = static_cast<std::size_t>(options_.max_response_mib) << 20;
   auto writer = kube::KubeClient::Create(*config, kube::SystemClock::Instance(), transport);
   if (!writer.ok()) return writer.error();
   writer_ = std::move(*writer);
@@ -81,6 +82,7 @@ Status Controller::Start() {
   connection.gateway_selector = options_.gateway_selector;
   connection.qps = options_.qps;
   connection.burst = options_.burst;
+  connection.max_response_bytes = static_cast<std::size_t>(options_.max_response_mib) << 20;
   connection.store = &store_;
   connection.on_keys = [this](std::vector<std::string> keys) { Enqueue(std::move(keys)); };
   connection.on_diagnostics = [this](const mesh::Diagnostics& diagnostics) {
@@ -182,6 +184,9 @@ void Controller::Stop() {
   queue_.ShutDown();
   workers_.clear();  // joins
   if (service_status_) service_status_->Stop();
+  // Nothing writes any more: end the local reads in flight too, so a
+  // stop never waits on a slow API server.
+  if (writer_) writer_->CancelAll();
   if (secret_reflector_) secret_reflector_->Stop();
   if (remotes_) remotes_->StopAll();
   if (observer_reflector_) observer_reflector_->Stop();

@@ -50,6 +50,7 @@ struct ControllerOptions {
   double qps = 50;
   double status_qps = 10;  // GlobalService status writes, a share of qps; 0: qps only
   int burst = 100;
+  int max_response_mib = 16;              // per answer; see TransportOptions::max_response_bytes
   std::string metrics_address = ":9090";  // empty: no HTTP server
   bool leader_elect = true;
   std::string lease_name = "globalsvc";

@@ -33,6 +33,10 @@ Flags:
       --qps Q, --burst B         client-side rate limit per cluster (default 50, 100)
       --status-qps Q             GlobalService status writes per second, within
                                  --qps (default 10; 0: only --qps limits them)
+      --max-response-mib N       the largest API answer read, per request; a
+                                 larger list page is asked for again in smaller
+                                 pages, a larger answer otherwise is an error
+                                 (default 16)
       --metrics-addr ADDR        /metrics, /healthz, /readyz (default :9090; "" disables)
       --leader-elect BOOL        use a Lease so only one replica writes (default true)
       --lease-name NAME          (default globalsvc)
@@ -89,6 +93,7 @@ int RunController(const std::vector<std::string>& args, CommandIo io) {
                  "--qps",
                  "--status-qps",
                  "--burst",
+                 "--max-response-mib",
                  "--metrics-addr",
                  "--leader-elect",
                  "--lease-name",
@@ -138,6 +143,11 @@ int RunController(const std::vector<std::string>& args, CommandIo io) {
   }
   if (auto v = flags->Get("--burst"); v && !ParseNumber(*v, options.burst)) {
     return usage("--burst must be an integer");
+  }
+  if (auto v = flags->Get("--max-response-mib");
+      v && (!ParseNumber(*v, options.max_response_mib) || options.max_response_mib < 1 ||
+            options.max_response_mib > 4096)) {
+    return usage("--max-response-mib must be an integer from 1 to 4096");
   }
   if (auto v = flags->Get("--leader-elect"); v && !ParseBool(*v, options.leader_elect)) {
     return usage("--leader-elect is true or false");

@@ -11,6 +11,7 @@
 #include "controller/commands.h"
 #include "controller/flags.h"
 #include "controller/live_objects.h"
+#include "lib/base/json_fields.h"
 #include "lib/base/yaml_json.h"
 #include "lib/mesh/failover_input.h"
 #include "lib/mesh/failover_sample.h"
@@ -417,7 +418,7 @@ int RunExplain(const std::vector<std::string>& args, CommandIo io) {
     PrintTable(io.out, host, *input, explanation, sample, requests, seed);
   } else {
     const auto json = ExplanationJson(host, *input, explanation, sample);
-    io.out << (output == "json" ? json.dump(2) + "\n" : EmitYaml(json));
+    io.out << (output == "json" ? DumpJson(json, 2) + "\n" : EmitYaml(json));
   }
   return kExitOk;
 }

@@ -6,6 +6,7 @@
 #include "controller/commands.h"
 #include "controller/flags.h"
 #include "controller/live_objects.h"
+#include "lib/base/json_fields.h"
 #include "lib/base/yaml_json.h"
 #include "lib/mesh/lint.h"
 
@@ -118,7 +119,7 @@ int RunLint(const std::vector<std::string>& args, CommandIo io) {
                       {"fix", finding.fix}});
     }
     const nlohmann::json json = {{"findings", list}};
-    io.out << (output == "json" ? json.dump(2) + "\n" : EmitYaml(json));
+    io.out << (output == "json" ? DumpJson(json, 2) + "\n" : EmitYaml(json));
   }
   return mesh::HasLintErrors(findings) ? kExitFindings : kExitOk;
 }

@@ -3,6 +3,7 @@
 #include "controller/commands.h"
 #include "controller/flags.h"
 #include "controller/snapshot_files.h"
+#include "lib/base/json_fields.h"
 #include "lib/base/yaml_json.h"
 #include "lib/mesh/planner.h"
 
@@ -78,7 +79,7 @@ int RunPlan(const std::vector<std::string>& args, CommandIo io) {
         {"apiVersion", "v1"}, {"kind", "List"}, {"items", nlohmann::json::array()}};
     for (const auto& entry : plan.entries)
       list["items"].push_back(mesh::ToJson(entry));
-    io.out << list.dump(2) << "\n";
+    io.out << DumpJson(list, 2) << "\n";
   } else {
     bool first = true;
     for (const auto& entry : plan.entries) {

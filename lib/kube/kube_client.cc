@@ -1,11 +1,15 @@
 #include "lib/kube/kube_client.h"
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "lib/base/json_fields.h"
+#include "lib/base/utf8.h"
 #include "lib/kube/api_error.h"
 #include "lib/kube/json_parser.h"
 #include "lib/kube/logger.h"
+#include "lib/kube/reflector_sink.h"
+#include "lib/kube/rest_transport.h"
 
 namespace globalsvc::kube {
 namespace {
@@ -96,14 +100,26 @@ Result<KubeClient::ListSummary> KubeClient::ListEach(const ResourceType& type,
                                                      const std::function<void(json&&)>& on_item) {
   std::string continue_token;
   ListSummary summary;
-  do {
+  std::int64_t items_seen = 0;
+  std::int64_t limit = options.limit;
+  std::unordered_set<std::string> seen;
+  while (true) {
     std::string path = type.CollectionPath(namespace_name);
     AddQuery(path, "labelSelector", options.label_selector);
     AddQuery(path, "fieldSelector", options.field_selector);
-    if (options.limit > 0) AddQuery(path, "limit", std::to_string(options.limit));
+    if (limit > 0) AddQuery(path, "limit", std::to_string(limit));
     AddQuery(path, "continue", continue_token);
     auto page = Call("GET", path);
-    if (!page.ok()) return page.error();
+    if (!page.ok()) {
+      // A page over the size cap is asked for again in smaller pages (a
+      // continue token does not depend on the page size); an answer that
+      // stays too large at one item per page is an error.
+      if (page.error().http_status == kTooLargeStatus && limit > 1) {
+        limit = std::max<std::int64_t>(1, limit / 8);
+        continue;
+      }
+      return page.error();
+    }
     auto decoded = DecodeListPage(std::move(*page));
     if (!decoded.ok()) {
       return MakeError(decoded.error().code, "cluster " + cluster_name() + ": GET " + path + ": " +
@@ -111,10 +127,30 @@ Result<KubeClient::ListSummary> KubeClient::ListEach(const ResourceType& type,
     }
     // Every page of one list shares the first page's snapshot.
     if (summary.pages++ == 0) summary.resource_version = std::move(decoded->resource_version);
+    items_seen += static_cast<std::int64_t>(decoded->items.size());
+    if (items_seen > options.max_items || summary.pages > options.max_pages ||
+        (!decoded->continue_token.empty() && decoded->continue_token == continue_token)) {
+      return MakeError(ErrorCode::kUnavailable,
+                       "cluster " + cluster_name() + ": list " + type.plural +
+                           ": the list does not end (more than " +
+                           std::to_string(options.max_items) + " items, more than " +
+                           std::to_string(options.max_pages) +
+                           " pages, or the same continue token twice); not used");
+    }
     continue_token = std::move(decoded->continue_token);
-    for (auto& item : decoded->items)
+    for (auto& item : decoded->items) {
+      // A list names each object once; a server that hands out the same
+      // objects again (a continue token that leads back) would never end.
+      if (!seen.insert(ObjectKey(item)).second) {
+        return MakeError(ErrorCode::kUnavailable, "cluster " + cluster_name() + ": list " +
+                                                      type.plural + ": object " +
+                                                      ShortUtf8(ObjectKey(item), 256) +
+                                                      " listed twice; the list is not used");
+      }
       on_item(std::move(item));
-  } while (!continue_token.empty());
+    }
+    if (continue_token.empty()) break;
+  }
   return summary;
 }
 

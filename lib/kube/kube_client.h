@@ -28,6 +28,10 @@ struct ListOptions {
   std::string label_selector;
   std::string field_selector;
   std::int64_t limit = 500;  // page size; 0 asks for everything at once
+  // A list that goes on longer than this (a server may hand out continue
+  // tokens forever) is an error.
+  std::int64_t max_items = 1'000'000;
+  std::int64_t max_pages = 10'000;
 };
 
 struct WatchOptions {
@@ -129,6 +133,9 @@ class KubeClient {
                               std::string_view name, const DeleteOptions& options = {});
 
   [[nodiscard]] const std::string& cluster_name() const { return transport_->cluster_name(); }
+  // Ends every request in flight and fails every later one (see
+  // RestTransport::CancelAll): for stopping a cluster without waiting on it.
+  void CancelAll() { transport_->CancelAll(); }
 
  private:
   explicit KubeClient(std::unique_ptr<RestTransport> transport);

@@ -84,6 +84,9 @@ Status Reflector::ListAndReplace() {
   }
   if (!listed.ok()) {
     sink_.AbortReplace();
+#ifdef __GLIBC__
+    malloc_trim(0);  // a refused answer may have been large: give it back
+#endif
     return listed.error();
   }
   {

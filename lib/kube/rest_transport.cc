@@ -7,6 +7,9 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include <cstdint>
+#include <vector>
+
 #include "lib/kube/logger.h"
 
 namespace globalsvc::kube {
@@ -186,7 +189,9 @@ Result<std::unique_ptr<RestTransport::PooledClient>> RestTransport::Checkout(
 
 void RestTransport::Return(std::unique_ptr<PooledClient> client) {
   std::lock_guard lock(pool_mutex_);
-  if (idle_.size() < options_.max_idle_connections) idle_.push_back(std::move(client));
+  if (!cancelled_ && idle_.size() < options_.max_idle_connections) {
+    idle_.push_back(std::move(client));
+  }
 }
 
 Error RestTransport::TransportError(int httplib_error, const PooledClient& pooled,
@@ -229,6 +234,32 @@ Error RestTransport::TransportError(int httplib_error, const PooledClient& poole
                    "cluster " + cluster_.name + ": " + std::string(what) + ": " + detail);
 }
 
+bool RestTransport::BeginRequest(httplib::SSLClient* client) {
+  std::lock_guard lock(pool_mutex_);
+  if (cancelled_) return false;
+  in_flight_.insert(client);
+  return true;
+}
+
+void RestTransport::EndRequest(httplib::SSLClient* client) {
+  std::lock_guard lock(pool_mutex_);
+  in_flight_.erase(client);
+}
+
+Error RestTransport::Canceled(std::string_view what) const {
+  return MakeError(ErrorCode::kUnavailable,
+                   "cluster " + cluster_.name + ": " + std::string(what) + ": canceled");
+}
+
+void RestTransport::CancelAll() {
+  std::lock_guard lock(pool_mutex_);
+  cancelled_ = true;
+  // stop() shuts the socket down: a read blocked on it returns at once.
+  for (httplib::SSLClient* client : in_flight_)
+    client->stop();
+  idle_.clear();
+}
+
 Result<HttpResponse> RestTransport::Send(std::string_view method, const std::string& path,
                                          const std::string& body, std::string_view content_type) {
   const std::string what = std::string(method) + " " + path;
@@ -244,12 +275,43 @@ Result<HttpResponse> RestTransport::Send(std::string_view method, const std::str
     request.path = url_.path_prefix + path;
     request.body = body;
     if (!content_type.empty()) request.set_header("Content-Type", std::string(content_type));
-    auto result = (*pooled)->client->send(request);
+    // Chunks are kept apart and joined once at the end: a string grown by
+    // appending would hold up to twice the cap while it reallocates.
+    std::vector<std::string> chunks;
+    std::size_t received = 0;
+    bool too_large = false;
+    request.content_receiver = [&](const char* data, std::size_t length, std::uint64_t,
+                                   std::uint64_t) {
+      if (received + length > options_.max_response_bytes) {
+        too_large = true;
+        return false;
+      }
+      received += length;
+      chunks.emplace_back(data, length);
+      return true;
+    };
+    httplib::SSLClient* client = (*pooled)->client.get();
+    if (!BeginRequest(client)) return Canceled(what);
+    auto result = client->send(request);
+    EndRequest(client);
+    if (too_large) {
+      Error error =
+          MakeError(ErrorCode::kUnavailable, "cluster " + cluster_.name + ": " + what +
+                                                 ": the answer is larger than " +
+                                                 std::to_string(options_.max_response_bytes >> 20) +
+                                                 " MiB (--max-response-mib); not read");
+      error.http_status = kTooLargeStatus;
+      return error;
+    }
     if (!result) return TransportError(static_cast<int>(result.error()), **pooled, what);
 
     HttpResponse response;
     response.status = result->status;
-    response.body = std::move(result->body);
+    response.body.reserve(received);
+    for (std::string& chunk : chunks) {
+      response.body += chunk;
+      std::string().swap(chunk);
+    }
     response.retry_after = result->get_header_value("Retry-After");
     Return(std::move(*pooled));
     if (response.status == 401 && attempt == 0 &&
@@ -275,6 +337,12 @@ Result<HttpResponse> RestTransport::Stream(const std::string& path, const DataHa
   client.set_read_timeout(read_timeout.count(), 0);
   client.set_keep_alive(false);
 
+  if (!BeginRequest(&client)) return Canceled("GET " + path);
+  struct Registered {
+    RestTransport* transport;
+    httplib::SSLClient* client;
+    ~Registered() { transport->EndRequest(client); }
+  } registered{this, &client};
   HttpResponse response;
   std::stop_callback cancel(stop, [&client] { client.stop(); });
   auto result = client.Get((url_.path_prefix + path).c_str(), httplib::Headers{},

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <stop_token>
 #include <string>
 #include <string_view>
@@ -27,12 +28,20 @@ class SSLClient;
 
 namespace globalsvc::kube {
 
+// The http_status of an error for an answer over max_response_bytes (413,
+// Payload Too Large, as if the client had said it).
+inline constexpr int kTooLargeStatus = 413;
+
 struct TransportOptions {
   double qps = 50;
   int burst = 100;
   std::chrono::seconds connect_timeout{10};
   std::chrono::seconds request_timeout{30};
   std::size_t max_idle_connections = 4;
+  // The largest response body read (non-streaming requests): whatever
+  // answers may send any amount, and a parsed body takes many times its size.
+  // Exceeding it is a kUnavailable error with http_status kTooLargeStatus.
+  std::size_t max_response_bytes = 16u << 20;
   std::string user_agent = "globalsvc";
 };
 
@@ -70,6 +79,11 @@ class RestTransport {
 
   [[nodiscard]] const std::string& cluster_name() const { return cluster_.name; }
 
+  // Ends every request in flight at once (they fail as canceled) and fails
+  // every later one: stopping a cluster never waits on its network, however
+  // slow or silent its server is.
+  void CancelAll();
+
  private:
   RestTransport(ClusterConfig cluster, ServerUrl url, std::string connect_address, Clock& clock,
                 TransportOptions options);
@@ -77,6 +91,10 @@ class RestTransport {
   struct PooledClient;
   Result<std::unique_ptr<PooledClient>> Checkout(const Credentials& credentials);
   void Return(std::unique_ptr<PooledClient> client);
+  // Registers a request in flight; false once CancelAll() was called.
+  bool BeginRequest(httplib::SSLClient* client);
+  void EndRequest(httplib::SSLClient* client);
+  Error Canceled(std::string_view what) const;
   Result<std::unique_ptr<PooledClient>> NewClient(const Credentials& credentials);
   Error TransportError(int httplib_error, const PooledClient& client, std::string_view what) const;
 
@@ -88,6 +106,9 @@ class RestTransport {
   RateLimiter rate_limiter_;
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<PooledClient>> idle_;
+  // Clients with a request in flight, so CancelAll() can end them.
+  std::set<httplib::SSLClient*> in_flight_;
+  bool cancelled_ = false;
 };
 
 }  // namespace globalsvc::kube

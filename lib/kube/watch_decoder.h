@@ -45,8 +45,10 @@ class WatchDecoder {
   // Bytes of an event not yet complete.
   [[nodiscard]] std::size_t pending_bytes() const { return buffer_.size() - consumed_; }
 
-  // Upper bound for one event, so a broken stream cannot exhaust memory.
-  static constexpr std::size_t kMaxEventBytes = 64u << 20;
+  // Upper bound for one event, so a broken stream cannot exhaust memory: an
+  // object is at most about 1.5 MiB in etcd, and parsing takes many times
+  // the text size.
+  static constexpr std::size_t kMaxEventBytes = 8u << 20;
 
  private:
   Result<bool> DecodeLine(std::string_view line, const EventHandler& on_event);

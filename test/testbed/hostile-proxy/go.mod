@@ -1,0 +1,3 @@
+module globalsvc.test/testbed/hostileproxy
+
+go 1.26.0
