@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
+#include "lib/base/json_fields.h"
+#include "lib/base/utf8.h"
 #include "lib/kube/pem.h"
 #include "lib/observability/logging.h"
 
@@ -27,6 +31,28 @@ nlohmann::json DataOf(const nlohmann::json& object) {
 
 }  // namespace
 
+bool IsValidClusterName(std::string_view name) {
+  if (name.empty() || name.size() > 253) return false;
+  const auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(name.front()) || !alnum(name.back())) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [&](char c) { return alnum(c) || c == '-' || c == '.'; });
+}
+
+bool IsValidLabelValue(std::string_view value) {
+  if (value.size() > 63) return false;
+  const auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (!value.empty() && (!alnum(value.front()) || !alnum(value.back()))) return false;
+  return std::all_of(value.begin(), value.end(),
+                     [&](char c) { return alnum(c) || c == '-' || c == '_' || c == '.'; });
+}
+
+RemoteClusters::SecretView RemoteClusters::ViewOf(const nlohmann::json& object) {
+  return {DataOf(object), StringFieldAt(object, {"metadata", "annotations", kNetworkAnnotation})};
+}
+
 RemoteClusters::RemoteClusters(std::string local_cluster, ClusterConnectionOptions template_options,
                                ControllerMetrics& metrics, EventRecorder* events,
                                std::string secret_namespace)
@@ -49,7 +75,7 @@ void RemoteClusters::BeginReplace() {
 
 void RemoteClusters::ReplaceItem(nlohmann::json&& object) {
   std::lock_guard lock(mutex_);
-  listing_[NameOf(object)] = DataOf(object);
+  listing_[NameOf(object)] = ViewOf(object);
 }
 
 void RemoteClusters::EndReplace() {
@@ -77,7 +103,7 @@ void RemoteClusters::ApplyEvent(kube::WatchEventType type, nlohmann::json&& obje
     if (type == kube::WatchEventType::kDeleted) {
       secrets_.erase(name);
     } else if (type == kube::WatchEventType::kAdded || type == kube::WatchEventType::kModified) {
-      secrets_[name] = DataOf(object);
+      secrets_[name] = ViewOf(object);
     } else {
       return;
     }
@@ -97,8 +123,21 @@ void RemoteClusters::Reconcile() {
   std::vector<SecretProblem> problems;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [secret, data] : secrets_) {
-      for (const auto& [cluster, value] : data.items()) {
+    for (const auto& [secret, view] : secrets_) {
+      if (!view.network.empty() && !IsValidLabelValue(view.network)) {
+        problems.push_back({secret, "invalid-network",
+                            std::string(kNetworkAnnotation) + " '" + ShortUtf8(view.network, 80) +
+                                "' is not a valid network name; the Secret is ignored"});
+        continue;
+      }
+      for (const auto& [cluster, value] : view.data.items()) {
+        if (!IsValidClusterName(cluster)) {
+          problems.push_back({secret, "invalid-cluster-name",
+                              "data key '" + ShortUtf8(cluster, 80) +
+                                  "' is not a valid cluster name (lower-case letters, digits, "
+                                  "'-' and '.', at most 253); ignored"});
+          continue;
+        }
         if (cluster == local_cluster_) {
           problems.push_back({secret, "local-cluster",
                               "data key " + cluster + " names the local cluster; ignored"});
@@ -116,7 +155,7 @@ void RemoteClusters::Reconcile() {
               {secret, "not-base64", "data key " + cluster + " is not base64; ignored"});
           continue;
         }
-        desired[cluster] = {secret, std::move(*text)};
+        desired[cluster] = {secret, std::move(*text), view.network};
       }
     }
     key_problems_ = problems;
@@ -140,7 +179,10 @@ void RemoteClusters::Reconcile() {
     {
       std::lock_guard lock(mutex_);
       auto it = remotes_.find(cluster);
-      if (it != remotes_.end() && it->second.kubeconfig == source.kubeconfig) continue;
+      if (it != remotes_.end() && it->second.kubeconfig == source.kubeconfig &&
+          it->second.network == source.network) {
+        continue;
+      }
     }
     // The Secret is not a file: relative paths in it mean nothing.
     auto config =
@@ -153,6 +195,7 @@ void RemoteClusters::Reconcile() {
       options.cluster = cluster;
       options.config = std::move(*config);
       options.config.name = cluster;
+      options.network_override = source.network;
       auto connected = ClusterConnection::Connect(std::move(options));
       if (connected.ok()) {
         connection = std::move(*connected);
@@ -173,6 +216,7 @@ void RemoteClusters::Reconcile() {
         remote.connection = std::move(connection);
         remote.generation = next_generation_++;
         remote.kubeconfig = source.kubeconfig;
+        remote.network = source.network;
         remote.config_error.clear();
       } else {
         // Keep the previous connection (if any) and its endpoints.
@@ -183,8 +227,9 @@ void RemoteClusters::Reconcile() {
     if (!error.empty()) {
       ReportSecretProblem(KubeconfigProblem(source.secret, cluster, error));
     } else {
-      log_->info("remote cluster {} cluster={} secret={}", replaced ? "reconnected" : "connected",
-                 cluster, source.secret);
+      log_->info("remote cluster {} cluster={} secret={} pinned_network={}",
+                 replaced ? "reconnected" : "connected", cluster, source.secret,
+                 source.network.empty() ? "-" : source.network);
     }
     if (replaced) replaced->Stop();  // after the new one runs: state is never dropped
   }

@@ -22,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 
 #include "controller/cluster_connection.h"
@@ -36,6 +37,17 @@ class logger;
 namespace globalsvc::controller {
 
 inline constexpr const char* kMultiClusterLabel = "istio/multiCluster";
+// On a remote Secret: the network of the clusters it connects, whatever their
+// own istio-system label says (a remote cannot then claim another network,
+// ours included, and have its pods taken as directly reachable).
+inline constexpr const char* kNetworkAnnotation = "globalsvc.solo.io/network";
+
+// A cluster name (a Secret's data key) becomes an object name
+// (RemoteCluster) and a metric label: a DNS-1123 subdomain.
+[[nodiscard]] bool IsValidClusterName(std::string_view name);
+// A Kubernetes label value (the network names the topology.istio.io/network
+// label carries).
+[[nodiscard]] bool IsValidLabelValue(std::string_view value);
 
 struct RemoteClusterStatus {
   std::string cluster;
@@ -79,10 +91,17 @@ class RemoteClusters final : public kube::ReflectorSink {
   struct Source {
     std::string secret;
     std::string kubeconfig;  // the text; compared to detect rotation
+    std::string network;     // kNetworkAnnotation, "" when absent
   };
+  struct SecretView {
+    nlohmann::json data;
+    std::string network;
+  };
+  static SecretView ViewOf(const nlohmann::json& object);
   struct Remote {
     std::string secret;
     std::string kubeconfig;  // what the connection was made from
+    std::string network;     // the pinned network it was made with
     std::unique_ptr<ClusterConnection> connection;
     std::uint64_t generation = 0;
     std::string config_error;
@@ -102,8 +121,8 @@ class RemoteClusters final : public kube::ReflectorSink {
   std::shared_ptr<spdlog::logger> log_;
 
   mutable std::mutex mutex_;
-  std::map<std::string, nlohmann::json> secrets_;  // name -> data
-  std::map<std::string, nlohmann::json> listing_;
+  std::map<std::string, SecretView> secrets_;  // by name
+  std::map<std::string, SecretView> listing_;
   bool replacing_ = false;
   bool synced_ = false;
   std::map<std::string, Remote> remotes_;  // cluster -> connection

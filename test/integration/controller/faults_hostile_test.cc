@@ -6,8 +6,8 @@
 // come back. Nothing needs catching at a thread root either: every case ends
 // with globalsvc_internal_errors_total absent.
 
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -231,6 +231,54 @@ TEST_CASE("A remote whose list never ends, or is 200 MiB",
   CHECK(rss_mib < 150);
   CHECK_OK(WaitForLocalExact(bed));
   HealAndFinish(bed, remote);
+}
+
+TEST_CASE("A remote that claims our network and hands out hostile addresses",
+          "[controller][faults][hostile][testbed]") {
+  TestBed& bed = SharedBed();
+  // cluster2's istio-system says cluster1-network (so its pods would be taken
+  // as directly reachable), and every address it lists is loopback,
+  // link-local, unspecified or multicast.
+  HostileRemote remote = Connect(bed, "hostile-addresses", "hostile-addresses");
+  REQUIRE_OK(WaitForMetric(
+      *remote.controller, "the RefusedAddress diagnostic",
+      [&](const ControllerProcess& c) {
+        return !remote.controller->Running() ||
+               c.MetricOr0("globalsvc_diagnostics_total", {{"code", "RefusedAddress"}}) > 0;
+      },
+      90s));
+  REQUIRE(remote.controller->Running());
+  // None of cluster2's addresses is used: only cluster1's pods remain.
+  CHECK_OK(WaitForEndpoints(bed, "cluster1", LocalView()));
+
+  // With real addresses, the claim alone makes cluster2's pods direct
+  // endpoints on our network: what an unpinned remote can do.
+  // (Connected anew: a resumed watch would not list the slices again.)
+  REQUIRE_OK(DeleteSecret(bed, kSecret));
+  REQUIRE_OK(WaitForEndpoints(bed, "cluster1", LocalView()));
+  REQUIRE_OK(remote.proxy->SetMode("hostile-addresses", "/api/v1/namespaces"));
+  REQUIRE_OK(ApplySecret(bed, kSecret, remote.proxy->Kubeconfig("cluster2")));
+  REQUIRE_OK(WaitFor("cluster2's pods taken as on cluster1-network", 90s, [&](std::string* why) {
+    auto entry = GetServiceEntry(bed, "cluster1", kGuideEntry);
+    if (!entry) return false;
+    const std::string lines = JoinLines(EndpointLines(*entry));
+    *why = "endpoints: " + lines;
+    return lines.find("cluster2 cluster1-network") != std::string::npos;
+  }));
+
+  // Pinned to its real network by the Secret, the claim no longer counts:
+  // its pods are behind its east-west gateway again.
+  std::string secret = RemoteSecretYaml(kSecret, "cluster2", remote.proxy->Kubeconfig("cluster2"));
+  const std::string labels = "  labels:\n";
+  secret.replace(secret.find(labels), labels.size(),
+                 "  annotations:\n    globalsvc.solo.io/network: cluster2-network\n" + labels);
+  REQUIRE_OK(bed.Apply("cluster1", secret));
+  CHECK_OK(WaitForEndpoints(bed, "cluster1", FullView(2), kGuideEntry, 90s));
+  CHECK(remote.controller->Running());
+  CHECK(InternalErrors(*remote.controller) == 0);
+  REQUIRE_OK(DeleteSecret(bed, kSecret));
+  CHECK_OK(WaitForEndpoints(bed, "cluster1", LocalView()));
+  CHECK(remote.controller->Terminate());
 }
 
 TEST_CASE("SIGTERM ends the controller at once while a remote stalls or black-holes",
