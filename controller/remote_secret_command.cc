@@ -436,6 +436,15 @@ int RunRemoteSecret(const std::vector<std::string>& args, CommandIo io) {
   auto cluster =
       kube::LoadKubeconfig(flags->GetOr("--kubeconfig", ""), flags->GetOr("--context", ""));
   if (!cluster.ok()) return fail(cluster.error().message);
+  if (cluster->insecure_skip_tls_verify && cluster->certificate_authority_pem.empty()) {
+    // The CA would come from the token Secret, read over a connection whose
+    // server was never verified: whoever answered could hand out its own.
+    return fail(
+        "the kubeconfig skips TLS verification (insecure-skip-tls-verify) and names no "
+        "certificate authority, so no CA read through it can be trusted; use a "
+        "kubeconfig with certificate-authority-data for " +
+        cluster->server);
+  }
   auto client = kube::KubeClient::Create(*cluster);
   if (!client.ok()) return fail(client.error().message);
 

@@ -392,7 +392,17 @@ Result<ClusterConfig> ParseKubeconfig(std::string_view text, std::string_view so
   if (trust == KubeconfigTrust::kClusterData) {
     if (auto status = CheckInlineOnly(merged); !status.ok()) return status.error();
   }
-  return Resolve(merged, context, source);
+  auto resolved = Resolve(merged, context, source);
+  // Without its own CA, a remote would be trusted through the system store:
+  // any public certificate for the address would do.
+  if (resolved.ok() && trust == KubeconfigTrust::kClusterData &&
+      resolved->certificate_authority_pem.empty()) {
+    return MakeError(ErrorCode::kInvalidInput,
+                     std::string(source) +
+                         ": the cluster has no certificate-authority-data; a kubeconfig from a "
+                         "Secret must carry the CA that signs the API server's certificate");
+  }
+  return resolved;
 }
 
 Result<ClusterConfig> LoadKubeconfigFiles(const std::vector<std::string>& paths,

@@ -224,6 +224,23 @@ TEST_CASE("remote-secret usage errors exit 2 before touching a cluster", "[cli][
   }
 }
 
+TEST_CASE("remote-secret refuses a kubeconfig that does not verify the server",
+          "[cli][remote-secret]") {
+  kube::testing::TempDir dir;
+  // 127.0.0.1:1: nothing listens, and nothing may be contacted anyway.
+  const std::string path =
+      dir.Write("kubeconfig",
+                "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n"
+                "    server: https://127.0.0.1:1\n    insecure-skip-tls-verify: true\n"
+                "users:\n- name: u\n  user:\n    token: abc\ncontexts:\n- name: x\n"
+                "  context: {cluster: c, user: u}\ncurrent-context: x\n");
+  const Outcome outcome = RemoteSecret({"--name", "cluster2", "--kubeconfig", path});
+  CHECK(outcome.code == kExitFindings);
+  CHECK(outcome.out.empty());
+  CHECK_THAT(outcome.err,
+             Catch::Contains("insecure-skip-tls-verify") && !Catch::Contains("cannot connect"));
+}
+
 TEST_CASE("remote-secret exits 1 when the kubeconfig cannot be loaded", "[cli][remote-secret]") {
   const Outcome outcome =
       RemoteSecret({"--name", "cluster2", "--kubeconfig", "/nonexistent/kubeconfig"});

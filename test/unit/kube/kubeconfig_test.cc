@@ -118,6 +118,12 @@ TEST_CASE("A kubeconfig from a Secret may not reach files, commands or turn TLS 
   REQUIRE(inline_only.ok());
   CHECK(inline_only->certificate_authority_pem == ca.certificate_pem);
   CHECK(inline_only->auth.token == "abc");
+  // No CA at all would mean the system trust store: refused from a Secret.
+  const std::string no_ca = Config(server, "    token: abc\n");
+  CHECK(ParseKubeconfig(no_ca, "file", dir.path().string()).ok());
+  auto without_ca = ParseKubeconfig(no_ca, "secret s key k", "", {}, KubeconfigTrust::kClusterData);
+  REQUIRE_FALSE(without_ca.ok());
+  CHECK_THAT(without_ca.error().message, Catch::Contains("certificate-authority-data"));
 }
 
 TEST_CASE("Kubeconfig exec plugin settings load", "[kube][kubeconfig]") {
