@@ -70,6 +70,13 @@ Status Controller::Start() {
   transport.qps = options_.qps;
   transport.burst = options_.burst;
   transport.max_response_bytes = static_cast<std::size_t>(options_.max_response_mib) << 20;
+  // Leader election writes its Lease whether or not it leads: its own client.
+  auto election_client =
+      kube::KubeClient::Create(*config, kube::SystemClock::Instance(), transport);
+  if (!election_client.ok()) return election_client.error();
+  election_client_ = std::move(*election_client);
+  // Every other write is fenced right before it is sent.
+  transport.may_write = [this] { return MayWrite(); };
   auto writer = kube::KubeClient::Create(*config, kube::SystemClock::Instance(), transport);
   if (!writer.ok()) return writer.error();
   writer_ = std::move(*writer);
@@ -159,7 +166,7 @@ Status Controller::Start() {
     callbacks.on_new_leader = [this](const std::string& identity) {
       log_->info("leader observed leader={} self={}", identity, identity == options_.identity);
     };
-    elector_ = std::make_unique<kube::LeaderElector>(*writer_, election, callbacks);
+    elector_ = std::make_unique<kube::LeaderElector>(*election_client_, election, callbacks);
     elector_->Start();
   } else {
     no_election_leader_ = std::jthread(

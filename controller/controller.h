@@ -98,7 +98,10 @@ class Controller {
   MeshStore store_;
   kube::WorkQueue queue_;
   std::unique_ptr<ClusterConnection> local_;
-  std::unique_ptr<kube::KubeClient> writer_;  // the local client used for writes and leases
+  // The local cluster's clients: the Lease's own, and the one every other
+  // write goes through (fenced by MayWrite() right before each request).
+  std::unique_ptr<kube::KubeClient> election_client_;
+  std::unique_ptr<kube::KubeClient> writer_;
   std::unique_ptr<EventRecorder> events_;
   std::unique_ptr<ServiceEntryObserver> observer_;
   std::unique_ptr<kube::Reflector> observer_reflector_;

@@ -291,6 +291,12 @@ Result<HttpResponse> RestTransport::Send(std::string_view method, const std::str
       return true;
     };
     httplib::SSLClient* client = (*pooled)->client.get();
+    if (method != "GET" && options_.may_write && !options_.may_write()) {
+      Return(std::move(*pooled));
+      return MakeError(ErrorCode::kUnavailable,
+                       "cluster " + cluster_.name + ": " + what +
+                           ": not sent, this replica may no longer write (leadership lost)");
+    }
     if (!BeginRequest(client)) return Canceled(what);
     auto result = client->send(request);
     EndRequest(client);

@@ -43,6 +43,10 @@ struct TransportOptions {
   // Exceeding it is a kUnavailable error with http_status kTooLargeStatus.
   std::size_t max_response_bytes = 16u << 20;
   std::string user_agent = "globalsvc";
+  // Asked right before a request other than GET is sent, after the rate
+  // limiter let it through: false fences it (a kUnavailable error, nothing
+  // sent). A leader that lost its Lease while a write waited must not write.
+  std::function<bool()> may_write;
 };
 
 struct HttpResponse {

@@ -3,6 +3,7 @@
 
 #include "lib/kube/kube_client.h"
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <thread>
@@ -205,6 +206,39 @@ TEST_CASE("Get, create conflicts and delete preconditions classify errors", "[in
   right.uid = (*created)["metadata"]["uid"].get<std::string>();
   right.resource_version = (*created)["metadata"]["resourceVersion"].get<std::string>();
   CHECK(client->Delete(resources::ConfigMaps(), ns.name(), "c", right).ok());
+}
+
+TEST_CASE("A write the gate refuses is never sent; reads still are", "[integration][kube]") {
+  auto& tb = RequireTestBed();
+  auto client = MakeClient(tb.config);
+  ScratchNamespace ns(*client, "kube-fence");
+  std::atomic<bool> leading = true;
+  TransportOptions fenced = testing::UnlimitedTransport();
+  fenced.may_write = [&] { return leading.load(); };
+  auto writer = MakeClient(tb.config, fenced);
+  REQUIRE(writer->Create(resources::ConfigMaps(), ns.name(), ConfigMap(ns.name(), "a", "1")).ok());
+  leading = false;  // leadership lost while the next write waited
+  auto refused = writer->Create(resources::ConfigMaps(), ns.name(), ConfigMap(ns.name(), "b", "1"));
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ErrorCode::kUnavailable);
+  CHECK_THAT(refused.error().message, Catch::Contains("not sent"));
+  CHECK_FALSE(writer->Delete(resources::ConfigMaps(), ns.name(), "a").ok());
+  // Nothing reached the server: "b" does not exist, "a" still does.
+  CHECK(client->Get(resources::ConfigMaps(), ns.name(), "b").error().code == ErrorCode::kNotFound);
+  CHECK(writer->Get(resources::ConfigMaps(), ns.name(), "a").ok());
+}
+
+TEST_CASE("A client cancelled while its list waits on a silent server returns at once",
+          "[integration][kube]") {
+  auto& tb = RequireTestBed();
+  auto client = MakeClient(tb.config);
+  // Cancelling fails every later request at once, without contacting anyone.
+  client->CancelAll();
+  const auto started = std::chrono::steady_clock::now();
+  auto listed = client->List(resources::ConfigMaps(), "default");
+  REQUIRE_FALSE(listed.ok());
+  CHECK_THAT(listed.error().message, Catch::Contains("canceled"));
+  CHECK(std::chrono::steady_clock::now() - started < 5s);
 }
 
 TEST_CASE("The status subresource is written apart from the spec", "[integration][kube]") {

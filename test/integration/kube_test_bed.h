@@ -26,8 +26,16 @@ KubeTestBed& RequireTestBed();
 
 // A client for `config` with no client-side rate limit (tests create
 // thousands of objects).
+// Transport options without a client-side rate limit (qps 0).
+inline TransportOptions UnlimitedTransport() {
+  TransportOptions options;
+  options.qps = 0;
+  options.burst = 1;
+  return options;
+}
+
 std::unique_ptr<KubeClient> MakeClient(const ClusterConfig& config,
-                                       TransportOptions options = {0, 1});
+                                       TransportOptions options = UnlimitedTransport());
 
 // A namespace created for one test and deleted after it.
 class ScratchNamespace {
