@@ -50,11 +50,16 @@ std::string DescribePort(const ServiceEntryPort& port) {
   return "name=" + port.name + " protocol=" + port.protocol;
 }
 
-std::vector<ServiceEntryPort> MergePorts(const std::vector<Contributor>& by_age,
-                                         Diagnostics& diagnostics) {
+// Merges the ports of every contributor, given in precedence order: the local
+// cluster's Service first (when it exports one), then the remote clusters' by
+// name. The first definition of a port number wins, and so does the first use
+// of a port name. Creation timestamps play no part: whoever controls a remote
+// cluster writes them, and could backdate a Service to take a port over.
+std::vector<ServiceEntryPort> MergePorts(const std::vector<Contributor>& by_precedence,
+                                         const ClusterState& target, Diagnostics& diagnostics) {
   std::map<std::int32_t, std::pair<ServiceEntryPort, const ClusterState*>> by_number;
   std::map<std::string, std::int32_t> number_of_name;
-  for (const Contributor& c : by_age) {
+  for (const Contributor& c : by_precedence) {
     for (const ServicePort& port : c.service->ports) {
       if (port.protocol != "TCP") {
         Report(diagnostics, Severity::kInfo, DiagnosticCode::kNonTcpPort,
@@ -76,11 +81,14 @@ std::vector<ServiceEntryPort> MergePorts(const std::vector<Contributor>& by_age,
       if (auto it = by_number.find(port.port); it != by_number.end()) {
         const auto& [winner, winner_cluster] = it->second;
         if (winner.name != candidate.name || winner.protocol != candidate.protocol) {
+          const std::string why = winner_cluster == &target
+                                      ? "the local cluster's"
+                                      : "cluster " + winner_cluster->name() + "'s: first by name";
           Report(diagnostics, Severity::kWarning, DiagnosticCode::kPortConflict,
                  ServiceRef(*c.cluster, *c.service),
                  "port " + std::to_string(port.port) + " (" + DescribePort(candidate) +
-                     ") conflicts with the older definition in cluster " + winner_cluster->name() +
-                     " (" + DescribePort(winner) + "); the older one is used");
+                     ") conflicts with the definition in cluster " + winner_cluster->name() + " (" +
+                     DescribePort(winner) + "); kept " + why);
         }
         continue;
       }
@@ -339,26 +347,99 @@ void AddGatewayEndpoints(const Contributor& c, const std::vector<ReadyAddress>& 
   }
 }
 
-// Keeps at most `cap` endpoints, taking them round-robin from each (cluster,
-// locality) group so no locality loses all of its capacity.
-void ApplyEndpointCap(std::vector<ServiceEntryEndpoint>& endpoints, std::size_t cap,
-                      const ObjectRef& object, Diagnostics& diagnostics) {
-  if (endpoints.size() <= cap) return;
-  std::map<std::pair<std::string, std::string>, std::vector<ServiceEntryEndpoint*>> groups;
-  for (auto& endpoint : endpoints) {
-    groups[{endpoint.cluster, endpoint.locality}].push_back(&endpoint);
+// The endpoints one cluster contributes, by locality (in endpoint order within
+// each), and how many of them stay under the cap.
+struct ClusterEndpoints {
+  std::string cluster;
+  std::map<std::string, std::vector<ServiceEntryEndpoint*>> by_locality;
+  std::size_t size = 0;
+  std::size_t quota = 0;
+};
+
+// Splits `cap` between the clusters with max-min fairness (water-filling):
+// each round, every cluster that still has endpoints left gets at most an
+// equal share of what is left, until the cap is used or every cluster has all
+// of its endpoints. A remainder smaller than the number of clusters still
+// wanting goes one each in the order of `clusters` (the local cluster first).
+void SplitCap(std::vector<ClusterEndpoints>& clusters, std::size_t cap) {
+  std::size_t left = cap;
+  while (left > 0) {
+    std::size_t wanting = 0;
+    for (const ClusterEndpoints& c : clusters)
+      wanting += c.quota < c.size ? 1 : 0;
+    if (wanting == 0) return;
+    const std::size_t share = left / wanting;
+    for (ClusterEndpoints& c : clusters) {
+      if (c.quota == c.size || left == 0) continue;
+      const std::size_t more = std::min(c.size - c.quota, std::max<std::size_t>(share, 1));
+      c.quota += more;
+      left -= more;
+    }
   }
+}
+
+// Takes `quota` endpoints of one cluster round-robin across its localities
+// (by locality name, then endpoint order), so none of them loses all of its
+// capacity while the quota allows.
+void TakeRoundRobin(ClusterEndpoints& c, std::vector<ServiceEntryEndpoint>& kept) {
+  std::vector<std::vector<ServiceEntryEndpoint*>*> localities;
+  for (auto& [locality, members] : c.by_locality)
+    localities.push_back(&members);
+  std::size_t taken = 0;
+  for (std::size_t round = 0; taken < c.quota; ++round) {
+    for (auto* members : localities) {
+      if (taken == c.quota) break;
+      kept.push_back(std::move(*(*members)[round]));
+      ++taken;
+    }
+    std::erase_if(localities, [&](const auto* members) { return members->size() <= round + 1; });
+  }
+}
+
+// Keeps at most `cap` endpoints. The cap is split between the contributing
+// clusters with max-min fairness, the local cluster served first, so no
+// cluster (least of all the local one) can be crowded out by another that
+// lists more endpoints or invents more localities; each cluster's share is
+// taken round-robin across its localities. Gateway endpoints count as their
+// cluster's endpoints.
+void ApplyEndpointCap(std::vector<ServiceEntryEndpoint>& endpoints, std::size_t cap,
+                      const std::string& local_cluster, const ObjectRef& object,
+                      Diagnostics& diagnostics) {
+  if (endpoints.size() <= cap) return;
+  std::map<std::string, ClusterEndpoints> by_cluster;
+  for (auto& endpoint : endpoints) {
+    ClusterEndpoints& c = by_cluster[endpoint.cluster];
+    c.cluster = endpoint.cluster;
+    c.by_locality[endpoint.locality].push_back(&endpoint);
+    ++c.size;
+  }
+  std::vector<ClusterEndpoints> clusters;
+  clusters.reserve(by_cluster.size());
+  for (auto& [name, c] : by_cluster)
+    clusters.push_back(std::move(c));
+  std::stable_partition(clusters.begin(), clusters.end(),
+                        [&](const ClusterEndpoints& c) { return c.cluster == local_cluster; });
+  SplitCap(clusters, cap);
+
   std::vector<ServiceEntryEndpoint> kept;
   kept.reserve(cap);
-  for (std::size_t round = 0; kept.size() < cap; ++round) {
-    for (auto& [group, members] : groups) {
-      if (round < members.size() && kept.size() < cap) kept.push_back(std::move(*members[round]));
-    }
+  for (ClusterEndpoints& c : clusters)
+    TakeRoundRobin(c, kept);
+
+  std::sort(
+      clusters.begin(), clusters.end(),
+      [](const ClusterEndpoints& a, const ClusterEndpoints& b) { return a.cluster < b.cluster; });
+  std::string split;
+  for (const ClusterEndpoints& c : clusters) {
+    split += (split.empty() ? "" : ", ") + c.cluster + " " + std::to_string(c.quota) + " of " +
+             std::to_string(c.size);
   }
   Report(diagnostics, Severity::kError, DiagnosticCode::kEndpointCapExceeded, object,
          std::to_string(endpoints.size()) + " endpoints exceed Istio's limit of " +
-             std::to_string(cap) + " per ServiceEntry; " + std::to_string(endpoints.size() - cap) +
-             " were left out (kept evenly across localities)");
+             std::to_string(cap) + " per ServiceEntry; " +
+             std::to_string(endpoints.size() - kept.size()) + " were left out (kept " + split +
+             ": the limit is split evenly between clusters, the local one first, and each "
+             "cluster's share round-robin across its localities)");
   std::sort(kept.begin(), kept.end(), EndpointLess);
   endpoints = std::move(kept);
 }
@@ -480,16 +561,16 @@ std::optional<ServiceEntry> PlanSorted(std::string_view service_namespace,
       FindContributors(key, service_namespace, clusters, diagnostics);
   if (contributors.empty()) return std::nullopt;
 
-  std::vector<Contributor> by_age = contributors;
-  std::stable_sort(by_age.begin(), by_age.end(), [](const Contributor& a, const Contributor& b) {
-    return a.service->creation_timestamp < b.service->creation_timestamp;
-  });
+  // Contributors come by cluster name; the local cluster's Service goes first.
+  std::vector<Contributor> by_precedence = contributors;
+  std::stable_partition(by_precedence.begin(), by_precedence.end(),
+                        [&](const Contributor& c) { return c.cluster == &target; });
 
   ServiceEntry entry;
-  entry.ports = MergePorts(by_age, diagnostics);
+  entry.ports = MergePorts(by_precedence, target, diagnostics);
   if (entry.ports.empty()) {
     Report(diagnostics, Severity::kWarning, DiagnosticCode::kNoTcpPorts,
-           ServiceRef(*by_age.front().cluster, *by_age.front().service),
+           ServiceRef(*by_precedence.front().cluster, *by_precedence.front().service),
            "global service has no TCP port in any cluster; no ServiceEntry is generated");
     return std::nullopt;
   }
@@ -521,7 +602,7 @@ std::optional<ServiceEntry> PlanSorted(std::string_view service_namespace,
   entry.service_name = std::string(service_name);
   entry.host = entry.service_name + "." + entry.service_namespace + "." + options.host_suffix;
   entry.traffic_distribution = DecideTrafficDistribution(contributors, target, diagnostics);
-  ApplyEndpointCap(entry.endpoints, options.max_endpoints,
+  ApplyEndpointCap(entry.endpoints, options.max_endpoints, target.name(),
                    {target.name(), "ServiceEntry", entry.namespace_name, entry.name}, diagnostics);
   return entry;
 }

@@ -6,17 +6,20 @@
 //
 // Decisions the domain rules leave open (also in README.md of this module):
 // - A port number defined differently (name or protocol) across clusters: the
-//   oldest Service wins (creationTimestamp, then cluster name). targetPort may
-//   differ per cluster: each endpoint carries its own port map, so that is not
-//   a conflict.
+//   local cluster's Service wins, then the remote clusters' by cluster name
+//   (never by creationTimestamp: a remote cluster's owner writes that). The
+//   same order decides a port name used for two numbers. targetPort may differ
+//   per cluster: each endpoint carries its own port map, so that is not a
+//   conflict.
 // - Endpoints are the ready ones (ready unset means ready, as Kubernetes says).
 //   Only when no cluster has a ready endpoint are serving-but-terminating ones
 //   used, like kube-proxy's terminating-endpoint fallback, mesh-wide.
 // - A Service with both IPv4 and IPv6 EndpointSlices in one cluster (dual
 //   stack) contributes its IPv4 addresses, so each pod counts once.
-// - Over the endpoint cap, endpoints are kept round-robin across (cluster,
-//   locality) groups so every locality keeps capacity, and an Error diagnostic
-//   says how many were left out.
+// - Over the endpoint cap, the cap is split between the contributing clusters
+//   with max-min fairness (the local cluster served first), so no cluster can
+//   crowd out another; each cluster's share is kept round-robin across its
+//   localities, and an Error diagnostic gives the per-cluster split.
 // - A global Service without any TCP port yields no ServiceEntry (Warning).
 
 #include <cstddef>

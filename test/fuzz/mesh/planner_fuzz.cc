@@ -9,13 +9,15 @@
 // - ports are sorted, unique by number and by name, within 1-65535;
 // - endpoints are sorted, each endpoint is unique, an address appears once
 //   per cluster, endpoint ports name entry ports, at most maxEndpoints are
-//   kept, a capped plan keeps a subset of the uncapped one and every
-//   (cluster, locality) group when the cap allows;
+//   kept, a capped plan keeps a subset of the uncapped one, shared with
+//   max-min fairness between clusters and round-robin between the
+//   localities of each cluster;
 // - the JSON form serialises, and its content hash equals the entry's.
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -135,14 +137,32 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(std::binary_search(full.endpoints.begin(), full.endpoints.end(), endpoint,
                                       EndpointBefore));
       }
-      // The cap takes endpoints round-robin across (cluster, locality): when
-      // it is at least the number of groups, none loses all its capacity.
-      std::set<std::pair<std::string, std::string>> groups, kept_groups;
-      for (const auto& endpoint : full.endpoints)
-        groups.emplace(endpoint.cluster, endpoint.locality);
-      for (const auto& endpoint : entry.endpoints)
-        kept_groups.emplace(endpoint.cluster, endpoint.locality);
-      if (max_endpoints >= groups.size()) FUZZ_CHECK(kept_groups == groups);
+      // The cap is shared with max-min fairness between clusters (no
+      // cluster that lost endpoints keeps fewer than another keeps, less
+      // one), and round-robin between the localities of one cluster.
+      std::map<std::string, std::size_t> full_by_cluster, kept_by_cluster;
+      std::map<std::pair<std::string, std::string>, std::size_t> full_by_group, kept_by_group;
+      for (const auto& endpoint : full.endpoints) {
+        ++full_by_cluster[endpoint.cluster];
+        ++full_by_group[{endpoint.cluster, endpoint.locality}];
+      }
+      for (const auto& endpoint : entry.endpoints) {
+        ++kept_by_cluster[endpoint.cluster];
+        ++kept_by_group[{endpoint.cluster, endpoint.locality}];
+      }
+      for (const auto& [cluster, count] : full_by_cluster) {
+        const std::size_t kept = kept_by_cluster[cluster];
+        if (kept == count) continue;
+        for (const auto& [other, other_kept] : kept_by_cluster)
+          FUZZ_CHECK(other_kept <= kept + 1);
+      }
+      for (const auto& [group, count] : full_by_group) {
+        const std::size_t kept = kept_by_group[group];
+        if (kept == count) continue;
+        for (const auto& [other, other_kept] : kept_by_group) {
+          if (other.first == group.first) FUZZ_CHECK(other_kept <= kept + 1);
+        }
+      }
     }
   }
   return 0;

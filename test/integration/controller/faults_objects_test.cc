@@ -96,8 +96,8 @@ TEST_CASE("Port-less Services, port conflicts across clusters, more than 4096 en
     }));
   }
 
-  SECTION("one port number, two definitions: the older Service wins, reported") {
-    // cluster1's Service is created first, so it is the older one.
+  SECTION("one port number, two definitions: the local Service wins, reported") {
+    // cluster1's definition wins in cluster1, whatever the creation times.
     const json local_ports = json::array({{{"name", "http"}, {"port", 8080}, {"protocol", "TCP"}}});
     REQUIRE_OK(ServerSideApply(*c1, Service("ports", local_ports)));
     const json remote_ports =

@@ -149,13 +149,36 @@ std::string Serialise(const Plan& plan) {
   return out;
 }
 
-Plan PlanWorld(const std::vector<ClusterState>& states, const std::string& target) {
+Plan PlanWorld(const std::vector<ClusterState>& states, const std::string& target,
+               std::size_t max_endpoints = kMaxServiceEntryEndpoints) {
   std::vector<const ClusterState*> views;
   for (const auto& state : states)
     views.push_back(&state);
   PlanOptions options;
   options.target_cluster = target;
+  options.max_endpoints = max_endpoints;
   return PlanCluster(views, options);
+}
+
+// Checks that `kept[k]` (k = a cluster, or a locality of one cluster) is the
+// max-min fair split of min(cap, sum of `have`), ties to the first by `before`:
+// nothing kept above what there is, and nobody has more than one more than a
+// group that is short (and one more only when it comes first).
+template <typename Key, typename Before>
+void CheckMaxMinFair(const std::map<Key, std::size_t>& have, const std::map<Key, std::size_t>& kept,
+                     Before before) {
+  for (const auto& [key, count] : kept)
+    CHECK(count <= have.at(key));
+  for (const auto& [shortest, total] : have) {
+    const std::size_t got = kept.count(shortest) ? kept.at(shortest) : 0;
+    if (got == total) continue;
+    for (const auto& [other, other_total] : have) {
+      if (other == shortest) continue;
+      const std::size_t other_got = kept.count(other) ? kept.at(other) : 0;
+      CHECK(other_got <= got + 1);
+      if (other_got == got + 1) CHECK(before(other, shortest));
+    }
+  }
 }
 
 TEST_CASE("Random snapshots: order independence and repeatability", "[planner][property]") {
@@ -215,6 +238,64 @@ TEST_CASE("Random snapshots: every ready endpoint exactly once, nothing non-glob
       }
       for (const auto& key : world.global_keys)
         CHECK(planned.count(key) == 1);
+    }
+  }
+}
+
+TEST_CASE("Random snapshots under a small cap: fair between clusters, round-robin within",
+          "[planner][property][cap]") {
+  for (std::uint32_t seed = 1; seed <= 200; ++seed) {
+    const RandomWorld world = MakeWorld(seed);
+    const auto states = Materialise(world, nullptr);
+    const std::size_t cap = 1 + seed % 12;
+    for (const auto& target : world.clusters) {
+      INFO("seed " << seed << " target " << target.name << " cap " << cap);
+      const Plan plan = PlanWorld(states, target.name, cap);
+      const Plan full = PlanWorld(states, target.name);
+      std::mt19937 shuffle(seed * 104729u);
+      CHECK(Serialise(PlanWorld(Materialise(world, &shuffle), target.name, cap)) ==
+            Serialise(plan));
+      REQUIRE(plan.entries.size() == full.entries.size());
+      std::size_t over_cap = 0;
+      for (std::size_t i = 0; i < plan.entries.size(); ++i) {
+        const auto& entry = plan.entries[i];
+        const auto& uncapped = full.entries[i];
+        INFO("entry " << entry.name);
+        REQUIRE(entry.name == uncapped.name);
+        CHECK(entry.endpoints.size() == std::min(uncapped.endpoints.size(), cap));
+        if (uncapped.endpoints.size() > cap) ++over_cap;
+        std::map<std::string, std::size_t> have, kept;
+        std::map<std::pair<std::string, std::string>, std::size_t> have_at, kept_at;
+        for (const auto& endpoint : uncapped.endpoints) {
+          ++have[endpoint.cluster];
+          ++have_at[{endpoint.cluster, endpoint.locality}];
+        }
+        for (const auto& endpoint : entry.endpoints) {
+          CHECK(std::binary_search(uncapped.endpoints.begin(), uncapped.endpoints.end(), endpoint,
+                                   EndpointLess));
+          ++kept[endpoint.cluster];
+          ++kept_at[{endpoint.cluster, endpoint.locality}];
+        }
+        // Between clusters: the local cluster first, then by name.
+        CheckMaxMinFair(have, kept, [&](const std::string& a, const std::string& b) {
+          return std::make_pair(a != target.name, a) < std::make_pair(b != target.name, b);
+        });
+        // Within each cluster: round-robin across its localities, by name.
+        for (const auto& [cluster, count] : have) {
+          std::map<std::string, std::size_t> cluster_have, cluster_kept;
+          for (const auto& [at, n] : have_at) {
+            if (at.first == cluster) cluster_have[at.second] = n;
+          }
+          for (const auto& [at, n] : kept_at) {
+            if (at.first == cluster) cluster_kept[at.second] = n;
+          }
+          CheckMaxMinFair(cluster_have, cluster_kept, std::less<std::string>());
+        }
+      }
+      CHECK(static_cast<std::size_t>(
+                std::count_if(plan.diagnostics.begin(), plan.diagnostics.end(), [](const auto& d) {
+                  return d.code == DiagnosticCode::kEndpointCapExceeded;
+                })) == over_cap);
     }
   }
 }

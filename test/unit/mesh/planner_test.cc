@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <map>
+#include <set>
 
 #include "test/unit/mesh/test_world.h"
 
@@ -280,9 +282,10 @@ TEST_CASE("An unnamed port gets a generated name", "[planner][ports]") {
         std::vector<std::pair<std::string, std::int32_t>>{{"port-5432", 5432}});
 }
 
-TEST_CASE("Ports across clusters: union by number, oldest definition wins", "[planner][ports]") {
+TEST_CASE("Ports across clusters: union by number, the local definition wins", "[planner][ports]") {
   GuideWorld world;
-  // cluster2's Service is older, so its definition of port 80 wins.
+  // cluster2's Service is older, but cluster1 is the local cluster: its
+  // definition of port 80 wins.
   world.cluster1.UpsertService(
       GlobalService("ns", "svc", {{"http", 80, "TCP", "", 8080}, {"admin", 9000, "TCP", "", 0}},
                     /*created=*/2000));
@@ -296,33 +299,113 @@ TEST_CASE("Ports across clusters: union by number, oldest definition wins", "[pl
   auto entry = PlanFor(world.clusters(), "cluster1", "ns", "svc", diagnostics);
   REQUIRE(entry);
   const std::vector<ServiceEntryPort> expected = {
-      {"web", 80, "TCP", 80}, {"admin", 9000, "TCP", 0}, {"grpc", 9090, "GRPC", 0}};
+      {"http", 80, "HTTP", 8080}, {"admin", 9000, "TCP", 0}, {"grpc", 9090, "GRPC", 0}};
   CHECK(entry->ports == expected);
   REQUIRE(HasDiagnostic(diagnostics, DiagnosticCode::kPortConflict));
   const auto conflict = std::find_if(diagnostics.begin(), diagnostics.end(), [](const auto& d) {
     return d.code == DiagnosticCode::kPortConflict;
   });
-  CHECK(conflict->object.cluster == "cluster1");  // the loser is reported
-  CHECK_THAT(conflict->message, Catch::Contains("cluster2"));
+  CHECK(conflict->object.cluster == "cluster2");  // the loser is reported
+  CHECK_THAT(conflict->message, Catch::Contains("cluster1"));
+  CHECK_THAT(conflict->message, Catch::Contains("kept the local cluster's"));
   // cluster1's pod serves port 80 on its own target port, under the winning name.
   REQUIRE(entry->endpoints.size() == 1);
   CHECK(entry->endpoints[0].ports ==
-        std::vector<std::pair<std::string, std::int32_t>>{{"admin", 9000}, {"web", 8080}});
+        std::vector<std::pair<std::string, std::int32_t>>{{"admin", 9000}, {"http", 8080}});
 }
 
-TEST_CASE("Equal creation times: the cluster name breaks the tie", "[planner][ports]") {
+TEST_CASE("Equal creation times among remote clusters: the first by name wins",
+          "[planner][ports]") {
   ClusterState a{"alpha", "n"};
   ClusterState b{"beta", "n"};
+  ClusterState local{"gamma", "n"};  // exports nothing: only remotes define port 80
   a.UpsertService(GlobalService("ns", "svc", {{"one", 80, "TCP", "", 0}}, 1000));
   b.UpsertService(GlobalService("ns", "svc", {{"two", 80, "TCP", "", 0}}, 1000));
-  for (const auto& order :
-       {std::vector<const ClusterState*>{&a, &b}, std::vector<const ClusterState*>{&b, &a}}) {
+  for (const auto& order : {std::vector<const ClusterState*>{&a, &b, &local},
+                            std::vector<const ClusterState*>{&local, &b, &a}}) {
     Diagnostics diagnostics;
-    auto entry = PlanFor(order, "beta", "ns", "svc", diagnostics);
+    auto entry = PlanFor(order, "gamma", "ns", "svc", diagnostics);
     REQUIRE(entry);
     REQUIRE(entry->ports.size() == 1);
     CHECK(entry->ports[0].name == "one");
   }
+}
+
+TEST_CASE("Port conflict: a remote backdated to 1970 does not beat the local definition",
+          "[planner][ports]") {
+  GuideWorld world;
+  world.cluster1.UpsertService(
+      GlobalService("ns", "svc", {{"http", 80, "TCP", "", 8080}}, /*created=*/1741280405));
+  // Whoever controls cluster2 writes its Services, creationTimestamp included.
+  world.cluster2.UpsertService(
+      GlobalService("ns", "svc", {{"raw", 80, "TCP", "tcp", 80}}, /*created=*/0));
+  for (const auto& order :
+       {world.clusters(), std::vector<const ClusterState*>{&world.cluster2, &world.cluster1}}) {
+    Diagnostics diagnostics;
+    auto entry = PlanFor(order, "cluster1", "ns", "svc", diagnostics);
+    REQUIRE(entry);
+    const std::vector<ServiceEntryPort> expected = {{"http", 80, "HTTP", 8080}};
+    CHECK(entry->ports == expected);
+    const auto conflict = std::find_if(diagnostics.begin(), diagnostics.end(), [](const auto& d) {
+      return d.code == DiagnosticCode::kPortConflict;
+    });
+    REQUIRE(conflict != diagnostics.end());
+    CHECK(conflict->severity == Severity::kWarning);
+    CHECK(conflict->object.cluster == "cluster2");
+    CHECK_THAT(conflict->message, Catch::Contains("name=raw protocol=TCP"));
+    CHECK_THAT(conflict->message, Catch::Contains("name=http protocol=HTTP"));
+    CHECK_THAT(conflict->message, Catch::EndsWith("kept the local cluster's"));
+  }
+}
+
+TEST_CASE("Port conflict between remote clusters: the first by name wins, whatever the times",
+          "[planner][ports]") {
+  ClusterState local{"cluster0", "n"};
+  ClusterState alpha{"alpha", "n"};
+  ClusterState beta{"beta", "n"};
+  // The local Service does not define port 80: the remotes decide it.
+  local.UpsertService(GlobalService("ns", "svc", {{"admin", 9000, "TCP", "", 0}}, 500));
+  alpha.UpsertService(GlobalService("ns", "svc", {{"web", 80, "TCP", "", 0}}, /*created=*/9000));
+  beta.UpsertService(GlobalService("ns", "svc", {{"grpc", 80, "TCP", "", 0}}, /*created=*/0));
+  for (const auto& order : {std::vector<const ClusterState*>{&local, &alpha, &beta},
+                            std::vector<const ClusterState*>{&beta, &alpha, &local}}) {
+    Diagnostics diagnostics;
+    auto entry = PlanFor(order, "cluster0", "ns", "svc", diagnostics);
+    REQUIRE(entry);
+    const std::vector<ServiceEntryPort> expected = {{"web", 80, "TCP", 0},
+                                                    {"admin", 9000, "TCP", 0}};
+    CHECK(entry->ports == expected);
+    const auto conflict = std::find_if(diagnostics.begin(), diagnostics.end(), [](const auto& d) {
+      return d.code == DiagnosticCode::kPortConflict;
+    });
+    REQUIRE(conflict != diagnostics.end());
+    CHECK(conflict->object.cluster == "beta");
+    CHECK_THAT(conflict->message, Catch::EndsWith("kept cluster alpha's: first by name"));
+  }
+  SECTION("the local definition still beats every remote") {
+    local.UpsertService(GlobalService("ns", "svc", {{"tcp-own", 80, "TCP", "", 0}}, 20000));
+    Diagnostics diagnostics;
+    auto entry = PlanFor({&local, &alpha, &beta}, "cluster0", "ns", "svc", diagnostics);
+    REQUIRE(entry);
+    REQUIRE(entry->ports.size() == 1);
+    CHECK(entry->ports[0].name == "tcp-own");
+    CHECK(std::count_if(diagnostics.begin(), diagnostics.end(), [](const auto& d) {
+            return d.code == DiagnosticCode::kPortConflict;
+          }) == 2);
+  }
+}
+
+TEST_CASE("A backdated remote cannot take a port name from the local Service", "[planner][ports]") {
+  GuideWorld world;
+  world.cluster1.UpsertService(GlobalService("ns", "svc", {{"http", 80, "TCP", "", 0}}, 2000));
+  world.cluster2.UpsertService(GlobalService("ns", "svc", {{"http", 8080, "TCP", "", 0}}, 0));
+  Diagnostics diagnostics;
+  auto entry = PlanFor(world.clusters(), "cluster1", "ns", "svc", diagnostics);
+  REQUIRE(entry);
+  REQUIRE(entry->ports.size() == 1);
+  CHECK(entry->ports[0].number == 80);
+  REQUIRE(HasDiagnostic(diagnostics, DiagnosticCode::kPortNameConflict));
+  CHECK(diagnostics.back().object.cluster == "cluster2");
 }
 
 TEST_CASE("One port name used for two numbers keeps the older", "[planner][ports]") {
@@ -651,6 +734,216 @@ TEST_CASE("Exactly at the cap nothing is dropped", "[planner][cap]") {
   REQUIRE(entry);
   CHECK(entry->endpoints.size() == kMaxServiceEntryEndpoints);
   CHECK(diagnostics.empty());
+}
+
+// A unique address per (cluster number, index).
+std::string AddressOf(int cluster, std::size_t i) {
+  return "10." + std::to_string(cluster) + "." + std::to_string(i / 250) + "." +
+         std::to_string(i % 250 + 1);
+}
+
+// `count` ready endpoints of ns/big in `cluster`, spread over `zones` zones of
+// one region (one node per zone), in one slice.
+void AddEndpoints(ClusterState& cluster, int number, std::size_t count, std::size_t zones) {
+  const std::string region = cluster.name() + "-region";
+  for (std::size_t z = 0; z < zones; ++z) {
+    cluster.UpsertNode(
+        {"node-" + std::to_string(z), region, region + "-z" + std::to_string(z), ""});
+  }
+  std::vector<Endpoint> endpoints;
+  for (std::size_t i = 0; i < count; ++i)
+    endpoints.push_back(ReadyEndpoint(AddressOf(number, i), "node-" + std::to_string(i % zones)));
+  cluster.UpsertEndpointSlice(Slice("ns", "big", "s", endpoints));
+  cluster.UpsertService(GlobalService("ns", "big"));
+}
+
+std::map<std::string, std::size_t> CountByCluster(const ServiceEntry& entry) {
+  std::map<std::string, std::size_t> counts;
+  for (const auto& endpoint : entry.endpoints)
+    ++counts[endpoint.cluster];
+  return counts;
+}
+
+const Diagnostic* FindCapDiagnostic(const Diagnostics& diagnostics) {
+  for (const auto& d : diagnostics) {
+    if (d.code == DiagnosticCode::kEndpointCapExceeded) return &d;
+  }
+  return nullptr;
+}
+
+TEST_CASE("Over the cap, a remote with thousands of zones cannot crowd out the local cluster",
+          "[planner][cap]") {
+  ClusterState local{"cluster1", "shared"};
+  ClusterState remote{"cluster2", "shared"};  // same network: its pods are direct endpoints
+  AddEndpoints(local, 1, 100, 2);
+  AddEndpoints(remote, 2, 5000, 4096);  // a zone it invents for nearly every pod
+  for (const auto& order : {std::vector<const ClusterState*>{&local, &remote},
+                            std::vector<const ClusterState*>{&remote, &local}}) {
+    Diagnostics diagnostics;
+    auto entry = PlanFor(order, "cluster1", "ns", "big", diagnostics);
+    REQUIRE(entry);
+    CHECK(entry->endpoints.size() == kMaxServiceEntryEndpoints);
+    const auto counts = CountByCluster(*entry);
+    CHECK(counts.at("cluster1") == 100);
+    CHECK(counts.at("cluster2") == 3996);
+    // Within the remote, round-robin across its localities: 3996 distinct ones.
+    std::set<std::string> remote_localities;
+    std::set<std::pair<std::string, std::string>> unique;
+    for (const auto& endpoint : entry->endpoints) {
+      if (endpoint.cluster == "cluster2") remote_localities.insert(endpoint.locality);
+      CHECK(unique.emplace(endpoint.cluster, endpoint.address).second);
+    }
+    CHECK(remote_localities.size() == 3996);
+    CHECK(std::is_sorted(entry->endpoints.begin(), entry->endpoints.end(), EndpointLess));
+    const Diagnostic* cap = FindCapDiagnostic(diagnostics);
+    REQUIRE(cap);
+    CHECK(cap->severity == Severity::kError);
+    CHECK(cap->object.cluster == "cluster1");
+    CHECK(cap->object.kind == "ServiceEntry");
+    CHECK_THAT(cap->message, Catch::Contains("5100 endpoints"));
+    CHECK_THAT(cap->message, Catch::Contains("1004 were left out"));
+    CHECK_THAT(cap->message, Catch::Contains("kept cluster1 100 of 100, cluster2 3996 of 5000"));
+  }
+}
+
+TEST_CASE("Over the cap, clusters share it with max-min fairness", "[planner][cap]") {
+  ClusterState one{"cluster1", "shared"};
+  ClusterState two{"cluster2", "shared"};
+  ClusterState three{"cluster3", "shared"};
+  AddEndpoints(one, 1, 3000, 3);
+  AddEndpoints(two, 2, 3000, 2);
+  AddEndpoints(three, 3, 10, 1);
+  Diagnostics diagnostics;
+  auto entry = PlanFor({&one, &two, &three}, "cluster1", "ns", "big", diagnostics);
+  REQUIRE(entry);
+  CHECK(entry->endpoints.size() == kMaxServiceEntryEndpoints);
+  const std::map<std::string, std::size_t> expected = {
+      {"cluster1", 2043}, {"cluster2", 2043}, {"cluster3", 10}};
+  CHECK(CountByCluster(*entry) == expected);
+  // Each cluster's share is round-robin across its own localities.
+  std::map<std::string, std::size_t> by_locality;
+  for (const auto& endpoint : entry->endpoints)
+    ++by_locality[endpoint.locality];
+  CHECK(by_locality.at("cluster1-region/cluster1-region-z0") == 681);
+  CHECK(by_locality.at("cluster1-region/cluster1-region-z1") == 681);
+  CHECK(by_locality.at("cluster1-region/cluster1-region-z2") == 681);
+  CHECK(by_locality.at("cluster2-region/cluster2-region-z0") == 1022);
+  CHECK(by_locality.at("cluster2-region/cluster2-region-z1") == 1021);
+  const Diagnostic* cap = FindCapDiagnostic(diagnostics);
+  REQUIRE(cap);
+  CHECK_THAT(
+      cap->message,
+      Catch::Contains("kept cluster1 2043 of 3000, cluster2 2043 of 3000, cluster3 10 of 10"));
+}
+
+TEST_CASE("Over the cap, an odd remainder goes to the local cluster first", "[planner][cap]") {
+  // 4096 - 9 = 4087 for two clusters of 3000: 2043 each and one left over.
+  ClusterState alpha{"alpha", "shared"};
+  ClusterState mike{"mike", "shared"};
+  ClusterState zulu{"zulu", "shared"};
+  AddEndpoints(alpha, 1, 3000, 2);
+  AddEndpoints(mike, 2, 9, 1);
+  AddEndpoints(zulu, 3, 3000, 2);
+  const std::vector<const ClusterState*> clusters = {&zulu, &mike, &alpha};
+  SECTION("local cluster last by name") {
+    Diagnostics diagnostics;
+    auto entry = PlanFor(clusters, "zulu", "ns", "big", diagnostics);
+    REQUIRE(entry);
+    const std::map<std::string, std::size_t> expected = {
+        {"alpha", 2043}, {"mike", 9}, {"zulu", 2044}};
+    CHECK(CountByCluster(*entry) == expected);
+  }
+  SECTION("local cluster first by name") {
+    Diagnostics diagnostics;
+    auto entry = PlanFor(clusters, "alpha", "ns", "big", diagnostics);
+    REQUIRE(entry);
+    const std::map<std::string, std::size_t> expected = {
+        {"alpha", 2044}, {"mike", 9}, {"zulu", 2043}};
+    CHECK(CountByCluster(*entry) == expected);
+  }
+  SECTION("the local cluster without the service: remotes by name") {
+    ClusterState local{"local", "shared"};
+    Diagnostics diagnostics;
+    auto entry = PlanFor({&zulu, &local, &mike, &alpha}, "local", "ns", "big", diagnostics);
+    REQUIRE(entry);
+    const std::map<std::string, std::size_t> expected = {
+        {"alpha", 2044}, {"mike", 9}, {"zulu", 2043}};
+    CHECK(CountByCluster(*entry) == expected);
+  }
+}
+
+TEST_CASE("Over the cap, gateway endpoints count for their cluster", "[planner][cap]") {
+  GuideWorld world;
+  world.cluster2.UpsertGateway(
+      {"istio-eastwestgateway-b", "cluster2-network", "us-west-2", "us-west-2b", ""});
+  world.cluster1.UpsertService(GlobalService("ns", "svc"));
+  world.cluster2.UpsertService(GlobalService("ns", "svc"));
+  std::vector<Endpoint> local;
+  for (std::size_t i = 0; i < 10; ++i)
+    local.push_back(ReadyEndpoint(AddressOf(1, i), i % 2 ? "node-1" : "node-2"));
+  world.cluster1.UpsertEndpointSlice(Slice("ns", "svc", "s", local));
+  world.cluster2.UpsertEndpointSlice(
+      Slice("ns", "svc", "s",
+            {ReadyEndpoint("10.9.0.1", "node-1"), ReadyEndpoint("10.9.0.2", "node-2"),
+             ReadyEndpoint("10.9.0.3", "node-2")}));
+  auto clusters = world.clusters();
+  PlanOptions options;
+  options.target_cluster = "cluster1";
+  SECTION("an equal share keeps both gateways") {
+    options.max_endpoints = 4;
+    Diagnostics diagnostics;
+    auto entry = PlanService("ns", "svc", clusters, options, diagnostics);
+    REQUIRE(entry);
+    const std::map<std::string, std::size_t> expected = {{"cluster1", 2}, {"cluster2", 2}};
+    CHECK(CountByCluster(*entry) == expected);
+    std::uint32_t weight = 0;
+    for (const auto& endpoint : entry->endpoints)
+      weight += endpoint.weight;
+    CHECK(weight == 3);  // both gateways, weighted by the pods they front
+    const Diagnostic* cap = FindCapDiagnostic(diagnostics);
+    REQUIRE(cap);
+    CHECK_THAT(cap->message, Catch::Contains("kept cluster1 2 of 10, cluster2 2 of 2"));
+  }
+  SECTION("an odd cap gives the extra place to the local cluster") {
+    options.max_endpoints = 3;
+    Diagnostics diagnostics;
+    auto entry = PlanService("ns", "svc", clusters, options, diagnostics);
+    REQUIRE(entry);
+    const std::map<std::string, std::size_t> expected = {{"cluster1", 2}, {"cluster2", 1}};
+    CHECK(CountByCluster(*entry) == expected);
+  }
+  SECTION("a cap of one keeps a local endpoint") {
+    options.max_endpoints = 1;
+    Diagnostics diagnostics;
+    auto entry = PlanService("ns", "svc", clusters, options, diagnostics);
+    REQUIRE(entry);
+    REQUIRE(entry->endpoints.size() == 1);
+    CHECK(entry->endpoints[0].cluster == "cluster1");
+    const Diagnostic* cap = FindCapDiagnostic(diagnostics);
+    REQUIRE(cap);
+    CHECK_THAT(cap->message, Catch::Contains("kept cluster1 1 of 10, cluster2 0 of 2"));
+  }
+}
+
+TEST_CASE("Below the cap the fair split changes nothing", "[planner][cap]") {
+  ClusterState local{"cluster1", "shared"};
+  ClusterState remote{"cluster2", "shared"};
+  AddEndpoints(local, 1, 100, 2);
+  AddEndpoints(remote, 2, 3996, 4096);  // exactly at the cap together
+  const std::vector<const ClusterState*> clusters = {&local, &remote};
+  Diagnostics diagnostics;
+  auto entry = PlanFor(clusters, "cluster1", "ns", "big", diagnostics);
+  REQUIRE(entry);
+  CHECK(entry->endpoints.size() == kMaxServiceEntryEndpoints);
+  CHECK_FALSE(HasDiagnostic(diagnostics, DiagnosticCode::kEndpointCapExceeded));
+  PlanOptions uncapped;
+  uncapped.target_cluster = "cluster1";
+  uncapped.max_endpoints = 1'000'000;
+  Diagnostics uncapped_diagnostics;
+  auto full = PlanService("ns", "big", clusters, uncapped, uncapped_diagnostics);
+  REQUIRE(full);
+  CHECK(*entry == *full);
+  CHECK(diagnostics.size() == uncapped_diagnostics.size());
 }
 
 }  // namespace
