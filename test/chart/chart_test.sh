@@ -145,7 +145,8 @@ test_lint() {
   "$HELM" lint --strict "$CHART" --set clusterName=$CLUSTER
   "$HELM" lint --strict "$CHART" --set clusterName=$CLUSTER --set replicas=3 \
     --set serviceMonitor.enabled=true --set remoteReader.enabled=true \
-    --set secretNamespace=globalsvc-remotes --set namespace=mesh-system
+    --set secretNamespace=globalsvc-remotes --set namespace=mesh-system \
+    --set networkPolicy.enabled=true
 }
 
 test_render_default() {
@@ -191,6 +192,27 @@ test_render_service_monitor_only_when_enabled() {
     --set metrics.service.enabled=false
 }
 
+test_render_network_policy() {
+  if grep -q '^kind: NetworkPolicy' "$WORK/default.yaml"; then return 1; fi
+  render "$WORK/np.yaml" --set clusterName=$CLUSTER --set networkPolicy.enabled=true \
+    --set 'networkPolicy.metricsFrom[0].namespaceSelector.matchLabels.team=monitoring'
+  python3 - "$WORK/np.yaml" <<'EOF'
+import re, sys
+docs = [d for d in re.split(r'(?m)^---\s*$', open(sys.argv[1]).read())
+        if re.search(r'(?m)^kind: NetworkPolicy$', d)]
+assert len(docs) == 1, docs
+policy = docs[0]
+assert 'policyTypes: ["Ingress"]' in policy, policy
+assert re.search(r'(?m)^\s+- from:\n\s+- namespaceSelector:\n\s+matchLabels:\n\s+team: monitoring$',
+                 policy), policy
+assert re.search(r'(?m)^\s+- port: metrics\n\s+protocol: TCP$', policy), policy
+EOF
+  # No peers: the pod is closed to everyone (no ingress rule at all).
+  render "$WORK/np-closed.yaml" --set clusterName=$CLUSTER --set networkPolicy.enabled=true
+  grep -q '^kind: NetworkPolicy' "$WORK/np-closed.yaml"
+  if grep -q -- '- from:' "$WORK/np-closed.yaml"; then return 1; fi
+}
+
 test_render_remote_reader() {
   render "$WORK/reader.yaml" --set clusterName=$CLUSTER --set remoteReader.enabled=true
   kinds "$WORK/reader.yaml" >"$WORK/reader.kinds"
@@ -234,7 +256,7 @@ test_render_flags() {
     --set logLevel=debug \
     --set hostSuffix=example.internal --set gatewaySelector=istio=eastwestgateway \
     --set leaderElection.leaseName=gs --set 'extraArgs={--context=x}' \
-    --set remoteStaleTimeout=10m
+    --set remoteStaleTimeout=10m --set maxResponseMiB=64
   local flag
   # Every argument line of the container, quotes removed.
   sed -n '/^ *args:$/,/^ *env:$/s/^ *- "\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$WORK/flags.yaml" \
@@ -243,7 +265,8 @@ test_render_flags() {
   for flag in controller --cluster-name=$CLUSTER --network=network1 --workers=4 --qps=7.5 \
     --burst=20 --status-qps=2.5 --log-format=json --log-level=debug --host-suffix=example.internal \
     --gateway-selector=istio=eastwestgateway --leader-elect=true --lease-name=gs \
-    '--identity=$(POD_NAME)' --metrics-addr=:9090 --context=x --remote-stale-timeout=10m; do
+    '--identity=$(POD_NAME)' --metrics-addr=:9090 --context=x --remote-stale-timeout=10m \
+    --max-response-mib=64; do
     grep -qxF -- "$flag" "$WORK/flags.args" ||
       { echo "flag $flag not rendered:"; cat "$WORK/flags.args"; return 1; }
   done
@@ -263,6 +286,8 @@ test_schema_rejects_wrong_type() {
     render "$WORK/x.yaml" --set clusterName=$CLUSTER --set remoteStaleTimeout=ten-minutes
   expect_fail_with "/replicas': got boolean, want integer" \
     render "$WORK/x.yaml" --set clusterName=$CLUSTER --set replicas=true
+  expect_fail_with "/maxResponseMiB'" \
+    render "$WORK/x.yaml" --set clusterName=$CLUSTER --set maxResponseMiB=0
   expect_fail_with "/remoteReader/enabled': got string, want boolean" \
     render "$WORK/x.yaml" --set clusterName=$CLUSTER --set-string remoteReader.enabled=yes
 }
@@ -319,10 +344,13 @@ test_dry_run_all_options() {
     --set remoteReader.enabled=true --set network=network1 --set logFormat=json \
     --set-json 'podAnnotations={"example.com/a":"b"}' \
     --set-json 'tolerations=[{"key":"k","operator":"Exists","effect":"NoSchedule"}]' \
-    --set-json 'nodeSelector={"kubernetes.io/os":"linux"}'
+    --set-json 'nodeSelector={"kubernetes.io/os":"linux"}' \
+    --set networkPolicy.enabled=true \
+    --set-json 'networkPolicy.metricsFrom=[{"namespaceSelector":{"matchLabels":{"team":"monitoring"}}}]'
   dry_run_server "$WORK/all.yaml"
   json_check "$WORK/all.yaml.json" \
     "'PodDisruptionBudget/$RELEASE' in by" \
+    "'NetworkPolicy/$RELEASE' in by" \
     "'Secret/$READER_SA-token' in by" \
     "by['Deployment/$RELEASE']['spec']['template']['spec']['affinity']['podAntiAffinity']"
 }
@@ -375,7 +403,7 @@ test_controller_rbac_allows() {
     can "$SA" list "$r" --all-namespaces
     can "$SA" watch "$r" --all-namespaces
   done
-  for verb in get list watch create update patch delete; do
+  for verb in get list watch create patch delete; do
     can "$SA" "$verb" serviceentries.networking.istio.io -n "$NS"
   done
   can "$SA" list deployments.apps -n "$NS"
@@ -394,9 +422,7 @@ test_controller_rbac_allows() {
   can "$SA" get leases.coordination.k8s.io/globalsvc -n "$NS"
   can "$SA" update leases.coordination.k8s.io/globalsvc -n "$NS"
   # Events on Services of any namespace.
-  can "$SA" create events -n default
   can "$SA" create events.events.k8s.io -n default
-  can "$SA" patch events.events.k8s.io -n default
 }
 
 test_controller_rbac_forbids() {
@@ -421,6 +447,11 @@ test_controller_rbac_forbids() {
   cannot "$SA" list deployments.apps -n default
   cannot "$SA" list serviceentries.networking.istio.io -n default
   cannot "$SA" update leases.coordination.k8s.io/someone-else -n "$NS"
+  # Only the verbs the controller uses: no PUT of ServiceEntries, Events
+  # created through events.k8s.io only.
+  cannot "$SA" update serviceentries.networking.istio.io -n "$NS"
+  cannot "$SA" patch events.events.k8s.io -n default
+  cannot "$SA" create events -n default
   cannot "$SA" create pods -n "$NS"
   cannot "$SA" impersonate serviceaccounts -n "$NS"
 }
@@ -589,6 +620,7 @@ main() {
   check "replicas > 1 adds a PodDisruptionBudget and pod anti-affinity" test_render_ha
   check "replicas > 1 without leader election is refused" test_render_ha_needs_leader_election
   check "the ServiceMonitor is rendered only when enabled" test_render_service_monitor_only_when_enabled
+  check "networkPolicy.enabled adds a NetworkPolicy open to metricsFrom only" test_render_network_policy
   check "remoteReader.enabled adds the reader ServiceAccount, token and bindings" test_render_remote_reader
   check "namespace and secretNamespace place the Roles" test_render_namespaces
   check "values become the controller's flags" test_render_flags

@@ -1,8 +1,10 @@
 // Fuzz target for the kubeconfig parser, fed the way a remote Secret's
-// kubeconfig is (no base folder). Invariants:
+// kubeconfig is (no base folder), under both trusts: an operator's file and
+// a Secret's data. Invariants:
 // - an accepted config is one the client can use: a server URL, a CA or
 //   insecure-skip-tls-verify but not both, a client certificate only with
-//   its key;
+//   its key; from a Secret, also an inline CA and no file, command or
+//   skipped verification;
 // - error messages never carry a credential: a token or client key that
 //   appears exactly once in the input (so nothing else, such as a name, can
 //   be its source) never appears in the message.
@@ -63,19 +65,33 @@ void CheckAccepted(const globalsvc::kube::ClusterConfig& config) {
   if (config.auth.exec) FUZZ_CHECK(!config.auth.exec->command.empty());
 }
 
+// What a Secret's kubeconfig may not do: read files, run commands, skip TLS
+// verification or rely on the system's CAs.
+void CheckAcceptedFromSecret(const globalsvc::kube::ClusterConfig& config) {
+  FUZZ_CHECK(!config.insecure_skip_tls_verify);
+  FUZZ_CHECK(!config.certificate_authority_pem.empty());
+  FUZZ_CHECK(!config.auth.exec);
+  FUZZ_CHECK(config.auth.token_file.empty());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using globalsvc::kube::KubeconfigTrust;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  for (std::string_view context : {std::string_view(), std::string_view("ctx")}) {
-    auto config = globalsvc::kube::ParseKubeconfig(text, "secret s key k", "", context);
-    if (config.ok()) {
-      CheckAccepted(*config);
-      continue;
-    }
-    for (const std::string& credential : Credentials(text)) {
-      if (Occurrences(text, credential) == 1) {
-        FUZZ_CHECK(config.error().message.find(credential) == std::string::npos);
+  for (const KubeconfigTrust trust :
+       {KubeconfigTrust::kOperatorFile, KubeconfigTrust::kClusterData}) {
+    for (std::string_view context : {std::string_view(), std::string_view("ctx")}) {
+      auto config = globalsvc::kube::ParseKubeconfig(text, "secret s key k", "", context, trust);
+      if (config.ok()) {
+        CheckAccepted(*config);
+        if (trust == KubeconfigTrust::kClusterData) CheckAcceptedFromSecret(*config);
+        continue;
+      }
+      for (const std::string& credential : Credentials(text)) {
+        if (Occurrences(text, credential) == 1) {
+          FUZZ_CHECK(config.error().message.find(credential) == std::string::npos);
+        }
       }
     }
   }
