@@ -284,6 +284,42 @@ TEST_CASE("A remote that claims our network and hands out hostile addresses",
   CHECK(remote.controller->Terminate());
 }
 
+TEST_CASE("A Secret whose data key is not a cluster name",
+          "[controller][faults][hostile][testbed]") {
+  TestBed& bed = SharedBed();
+  StartClean(bed);
+  REQUIRE(
+      bed.Kubectl("cluster1", {"apply", "-f", std::string(GLOBALSVC_SOURCE_DIR) + "/crds"}).ok());
+  auto started = StartController("hostile-key", "globalsvc-hostile-key");
+  REQUIRE_OK(StatusOf(started));
+  ControllerProcess& controller = **started;
+  // "Cluster2" sorts before "cluster2": its RemoteCluster write used to fail
+  // first and stop the publishing of every other status.
+  const std::string kubeconfig = ReadFile(bed.Kubeconfig("cluster2"));
+  REQUIRE_OK(bed.Apply("cluster1", RemoteSecretYaml("faults-badkey", "Cluster2", kubeconfig)));
+  REQUIRE_OK(ApplySecret(bed, kSecret, kubeconfig));
+  REQUIRE_OK(WaitForEndpoints(bed, "cluster1", FullView(2)));
+  REQUIRE_OK(WaitFor("cluster2's RemoteCluster status", 60s, [&](std::string* why) {
+    auto object = bed.GetJson(
+        "cluster1", {"remoteclusters.globalsvc.solo.io", "-n", "istio-system", "cluster2"});
+    *why = object.ok() ? object->dump() : object.error().message;
+    return object.ok() && object->value("status", json::object()).value("connected", false);
+  }));
+  REQUIRE_OK(WaitFor("the RemoteClusterSecret Event on faults-badkey", 60s, [&](std::string*) {
+    return HasWarningEvent(bed, "cluster1", "istio-system", "Secret", "faults-badkey",
+                           "RemoteClusterSecret");
+  }));
+  CHECK(controller.MetricOr0("globalsvc_remote_secret_errors_total",
+                             {{"secret", "faults-badkey"}, {"reason", "invalid-cluster-name"}}) >
+        0);
+  CHECK(InternalErrors(controller) == 0);
+  REQUIRE(
+      bed.Kubectl("cluster1", {"delete", "secret", "-n", "istio-system", "faults-badkey"}).ok());
+  REQUIRE_OK(DeleteSecret(bed, kSecret));
+  CHECK_OK(WaitForEndpoints(bed, "cluster1", LocalView()));
+  CHECK(controller.Terminate());
+}
+
 TEST_CASE("SIGTERM ends the controller at once while a remote stalls or black-holes",
           "[controller][faults][hostile][testbed]") {
   TestBed& bed = SharedBed();
