@@ -15,7 +15,7 @@ Result<std::unique_ptr<ClusterConnection>> ClusterConnection::Connect(
   connection->client_ = std::move(*client);
   const auto& o = connection->options_;
   SinkContext context{o.cluster, o.control_plane_namespace, o.network_override, o.store,
-                      o.on_keys, o.on_diagnostics};
+                      o.on_keys, o.on_diagnostics,          o.max_objects};
   if (!o.network_override.empty()) {
     o.store->Update(o.cluster,
                     [&](mesh::ClusterState& state) { state.set_network(o.network_override); });

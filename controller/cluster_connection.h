@@ -28,6 +28,7 @@ struct ClusterConnectionOptions {
   double qps = 50;
   int burst = 100;
   std::size_t max_response_bytes = 16u << 20;
+  std::size_t max_objects = 0;  // SinkContext::max_objects; 0 for the local cluster
   MeshStore* store = nullptr;
   KeysCallback on_keys;
   DiagnosticsCallback on_diagnostics;

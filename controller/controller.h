@@ -50,8 +50,9 @@ struct ControllerOptions {
   double qps = 50;
   double status_qps = 10;  // GlobalService status writes, a share of qps; 0: qps only
   int burst = 100;
-  int max_response_mib = 16;              // per answer; see TransportOptions::max_response_bytes
-  std::string metrics_address = ":9090";  // empty: no HTTP server
+  int max_response_mib = 16;  // per answer; see TransportOptions::max_response_bytes
+  std::int64_t max_remote_objects = 1'000'000;  // per remote cluster; see SinkContext
+  std::string metrics_address = ":9090";        // empty: no HTTP server
   bool leader_elect = true;
   std::string lease_name = "globalsvc";
   std::string identity;  // empty: hostname + pid

@@ -37,6 +37,10 @@ Flags:
                                  larger list page is asked for again in smaller
                                  pages, a larger answer otherwise is an error
                                  (default 16)
+      --max-remote-objects N     the most objects (Services, EndpointSlices,
+                                 Nodes, Namespaces, gateways) one remote
+                                 cluster may have kept here; new ones beyond
+                                 are refused and reported (default 1000000)
       --metrics-addr ADDR        /metrics, /healthz, /readyz (default :9090; "" disables)
       --leader-elect BOOL        use a Lease so only one replica writes (default true)
       --lease-name NAME          (default globalsvc)
@@ -94,6 +98,7 @@ int RunController(const std::vector<std::string>& args, CommandIo io) {
                  "--status-qps",
                  "--burst",
                  "--max-response-mib",
+                 "--max-remote-objects",
                  "--metrics-addr",
                  "--leader-elect",
                  "--lease-name",
@@ -148,6 +153,10 @@ int RunController(const std::vector<std::string>& args, CommandIo io) {
       v && (!ParseNumber(*v, options.max_response_mib) || options.max_response_mib < 1 ||
             options.max_response_mib > 4096)) {
     return usage("--max-response-mib must be an integer from 1 to 4096");
+  }
+  if (auto v = flags->Get("--max-remote-objects");
+      v && (!ParseNumber(*v, options.max_remote_objects) || options.max_remote_objects < 1)) {
+    return usage("--max-remote-objects must be a positive integer");
   }
   if (auto v = flags->Get("--leader-elect"); v && !ParseBool(*v, options.leader_elect)) {
     return usage("--leader-elect is true or false");

@@ -48,6 +48,29 @@ void ProjectionSink::Report(const mesh::Diagnostics& diagnostics) const {
   if (!diagnostics.empty() && context_.on_diagnostics) context_.on_diagnostics(diagnostics);
 }
 
+bool ProjectionSink::MayAdd(const mesh::ClusterState& state) {
+  if (context_.max_objects == 0 || state.object_count() < context_.max_objects) return true;
+  ++refused_;
+  return false;
+}
+
+void ProjectionSink::ReportRefused() {
+  if (refused_ == 0) return;
+  // The first refusal, then one report per 1000: a hostile remote must not
+  // flood the log either.
+  const bool report =
+      refused_reported_ == 0 || refused_reported_ / 1000 != (refused_reported_ + refused_) / 1000;
+  refused_reported_ += refused_;
+  refused_ = 0;
+  if (!report) return;
+  Report({{mesh::Severity::kError,
+           mesh::DiagnosticCode::kObjectQuotaExceeded,
+           {context_.cluster, "", "", ""},
+           "cluster " + context_.cluster + " holds " + std::to_string(context_.max_objects) +
+               " objects (--max-remote-objects); " + std::to_string(refused_reported_) +
+               " new ones refused so far"}});
+}
+
 void ProjectionSink::Emit(std::vector<std::string> keys) const {
   if (keys.empty() || !context_.on_keys) return;
   std::sort(keys.begin(), keys.end());
@@ -78,9 +101,11 @@ class ServiceSink final : public ProjectionSink {
     context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
       const mesh::Service* old = state.FindService(key);
       if (old && *old == *service) return;
+      if (!old && !MayAdd(state)) return;
       state.UpsertService(std::move(*service));
       keys.push_back(key);
     });
+    ReportRefused();
   }
 
   void Remove(const std::string& key, std::vector<std::string>& keys) override {
@@ -140,10 +165,12 @@ class NamespaceSink final : public ProjectionSink {
     context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
       const mesh::Namespace* old = state.FindNamespace(ns.name);
       if (old && *old == ns) return;
+      if (!old && !MayAdd(state)) return;
       scope_changed = !old || old->scope_label != ns.scope_label;
       network_changed = !old || old->network_label != ns.network_label;
       state.UpsertNamespace(ns);
     });
+    ReportRefused();
     if (scope_changed) AffectedBy(ns, keys);
     if (network_changed && ns.name == context_.control_plane_namespace) {
       SetNetwork(ns.network_label, keys);
@@ -194,15 +221,23 @@ class EndpointSliceSink final : public ProjectionSink {
       Remove(key, keys);  // relabelled to another Service
     }
     const std::string service_key = mesh::ServiceKey(slice->namespace_name, slice->service_name);
-    service_of_slice_[key] = slice->service_name;
+    const std::string service_name = slice->service_name;  // the slice is moved into the store
+    bool stored = false;
     context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
+      bool held = false;
       if (const auto* slices = state.FindSlices(service_key)) {
         auto it = slices->find(slice->name);
-        if (it != slices->end() && it->second == *slice) return;
+        held = it != slices->end();
+        stored = held;
+        if (held && it->second == *slice) return;
       }
+      if (!held && !MayAdd(state)) return;
       state.UpsertEndpointSlice(std::move(*slice));
+      stored = true;
       keys.push_back(service_key);
     });
+    if (stored) service_of_slice_[key] = service_name;
+    ReportRefused();
   }
 
   void Remove(const std::string& key, std::vector<std::string>& keys) override {
@@ -245,9 +280,11 @@ class NodeSink final : public ProjectionSink {
     context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
       const mesh::Node* old = state.FindNode(key);
       if (old && *old == *node) return;  // heartbeats and status updates end here
+      if (!old && !MayAdd(state)) return;
       state.UpsertNode(std::move(*node));
       changed = true;
     });
+    ReportRefused();
     if (changed) AddClusterKeys(context_, keys);
   }
 
@@ -285,9 +322,11 @@ class GatewaySink final : public ProjectionSink {
     context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
       auto it = state.gateways().find(gateway->name);
       if (it != state.gateways().end() && it->second == *gateway) return;
+      if (it == state.gateways().end() && !MayAdd(state)) return;
       state.UpsertGateway(std::move(*gateway));
       changed = true;
     });
+    ReportRefused();
     if (changed) AddClusterKeys(context_, keys);
   }
 

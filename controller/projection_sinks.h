@@ -34,6 +34,10 @@ struct SinkContext {
   MeshStore* store = nullptr;
   KeysCallback on_keys;
   DiagnosticsCallback on_diagnostics;  // problems decoding objects
+  // The most records of every kind the cluster may hold here (0: no limit):
+  // whoever controls a remote cannot make this controller keep, or write
+  // ServiceEntries for, more than this. Updates of held records always apply.
+  std::size_t max_objects = 0;
 };
 
 class ProjectionSink : public kube::ReflectorSink {
@@ -60,12 +64,19 @@ class ProjectionSink : public kube::ReflectorSink {
 
   void Report(const mesh::Diagnostics& diagnostics) const;
   void Emit(std::vector<std::string> keys) const;
+  // Called under the store's lock before a new record is stored: false (and
+  // counted) when the cluster holds max_objects records already.
+  [[nodiscard]] bool MayAdd(const mesh::ClusterState& state);
+  // Reports the refusals counted since the last report (outside the lock).
+  void ReportRefused();
 
   SinkContext context_;
 
  private:
   std::unordered_set<std::string> listed_;
   std::atomic<bool> synced_{false};
+  std::size_t refused_ = 0;           // new records refused, not yet reported
+  std::size_t refused_reported_ = 0;  // in total, to report every 1000th
 };
 
 std::unique_ptr<ProjectionSink> MakeServiceSink(SinkContext context);

@@ -30,14 +30,14 @@ void ClusterState::RemoveNamespace(std::string_view name) {
 void ClusterState::UpsertEndpointSlice(EndpointSlice slice) {
   auto& slices = slices_by_service_[ServiceKey(slice.namespace_name, slice.service_name)];
   std::string name = slice.name;
-  slices.insert_or_assign(std::move(name), std::move(slice));
+  if (slices.insert_or_assign(std::move(name), std::move(slice)).second) ++slice_count_;
 }
 
 void ClusterState::RemoveEndpointSlice(std::string_view namespace_name,
                                        std::string_view service_name, std::string_view slice_name) {
   auto it = slices_by_service_.find(ServiceKey(namespace_name, service_name));
   if (it == slices_by_service_.end()) return;
-  it->second.erase(std::string(slice_name));
+  slice_count_ -= it->second.erase(std::string(slice_name));
   if (it->second.empty()) slices_by_service_.erase(it);
 }
 
@@ -107,10 +107,11 @@ std::string ClusterState::RegionOfZone(const std::string& zone) const {
 }
 
 std::size_t ClusterState::endpoint_slice_count() const {
-  std::size_t count = 0;
-  for (const auto& [key, slices] : slices_by_service_)
-    count += slices.size();
-  return count;
+  return slice_count_;
+}
+
+std::size_t ClusterState::object_count() const {
+  return services_.size() + namespaces_.size() + nodes_.size() + gateways_.size() + slice_count_;
 }
 
 }  // namespace globalsvc::mesh

@@ -62,6 +62,8 @@ class ClusterState {
     return slices_by_service_;
   }
   [[nodiscard]] std::size_t endpoint_slice_count() const;
+  // Records of every kind held: what a per-cluster object quota counts.
+  [[nodiscard]] std::size_t object_count() const;
 
  private:
   void CountZone(const Node& node, int delta);
@@ -71,6 +73,7 @@ class ClusterState {
   std::unordered_map<std::string, Service> services_;
   std::unordered_map<std::string, Namespace> namespaces_;
   std::unordered_map<std::string, std::map<std::string, EndpointSlice>> slices_by_service_;
+  std::size_t slice_count_ = 0;  // slices in slices_by_service_
   std::unordered_map<std::string, Node> nodes_;
   std::map<std::string, Gateway> gateways_;
   // zone -> region -> node count; lets an endpoint whose node is unknown still

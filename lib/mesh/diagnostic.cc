@@ -40,6 +40,8 @@ std::string_view DiagnosticCodeName(DiagnosticCode code) {
       return "InvalidAddress";
     case DiagnosticCode::kRefusedAddress:
       return "RefusedAddress";
+    case DiagnosticCode::kObjectQuotaExceeded:
+      return "ObjectQuotaExceeded";
     case DiagnosticCode::kUnsupportedAddressType:
       return "UnsupportedAddressType";
     case DiagnosticCode::kMissingLocality:

@@ -23,6 +23,7 @@ enum class DiagnosticCode {
   kNoTcpPorts,        // a global service without any TCP port
   kInvalidAddress,
   kRefusedAddress,          // loopback, link-local, unspecified, multicast or broadcast
+  kObjectQuotaExceeded,     // a remote cluster holds more objects than it may keep here
   kUnsupportedAddressType,  // FQDN EndpointSlices
   kMissingLocality,
   kNoGateway,  // remote network without an east-west gateway

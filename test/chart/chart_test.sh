@@ -256,7 +256,7 @@ test_render_flags() {
     --set logLevel=debug \
     --set hostSuffix=example.internal --set gatewaySelector=istio=eastwestgateway \
     --set leaderElection.leaseName=gs --set 'extraArgs={--context=x}' \
-    --set remoteStaleTimeout=10m --set maxResponseMiB=64
+    --set remoteStaleTimeout=10m --set maxResponseMiB=64 --set maxRemoteObjects=5000
   local flag
   # Every argument line of the container, quotes removed.
   sed -n '/^ *args:$/,/^ *env:$/s/^ *- "\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$WORK/flags.yaml" \
@@ -266,7 +266,7 @@ test_render_flags() {
     --burst=20 --status-qps=2.5 --log-format=json --log-level=debug --host-suffix=example.internal \
     --gateway-selector=istio=eastwestgateway --leader-elect=true --lease-name=gs \
     '--identity=$(POD_NAME)' --metrics-addr=:9090 --context=x --remote-stale-timeout=10m \
-    --max-response-mib=64; do
+    --max-response-mib=64 --max-remote-objects=5000; do
     grep -qxF -- "$flag" "$WORK/flags.args" ||
       { echo "flag $flag not rendered:"; cat "$WORK/flags.args"; return 1; }
   done

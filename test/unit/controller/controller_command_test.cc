@@ -25,6 +25,10 @@ TEST_CASE("The controller command refuses bad flag values with a usage error", "
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
       {{"--status-qps", "-1"}, "--status-qps must be a number, 0 or more"},
       {{"--status-qps", "fast"}, "--status-qps must be a number, 0 or more"},
+      {{"--max-response-mib", "0"}, "--max-response-mib must be an integer from 1 to 4096"},
+      {{"--max-response-mib", "5000"}, "--max-response-mib must be an integer from 1 to 4096"},
+      {{"--max-remote-objects", "0"}, "--max-remote-objects must be a positive integer"},
+      {{"--max-remote-objects", "many"}, "--max-remote-objects must be a positive integer"},
       {{"--qps", "fast"}, "--qps must be a number"},
       {{"--workers", "0"}, "--workers must be a positive integer"},
       {{"--leader-elect", "maybe"}, "--leader-elect is true or false"},

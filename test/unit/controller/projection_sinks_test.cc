@@ -268,3 +268,44 @@ spec: {hosts: [a.ns.mesh.internal], exportTo: ["*"]}
 
 }  // namespace
 }  // namespace globalsvc::controller
+
+namespace globalsvc::controller {
+namespace {
+
+TEST_CASE("A cluster's sinks share its object quota: new records beyond it are refused",
+          "[controller][sinks]") {
+  Fixture f;
+  SinkContext context = f.Context();
+  context.max_objects = 3;
+  auto services = MakeServiceSink(context);
+  auto namespaces = MakeNamespaceSink(context);
+  namespaces->ApplyEvent(WatchEventType::kAdded, Yaml("kind: Namespace\nmetadata: {name: ns}\n"));
+  services->ApplyEvent(WatchEventType::kAdded, Yaml(ServiceYaml("a", "global")));
+  services->ApplyEvent(WatchEventType::kAdded, Yaml(ServiceYaml("b", "global")));
+  CHECK(f.problems.empty());
+  for (int i = 0; i < 1500; ++i) {
+    services->ApplyEvent(WatchEventType::kAdded,
+                         Yaml(ServiceYaml("over-" + std::to_string(i), "global")));
+  }
+  f.store.Read("c1", [](const mesh::ClusterState& state) {
+    CHECK(state.object_count() == 3);
+    CHECK(state.FindService("ns/over-0") == nullptr);
+  });
+  // Reported at the first refusal and once per thousand after it, not 1500 times.
+  REQUIRE(f.problems.size() == 2);
+  CHECK(f.problems[0].code == mesh::DiagnosticCode::kObjectQuotaExceeded);
+  CHECK_THAT(f.problems[1].message, Catch::Contains("1000 new ones refused"));
+  // A held record still changes; a removed one makes room.
+  f.TakeKeys();
+  services->ApplyEvent(WatchEventType::kModified,
+                       Yaml(ServiceYaml("a", "global", ", annotations: {x: y}")));
+  services->ApplyEvent(WatchEventType::kDeleted, Yaml(ServiceYaml("b", "global")));
+  services->ApplyEvent(WatchEventType::kAdded, Yaml(ServiceYaml("c", "global")));
+  f.store.Read("c1", [](const mesh::ClusterState& state) {
+    CHECK(state.object_count() == 3);
+    CHECK(state.FindService("ns/c") != nullptr);
+  });
+}
+
+}  // namespace
+}  // namespace globalsvc::controller
