@@ -16,10 +16,19 @@ Result<std::unique_ptr<ClusterConnection>> ClusterConnection::Connect(
   const auto& o = connection->options_;
   SinkContext context{o.cluster, o.control_plane_namespace, o.network_override, o.store,
                       o.on_keys, o.on_diagnostics,          o.max_objects};
-  if (!o.network_override.empty()) {
-    o.store->Update(o.cluster,
-                    [&](mesh::ClusterState& state) { state.set_network(o.network_override); });
-  }
+  // The network: pinned, or else the control-plane namespace's label as far
+  // as it is known (a pin just removed must not outlive its connection).
+  bool network_changed = false;
+  o.store->Update(o.cluster, [&](mesh::ClusterState& state) {
+    std::string network = o.network_override;
+    if (network.empty()) {
+      const mesh::Namespace* ns = state.FindNamespace(o.control_plane_namespace);
+      network = ns ? ns->network_label : state.network();
+    }
+    network_changed = network != state.network();
+    state.set_network(network);
+  });
+  if (network_changed && o.on_keys) o.on_keys(o.store->ServiceKeys());
 
   struct Watched {
     const kube::ResourceType& type;

@@ -170,8 +170,7 @@ Status Controller::Start() {
     elector_ = std::make_unique<kube::LeaderElector>(*election_client_, election, callbacks);
     elector_->Start();
   } else {
-    no_election_leader_ = std::jthread(
-        [this](std::stop_token stop) { (void)RunGuarded("lead", [&] { Lead(stop); }); });
+    no_election_leader_ = std::jthread([this](std::stop_token stop) { Lead(stop); });
   }
   log_->info("started cluster={} namespace={} identity={} leader_election={}",
              options_.cluster_name, options_.control_plane_namespace, options_.identity,
@@ -187,14 +186,14 @@ void Controller::Stop() {
   gauges_ = {};
   if (MayWrite()) RefreshGauges();
   leading_ = false;  // then writes stop, before anything else is torn down
+  // Nothing may write any more: end the local requests in flight, so that
+  // joining the threads below never waits on a slow API server.
+  if (writer_) writer_->CancelAll();
   if (elector_) elector_->Stop();
   no_election_leader_ = {};
   queue_.ShutDown();
   workers_.clear();  // joins
   if (service_status_) service_status_->Stop();
-  // Nothing writes any more: end the local reads in flight too, so a
-  // stop never waits on a slow API server.
-  if (writer_) writer_->CancelAll();
   if (secret_reflector_) secret_reflector_->Stop();
   if (remotes_) remotes_->StopAll();
   if (observer_reflector_) observer_reflector_->Stop();
@@ -253,6 +252,16 @@ bool Controller::WaitForSync(std::stop_token stop) {
 }
 
 void Controller::Lead(std::stop_token stop) {
+  // A replica that holds the Lease must write: an exception while taking the
+  // lead is reported and the lead taken again, not left half-done.
+  while (!RunGuarded("lead", [&] { LeadOnce(stop); })) {
+    leading_ = false;
+    metrics_.leader.Set(0);
+    if (!SleepFor(stop, std::chrono::seconds(1))) return;
+  }
+}
+
+void Controller::LeadOnce(std::stop_token stop) {
   log_->info("leading: waiting for caches to sync identity={}", options_.identity);
   if (!WaitForSync(stop)) return;
   CarryOverUnsyncedRemotes();

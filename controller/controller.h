@@ -82,6 +82,7 @@ class Controller {
  private:
   void Enqueue(std::vector<std::string> keys);
   void Lead(std::stop_token stop);
+  void LeadOnce(std::stop_token stop);
   bool WaitForSync(std::stop_token stop);
   void Work(std::stop_token stop);
   void RefreshGauges();

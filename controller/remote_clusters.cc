@@ -222,6 +222,7 @@ void RemoteClusters::Reconcile() {
         // Keep the previous connection (if any) and its endpoints.
         remote.config_error = error;
         remote.kubeconfig = source.kubeconfig;
+        remote.network = source.network;
       }
     }
     if (!error.empty()) {

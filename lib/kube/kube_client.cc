@@ -137,7 +137,8 @@ Result<KubeClient::ListSummary> KubeClient::ListEach(const ResourceType& type,
                            std::to_string(options.max_pages) +
                            " pages, or the same continue token twice); not used");
     }
-    continue_token = std::move(decoded->continue_token);
+    continue_token = options.first_page_only ? std::string() : std::move(decoded->continue_token);
+    limit = options.limit;  // a smaller page was needed for this one only
     for (auto& item : decoded->items) {
       // A list names each object once; a server that hands out the same
       // objects again (a continue token that leads back) would never end.

@@ -32,6 +32,9 @@ struct ListOptions {
   // tokens forever) is an error.
   std::int64_t max_items = 1'000'000;
   std::int64_t max_pages = 10'000;
+  // Read the first page only (a probe that the server answers), whatever
+  // continue token it carries.
+  bool first_page_only = false;
 };
 
 struct WatchOptions {

@@ -193,6 +193,7 @@ void Reflector::RunLoop(std::stop_token stop) {
     if (!Healthy()) {
       ListOptions probe = options_.list;
       probe.limit = 1;
+      probe.first_page_only = true;
       auto answered = client_.List(type_, options_.namespace_name, probe);
       if (stop.stop_requested()) break;
       if (!answered.ok()) {

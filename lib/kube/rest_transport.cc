@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "lib/kube/logger.h"
@@ -72,7 +73,8 @@ bool IsSuccess(int status) {
 }  // namespace
 
 struct RestTransport::PooledClient {
-  std::unique_ptr<httplib::SSLClient> client;
+  // Shared with in_flight_, so CancelAll() can stop it outside the lock.
+  std::shared_ptr<httplib::SSLClient> client;
   Credentials credentials;
 };
 
@@ -140,11 +142,11 @@ Result<std::unique_ptr<RestTransport::PooledClient>> RestTransport::NewClient(
                        "cluster " + cluster_.name + ": client certificate or key is unreadable");
     }
     // The SSL context takes its own references.
-    pooled->client = std::make_unique<httplib::SSLClient>(host, url_.port, cert, key);
+    pooled->client = std::make_shared<httplib::SSLClient>(host, url_.port, cert, key);
     X509_free(cert);
     EVP_PKEY_free(key);
   } else {
-    pooled->client = std::make_unique<httplib::SSLClient>(host, url_.port);
+    pooled->client = std::make_shared<httplib::SSLClient>(host, url_.port);
   }
   httplib::SSLClient& client = *pooled->client;
   if (!client.is_valid()) {
@@ -234,14 +236,14 @@ Error RestTransport::TransportError(int httplib_error, const PooledClient& poole
                    "cluster " + cluster_.name + ": " + std::string(what) + ": " + detail);
 }
 
-bool RestTransport::BeginRequest(httplib::SSLClient* client) {
+bool RestTransport::BeginRequest(const std::shared_ptr<httplib::SSLClient>& client) {
   std::lock_guard lock(pool_mutex_);
   if (cancelled_) return false;
   in_flight_.insert(client);
   return true;
 }
 
-void RestTransport::EndRequest(httplib::SSLClient* client) {
+void RestTransport::EndRequest(const std::shared_ptr<httplib::SSLClient>& client) {
   std::lock_guard lock(pool_mutex_);
   in_flight_.erase(client);
 }
@@ -252,12 +254,17 @@ Error RestTransport::Canceled(std::string_view what) const {
 }
 
 void RestTransport::CancelAll() {
-  std::lock_guard lock(pool_mutex_);
-  cancelled_ = true;
-  // stop() shuts the socket down: a read blocked on it returns at once.
-  for (httplib::SSLClient* client : in_flight_)
+  std::vector<std::shared_ptr<httplib::SSLClient>> running;
+  {
+    std::lock_guard lock(pool_mutex_);
+    cancelled_ = true;
+    running.assign(in_flight_.begin(), in_flight_.end());
+    idle_.clear();
+  }
+  // stop() shuts the socket down: a read blocked on it returns at once. It
+  // may wait for a connect in progress, so it is called outside the lock.
+  for (const auto& client : running)
     client->stop();
-  idle_.clear();
 }
 
 Result<HttpResponse> RestTransport::Send(std::string_view method, const std::string& path,
@@ -290,7 +297,7 @@ Result<HttpResponse> RestTransport::Send(std::string_view method, const std::str
       chunks.emplace_back(data, length);
       return true;
     };
-    httplib::SSLClient* client = (*pooled)->client.get();
+    const std::shared_ptr<httplib::SSLClient> client = (*pooled)->client;
     if (method != "GET" && options_.may_write && !options_.may_write()) {
       Return(std::move(*pooled));
       return MakeError(ErrorCode::kUnavailable,
@@ -298,8 +305,9 @@ Result<HttpResponse> RestTransport::Send(std::string_view method, const std::str
                            ": not sent, this replica may no longer write (leadership lost)");
     }
     if (!BeginRequest(client)) return Canceled(what);
+    std::optional<InFlight> in_flight(InFlight{this, client});
     auto result = client->send(request);
-    EndRequest(client);
+    in_flight.reset();
     if (too_large) {
       Error error =
           MakeError(ErrorCode::kUnavailable, "cluster " + cluster_.name + ": " + what +
@@ -343,12 +351,8 @@ Result<HttpResponse> RestTransport::Stream(const std::string& path, const DataHa
   client.set_read_timeout(read_timeout.count(), 0);
   client.set_keep_alive(false);
 
-  if (!BeginRequest(&client)) return Canceled("GET " + path);
-  struct Registered {
-    RestTransport* transport;
-    httplib::SSLClient* client;
-    ~Registered() { transport->EndRequest(client); }
-  } registered{this, &client};
+  if (!BeginRequest((*pooled)->client)) return Canceled("GET " + path);
+  const InFlight in_flight{this, (*pooled)->client};
   HttpResponse response;
   std::stop_callback cancel(stop, [&client] { client.stop(); });
   auto result = client.Get((url_.path_prefix + path).c_str(), httplib::Headers{},

@@ -96,8 +96,14 @@ class RestTransport {
   Result<std::unique_ptr<PooledClient>> Checkout(const Credentials& credentials);
   void Return(std::unique_ptr<PooledClient> client);
   // Registers a request in flight; false once CancelAll() was called.
-  bool BeginRequest(httplib::SSLClient* client);
-  void EndRequest(httplib::SSLClient* client);
+  bool BeginRequest(const std::shared_ptr<httplib::SSLClient>& client);
+  void EndRequest(const std::shared_ptr<httplib::SSLClient>& client);
+  // Ends the registration of a request in flight, however its scope ends.
+  struct InFlight {
+    RestTransport* transport;
+    std::shared_ptr<httplib::SSLClient> client;
+    ~InFlight() { transport->EndRequest(client); }
+  };
   Error Canceled(std::string_view what) const;
   Result<std::unique_ptr<PooledClient>> NewClient(const Credentials& credentials);
   Error TransportError(int httplib_error, const PooledClient& client, std::string_view what) const;
@@ -111,7 +117,7 @@ class RestTransport {
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<PooledClient>> idle_;
   // Clients with a request in flight, so CancelAll() can end them.
-  std::set<httplib::SSLClient*> in_flight_;
+  std::set<std::shared_ptr<httplib::SSLClient>> in_flight_;
   bool cancelled_ = false;
 };
 

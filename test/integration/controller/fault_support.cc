@@ -17,6 +17,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "test/integration/controller/child_process.h"
+
 namespace globalsvc::controller::testbed {
 
 namespace fs = std::filesystem;
@@ -85,30 +87,9 @@ Result<std::unique_ptr<ControllerProcess>> ControllerProcess::Start(
                                    "--initial-sync-timeout",
                                    "20"};
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
-  std::vector<char*> argv;
-  for (auto& arg : args)
-    argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  const int log_fd =
-      ::open(process->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (log_fd < 0 || null_fd < 0) return MakeError(ErrorCode::kInternal, "open log file");
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    // Only async-signal-safe calls until exec. The controller dies with the test.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(126);
-    ::dup2(null_fd, 0);
-    ::dup2(log_fd, 1);
-    ::dup2(log_fd, 2);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(log_fd);
-  ::close(null_fd);
-  if (pid < 0) return MakeError(ErrorCode::kInternal, "fork failed");
-  process->pid_ = pid;
+  auto pid = SpawnLogged(std::move(args), process->log_path_);
+  if (!pid.ok()) return pid.error();
+  process->pid_ = *pid;
 
   // The metrics port is in the start-up log line.
   auto found =

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "test/integration/controller/child_process.h"
 #include "test/integration/controller/controller_test_support.h"
 #include "test/support/testbed.h"
 
@@ -45,34 +46,9 @@ Result<std::unique_ptr<HostileProxy>> HostileProxy::Start(const fs::path& upstre
                                    upstream_kubeconfig.string(), "--state-dir",
                                    proxy->state_dir_.string()};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  std::vector<char*> argv;
-  for (auto& arg : args)
-    argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  const fs::path log_path = proxy->state_dir_ / "proxy.log";
-  const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (log_fd < 0 || null_fd < 0) {
-    if (log_fd >= 0) ::close(log_fd);
-    if (null_fd >= 0) ::close(null_fd);
-    return MakeError(ErrorCode::kInternal, "open " + log_path.string());
-  }
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    // Only async-signal-safe calls until exec. The proxy dies with the test.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(126);
-    ::dup2(null_fd, 0);
-    ::dup2(log_fd, 1);
-    ::dup2(log_fd, 2);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  ::close(log_fd);
-  ::close(null_fd);
-  if (pid < 0) return MakeError(ErrorCode::kInternal, "fork failed");
-  proxy->pid_ = pid;
+  auto pid = SpawnLogged(std::move(args), proxy->state_dir_ / "proxy.log");
+  if (!pid.ok()) return pid.error();
+  proxy->pid_ = *pid;
 
   // ca.crt is written first, then ports (renamed into place, so it is whole).
   const fs::path ports_path = proxy->state_dir_ / "ports";

@@ -408,18 +408,6 @@ TEST_CASE("A backdated remote cannot take a port name from the local Service", "
   CHECK(diagnostics.back().object.cluster == "cluster2");
 }
 
-TEST_CASE("One port name used for two numbers keeps the older", "[planner][ports]") {
-  GuideWorld world;
-  world.cluster1.UpsertService(GlobalService("ns", "svc", {{"http", 80, "TCP", "", 0}}, 1000));
-  world.cluster2.UpsertService(GlobalService("ns", "svc", {{"http", 8080, "TCP", "", 0}}, 2000));
-  Diagnostics diagnostics;
-  auto entry = PlanFor(world.clusters(), "cluster1", "ns", "svc", diagnostics);
-  REQUIRE(entry);
-  REQUIRE(entry->ports.size() == 1);
-  CHECK(entry->ports[0].number == 80);
-  CHECK(HasDiagnostic(diagnostics, DiagnosticCode::kPortNameConflict));
-}
-
 // ---------------------------------------------------------------- endpoints
 
 TEST_CASE("Local endpoints: ready pods with node locality, network and cluster label",
