@@ -208,7 +208,7 @@ TEST_CASE("Get, create conflicts and delete preconditions classify errors", "[in
   CHECK(client->Delete(resources::ConfigMaps(), ns.name(), "c", right).ok());
 }
 
-TEST_CASE("A write the gate refuses is never sent; reads still are", "[integration][kube]") {
+TEST_CASE("A write the gate refuses is never sent, reads still are", "[integration][kube]") {
   auto& tb = RequireTestBed();
   auto client = MakeClient(tb.config);
   ScratchNamespace ns(*client, "kube-fence");
