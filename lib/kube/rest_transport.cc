@@ -8,7 +8,6 @@
 #include <sys/socket.h>
 
 #include <cstdint>
-#include <optional>
 #include <vector>
 
 #include "lib/kube/logger.h"
@@ -305,9 +304,10 @@ Result<HttpResponse> RestTransport::Send(std::string_view method, const std::str
                            ": not sent, this replica may no longer write (leadership lost)");
     }
     if (!BeginRequest(client)) return Canceled(what);
-    std::optional<InFlight> in_flight(InFlight{this, client});
-    auto result = client->send(request);
-    in_flight.reset();
+    auto result = [&] {
+      const InFlight in_flight(this, client);  // registered until send returns
+      return client->send(request);
+    }();
     if (too_large) {
       Error error =
           MakeError(ErrorCode::kUnavailable, "cluster " + cluster_.name + ": " + what +
@@ -352,7 +352,7 @@ Result<HttpResponse> RestTransport::Stream(const std::string& path, const DataHa
   client.set_keep_alive(false);
 
   if (!BeginRequest((*pooled)->client)) return Canceled("GET " + path);
-  const InFlight in_flight{this, (*pooled)->client};
+  const InFlight in_flight(this, (*pooled)->client);
   HttpResponse response;
   std::stop_callback cancel(stop, [&client] { client.stop(); });
   auto result = client.Get((url_.path_prefix + path).c_str(), httplib::Headers{},

@@ -99,10 +99,17 @@ class RestTransport {
   bool BeginRequest(const std::shared_ptr<httplib::SSLClient>& client);
   void EndRequest(const std::shared_ptr<httplib::SSLClient>& client);
   // Ends the registration of a request in flight, however its scope ends.
-  struct InFlight {
-    RestTransport* transport;
-    std::shared_ptr<httplib::SSLClient> client;
-    ~InFlight() { transport->EndRequest(client); }
+  class InFlight {
+   public:
+    InFlight(RestTransport* transport, std::shared_ptr<httplib::SSLClient> client)
+        : transport_(transport), client_(std::move(client)) {}
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+    ~InFlight() { transport_->EndRequest(client_); }
+
+   private:
+    RestTransport* transport_;
+    std::shared_ptr<httplib::SSLClient> client_;
   };
   Error Canceled(std::string_view what) const;
   Result<std::unique_ptr<PooledClient>> NewClient(const Credentials& credentials);
