@@ -150,9 +150,12 @@ nlohmann::json ResolvePlainScalar(const std::string& s) {
 // forever on a document that starts with ',').
 class JsonDocumentBuilder : public YAML::EventHandler {
  public:
-  // Values copied by aliases, in total: far more than any Kubernetes object
-  // or kubeconfig needs, far less than memory.
+  // Copied by aliases, in total: far more than any Kubernetes object or
+  // kubeconfig needs, far less than memory. Values alone are not enough: one
+  // alias to a long string copies all of it (a 200 KB Secret of aliases to a
+  // 4 KB string would grow to hundreds of MiB), so bytes are bounded too.
   static constexpr std::size_t kMaxAliasedValues = 100'000;
+  static constexpr std::size_t kMaxAliasedBytes = 8u << 20;
 
   explicit JsonDocumentBuilder(std::vector<nlohmann::json>& documents) : documents_(documents) {}
 
@@ -185,9 +188,15 @@ class JsonDocumentBuilder : public YAML::EventHandler {
       throw YAML::ParserException(mark, "an alias refers to its own anchor");
     }
     const nlohmann::json& value = *it->second;
-    aliased_values_ += CountValues(value);
+    const Footprint copied = FootprintOf(value);
+    aliased_values_ += copied.values;
+    aliased_bytes_ += copied.bytes;
     if (aliased_values_ > kMaxAliasedValues) {
       throw YAML::ParserException(mark, "aliases expand to too many values");
+    }
+    if (aliased_bytes_ > kMaxAliasedBytes) {
+      throw YAML::ParserException(
+          mark, "aliases expand to more than " + std::to_string(kMaxAliasedBytes >> 20) + " MiB");
     }
     if (ExpectingKey()) {
       if (value.is_string()) {
@@ -236,13 +245,30 @@ class JsonDocumentBuilder : public YAML::EventHandler {
     std::optional<std::string> key;  // objects: the key waiting for its value
   };
 
-  static std::size_t CountValues(const nlohmann::json& value) {
-    std::size_t count = 1;
-    if (value.is_structured()) {
-      for (const auto& item : value)
-        count += CountValues(item);
+  // What copying a value costs: its values, and its bytes (each value's own
+  // size plus the text of its strings and keys).
+  struct Footprint {
+    std::size_t values = 0;
+    std::size_t bytes = 0;
+  };
+
+  static Footprint FootprintOf(const nlohmann::json& value) {
+    Footprint total{1, sizeof(nlohmann::json)};
+    if (value.is_string()) total.bytes += value.get_ref<const std::string&>().size();
+    if (value.is_object()) {
+      for (const auto& [key, item] : value.items()) {
+        const Footprint inner = FootprintOf(item);
+        total.values += inner.values;
+        total.bytes += inner.bytes + key.size();
+      }
+    } else if (value.is_array()) {
+      for (const auto& item : value) {
+        const Footprint inner = FootprintOf(item);
+        total.values += inner.values;
+        total.bytes += inner.bytes;
+      }
     }
-    return count;
+    return total;
   }
 
   bool ExpectingKey() const {
@@ -287,6 +313,7 @@ class JsonDocumentBuilder : public YAML::EventHandler {
   std::unordered_map<YAML::anchor_t, std::optional<nlohmann::json>> anchors_;
   nlohmann::json root_;
   std::size_t aliased_values_ = 0;
+  std::size_t aliased_bytes_ = 0;
   std::optional<int> last_document_start_;
 };
 

@@ -220,6 +220,21 @@ TEST_CASE("Aliases copy their anchor within bounds", "[base][yaml]") {
   auto bomb = ParseYamlDocuments(laughs);
   REQUIRE_FALSE(bomb.ok());
   CHECK_THAT(bomb.error().message, Catch::Contains("too many values"));
+
+  // Few values, many bytes: 20,000 aliases to a 4 KB string would be 80 MB.
+  std::string wide = "s: &s " + std::string(4096, 'x') + "\nl:\n";
+  for (int i = 0; i < 20'000; ++i)
+    wide += "- *s\n";
+  auto wide_bomb = ParseYamlDocuments(wide);
+  REQUIRE_FALSE(wide_bomb.ok());
+  CHECK_THAT(wide_bomb.error().message, Catch::Contains("aliases expand to more than 8 MiB"));
+  // The same shape within the bound still parses.
+  std::string modest = "s: &s " + std::string(4096, 'x') + "\nl:\n";
+  for (int i = 0; i < 100; ++i)
+    modest += "- *s\n";
+  auto fine = ParseYamlDocuments(modest);
+  REQUIRE(fine.ok());
+  CHECK((*fine)[0]["l"].size() == 100);
 }
 
 TEST_CASE("A mapping key must be a scalar", "[base][yaml]") {
