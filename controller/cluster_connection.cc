@@ -15,7 +15,7 @@ Result<std::unique_ptr<ClusterConnection>> ClusterConnection::Connect(
   connection->client_ = std::move(*client);
   const auto& o = connection->options_;
   SinkContext context{o.cluster, o.control_plane_namespace, o.network_override, o.store,
-                      o.on_keys, o.on_diagnostics,          o.max_objects};
+                      o.on_keys, o.on_diagnostics,          o.max_objects,      o.namespaces};
   // The network: pinned, or else the control-plane namespace's label as far
   // as it is known (a pin just removed must not outlive its connection).
   bool network_changed = false;

@@ -29,6 +29,7 @@ struct ClusterConnectionOptions {
   int burst = 100;
   std::size_t max_response_bytes = 16u << 20;
   std::size_t max_objects = 0;  // SinkContext::max_objects; 0 for the local cluster
+  NamespaceFilter namespaces;   // SinkContext::namespaces; all for the local cluster
   MeshStore* store = nullptr;
   KeysCallback on_keys;
   DiagnosticsCallback on_diagnostics;

@@ -48,6 +48,11 @@ void ProjectionSink::Report(const mesh::Diagnostics& diagnostics) const {
   if (!diagnostics.empty() && context_.on_diagnostics) context_.on_diagnostics(diagnostics);
 }
 
+bool ProjectionSink::Admitted(const std::string& key) const {
+  return context_.namespaces.admits_all() ||
+         context_.namespaces.Admits(std::string_view(key).substr(0, key.find('/')));
+}
+
 bool ProjectionSink::MayAdd(const mesh::ClusterState& state) {
   if (context_.max_objects == 0 || state.object_count() < context_.max_objects) return true;
   ++refused_;
@@ -94,6 +99,7 @@ class ServiceSink final : public ProjectionSink {
  protected:
   void Apply(const nlohmann::json& object, const std::string& key,
              std::vector<std::string>& keys) override {
+    if (!Admitted(key)) return Remove(key, keys);
     mesh::Diagnostics diagnostics;
     auto service = mesh::DecodeService(object, {context_.cluster, &diagnostics});
     Report(diagnostics);
@@ -212,6 +218,7 @@ class EndpointSliceSink final : public ProjectionSink {
  protected:
   void Apply(const nlohmann::json& object, const std::string& key,
              std::vector<std::string>& keys) override {
+    if (!Admitted(key)) return Remove(key, keys);
     mesh::Diagnostics diagnostics;
     auto slice = mesh::DecodeEndpointSlice(object, {context_.cluster, &diagnostics});
     Report(diagnostics);

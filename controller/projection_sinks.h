@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "controller/mesh_store.h"
+#include "controller/namespace_filter.h"
 #include "lib/kube/reflector_sink.h"
 #include "lib/mesh/diagnostic.h"
 
@@ -38,6 +39,8 @@ struct SinkContext {
   // whoever controls a remote cannot make this controller keep, or write
   // ServiceEntries for, more than this. Updates of held records always apply.
   std::size_t max_objects = 0;
+  // Services and EndpointSlices of other namespaces are not kept.
+  NamespaceFilter namespaces;
 };
 
 class ProjectionSink : public kube::ReflectorSink {
@@ -64,6 +67,9 @@ class ProjectionSink : public kube::ReflectorSink {
 
   void Report(const mesh::Diagnostics& diagnostics) const;
   void Emit(std::vector<std::string> keys) const;
+  // False for an object (by its "namespace/name" key) of a namespace the
+  // cluster's NamespaceFilter refuses: it is removed, never stored.
+  [[nodiscard]] bool Admitted(const std::string& key) const;
   // Called under the store's lock before a new record is stored: false (and
   // counted) when the cluster holds max_objects records already.
   [[nodiscard]] bool MayAdd(const mesh::ClusterState& state);

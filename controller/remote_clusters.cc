@@ -50,7 +50,11 @@ bool IsValidLabelValue(std::string_view value) {
 }
 
 RemoteClusters::SecretView RemoteClusters::ViewOf(const nlohmann::json& object) {
-  return {DataOf(object), StringFieldAt(object, {"metadata", "annotations", kNetworkAnnotation})};
+  const auto annotation = [&](const char* name) {
+    return StringFieldAt(object, {"metadata", "annotations", name});
+  };
+  return {DataOf(object), annotation(kNetworkAnnotation), annotation(kNamespacesAnnotation),
+          annotation(kExcludeNamespacesAnnotation)};
 }
 
 RemoteClusters::RemoteClusters(std::string local_cluster, ClusterConnectionOptions template_options,
@@ -130,6 +134,14 @@ void RemoteClusters::Reconcile() {
                                 "' is not a valid network name; the Secret is ignored"});
         continue;
       }
+      auto namespaces = NamespaceFilter::Parse(view.namespaces, view.exclude_namespaces);
+      if (!namespaces.ok()) {
+        problems.push_back({secret, "invalid-namespaces",
+                            std::string(kNamespacesAnnotation) + "/" +
+                                kExcludeNamespacesAnnotation + ": " + namespaces.error().message +
+                                "; the Secret is ignored"});
+        continue;
+      }
       for (const auto& [cluster, value] : view.data.items()) {
         if (!IsValidClusterName(cluster)) {
           problems.push_back({secret, "invalid-cluster-name",
@@ -155,7 +167,7 @@ void RemoteClusters::Reconcile() {
               {secret, "not-base64", "data key " + cluster + " is not base64; ignored"});
           continue;
         }
-        desired[cluster] = {secret, std::move(*text), view.network};
+        desired[cluster] = {secret, std::move(*text), view.network, *namespaces};
       }
     }
     key_problems_ = problems;
@@ -180,7 +192,7 @@ void RemoteClusters::Reconcile() {
       std::lock_guard lock(mutex_);
       auto it = remotes_.find(cluster);
       if (it != remotes_.end() && it->second.kubeconfig == source.kubeconfig &&
-          it->second.network == source.network) {
+          it->second.network == source.network && it->second.namespaces == source.namespaces) {
         continue;
       }
     }
@@ -196,6 +208,7 @@ void RemoteClusters::Reconcile() {
       options.config = std::move(*config);
       options.config.name = cluster;
       options.network_override = source.network;
+      options.namespaces = source.namespaces;
       auto connected = ClusterConnection::Connect(std::move(options));
       if (connected.ok()) {
         connection = std::move(*connected);
@@ -217,20 +230,22 @@ void RemoteClusters::Reconcile() {
         remote.generation = next_generation_++;
         remote.kubeconfig = source.kubeconfig;
         remote.network = source.network;
+        remote.namespaces = source.namespaces;
         remote.config_error.clear();
       } else {
         // Keep the previous connection (if any) and its endpoints.
         remote.config_error = error;
         remote.kubeconfig = source.kubeconfig;
         remote.network = source.network;
+        remote.namespaces = source.namespaces;
       }
     }
     if (!error.empty()) {
       ReportSecretProblem(KubeconfigProblem(source.secret, cluster, error));
     } else {
-      log_->info("remote cluster {} cluster={} secret={} pinned_network={}",
+      log_->info("remote cluster {} cluster={} secret={} pinned_network={} namespaces=\"{}\"",
                  replaced ? "reconnected" : "connected", cluster, source.secret,
-                 source.network.empty() ? "-" : source.network);
+                 source.network.empty() ? "-" : source.network, source.namespaces.Describe());
     }
     if (replaced) replaced->Stop();  // after the new one runs: state is never dropped
   }

@@ -28,6 +28,7 @@
 #include "controller/cluster_connection.h"
 #include "controller/controller_metrics.h"
 #include "controller/event_recorder.h"
+#include "controller/namespace_filter.h"
 #include "lib/kube/reflector_sink.h"
 
 namespace spdlog {
@@ -41,6 +42,11 @@ inline constexpr const char* kMultiClusterLabel = "istio/multiCluster";
 // own istio-system label says (a remote cannot then claim another network,
 // ours included, and have its pods taken as directly reachable).
 inline constexpr const char* kNetworkAnnotation = "globalsvc.solo.io/network";
+// On a remote Secret: comma-separated namespaces of the clusters it connects
+// whose Services may be global here (absent: all), and namespaces whose
+// Services never are. Either one that does not parse makes the Secret ignored.
+inline constexpr const char* kNamespacesAnnotation = "globalsvc.solo.io/namespaces";
+inline constexpr const char* kExcludeNamespacesAnnotation = "globalsvc.solo.io/exclude-namespaces";
 
 // A cluster name (a Secret's data key) becomes an object name
 // (RemoteCluster) and a metric label: a DNS-1123 subdomain.
@@ -92,16 +98,20 @@ class RemoteClusters final : public kube::ReflectorSink {
     std::string secret;
     std::string kubeconfig;  // the text; compared to detect rotation
     std::string network;     // kNetworkAnnotation, "" when absent
+    NamespaceFilter namespaces;
   };
   struct SecretView {
     nlohmann::json data;
     std::string network;
+    std::string namespaces;          // kNamespacesAnnotation
+    std::string exclude_namespaces;  // kExcludeNamespacesAnnotation
   };
   static SecretView ViewOf(const nlohmann::json& object);
   struct Remote {
     std::string secret;
     std::string kubeconfig;  // what the connection was made from
     std::string network;     // the pinned network it was made with
+    NamespaceFilter namespaces;
     std::unique_ptr<ClusterConnection> connection;
     std::uint64_t generation = 0;
     std::string config_error;

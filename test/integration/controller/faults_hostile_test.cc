@@ -352,6 +352,57 @@ TEST_CASE("A Secret whose data key is not a cluster name",
   CHECK(controller.Terminate());
 }
 
+// The remote Secret connecting cluster2 directly, with `annotations` (YAML
+// lines under metadata.annotations).
+std::string AnnotatedSecret(const TestBed& bed, const std::string& annotations) {
+  std::string secret = RemoteSecretYaml(kSecret, "cluster2", ReadFile(bed.Kubeconfig("cluster2")));
+  const std::string labels = "  labels:\n";
+  secret.replace(secret.find(labels), labels.size(), "  annotations:\n" + annotations + labels);
+  return secret;
+}
+
+TEST_CASE("A Secret's namespace filter keeps a remote's namespaces out",
+          "[controller][faults][hostile][testbed]") {
+  TestBed& bed = SharedBed();
+  StartClean(bed);
+  auto started = StartController("hostile-namespaces", "globalsvc-hostile-namespaces");
+  REQUIRE_OK(StatusOf(started));
+  ControllerProcess& controller = **started;
+  const auto synced = [&](const ControllerProcess& c) {
+    return c.MetricOr0("globalsvc_cluster_synced", {{"cluster", "cluster2"}}) == 1;
+  };
+
+  // cluster2's httpbin is excluded: connected and listed, it adds nothing.
+  REQUIRE_OK(bed.Apply(
+      "cluster1",
+      AnnotatedSecret(bed, "    globalsvc.solo.io/exclude-namespaces: kube-system, httpbin\n")));
+  REQUIRE_OK(WaitForMetric(controller, "cluster2 synced", synced, 60s));
+  CHECK_OK(WaitForEndpoints(bed, "cluster1", LocalView()));
+
+  // Admitted by name, it joins (a changed filter reconnects the cluster).
+  REQUIRE_OK(
+      bed.Apply("cluster1", AnnotatedSecret(bed, "    globalsvc.solo.io/namespaces: httpbin\n")));
+  CHECK_OK(WaitForEndpoints(bed, "cluster1", FullView(2), kGuideEntry, 90s));
+
+  // Only other namespaces admitted: its endpoints leave again.
+  REQUIRE_OK(
+      bed.Apply("cluster1", AnnotatedSecret(bed, "    globalsvc.solo.io/namespaces: shop\n")));
+  CHECK_OK(WaitForEndpoints(bed, "cluster1", LocalView(), kGuideEntry, 90s));
+
+  // A filter that does not parse ignores the Secret, reported on it.
+  REQUIRE_OK(
+      bed.Apply("cluster1", AnnotatedSecret(bed, "    globalsvc.solo.io/namespaces: Shop_1\n")));
+  REQUIRE_OK(WaitForMetric(controller, "the invalid-namespaces problem", [](const auto& c) {
+    return c.MetricOr0("globalsvc_remote_secret_errors_total",
+                       {{"secret", kSecret}, {"reason", "invalid-namespaces"}}) > 0;
+  }));
+  CHECK_OK(WaitForEndpoints(bed, "cluster1", LocalView()));
+  CHECK(controller.MetricOr0("globalsvc_cluster_connected", {{"cluster", "cluster2"}}) == 0);
+  CHECK(InternalErrors(controller) == 0);
+  REQUIRE_OK(DeleteSecret(bed, kSecret));
+  CHECK(controller.Terminate());
+}
+
 TEST_CASE("SIGTERM ends the controller at once while a remote stalls or black-holes",
           "[controller][faults][hostile][testbed]") {
   TestBed& bed = SharedBed();

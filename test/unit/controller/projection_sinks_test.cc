@@ -307,5 +307,45 @@ TEST_CASE("A cluster's sinks share its object quota: new records beyond it are r
   });
 }
 
+TEST_CASE("A namespace filter keeps nothing of refused namespaces", "[controller][sinks]") {
+  Fixture f;
+  SinkContext context = f.Context();
+  auto filter = NamespaceFilter::Parse("", "kube-system, ns");
+  REQUIRE(filter.ok());
+  context.namespaces = *filter;
+  auto services = MakeServiceSink(f.Context());  // no filter yet: the first connection
+  services->ApplyEvent(WatchEventType::kAdded, Yaml(ServiceYaml("a", "global")));
+  f.TakeKeys();
+  const auto slice = Yaml(
+      "kind: EndpointSlice\naddressType: IPv4\nmetadata: {name: s1, namespace: ns, labels: "
+      "{kubernetes.io/service-name: a}}\nendpoints: [{addresses: [10.0.0.1]}]\n");
+  MakeEndpointSliceSink(f.Context())->ApplyEvent(WatchEventType::kAdded, nlohmann::json(slice));
+  f.TakeKeys();
+
+  // Reconnected with the filter: the relist removes what was held, and new
+  // events of the namespace store nothing.
+  auto filtered_services = MakeServiceSink(context);
+  auto filtered_slices = MakeEndpointSliceSink(context);
+  filtered_services->BeginReplace();
+  filtered_services->ReplaceItem(Yaml(ServiceYaml("a", "global")));
+  filtered_services->EndReplace();
+  filtered_slices->BeginReplace();
+  filtered_slices->ReplaceItem(nlohmann::json(slice));
+  filtered_slices->EndReplace();
+  auto keys = f.TakeKeys();
+  CHECK(keys == std::vector<std::string>{"ns/a", "ns/a"});
+  filtered_services->ApplyEvent(WatchEventType::kAdded, Yaml(ServiceYaml("b", "global")));
+  CHECK(f.TakeKeys().empty());
+  f.store.Read("c1", [](const mesh::ClusterState& state) {
+    CHECK(state.object_count() == 0);
+    CHECK(state.endpoint_slice_count() == 0);
+  });
+  // Other namespaces are untouched.
+  auto other = Yaml(ServiceYaml("c", "global"));
+  other["metadata"]["namespace"] = "apps";
+  filtered_services->ApplyEvent(WatchEventType::kAdded, std::move(other));
+  CHECK(f.TakeKeys() == std::vector<std::string>{"apps/c"});
+}
+
 }  // namespace
 }  // namespace globalsvc::controller
