@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Acceptance tests of the test bed (scripts/testbed): two real clusters with
 # zones, the pinned Kubernetes version, pods and EndpointSlices that follow
-# scaling, Istio's CRD schema validation, RBAC, and the fault helpers.
+# scaling, Istio's CRD schema validation, RBAC, the fault helpers, and
+# istiod's ambient index (`up --istio`).
 #
 # Reuses the test bed named by GLOBALSVC_TESTBED_DIR when one is running
-# there; otherwise starts its own in a fresh state folder and removes it at
-# the end. Prints `N passed, M failed` last and exits non-zero on a failure.
+# there (the istiod cases are skipped when it runs no istiod); otherwise
+# starts its own, with istiod, in a fresh state folder and removes it at the
+# end. Prints `N passed, M failed` last and exits non-zero on a failure.
 # shellcheck source-path=SCRIPTDIR
 set -euo pipefail
 
@@ -17,6 +19,7 @@ source "$REPO_ROOT/test/testbed/versions.env"
 
 PASSED=0
 FAILED=0
+SKIPPED=0
 OWN_TESTBED=0
 WORK=$(mktemp -d)
 
@@ -32,6 +35,7 @@ cleanup() {
 trap cleanup EXIT
 
 pass() { PASSED=$((PASSED + 1)); echo "ok   - $1"; }
+skip() { SKIPPED=$((SKIPPED + 1)); echo "skip - $1${2:+: $2}"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL - $1${2:+: $2}"; }
 
 # check NAME COMMAND... : one test case; its output is shown only on failure.
@@ -96,12 +100,12 @@ start_testbed() {
     "$TESTBED" build
     local start
     start=$(date +%s%N)
-    if ! "$TESTBED" up --clusters 2 >"$WORK/up.out" 2>"$WORK/up.err"; then
+    if ! "$TESTBED" up --clusters 2 --istio >"$WORK/up.out" 2>"$WORK/up.err"; then
       cat "$WORK/up.err"
       fail "two clusters come up"
       return 1
     fi
-    echo "# up --clusters 2 took $((($(date +%s%N) - start) / 1000000)) ms"
+    echo "# up --clusters 2 --istio took $((($(date +%s%N) - start) / 1000000)) ms"
   fi
   export GLOBALSVC_TESTBED_DIR
   KUBECTL=$("$TESTBED" bin)/kubectl
@@ -363,6 +367,87 @@ test_crashed_component_reported() {
   "$TESTBED" status
 }
 
+# istiod (up --istio)
+
+istiod_running() { # scripts/testbed up --istio wrote istiod's ports
+  grep -q '^ISTIOD_HTTP_PORT=' "$GLOBALSVC_TESTBED_DIR/cluster1/cluster.env" &&
+    grep -q '^ISTIOD_HTTP_PORT=' "$GLOBALSVC_TESTBED_DIR/cluster2/cluster.env"
+}
+
+istiod_get() { # CLUSTER PATH -> body of a GET on istiod's debug port
+  curl -sf --max-time 10 "http://127.0.0.1:$(cluster_var "$1" ISTIOD_HTTP_PORT)$2"
+}
+
+# ambient_workload CLUSTER UID : prints "network addresses serviceAccount
+# clusterId" (addresses comma-separated, '-' for none) of the Workload with
+# that UID (a trailing * matches any suffix) in istiod's /debug/ambientz;
+# fails when there is none. ambientz prints each address as base64 of the
+# address text.
+ambient_workload() {
+  istiod_get "$1" /debug/ambientz | python3 -c '
+import base64, fnmatch, json, sys
+for w in json.load(sys.stdin)["workloads"] or []:
+    if fnmatch.fnmatchcase(w["uid"], sys.argv[1]):
+        addrs = ",".join(base64.b64decode(a).decode() for a in w.get("addresses", []))
+        print(w.get("network", "-"), addrs or "-", w.get("serviceAccount", "-"), w.get("clusterId", "-"))
+        sys.exit(0)
+print("no workload " + sys.argv[1])
+sys.exit(1)' "$2"
+}
+
+ambient_workload_is() { # CLUSTER UID WANT
+  local got
+  got=$(ambient_workload "$1" "$2") || { echo "$got"; return 1; }
+  [[ $got == "$3" ]] || { echo "$2: '$got', want '$3'"; return 1; }
+}
+
+ambient_workload_gone() { # CLUSTER UID
+  ! ambient_workload "$1" "$2" >/dev/null
+}
+
+test_istiod_ready_on_the_cluster_network() {
+  local c pod ip
+  for c in cluster1 cluster2; do
+    istiod_get "$c" /ready >/dev/null || { echo "$c: istiod /ready fails"; return 1; }
+    read -r pod ip < <(k "$c" -n istio-system get pods -l app=istio-eastwestgateway \
+      -o jsonpath='{.items[0].metadata.name} {.items[0].status.podIP}')
+    # The east-west gateway's pod, on the network istiod read from the
+    # istio-system label, in the cluster istiod calls by the cluster's name.
+    wait_for 30 ambient_workload_is "$c" "$c//Pod/istio-system/$pod" \
+      "$(cluster_var "$c" NETWORK) $ip default $c"
+  done
+}
+
+test_istiod_indexes_serviceentry_endpoints() {
+  k cluster1 apply -f - <<'EOF'
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: testbed-ambient
+  namespace: istio-system
+spec:
+  hosts: [ambient.testbed.mesh.internal]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports:
+  - name: http
+    number: 8000
+    protocol: HTTP
+  endpoints:
+  - address: 10.244.0.10
+    locality: us-east-1/us-east-1a
+    network: cluster1-network
+    serviceAccount: in-ambient
+  - locality: us-west-2/us-west-2a
+    network: cluster2-network
+EOF
+  local uid=cluster1/networking.istio.io/ServiceEntry/istio-system/testbed-ambient/
+  wait_for 30 ambient_workload_is cluster1 "${uid}10.244.0.10" "cluster1-network 10.244.0.10 in-ambient cluster1" &&
+    wait_for 30 ambient_workload_is cluster1 "$uid" "cluster2-network - - cluster1" || return 1
+  k cluster1 -n istio-system delete serviceentry testbed-ambient
+  wait_for 30 ambient_workload_gone cluster1 "$uid*"
+}
+
 # ---------------------------------------------------------------------------
 
 main() {
@@ -386,9 +471,16 @@ main() {
   check "a valid ServiceEntry is accepted" test_valid_serviceentry_accepted
   check "a service account without RBAC gets 403" test_service_account_without_rbac_gets_403
   check "a client certificate without RBAC gets 403" test_client_cert_without_rbac_gets_403
+  if istiod_running; then
+    check "istiod is ready and puts the gateway pod on its cluster's network" test_istiod_ready_on_the_cluster_network
+    check "istiod's ambient index lists a ServiceEntry's pod-IP and address-less endpoints" \
+      test_istiod_indexes_serviceentry_endpoints
+  else
+    skip "istiod cases" "the reused test bed runs no istiod (scripts/testbed up --istio)"
+  fi
   check "stop and start one API server" test_stop_and_start_apiserver
   check "a crashed component is reported with its log and restarts" test_crashed_component_reported
-  echo "$PASSED passed, $FAILED failed"
+  echo "$PASSED passed, $FAILED failed$( ((SKIPPED == 0)) || echo ", $SKIPPED skipped")"
   ((FAILED == 0))
 }
 
