@@ -36,6 +36,12 @@ void Reflector::Stop() {
   thread_.join();
 }
 
+void Reflector::Relist() {
+  std::lock_guard lock(mutex_);
+  relist_requested_ = true;
+  if (watch_stop_ != nullptr) watch_stop_->request_stop();
+}
+
 std::string Reflector::resource_version() const {
   std::lock_guard lock(mutex_);
   return resource_version_;
@@ -94,6 +100,7 @@ Status Reflector::ListAndReplace() {
     // synced also sees the version it was listed at.
     std::lock_guard lock(mutex_);
     resource_version_ = listed->resource_version;
+    last_list_ = clock_.Now();
   }
   sink_.EndReplace();
   {
@@ -123,9 +130,22 @@ Status Reflector::WatchOnce(std::stop_token stop, bool& made_progress) {
     watch.timeout = options_.watch_timeout + std::chrono::seconds(extra(random_));
     ++stats_.watches;
   }
+  // The watch ends when the thread stops or a relist is asked for.
+  std::stop_source watch_stop;
+  const std::stop_callback stop_watch(stop, [&watch_stop] { watch_stop.request_stop(); });
+  {
+    std::lock_guard lock(mutex_);
+    if (relist_requested_) return Ok{};
+    watch_stop_ = &watch_stop;
+  }
   Status watched = Ok{};
-  const bool ran = RunGuarded("reflector watch " + type_.plural,
-                              [&] { watched = WatchStream(watch, stop, made_progress); });
+  const bool ran = RunGuarded("reflector watch " + type_.plural, [&] {
+    watched = WatchStream(watch, watch_stop.get_token(), made_progress);
+  });
+  {
+    std::lock_guard lock(mutex_);
+    watch_stop_ = nullptr;
+  }
   if (!ran) {
     // The sink may hold half of an event: start over from a fresh list.
     std::lock_guard lock(mutex_);
@@ -158,6 +178,28 @@ Status Reflector::WatchStream(const WatchOptions& watch, std::stop_token stop,
       stop);
 }
 
+bool Reflector::RelistRequested() const {
+  std::lock_guard lock(mutex_);
+  return relist_requested_;
+}
+
+bool Reflector::TakeRelistRequest(std::stop_token stop) {
+  Clock::TimePoint due;
+  {
+    std::lock_guard lock(mutex_);
+    if (!relist_requested_) return false;
+    due = last_list_ + options_.min_relist_interval;
+  }
+  if (clock_.Now() < due) {
+    Wait(stop, std::chrono::duration_cast<std::chrono::milliseconds>(due - clock_.Now()));
+  }
+  std::lock_guard lock(mutex_);
+  relist_requested_ = false;
+  resource_version_.clear();
+  ++stats_.requested_relists;
+  return true;
+}
+
 void Reflector::Run(std::stop_token stop) {
   // The thread's root: whatever escapes the loop is reported, and the loop
   // starts over from a fresh list after a backoff.
@@ -173,6 +215,10 @@ void Reflector::Run(std::stop_token stop) {
 void Reflector::RunLoop(std::stop_token stop) {
   Log().info("event=reflector_start {}", description());
   while (!stop.stop_requested()) {
+    if (TakeRelistRequest(stop)) {
+      if (stop.stop_requested()) break;
+      Log().info("event=relist_requested {}", description());
+    }
     if (resource_version().empty()) {
       auto listed = ListAndReplace();
       if (stop.stop_requested()) break;
@@ -209,6 +255,7 @@ void Reflector::RunLoop(std::stop_token stop) {
     const auto started = clock_.Now();
     auto watched = WatchOnce(stop, made_progress);
     if (stop.stop_requested()) break;
+    if (RelistRequested()) continue;  // a watch ended for it is no failure
     if (watched.ok()) {
       // The server ended the watch at its timeout: continue from the last
       // version. A watch that ends at once without news backs off, so a

@@ -34,14 +34,18 @@ struct ReflectorOptions {
   // Start by watching from this version instead of listing (resuming a
   // known state). An expired version is answered with 410 and a relist.
   std::string resume_from;
+  // Relists asked for with Relist() are at least this far apart (a burst of
+  // requests is one relist; a source of requests cannot make it list hot).
+  std::chrono::milliseconds min_relist_interval{2000};
   std::uint64_t random_seed = std::random_device{}();
 };
 
 struct ReflectorStats {
-  std::uint64_t lists = 0;         // completed full lists
-  std::uint64_t gone_relists = 0;  // relists caused by 410 Gone
-  std::uint64_t watches = 0;       // watch requests made
-  std::uint64_t events = 0;        // ADDED/MODIFIED/DELETED applied
+  std::uint64_t lists = 0;              // completed full lists
+  std::uint64_t gone_relists = 0;       // relists caused by 410 Gone
+  std::uint64_t requested_relists = 0;  // relists asked for with Relist()
+  std::uint64_t watches = 0;            // watch requests made
+  std::uint64_t events = 0;             // ADDED/MODIFIED/DELETED applied
   std::uint64_t bookmarks = 0;
   std::uint64_t errors = 0;  // failed lists or watches (each followed by a backoff)
   std::string last_error;    // empty after a success
@@ -58,6 +62,11 @@ class Reflector {
   void Start();
   // Ends the current request at once and joins the thread. Idempotent.
   void Stop();
+  // Asks for a fresh LIST (the sink sees every object again, through
+  // Begin/ReplaceItem/EndReplace): for a sink that kept less of some objects
+  // than it now needs. Ends the current watch; requests made before the list
+  // starts are served by it. Any thread; never blocks.
+  void Relist();
 
   // The version the next watch starts from.
   [[nodiscard]] std::string resource_version() const;
@@ -73,6 +82,10 @@ class Reflector {
   Status WatchOnce(std::stop_token stop, bool& made_progress);
   Status WatchStream(const WatchOptions& watch, std::stop_token stop, bool& made_progress);
   void Wait(std::stop_token stop, std::chrono::milliseconds delay);
+  [[nodiscard]] bool RelistRequested() const;
+  // A pending Relist(): waits out min_relist_interval since the last list,
+  // then clears the version so that the loop lists. False when none.
+  bool TakeRelistRequest(std::stop_token stop);
   void RecordError(const Error& error);
   // No error since the last successful request (takes the mutex).
   [[nodiscard]] bool Healthy() const;
@@ -88,6 +101,9 @@ class Reflector {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::string resource_version_;
+  bool relist_requested_ = false;
+  std::stop_source* watch_stop_ = nullptr;  // the watch in progress, if any
+  Clock::TimePoint last_list_{};
   ReflectorStats stats_;
   std::jthread thread_;
 };

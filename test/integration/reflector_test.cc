@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <thread>
 
 #include "lib/kube/cache.h"
 #include "test/integration/kube_test_bed.h"
@@ -129,6 +130,48 @@ TEST_CASE("Reflector syncs, follows changes, restarts watches and sees bookmarks
   CHECK(stats.lists == 1);  // watches resumed from their last version, no relist
   CHECK(stats.bookmarks >= 1);
   CHECK(stats.errors == 0);
+  std::string why;
+  CHECK(CacheEqualsServer(*client, ns.name(), cache, &why));
+  INFO(why);
+}
+
+TEST_CASE("A requested relist lists again once per burst, then watches on",
+          "[integration][reflector]") {
+  auto& tb = RequireTestBed();
+  auto client = MakeClient(tb.config);
+  ScratchNamespace ns(*client, "kube-relist");
+  for (int i = 0; i < 120; ++i) {
+    REQUIRE(client
+                ->Create(resources::ConfigMaps(), ns.name(),
+                         ConfigMap(ns.name(), "cm-" + std::to_string(i), "v"))
+                .ok());
+  }
+  Cache<ConfigMapView> cache(Project);
+  ChangeLog log;
+  log.Attach(cache);
+  auto options = Options(ns.name());
+  options.min_relist_interval = 500ms;
+  Reflector reflector(*client, resources::ConfigMaps(), cache, options);
+  reflector.Start();
+  REQUIRE(cache.WaitForSync(30s));
+  log.Take();
+  REQUIRE(reflector.stats().lists == 1);
+
+  for (int i = 0; i < 5; ++i)
+    reflector.Relist();
+  REQUIRE(Eventually(30s, [&] { return reflector.stats().lists >= 2; }));
+  std::this_thread::sleep_for(1500ms);  // a second list would have started by now
+  auto stats = reflector.stats();
+  CHECK(stats.lists == 2);
+  CHECK(stats.requested_relists == 1);
+  CHECK(stats.errors == 0);
+  CHECK(log.Take().empty());  // the same objects again: no change to report
+
+  // The watch resumes from the new list.
+  REQUIRE(
+      client->Create(resources::ConfigMaps(), ns.name(), ConfigMap(ns.name(), "late", "1")).ok());
+  REQUIRE(Eventually(10s, [&] { return cache.Get(ns.name() + "/late") != nullptr; }));
+  CHECK(reflector.stats().lists == 2);
   std::string why;
   CHECK(CacheEqualsServer(*client, ns.name(), cache, &why));
   INFO(why);
