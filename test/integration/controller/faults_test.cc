@@ -737,6 +737,7 @@ spec:
   REQUIRE_OK(bed.Delete("cluster1", services));
   CHECK_OK(WaitFor(long_entry + " removed", 30s,
                    [&](std::string*) { return !GetServiceEntry(bed, "cluster1", long_entry); }));
+  INFO("controller log (last lines):\n" << controller.Tail());
   REQUIRE(controller.Running());
   StopAndCheckLog(world, controller);
 }
