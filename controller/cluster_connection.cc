@@ -14,8 +14,22 @@ Result<std::unique_ptr<ClusterConnection>> ClusterConnection::Connect(
   std::unique_ptr<ClusterConnection> connection(new ClusterConnection(std::move(options)));
   connection->client_ = std::move(*client);
   const auto& o = connection->options_;
-  SinkContext context{o.cluster, o.control_plane_namespace, o.network_override, o.store,
-                      o.on_keys, o.on_diagnostics,          o.max_objects,      o.namespaces};
+  SinkContext context;
+  context.cluster = o.cluster;
+  context.control_plane_namespace = o.control_plane_namespace;
+  context.network_override = o.network_override;
+  context.store = o.store;
+  context.on_keys = o.on_keys;
+  context.on_diagnostics = o.on_diagnostics;
+  context.max_objects = o.max_objects;
+  context.namespaces = o.namespaces;
+  // Sinks call this on reflector threads, which start after `relisted_` is
+  // complete and stop before the connection goes.
+  ClusterConnection* self = connection.get();
+  context.on_relist = [self] {
+    for (kube::Reflector* reflector : self->relisted_)
+      reflector->Relist();
+  };
   // The network: pinned, or else the control-plane namespace's label as far
   // as it is known (a pin just removed must not outlive its connection).
   bool network_changed = false;
@@ -35,6 +49,7 @@ Result<std::unique_ptr<ClusterConnection>> ClusterConnection::Connect(
     std::unique_ptr<ProjectionSink> sink;
     std::string namespace_name;
     std::string label_selector;
+    bool relisted_on_request = false;  // holds dormant records
   };
   std::vector<Watched> watched;
   // Namespaces first: scope labels and the network decide how the rest reads.
@@ -42,10 +57,10 @@ Result<std::unique_ptr<ClusterConnection>> ClusterConnection::Connect(
   watched.push_back({kube::resources::Nodes(), MakeNodeSink(context), "", ""});
   watched.push_back({kube::resources::Deployments(), MakeGatewaySink(context),
                      o.control_plane_namespace, o.gateway_selector});
-  watched.push_back({kube::resources::Services(), MakeServiceSink(context), "", ""});
+  watched.push_back({kube::resources::Services(), MakeServiceSink(context), "", "", true});
   // Only slices that belong to a Service.
   watched.push_back({kube::resources::EndpointSlices(), MakeEndpointSliceSink(context), "",
-                     "kubernetes.io/service-name"});
+                     "kubernetes.io/service-name", true});
   for (auto& w : watched) {
     kube::ReflectorOptions reflector_options;
     reflector_options.namespace_name = w.namespace_name;
@@ -53,6 +68,8 @@ Result<std::unique_ptr<ClusterConnection>> ClusterConnection::Connect(
     reflector_options.backoff = kWatchBackoff;
     connection->reflectors_.push_back(std::make_unique<kube::Reflector>(
         *connection->client_, w.type, *w.sink, reflector_options));
+    if (w.relisted_on_request)
+      connection->relisted_.push_back(connection->reflectors_.back().get());
     connection->sinks_.push_back(std::move(w.sink));
   }
   for (auto& reflector : connection->reflectors_)

@@ -67,6 +67,7 @@ class ClusterConnection {
   std::unique_ptr<kube::KubeClient> client_;
   std::vector<std::unique_ptr<ProjectionSink>> sinks_;
   std::vector<std::unique_ptr<kube::Reflector>> reflectors_;
+  std::vector<kube::Reflector*> relisted_;  // Services and EndpointSlices
 };
 
 }  // namespace globalsvc::controller

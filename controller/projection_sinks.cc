@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "lib/mesh/object_decoder.h"
+#include "lib/mesh/scope.h"
 
 namespace globalsvc::controller {
 
@@ -76,6 +77,10 @@ void ProjectionSink::ReportRefused() {
                " new ones refused so far"}});
 }
 
+void ProjectionSink::RequestRelist() const {
+  if (context_.on_relist) context_.on_relist();
+}
+
 void ProjectionSink::Emit(std::vector<std::string> keys) const {
   if (keys.empty() || !context_.on_keys) return;
   std::sort(keys.begin(), keys.end());
@@ -84,6 +89,36 @@ void ProjectionSink::Emit(std::vector<std::string> keys) const {
 }
 
 namespace {
+
+// Whether the cluster already knows that `service` is not exported: only then
+// may it be kept dormant. An unknown Namespace decides nothing (at start-up
+// Services may be listed before Namespaces; keeping them whole spares a
+// relist).
+bool KnownNotExported(const mesh::ClusterState& state, const mesh::Service& service) {
+  const mesh::Namespace* ns = state.FindNamespace(service.namespace_name);
+  return ns != nullptr && !mesh::DecideScope(service.scope_label, ns->scope_label).exported;
+}
+
+// After a Namespace's scope label changed: Services it no longer exports
+// become dormant, with their slices; dormant ones it may now export need a
+// relist (`wants_relist`).
+void Rescope(mesh::ClusterState& state, const std::string& namespace_name, bool& wants_relist) {
+  std::vector<std::string> narrowed;
+  for (const auto& [key, service] : state.services()) {
+    if (service.namespace_name != namespace_name) continue;
+    if (KnownNotExported(state, service)) {
+      if (!service.dormant) narrowed.push_back(key);
+    } else if (service.dormant || state.HasDormantSlices(key)) {
+      wants_relist = true;
+    }
+  }
+  for (const auto& key : narrowed) {
+    mesh::Service dormant = *state.FindService(key);
+    mesh::MakeDormant(dormant);
+    state.UpsertService(std::move(dormant));
+    state.MakeSlicesDormant(key);
+  }
+}
 
 // The keys of every Service of this cluster: what a change of the cluster's
 // topology (nodes, gateways) can affect.
@@ -104,14 +139,23 @@ class ServiceSink final : public ProjectionSink {
     auto service = mesh::DecodeService(object, {context_.cluster, &diagnostics});
     Report(diagnostics);
     if (!service) return Remove(key, keys);
+    bool wants_relist = false;
     context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
+      if (KnownNotExported(state, *service)) mesh::MakeDormant(*service);
       const mesh::Service* old = state.FindService(key);
       if (old && *old == *service) return;
       if (!old && !MayAdd(state)) return;
+      const bool dormant = service->dormant;
       state.UpsertService(std::move(*service));
+      if (dormant) {
+        state.MakeSlicesDormant(key);
+      } else {
+        wants_relist = state.HasDormantSlices(key);  // now exported: its endpoints are needed
+      }
       keys.push_back(key);
     });
     ReportRefused();
+    if (wants_relist) RequestRelist();
   }
 
   void Remove(const std::string& key, std::vector<std::string>& keys) override {
@@ -168,6 +212,7 @@ class NamespaceSink final : public ProjectionSink {
   void Store(mesh::Namespace ns, std::vector<std::string>& keys) {
     bool scope_changed = false;
     bool network_changed = false;
+    bool wants_relist = false;
     context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
       const mesh::Namespace* old = state.FindNamespace(ns.name);
       if (old && *old == ns) return;
@@ -175,8 +220,10 @@ class NamespaceSink final : public ProjectionSink {
       scope_changed = !old || old->scope_label != ns.scope_label;
       network_changed = !old || old->network_label != ns.network_label;
       state.UpsertNamespace(ns);
+      if (scope_changed) Rescope(state, ns.name, wants_relist);
     });
     ReportRefused();
+    if (wants_relist) RequestRelist();
     if (scope_changed) AffectedBy(ns, keys);
     if (network_changed && ns.name == context_.control_plane_namespace) {
       SetNetwork(ns.network_label, keys);
@@ -231,6 +278,9 @@ class EndpointSliceSink final : public ProjectionSink {
     const std::string service_name = slice->service_name;  // the slice is moved into the store
     bool stored = false;
     context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
+      if (const mesh::Service* owner = state.FindService(service_key); owner && owner->dormant) {
+        mesh::MakeDormant(*slice);
+      }
       bool held = false;
       if (const auto* slices = state.FindSlices(service_key)) {
         auto it = slices->find(slice->name);

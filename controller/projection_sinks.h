@@ -6,6 +6,12 @@
 // heartbeat, a Service status update) nothing else happens, otherwise the
 // ServiceEntry keys it affects are handed to `on_keys`.
 //
+// A Service the cluster is known not to export (its label, or its known
+// Namespace's) is kept dormant, as a name only, and so are its slices: most
+// Services of a cluster are not global and cost nothing else. When a label
+// change may export it, the sinks ask for a relist (`on_relist`); until it
+// brings the full records, the planner treats the cluster as before.
+//
 // Threads: each sink is driven by its reflector's thread only. The store has
 // its own lock.
 
@@ -41,6 +47,10 @@ struct SinkContext {
   std::size_t max_objects = 0;
   // Services and EndpointSlices of other namespaces are not kept.
   NamespaceFilter namespaces;
+  // Asks for the cluster's Services and EndpointSlices to be listed again: a
+  // record kept dormant (not exported, so only its name was kept) may now be
+  // exported and needs what was dropped.
+  std::function<void()> on_relist;
 };
 
 class ProjectionSink : public kube::ReflectorSink {
@@ -75,6 +85,7 @@ class ProjectionSink : public kube::ReflectorSink {
   [[nodiscard]] bool MayAdd(const mesh::ClusterState& state);
   // Reports the refusals counted since the last report (outside the lock).
   void ReportRefused();
+  void RequestRelist() const;
 
   SinkContext context_;
 

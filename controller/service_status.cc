@@ -146,7 +146,7 @@ bool ExportsService(const mesh::ClusterState& cluster, const std::string& servic
                     const std::string& service_name) {
   const mesh::Service* service =
       cluster.FindService(mesh::ServiceKey(service_namespace, service_name));
-  if (!service) return false;
+  if (!service || service->dormant) return false;
   const mesh::Namespace* ns = cluster.FindNamespace(service_namespace);
   return mesh::DecideScope(service->scope_label, ns ? ns->scope_label : std::nullopt).exported;
 }

@@ -1,5 +1,7 @@
 #include "lib/mesh/cluster_state.h"
 
+#include <algorithm>
+
 namespace globalsvc::mesh {
 
 std::string ServiceKey(std::string_view namespace_name, std::string_view name) {
@@ -7,6 +9,19 @@ std::string ServiceKey(std::string_view namespace_name, std::string_view name) {
   key.reserve(namespace_name.size() + 1 + name.size());
   key.append(namespace_name).append("/").append(name);
   return key;
+}
+
+void MakeDormant(Service& service) {
+  service.traffic_distribution_annotation.reset();
+  std::string().swap(service.traffic_distribution_spec);
+  std::vector<ServicePort>().swap(service.ports);
+  service.dormant = true;
+}
+
+void MakeDormant(EndpointSlice& slice) {
+  std::vector<EndpointPort>().swap(slice.ports);
+  std::vector<Endpoint>().swap(slice.endpoints);
+  slice.dormant = true;
 }
 
 void ClusterState::UpsertService(Service service) {
@@ -39,6 +54,20 @@ void ClusterState::RemoveEndpointSlice(std::string_view namespace_name,
   if (it == slices_by_service_.end()) return;
   slice_count_ -= it->second.erase(std::string(slice_name));
   if (it->second.empty()) slices_by_service_.erase(it);
+}
+
+void ClusterState::MakeSlicesDormant(const std::string& service_key) {
+  auto it = slices_by_service_.find(service_key);
+  if (it == slices_by_service_.end()) return;
+  for (auto& [name, slice] : it->second)
+    MakeDormant(slice);
+}
+
+bool ClusterState::HasDormantSlices(const std::string& service_key) const {
+  const auto* slices = FindSlices(service_key);
+  if (slices == nullptr) return false;
+  return std::any_of(slices->begin(), slices->end(),
+                     [](const auto& entry) { return entry.second.dormant; });
 }
 
 void ClusterState::CountZone(const Node& node, int delta) {

@@ -18,6 +18,10 @@ namespace globalsvc::mesh {
 // "<namespace>/<name>": the key of a Service and of its ServiceEntry.
 [[nodiscard]] std::string ServiceKey(std::string_view namespace_name, std::string_view name);
 
+// What a dormant record keeps of a Service or EndpointSlice: its identity.
+void MakeDormant(Service& service);
+void MakeDormant(EndpointSlice& slice);
+
 class ClusterState {
  public:
   ClusterState() = default;
@@ -35,6 +39,8 @@ class ClusterState {
   void UpsertEndpointSlice(EndpointSlice slice);
   void RemoveEndpointSlice(std::string_view namespace_name, std::string_view service_name,
                            std::string_view slice_name);
+  // Drops the ports and endpoints of every slice of one Service (by key).
+  void MakeSlicesDormant(const std::string& service_key);
   void UpsertNode(Node node);
   void RemoveNode(std::string_view name);
   void UpsertGateway(Gateway gateway);
@@ -46,6 +52,9 @@ class ClusterState {
   // Slices of one Service keyed by slice name (ordered, for determinism).
   [[nodiscard]] const std::map<std::string, EndpointSlice>* FindSlices(
       const std::string& key) const;
+  // True when a slice of the Service (by key) is dormant: what the cluster
+  // holds of it is incomplete.
+  [[nodiscard]] bool HasDormantSlices(const std::string& service_key) const;
   // The region most nodes in a zone report; empty if no node is in that zone.
   [[nodiscard]] std::string RegionOfZone(const std::string& zone) const;
 

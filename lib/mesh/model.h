@@ -43,6 +43,10 @@ struct Service {
   std::string traffic_distribution_spec;  // spec.trafficDistribution
   std::vector<ServicePort> ports;
   std::int64_t creation_timestamp = 0;  // seconds since the epoch
+  // Kept as a name only: the controller knew it was not exported, so it
+  // dropped everything planning needs. A dormant record never contributes;
+  // whoever made it dormant reads it again when it may be exported.
+  bool dormant = false;
 
   friend bool operator==(const Service&, const Service&) = default;
 };
@@ -89,6 +93,7 @@ struct EndpointSlice {
   AddressType address_type = AddressType::kIPv4;
   std::vector<EndpointPort> ports;
   std::vector<Endpoint> endpoints;
+  bool dormant = false;  // as Service::dormant: ports and endpoints dropped
 
   friend bool operator==(const EndpointSlice&, const EndpointSlice&) = default;
 };

@@ -528,7 +528,11 @@ std::vector<Contributor> FindContributors(const std::string& key, std::string_vi
              ServiceRef(*cluster, *service),
              std::string(kScopeLabel) + "=global-only is deprecated; use global");
     }
-    if (scope.exported) contributors.push_back({cluster, service});
+    // A dormant record (or slice) is incomplete until it is read again: the
+    // cluster contributes as it did before it was exported.
+    if (scope.exported && !service->dormant && !cluster->HasDormantSlices(key)) {
+      contributors.push_back({cluster, service});
+    }
   }
   return contributors;
 }

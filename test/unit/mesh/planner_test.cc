@@ -96,6 +96,39 @@ TEST_CASE("A service exported only remotely still gets a ServiceEntry locally",
   CHECK(entry->endpoints[0].weight == 1);
 }
 
+TEST_CASE("A dormant record, or one with dormant slices, does not contribute yet",
+          "[planner][scope]") {
+  GuideWorld world;
+  world.cluster2.UpsertService(GlobalService("httpbin", "in-ambient"));
+  world.cluster2.UpsertEndpointSlice(
+      Slice("httpbin", "in-ambient", "s1", {ReadyEndpoint("10.245.0.7", "node-1")}));
+  Service local = GlobalService("httpbin", "in-ambient");
+  local.dormant = true;  // exported by its label, but not read again yet
+  world.cluster1.UpsertService(local);
+  world.cluster1.UpsertEndpointSlice(
+      Slice("httpbin", "in-ambient", "s1", {ReadyEndpoint("10.244.0.5", "node-1")}));
+  Diagnostics diagnostics;
+  auto entry = PlanFor(world.clusters(), "cluster1", "httpbin", "in-ambient", diagnostics);
+  REQUIRE(entry);
+  REQUIRE(entry->endpoints.size() == 1);
+  CHECK(entry->endpoints[0].cluster == "cluster2");
+
+  // Whole again, but a slice is still dormant: still as before.
+  world.cluster1.UpsertService(GlobalService("httpbin", "in-ambient"));
+  world.cluster1.MakeSlicesDormant("httpbin/in-ambient");
+  CHECK(world.cluster1.HasDormantSlices("httpbin/in-ambient"));
+  entry = PlanFor(world.clusters(), "cluster1", "httpbin", "in-ambient", diagnostics);
+  REQUIRE(entry);
+  CHECK(entry->endpoints.size() == 1);
+
+  // Read again: it contributes.
+  world.cluster1.UpsertEndpointSlice(
+      Slice("httpbin", "in-ambient", "s1", {ReadyEndpoint("10.244.0.5", "node-1")}));
+  entry = PlanFor(world.clusters(), "cluster1", "httpbin", "in-ambient", diagnostics);
+  REQUIRE(entry);
+  CHECK(entry->endpoints.size() == 2);
+}
+
 // ---------------------------------------------------------------- naming
 
 TEST_CASE("Generated object names, labels, host and fixed spec fields", "[planner]") {
