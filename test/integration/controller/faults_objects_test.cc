@@ -143,6 +143,55 @@ TEST_CASE("Port-less Services, port conflicts across clusters, more than 4096 en
     }));
   }
 
+  SECTION("exported by its Namespace's label: whole once labelled, dormant again after") {
+    // Unlabelled Services of an unlabelled namespace are kept as names only;
+    // labelling the namespace makes each cluster list them again.
+    const json ports = json::array({{{"name", "http"}, {"port", 80}}});
+    const json slice_ports = json::array({{{"name", "http"}, {"port", 8080}}});
+    json plain = Service("by-namespace", ports);
+    plain["metadata"].erase("labels");
+    REQUIRE_OK(ServerSideApply(*c1, plain));
+    REQUIRE_OK(ServerSideApply(
+        *c1, Slice("by-namespace-1", "by-namespace", slice_ports, 200, 1, "node-us-east-1a-0")));
+    REQUIRE_OK(ServerSideApply(*c2, plain));
+    REQUIRE_OK(ServerSideApply(
+        *c2, Slice("by-namespace-2", "by-namespace", slice_ports, 300, 2, "node-us-west-2a-0")));
+    const auto label_namespace = [&](const std::string& change) {
+      for (const char* cluster : {"cluster1", "cluster2"}) {
+        REQUIRE(bed.Kubectl(cluster, {"label", "--overwrite", "namespace", kNamespace,
+                                      "solo.io/service-scope" + change})
+                    .ok());
+      }
+    };
+    CHECK_OK(WaitForEndpoints(bed, "cluster1", FullView(2)));
+    CHECK_FALSE(GetServiceEntry(bed, "cluster1", EntryName("by-namespace")));
+    label_namespace("=global");
+    CHECK_OK(WaitForEndpoints(bed, "cluster1",
+                              {"cluster1 cluster1-network us-east-1/us-east-1a 0 pod",
+                               "cluster2 cluster2-network us-west-2/us-west-2a 2 gateway"},
+                              EntryName("by-namespace"), 60s));
+    label_namespace("-");
+    CHECK_OK(WaitFor("by-namespace ServiceEntry removed", 30s, [&](std::string*) {
+      return !GetServiceEntry(bed, "cluster1", EntryName("by-namespace"));
+    }));
+    // And once more: the records kept dormant again are read again.
+    label_namespace("=global");
+    CHECK_OK(WaitForEndpoints(bed, "cluster1",
+                              {"cluster1 cluster1-network us-east-1/us-east-1a 0 pod",
+                               "cluster2 cluster2-network us-west-2/us-west-2a 2 gateway"},
+                              EntryName("by-namespace"), 60s));
+    label_namespace("-");
+    for (auto* client : {c1.get(), c2.get()}) {
+      CHECK(client->Delete(kube::resources::Services(), kNamespace, "by-namespace").ok());
+      (void)client->Delete(kube::resources::EndpointSlices(), kNamespace,
+                           client == c1.get() ? "by-namespace-1" : "by-namespace-2");
+    }
+    CHECK_OK(WaitFor("by-namespace ServiceEntry removed", 30s, [&](std::string*) {
+      return !GetServiceEntry(bed, "cluster1", EntryName("by-namespace"));
+    }));
+    CHECK(controller.Running());
+  }
+
   SECTION("5,000 endpoints: capped at 4096 across localities, reported, the rest intact") {
     const json ports = json::array({{{"name", "http"}, {"port", 80}}});
     const json slice_ports = json::array({{{"name", "http"}, {"port", 8080}}});
