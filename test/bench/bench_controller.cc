@@ -7,7 +7,10 @@
 //   bench_controller --scenario sync        [--services 1000] [--endpoints 10]
 //   bench_controller --scenario memory      [--services 1000] [--remote-services 300]
 //                                           [--remote-endpoints 14]
-//                    (RSS at N services; RSS added by one remote cluster)
+//                                           [--remote-scope global|cluster|compare]
+//                    (RSS at N services; RSS added by one remote cluster whose
+//                    services are global, or cluster-scoped, or both in turn
+//                    and their ratio)
 //   bench_controller --scenario economy     (writes on restart / per change; idle CPU)
 //   common: --clusters C (2 or more; cluster2..C are remotes of cluster1)
 //           --endpoints E or E1,E2,... (endpoints per service in each cluster)
@@ -65,6 +68,7 @@ struct Args {
   int samples = 1000;
   int remote_services = 300;
   int remote_endpoints = 14;
+  std::string remote_scope = "global";
   fs::path testbed;
   std::string globalsvc;
   std::string markdown;
@@ -147,13 +151,13 @@ std::string Ip(int cluster, int index) {
          std::to_string(index % 250 + 1);
 }
 
-nlohmann::json ServiceObject(int i) {
+nlohmann::json ServiceObject(int i, const std::string& scope = "global") {
   return {{"apiVersion", "v1"},
           {"kind", "Service"},
           {"metadata",
            {{"name", "svc-" + std::to_string(i)},
             {"namespace", "bench"},
-            {"labels", {{"solo.io/service-scope", "global"}}}}},
+            {"labels", {{"solo.io/service-scope", scope}}}}},
           {"spec", {{"ports", {{{"name", "http"}, {"port", 80}, {"targetPort", 8080}}}}}}};
 }
 
@@ -216,8 +220,10 @@ std::string FirstNode(KubeClient& client) {
   return nodes.items[0]["metadata"]["name"];
 }
 
-// Creates N global services with E endpoints each in one cluster.
-double Populate(KubeClient& client, int cluster, int services, int endpoints) {
+// Creates N services (global unless `scope` says otherwise) with E endpoints
+// each in one cluster.
+double Populate(KubeClient& client, int cluster, int services, int endpoints,
+                const std::string& scope = "global") {
   const auto start = Clock::now();
   // The namespace may still be terminating from the last run: retry until it exists.
   const auto deadline = Clock::now() + 300s;
@@ -232,7 +238,7 @@ double Populate(KubeClient& client, int cluster, int services, int endpoints) {
   // Creation is bound by the API server's CPU (admission, etcd): a few
   // requests in flight keep it busy without queueing behind each other.
   Parallel(services, 6, [&](int i) {
-    CreateObject(client, resources::Services(), ServiceObject(i));
+    CreateObject(client, resources::Services(), ServiceObject(i, scope));
     CreateObject(client, resources::EndpointSlices(), SliceObject(cluster, i, endpoints, node));
   });
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -634,6 +640,16 @@ void WaitForController(ControllerProcess& controller, EntryWatcher& watcher, int
 
 // Waits for the controller's first readiness, then lets it settle, so RSS
 // figures are not taken in the middle of a list.
+// Waits until the controller's metric `series` reaches `value`.
+void WaitForMetric(ControllerProcess& controller, const std::string& series, double value) {
+  const auto deadline = Clock::now() + 900s;
+  while (controller.Metric(series) < value) {
+    controller.CheckAlive();
+    if (Clock::now() > deadline) Die(series + " did not reach its value within 900 s");
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
 void WaitReadyAndSettle(ControllerProcess& controller) {
   const auto deadline = Clock::now() + 300s;
   while (!controller.Ready()) {
@@ -825,28 +841,51 @@ void Memory(const Args& args) {
   // RSS added by one remote cluster (cluster2) of R services with E endpoints
   // each (skipped with --remote-services 0, e.g. to reuse a filled world).
   if (args.remote_services > 0) {
-    ClearWorld(args, clients);
-    Populate(c2, 2, args.remote_services, args.remote_endpoints);
-    EntryWatcher watcher(c1);
-    ControllerProcess controller;
-    controller.Start(args, "cluster1", FreePort());
-    WaitReadyAndSettle(controller);
-    const long without = controller.RssKiB();
-    ConnectRemote(c1, args.testbed, "cluster2");
-    WaitForController(controller, watcher, args.remote_services, args.remote_endpoints);
-    std::this_thread::sleep_for(2s);
-    const long with = controller.RssKiB();
-    controller.Stop();
-    DisconnectRemote(c1, "cluster2");
-    DeleteBenchEntries(c1);
-    std::snprintf(text, sizeof(text),
-                  "| %s | memory per remote cluster | remote with %d services / %d endpoints | "
-                  "RSS %.1f MiB without it, %.1f MiB with it | goal <= 5 MB | +%.1f MiB |\n",
-                  Today().c_str(), args.remote_services,
-                  args.remote_services * args.remote_endpoints,
-                  static_cast<double>(without) / 1024.0, static_cast<double>(with) / 1024.0,
-                  static_cast<double>(with - without) / 1024.0);
-    AppendMarkdown(args, text);
+    std::vector<std::string> scopes = {args.remote_scope};
+    if (args.remote_scope == "compare") scopes = {"global", "cluster"};
+    std::map<std::string, long> added_kib;
+    for (const std::string& scope : scopes) {
+      ClearWorld(args, clients);
+      Populate(c2, 2, args.remote_services, args.remote_endpoints, scope);
+      EntryWatcher watcher(c1);
+      ControllerProcess controller;
+      controller.Start(args, "cluster1", FreePort());
+      WaitReadyAndSettle(controller);
+      const long without = controller.RssKiB();
+      ConnectRemote(c1, args.testbed, "cluster2");
+      if (scope == "global") {
+        WaitForController(controller, watcher, args.remote_services, args.remote_endpoints);
+      } else {
+        WaitForMetric(controller, "globalsvc_cluster_synced{cluster=\"cluster2\"}", 1);
+      }
+      std::this_thread::sleep_for(2s);
+      const long with = controller.RssKiB();
+      controller.Stop();
+      DisconnectRemote(c1, "cluster2");
+      DeleteBenchEntries(c1);
+      added_kib[scope] = with - without;
+      std::snprintf(text, sizeof(text),
+                    "| %s | memory per remote cluster | remote with %d %s services / %d endpoints "
+                    "| RSS %.1f MiB without it, %.1f MiB with it | goal <= 5 MB | +%.1f MiB |\n",
+                    Today().c_str(), args.remote_services, scope.c_str(),
+                    args.remote_services * args.remote_endpoints,
+                    static_cast<double>(without) / 1024.0, static_cast<double>(with) / 1024.0,
+                    static_cast<double>(with - without) / 1024.0);
+      AppendMarkdown(args, text);
+    }
+    if (added_kib.size() == 2) {
+      std::snprintf(
+          text, sizeof(text),
+          "| %s | memory per remote cluster, not global vs global | %d services / %d "
+          "endpoints | +%.1f MiB vs +%.1f MiB | only the keys kept | ratio %.2f |\n",
+          Today().c_str(), args.remote_services, args.remote_services * args.remote_endpoints,
+          static_cast<double>(added_kib["cluster"]) / 1024.0,
+          static_cast<double>(added_kib["global"]) / 1024.0,
+          added_kib["global"] > 0
+              ? static_cast<double>(added_kib["cluster"]) / static_cast<double>(added_kib["global"])
+              : 0.0);
+      AppendMarkdown(args, text);
+    }
   }
   // RSS at N services in every cluster.
   if (args.services > 0) {
@@ -981,6 +1020,8 @@ int main(int argc, char** argv) {
       args.remote_services = std::stoi(value);
     else if (flag == "--remote-endpoints")
       args.remote_endpoints = std::stoi(value);
+    else if (flag == "--remote-scope")
+      args.remote_scope = value;
     else if (flag == "--testbed")
       args.testbed = value;
     else if (flag == "--globalsvc")
