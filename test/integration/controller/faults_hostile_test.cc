@@ -268,8 +268,15 @@ TEST_CASE("A remote with 100,000 global Services and EndpointSlices",
 #ifndef __SANITIZE_THREAD__
   CHECK(rss_mib < 150);
 #endif
-  // The guide's, nothing for the hostile remote.
-  CHECK(OwnedEntries(bed) == std::vector<std::string>{kGuideEntry});
+  // Nothing for the hostile remote's Services (namespaces hostile-N). Entries
+  // other suites left behind (the benchmarks' autogen.bench.*) are kept for a
+  // remote that has not synced, so only the hostile ones are looked for.
+  const auto owned = OwnedEntries(bed);
+  INFO("owned: " << JoinLines(owned));
+  CHECK(std::none_of(owned.begin(), owned.end(), [](const std::string& name) {
+    return name.rfind("autogen.hostile-", 0) == 0;
+  }));
+  CHECK(std::find(owned.begin(), owned.end(), kGuideEntry) != owned.end());
   CHECK_OK(WaitForLocalExact(bed));
   CHECK(InternalErrors(*remote.controller) == 0);
   REQUIRE_OK(DeleteSecret(bed, kSecret));
