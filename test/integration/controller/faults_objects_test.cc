@@ -63,6 +63,20 @@ std::string EntryName(const std::string& service) {
   return "autogen." + std::string(kNamespace) + "." + service;
 }
 
+// Deletes Service `name` and its slice `name`-1 / `name`-2 from cluster1 and
+// cluster2, and waits until its ServiceEntry is gone.
+void DeleteFromBoth(const TestBed& bed, kube::KubeClient& c1, kube::KubeClient& c2,
+                    const std::string& name) {
+  for (auto* client : {&c1, &c2}) {
+    CHECK(client->Delete(kube::resources::Services(), kNamespace, name).ok());
+    (void)client->Delete(kube::resources::EndpointSlices(), kNamespace,
+                         name + (client == &c1 ? "-1" : "-2"));
+  }
+  CHECK_OK(WaitFor(name + " ServiceEntry removed", 30s, [&](std::string*) {
+    return !GetServiceEntry(bed, "cluster1", EntryName(name));
+  }));
+}
+
 TEST_CASE("Port-less Services, port conflicts across clusters, more than 4096 endpoints",
           "[controller][faults][testbed]") {
   TestBed& bed = SharedBed();
@@ -133,14 +147,7 @@ TEST_CASE("Port-less Services, port conflicts across clusters, more than 4096 en
              c.MetricOr0("globalsvc_diagnostics_total", {{"code", "PortConflict"}}) >= 1;
     }));
     CHECK(controller.CountInLog("PortConflict") >= 1);
-    for (auto* client : {c1.get(), c2.get()}) {
-      CHECK(client->Delete(kube::resources::Services(), kNamespace, "ports").ok());
-      (void)client->Delete(kube::resources::EndpointSlices(), kNamespace,
-                           client == c1.get() ? "ports-1" : "ports-2");
-    }
-    CHECK_OK(WaitFor("ports ServiceEntry removed", 30s, [&](std::string*) {
-      return !GetServiceEntry(bed, "cluster1", EntryName("ports"));
-    }));
+    DeleteFromBoth(bed, *c1, *c2, "ports");
   }
 
   SECTION("exported by its Namespace's label: whole once labelled, dormant again after") {
@@ -181,14 +188,7 @@ TEST_CASE("Port-less Services, port conflicts across clusters, more than 4096 en
                                "cluster2 cluster2-network us-west-2/us-west-2a 2 gateway"},
                               EntryName("by-namespace"), 60s));
     label_namespace("-");
-    for (auto* client : {c1.get(), c2.get()}) {
-      CHECK(client->Delete(kube::resources::Services(), kNamespace, "by-namespace").ok());
-      (void)client->Delete(kube::resources::EndpointSlices(), kNamespace,
-                           client == c1.get() ? "by-namespace-1" : "by-namespace-2");
-    }
-    CHECK_OK(WaitFor("by-namespace ServiceEntry removed", 30s, [&](std::string*) {
-      return !GetServiceEntry(bed, "cluster1", EntryName("by-namespace"));
-    }));
+    DeleteFromBoth(bed, *c1, *c2, "by-namespace");
     CHECK(controller.Running());
   }
 
