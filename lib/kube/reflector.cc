@@ -97,17 +97,15 @@ Status Reflector::ListAndReplace() {
   }
   {
     // Known before the sink reports the list, so whoever sees the cache
-    // synced also sees the version it was listed at.
+    // synced (or a change of it) also sees the version it was listed at and
+    // the list counted.
     std::lock_guard lock(mutex_);
     resource_version_ = listed->resource_version;
     last_list_ = clock_.Now();
-  }
-  sink_.EndReplace();
-  {
-    std::lock_guard lock(mutex_);
     ++stats_.lists;
     stats_.last_error.clear();
   }
+  sink_.EndReplace();
 #ifdef __GLIBC__
   // A list parses pages of hundreds of objects and keeps a few bytes of each:
   // glibc keeps the freed pages (about twice the cache's own size) resident

@@ -4,6 +4,7 @@
 
 #include "lib/kube/reflector.h"
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <thread>
@@ -152,10 +153,16 @@ TEST_CASE("A requested relist lists again once per burst, then watches on",
   auto options = Options(ns.name());
   options.min_relist_interval = 500ms;
   Reflector reflector(*client, resources::ConfigMaps(), cache, options);
+  // Whoever the list's changes reach already sees the list counted.
+  std::atomic<int> lists_seen_by_handler{-1};
+  cache.AddChangeHandler([&](const CacheChange<ConfigMapView>&) {
+    lists_seen_by_handler = static_cast<int>(reflector.stats().lists);
+  });
   reflector.Start();
   REQUIRE(cache.WaitForSync(30s));
   log.Take();
   REQUIRE(reflector.stats().lists == 1);
+  CHECK(lists_seen_by_handler == 1);
 
   for (int i = 0; i < 5; ++i)
     reflector.Relist();
