@@ -70,7 +70,7 @@ struct RemoteAccess {
 // after the cluster. Errors: invalid name, non-https server, empty token,
 // missing or unreadable CA.
 [[nodiscard]] Result<nlohmann::json> BuildRemoteKubeconfig(const RemoteAccess& access);
-// The istio/multiCluster=true Secret istio-remote-secret-<cluster> in
+// The globalsvc.solo.io/remote-cluster=true Secret globalsvc-remote-<cluster> in
 // `secret_namespace`, the kubeconfig (YAML) base64 under the data key <cluster>.
 [[nodiscard]] Result<nlohmann::json> BuildRemoteSecret(const RemoteAccess& access,
                                                        const std::string& secret_namespace);

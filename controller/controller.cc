@@ -117,14 +117,23 @@ Status Controller::Start() {
   remote_template.network_override.clear();  // remote networks come from their own labels
   remote_template.max_objects = static_cast<std::size_t>(options_.max_remote_objects);
   remotes_ = std::make_unique<RemoteClusters>(options_.cluster_name, remote_template, metrics_,
-                                              events_.get(), options_.secret_namespace);
-  kube::ReflectorOptions secret_options;
-  secret_options.namespace_name = options_.secret_namespace;
-  secret_options.backoff = kWatchBackoff;
-  secret_options.list.label_selector = std::string(kMultiClusterLabel) + "=true";
-  secret_reflector_ = std::make_unique<kube::Reflector>(*writer_, kube::resources::Secrets(),
-                                                        *remotes_, secret_options);
-  secret_reflector_->Start();
+                                              events_.get(), options_.secret_namespace,
+                                              options_.read_legacy_secrets);
+  // A label selector cannot say "either label": one reflector per label.
+  const auto secret_reflector = [&](const char* label, SecretLabel kind) {
+    kube::ReflectorOptions secret_options;
+    secret_options.namespace_name = options_.secret_namespace;
+    secret_options.backoff = kWatchBackoff;
+    secret_options.list.label_selector = std::string(label) + "=true";
+    auto reflector = std::make_unique<kube::Reflector>(*writer_, kube::resources::Secrets(),
+                                                       remotes_->sink(kind), secret_options);
+    reflector->Start();
+    return reflector;
+  };
+  secret_reflector_ = secret_reflector(kRemoteSecretLabel, SecretLabel::kOwn);
+  if (options_.read_legacy_secrets) {
+    legacy_secret_reflector_ = secret_reflector(kLegacyRemoteSecretLabel, SecretLabel::kLegacy);
+  }
 
   mesh::PlanOptions plan;
   plan.target_cluster = options_.cluster_name;
@@ -195,6 +204,7 @@ void Controller::Stop() {
   workers_.clear();  // joins
   if (service_status_) service_status_->Stop();
   if (secret_reflector_) secret_reflector_->Stop();
+  if (legacy_secret_reflector_) legacy_secret_reflector_->Stop();
   if (remotes_) remotes_->StopAll();
   if (observer_reflector_) observer_reflector_->Stop();
   if (local_) local_->Stop();

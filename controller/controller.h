@@ -44,6 +44,8 @@ struct ControllerOptions {
   std::string network;  // empty: the control-plane namespace's topology.istio.io/network label
   std::string control_plane_namespace = "istio-system";
   std::string secret_namespace;  // empty: the control-plane namespace
+  // Also read remote Secrets with the legacy istio/multiCluster=true label.
+  bool read_legacy_secrets = true;
   std::string gateway_selector = "topology.istio.io/network";
   std::string host_suffix = "mesh.internal";
   int workers = 2;
@@ -109,6 +111,7 @@ class Controller {
   std::unique_ptr<kube::Reflector> observer_reflector_;
   std::unique_ptr<RemoteClusters> remotes_;
   std::unique_ptr<kube::Reflector> secret_reflector_;
+  std::unique_ptr<kube::Reflector> legacy_secret_reflector_;  // --read-legacy-secrets
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<StatusWriter> status_;
   std::unique_ptr<ServiceStatusWriter> service_status_;  // GlobalService objects

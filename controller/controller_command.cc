@@ -15,8 +15,9 @@ constexpr const char* kControllerUsage = R"(Usage: globalsvc controller --cluste
 
 Runs the controller: keeps one ServiceEntry autogen.<ns>.<service> in the
 control-plane namespace of this cluster for every global service of the mesh.
-Remote clusters are read from Secrets labelled istio/multiCluster=true (one
-kubeconfig per data key; the key is the cluster name).
+Remote clusters are read from Secrets labelled
+globalsvc.solo.io/remote-cluster=true (one kubeconfig per data key; the key is
+the cluster name).
 
 Flags:
       --cluster-name NAME        this cluster's name in the mesh (required)
@@ -26,6 +27,9 @@ Flags:
                                  topology.istio.io/network label of the namespace)
       --namespace NS             control-plane namespace (default istio-system)
       --secret-namespace NS      where remote Secrets live (default: --namespace)
+      --read-legacy-secrets BOOL also read remote Secrets labelled
+                                 istio/multiCluster=true, with a warning, until
+                                 they are relabelled (default true)
       --gateway-selector SEL     label selector of east-west gateway Deployments
                                  (default topology.istio.io/network)
       --host-suffix S            host suffix (default mesh.internal)
@@ -91,6 +95,7 @@ int RunController(const std::vector<std::string>& args, CommandIo io) {
                  "--network",
                  "--namespace",
                  "--secret-namespace",
+                 "--read-legacy-secrets",
                  "--gateway-selector",
                  "--host-suffix",
                  "--workers",
@@ -160,6 +165,10 @@ int RunController(const std::vector<std::string>& args, CommandIo io) {
   }
   if (auto v = flags->Get("--leader-elect"); v && !ParseBool(*v, options.leader_elect)) {
     return usage("--leader-elect is true or false");
+  }
+  if (auto v = flags->Get("--read-legacy-secrets");
+      v && !ParseBool(*v, options.read_legacy_secrets)) {
+    return usage("--read-legacy-secrets is true or false");
   }
   if (auto v = flags->Get("--initial-sync-timeout")) {
     long seconds = 0;

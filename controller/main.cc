@@ -20,8 +20,8 @@ Commands:
   explain     show where requests for a global host go, and after which failures
   lint        find failover configuration problems
   remote-secret
-              print the istio/multiCluster=true Secret that connects the other
-              clusters to this one (and create its reader identity)
+              print the Secret that connects the other clusters to this one
+              (and create its reader identity)
   version     print version and build information
 
 Run 'globalsvc <command> --help' for the flags of a command.

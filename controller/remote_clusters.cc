@@ -59,65 +59,71 @@ RemoteClusters::SecretView RemoteClusters::ViewOf(const nlohmann::json& object) 
 
 RemoteClusters::RemoteClusters(std::string local_cluster, ClusterConnectionOptions template_options,
                                ControllerMetrics& metrics, EventRecorder* events,
-                               std::string secret_namespace)
+                               std::string secret_namespace, bool read_legacy_label)
     : local_cluster_(std::move(local_cluster)),
       template_(std::move(template_options)),
       metrics_(metrics),
       events_(events),
       secret_namespace_(std::move(secret_namespace)),
+      read_legacy_label_(read_legacy_label),
       log_(obs::ComponentLogger("remote-clusters")) {}
 
 RemoteClusters::~RemoteClusters() {
   StopAll();
 }
 
-void RemoteClusters::BeginReplace() {
-  std::lock_guard lock(mutex_);
-  listing_.clear();
-  replacing_ = true;
+kube::ReflectorSink& RemoteClusters::sink(SecretLabel label) {
+  return label == SecretLabel::kOwn ? own_sink_ : legacy_sink_;
 }
 
-void RemoteClusters::ReplaceItem(nlohmann::json&& object) {
-  std::lock_guard lock(mutex_);
-  listing_[NameOf(object)] = ViewOf(object);
+void RemoteClusters::LabelSink::BeginReplace() {
+  std::lock_guard lock(owner_.mutex_);
+  state().listing.clear();
+  state().replacing = true;
 }
 
-void RemoteClusters::EndReplace() {
+void RemoteClusters::LabelSink::ReplaceItem(nlohmann::json&& object) {
+  std::lock_guard lock(owner_.mutex_);
+  state().listing[NameOf(object)] = ViewOf(object);
+}
+
+void RemoteClusters::LabelSink::EndReplace() {
   {
-    std::lock_guard lock(mutex_);
-    secrets_ = std::move(listing_);
-    listing_.clear();
-    replacing_ = false;
+    std::lock_guard lock(owner_.mutex_);
+    state().secrets = std::move(state().listing);
+    state().listing.clear();
+    state().replacing = false;
   }
-  Reconcile();
-  std::lock_guard lock(mutex_);
-  synced_ = true;
+  owner_.Reconcile();
+  std::lock_guard lock(owner_.mutex_);
+  state().synced = true;
 }
 
-void RemoteClusters::AbortReplace() {
-  std::lock_guard lock(mutex_);
-  listing_.clear();
-  replacing_ = false;
+void RemoteClusters::LabelSink::AbortReplace() {
+  std::lock_guard lock(owner_.mutex_);
+  state().listing.clear();
+  state().replacing = false;
 }
 
-void RemoteClusters::ApplyEvent(kube::WatchEventType type, nlohmann::json&& object) {
+void RemoteClusters::LabelSink::ApplyEvent(kube::WatchEventType type, nlohmann::json&& object) {
   {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(owner_.mutex_);
     const std::string name = NameOf(object);
     if (type == kube::WatchEventType::kDeleted) {
-      secrets_.erase(name);
+      state().secrets.erase(name);
     } else if (type == kube::WatchEventType::kAdded || type == kube::WatchEventType::kModified) {
-      secrets_[name] = ViewOf(object);
+      state().secrets[name] = ViewOf(object);
     } else {
       return;
     }
   }
-  Reconcile();
+  owner_.Reconcile();
 }
 
 bool RemoteClusters::synced() const {
   std::lock_guard lock(mutex_);
-  return synced_;
+  return labels_[static_cast<int>(SecretLabel::kOwn)].synced &&
+         (!read_legacy_label_ || labels_[static_cast<int>(SecretLabel::kLegacy)].synced);
 }
 
 void RemoteClusters::Reconcile() {
@@ -127,7 +133,32 @@ void RemoteClusters::Reconcile() {
   std::vector<SecretProblem> problems;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [secret, view] : secrets_) {
+    const auto& own = labels_[static_cast<int>(SecretLabel::kOwn)].secrets;
+    const auto& legacy = labels_[static_cast<int>(SecretLabel::kLegacy)].secrets;
+    // Own-labelled Secrets first: a cluster also named by a legacy one comes
+    // from the new Secret.
+    std::vector<std::pair<const std::string*, const SecretView*>> ordered;
+    for (const auto& [secret, view] : own)
+      ordered.emplace_back(&secret, &view);
+    // In two steps, so that the cluster stays connected throughout: two
+    // watches report one relabelling in either order.
+    const std::string relabel = std::string("add the label ") + kRemoteSecretLabel +
+                                "=true, then remove " + kLegacyRemoteSecretLabel;
+    for (const auto& [secret, view] : legacy) {
+      if (own.count(secret)) {
+        problems.push_back({secret, "legacy-label",
+                            std::string("also labelled ") + kLegacyRemoteSecretLabel +
+                                "=true, which istiod watches too: remove that label"});
+        continue;
+      }
+      problems.push_back({secret, "legacy-label",
+                          std::string("labelled ") + kLegacyRemoteSecretLabel +
+                              "=true, which istiod watches too; still read for now: " + relabel});
+      ordered.emplace_back(&secret, &view);
+    }
+    for (const auto& [secret_name, view_of] : ordered) {
+      const std::string& secret = *secret_name;
+      const SecretView& view = *view_of;
       if (!view.network.empty() && !IsValidLabelValue(view.network)) {
         problems.push_back({secret, "invalid-network",
                             std::string(kNetworkAnnotation) + " '" + ShortUtf8(view.network, 80) +
@@ -273,8 +304,10 @@ void RemoteClusters::Disconnect(const std::string& cluster) {
 }
 
 void RemoteClusters::ReportSecretProblem(const SecretProblem& problem) {
-  log_->error("remote secret problem secret={} reason={} {}", problem.secret, problem.reason,
-              problem.message);
+  // A legacy label is a warning: the Secret is still used.
+  const auto level = problem.reason == "legacy-label" ? spdlog::level::warn : spdlog::level::err;
+  log_->log(level, "remote secret problem secret={} reason={} {}", problem.secret, problem.reason,
+            problem.message);
   metrics_.remote_secret_errors.Inc({problem.secret, problem.reason});
   if (events_) {
     events_->Warning({"v1", "Secret", secret_namespace_, problem.secret}, "RemoteClusterSecret",

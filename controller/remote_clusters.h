@@ -1,8 +1,14 @@
 #pragma once
 
 // RemoteClusters: connects, reconnects and disconnects remote clusters from
-// the Secrets labelled istio/multiCluster=true in the controller's namespace
-// (one kubeconfig per data key; the key is the cluster name), as they change.
+// the Secrets labelled globalsvc.solo.io/remote-cluster=true in the
+// controller's namespace (one kubeconfig per data key; the key is the cluster
+// name), as they change.
+//
+// - Secrets labelled istio/multiCluster=true, the label globalsvc used first,
+//   are still read until they are relabelled, with a warning: istiod watches
+//   that label too and would try its own multicluster with our read-only
+//   identity. A cluster named by both kinds comes from the new one.
 //
 // - A new kubeconfig connects the cluster; a changed one (rotation) connects
 //   anew and only then stops the old connection; the cluster's state is kept
@@ -29,6 +35,7 @@
 #include "controller/controller_metrics.h"
 #include "controller/event_recorder.h"
 #include "controller/namespace_filter.h"
+#include "controller/remote_secret_labels.h"
 #include "lib/kube/reflector_sink.h"
 
 namespace spdlog {
@@ -37,7 +44,7 @@ class logger;
 
 namespace globalsvc::controller {
 
-inline constexpr const char* kMultiClusterLabel = "istio/multiCluster";
+enum class SecretLabel { kOwn, kLegacy };
 // On a remote Secret: the network of the clusters it connects, whatever their
 // own istio-system label says (a remote cannot then claim another network,
 // ours included, and have its pods taken as directly reachable).
@@ -73,18 +80,19 @@ struct SecretProblem {
   std::string message;
 };
 
-class RemoteClusters final : public kube::ReflectorSink {
+class RemoteClusters final {
  public:
-  // `template_options` carries everything but cluster and config.
+  // `template_options` carries everything but cluster and config. With
+  // `read_legacy_label`, synced() also waits for the legacy Secrets' list.
   RemoteClusters(std::string local_cluster, ClusterConnectionOptions template_options,
-                 ControllerMetrics& metrics, EventRecorder* events, std::string secret_namespace);
-  ~RemoteClusters() override;
+                 ControllerMetrics& metrics, EventRecorder* events, std::string secret_namespace,
+                 bool read_legacy_label = true);
+  ~RemoteClusters();
+  RemoteClusters(const RemoteClusters&) = delete;
+  RemoteClusters& operator=(const RemoteClusters&) = delete;
 
-  void BeginReplace() override;
-  void ReplaceItem(nlohmann::json&& object) override;
-  void EndReplace() override;
-  void AbortReplace() override;
-  void ApplyEvent(kube::WatchEventType type, nlohmann::json&& object) override;
+  // What a reflector of the Secrets with `label` feeds.
+  [[nodiscard]] kube::ReflectorSink& sink(SecretLabel label);
 
   [[nodiscard]] bool synced() const;
   [[nodiscard]] std::vector<RemoteClusterStatus> Status() const;
@@ -107,6 +115,27 @@ class RemoteClusters final : public kube::ReflectorSink {
     std::string exclude_namespaces;  // kExcludeNamespacesAnnotation
   };
   static SecretView ViewOf(const nlohmann::json& object);
+  // The Secrets of one label, as its reflector last reported them.
+  struct LabelState {
+    std::map<std::string, SecretView> secrets;  // by name
+    std::map<std::string, SecretView> listing;
+    bool replacing = false;
+    bool synced = false;
+  };
+  class LabelSink final : public kube::ReflectorSink {
+   public:
+    LabelSink(RemoteClusters& owner, SecretLabel label) : owner_(owner), label_(label) {}
+    void BeginReplace() override;
+    void ReplaceItem(nlohmann::json&& object) override;
+    void EndReplace() override;
+    void AbortReplace() override;
+    void ApplyEvent(kube::WatchEventType type, nlohmann::json&& object) override;
+
+   private:
+    LabelState& state() { return owner_.labels_[static_cast<int>(label_)]; }
+    RemoteClusters& owner_;
+    const SecretLabel label_;
+  };
   struct Remote {
     std::string secret;
     std::string kubeconfig;  // what the connection was made from
@@ -128,13 +157,13 @@ class RemoteClusters final : public kube::ReflectorSink {
   ControllerMetrics& metrics_;
   EventRecorder* events_;
   const std::string secret_namespace_;
+  const bool read_legacy_label_;
   std::shared_ptr<spdlog::logger> log_;
+  LabelSink own_sink_{*this, SecretLabel::kOwn};
+  LabelSink legacy_sink_{*this, SecretLabel::kLegacy};
 
   mutable std::mutex mutex_;
-  std::map<std::string, SecretView> secrets_;  // by name
-  std::map<std::string, SecretView> listing_;
-  bool replacing_ = false;
-  bool synced_ = false;
+  LabelState labels_[2];                   // by SecretLabel
   std::map<std::string, Remote> remotes_;  // cluster -> connection
   // Problems found in the Secrets' keys by the last Reconcile() (those of a
   // kubeconfig live in Remote::config_error).

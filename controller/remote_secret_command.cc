@@ -1,6 +1,6 @@
 // globalsvc remote-secret: a read-only identity in a remote cluster, and the
-// istio/multiCluster=true Secret that lets the OTHER clusters' controllers
-// read it. Talks only to the remote cluster; the Secret is printed, never
+// globalsvc.solo.io/remote-cluster=true Secret that lets the OTHER clusters'
+// controllers read it. Talks only to the remote cluster; the Secret is printed, never
 // applied, so the caller decides where it goes:
 //
 //   globalsvc remote-secret --context cluster2 --name cluster2 |
@@ -19,6 +19,7 @@
 
 #include "controller/commands.h"
 #include "controller/flags.h"
+#include "controller/remote_secret_labels.h"
 #include "lib/base/yaml_json.h"
 #include "lib/kube/kube_client.h"
 #include "lib/kube/kubeconfig.h"
@@ -34,10 +35,11 @@ constexpr const char* kRemoteSecretUsage =
     R"(Usage: globalsvc remote-secret --name CLUSTER [--context CONTEXT] [flags]
 
 Prints, on standard output, the Secret that connects the OTHER clusters'
-controllers to this (remote) cluster: labelled istio/multiCluster=true, named
-istio-remote-secret-CLUSTER, holding a kubeconfig under the data key CLUSTER
-that reads this cluster with the token of a reader ServiceAccount. Apply it in
-every other cluster:
+controllers to this (remote) cluster: labelled
+globalsvc.solo.io/remote-cluster=true, named globalsvc-remote-CLUSTER, holding
+a kubeconfig under the data key CLUSTER that reads this cluster with the token
+of a reader ServiceAccount. istiod does not watch that label, so the Secret
+never turns into istiod's own multicluster. Apply it in every other cluster:
 
   globalsvc remote-secret --context cluster2 --name cluster2 |
     kubectl --context cluster1 apply -f -
@@ -376,10 +378,10 @@ Result<json> BuildRemoteSecret(const RemoteAccess& access, const std::string& se
       {"kind", "Secret"},
       {"type", "Opaque"},
       {"metadata",
-       {{"name", "istio-remote-secret-" + access.cluster_name},
+       {{"name", controller::kRemoteSecretNamePrefix + access.cluster_name},
         {"namespace", secret_namespace},
-        {"labels", {{"istio/multiCluster", "true"}, {"app.kubernetes.io/part-of", "globalsvc"}}},
-        {"annotations", {{"networking.istio.io/cluster", access.cluster_name}}}}},
+        {"labels",
+         {{controller::kRemoteSecretLabel, "true"}, {"app.kubernetes.io/part-of", "globalsvc"}}}}},
       {"data", {{access.cluster_name, kube::EncodeBase64(EmitYaml(*kubeconfig))}}}};
 }
 
@@ -482,8 +484,8 @@ int RunRemoteSecret(const std::vector<std::string>& args, CommandIo io) {
               "(else pass --server)\n";
   }
   io.out << EmitYaml(*secret);
-  io.err << "printed Secret " << secret_namespace << "/istio-remote-secret-" << *name
-         << ": apply it in every other cluster\n";
+  io.err << "printed Secret " << secret_namespace << "/" << controller::kRemoteSecretNamePrefix
+         << *name << ": apply it in every other cluster\n";
   return kExitOk;
 }
 

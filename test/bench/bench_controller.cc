@@ -406,9 +406,9 @@ void ConnectRemote(KubeClient& local, const fs::path& testbed, const std::string
   nlohmann::json secret = {{"apiVersion", "v1"},
                            {"kind", "Secret"},
                            {"metadata",
-                            {{"name", "istio-remote-secret-" + remote},
+                            {{"name", "globalsvc-remote-" + remote},
                              {"namespace", "istio-system"},
-                             {"labels", {{"istio/multiCluster", "true"}}}}},
+                             {"labels", {{"globalsvc.solo.io/remote-cluster", "true"}}}}},
                            {"stringData", {{remote, kubeconfig}}}};
   globalsvc::kube::ApplyOptions apply;
   apply.field_manager = "bench";
@@ -417,7 +417,7 @@ void ConnectRemote(KubeClient& local, const fs::path& testbed, const std::string
 }
 
 void DisconnectRemote(KubeClient& local, const std::string& remote) {
-  (void)local.Delete(resources::Secrets(), "istio-system", "istio-remote-secret-" + remote);
+  (void)local.Delete(resources::Secrets(), "istio-system", "globalsvc-remote-" + remote);
 }
 
 // ---------------------------------------------------------------- watching results
@@ -663,13 +663,13 @@ void WaitReadyAndSettle(ControllerProcess& controller) {
 // Deletes every remote Secret in cluster1 except those of clusters 2..keep.
 void DisconnectRemotesBeyond(KubeClient& local, int keep) {
   globalsvc::kube::ListOptions options;
-  options.label_selector = "istio/multiCluster=true";
+  options.label_selector = "globalsvc.solo.io/remote-cluster=true";
   auto secrets = Must(local.List(resources::Secrets(), "istio-system", options), "list secrets");
   for (const auto& item : secrets.items) {
     const std::string name = item["metadata"]["name"];
     bool kept = false;
     for (int c = 2; c <= keep; ++c)
-      kept = kept || name == "istio-remote-secret-" + ClusterName(c);
+      kept = kept || name == "globalsvc-remote-" + ClusterName(c);
     if (!kept) (void)local.Delete(resources::Secrets(), "istio-system", name);
   }
 }

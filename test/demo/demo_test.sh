@@ -242,15 +242,15 @@ lists() {
 # the chart's reader) reads cluster2 and cannot write there.
 test_remote_secret_reads_and_cannot_write() {
   local kc=$WORK/from-secret.kubeconfig out
-  k --context=cluster1 get secret -n "$NS" istio-remote-secret-cluster2 -o json |
+  k --context=cluster1 get secret -n "$NS" globalsvc-remote-cluster2 -o json |
     python3 -c '
 import json, sys
 s = json.load(sys.stdin)
-assert s["metadata"]["labels"]["istio/multiCluster"] == "true", s["metadata"]
-assert s["metadata"]["annotations"]["networking.istio.io/cluster"] == "cluster2"
+assert s["metadata"]["labels"]["globalsvc.solo.io/remote-cluster"] == "true", s["metadata"]
+assert "istio/multiCluster" not in s["metadata"]["labels"], s["metadata"]
 assert list(s["data"]) == ["cluster2"], list(s["data"])
 ' 
-  k --context=cluster1 get secret -n "$NS" istio-remote-secret-cluster2 \
+  k --context=cluster1 get secret -n "$NS" globalsvc-remote-cluster2 \
     -o jsonpath='{.data.cluster2}' | base64 -d >"$kc"
   chmod 600 "$kc"
   [[ $(kubectl --kubeconfig "$kc" auth whoami -o jsonpath='{.status.userInfo.username}') == \
@@ -292,8 +292,8 @@ test_remote_secret_creates_service_account() {
   python3 - "$secret" "$kc" <<'EOF'
 import base64, re, sys
 text = open(sys.argv[1]).read()
-assert 'istio/multiCluster: "true"' in text, text
-assert "name: istio-remote-secret-cluster2" in text
+assert 'globalsvc.solo.io/remote-cluster: "true"' in text, text
+assert "name: globalsvc-remote-cluster2" in text
 data = re.search(r"(?m)^  cluster2: (\S+)$", text).group(1)
 open(sys.argv[2], "w").write(base64.b64decode(data).decode())
 EOF

@@ -353,6 +353,18 @@ test_stop_and_start_apiserver() {
   k cluster2 get --raw /readyz
 }
 
+# A killed API server's other threads can still hold its port for a moment
+# after its main thread is gone; start must wait for them, or the new one
+# fails with "address already in use".
+test_killed_apiserver_restarts_at_once() {
+  local round
+  for round in 1 2 3 4 5; do
+    "$TESTBED" stop cluster2 kube-apiserver --kill
+    "$TESTBED" start cluster2 kube-apiserver || { echo "round $round"; return 1; }
+  done
+  k cluster2 get --raw /readyz
+}
+
 test_crashed_component_reported() {
   local pid out
   pid=$(<"$GLOBALSVC_TESTBED_DIR/cluster2/run/kwok.pid")
@@ -448,6 +460,60 @@ EOF
   wait_for 30 ambient_workload_gone cluster1 "$uid*"
 }
 
+# istiod_clusters CLUSTER : the cluster IDs istiod reads endpoints from, one
+# per line, from /debug/clusterz (its own included).
+istiod_clusters() {
+  istiod_get "$1" /debug/clusterz | python3 -c '
+import json, sys
+for c in json.load(sys.stdin) or []:
+    print(c["id"])'
+}
+
+istiod_reads_cluster() { istiod_clusters "$1" | grep -qx "$2"; }
+istiod_forgot_cluster() { ! istiod_reads_cluster "$1" "$2"; }
+
+# globalsvc's remote Secrets carry a label of their own: istiod, which runs
+# a multicluster of its own from every Secret labelled istio/multiCluster=true,
+# must never pick them up. The same kubeconfig under istio's label is the
+# control: istiod reads that one, so the case sees what istiod would do.
+test_istiod_ignores_globalsvc_remote_secrets() {
+  local kubeconfig ok=0
+  kubeconfig=$(base64 -w0 <"$GLOBALSVC_TESTBED_DIR/cluster2/kubeconfig")
+  k cluster1 apply -f - <<EOF || return 1
+apiVersion: v1
+kind: Secret
+metadata:
+  name: globalsvc-remote-cluster2
+  namespace: istio-system
+  labels:
+    globalsvc.solo.io/remote-cluster: "true"
+data:
+  cluster2: $kubeconfig
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: testbed-istio-remote
+  namespace: istio-system
+  labels:
+    istio/multiCluster: "true"
+data:
+  cluster2-through-istio-label: $kubeconfig
+EOF
+  # istiod handles Secrets in the order it sees them: once it reads the
+  # second one, it would have read the first.
+  if wait_for 60 istiod_reads_cluster cluster1 cluster2-through-istio-label; then
+    if istiod_reads_cluster cluster1 cluster2; then
+      echo "istiod reads globalsvc's Secret:"; istiod_clusters cluster1
+    else
+      ok=1
+    fi
+  fi
+  k cluster1 -n istio-system delete secret globalsvc-remote-cluster2 testbed-istio-remote
+  wait_for 60 istiod_forgot_cluster cluster1 cluster2-through-istio-label || ok=0
+  ((ok))
+}
+
 # ---------------------------------------------------------------------------
 
 main() {
@@ -475,10 +541,13 @@ main() {
     check "istiod is ready and puts the gateway pod on its cluster's network" test_istiod_ready_on_the_cluster_network
     check "istiod's ambient index lists a ServiceEntry's pod-IP and address-less endpoints" \
       test_istiod_indexes_serviceentry_endpoints
+    check "istiod ignores globalsvc's remote Secrets and reads istio/multiCluster=true ones" \
+      test_istiod_ignores_globalsvc_remote_secrets
   else
     skip "istiod cases" "the reused test bed runs no istiod (scripts/testbed up --istio)"
   fi
   check "stop and start one API server" test_stop_and_start_apiserver
+  check "a killed API server restarts at once, five times over" test_killed_apiserver_restarts_at_once
   check "a crashed component is reported with its log and restarts" test_crashed_component_reported
   echo "$PASSED passed, $FAILED failed$( ((SKIPPED == 0)) || echo ", $SKIPPED skipped")"
   ((FAILED == 0))

@@ -138,8 +138,7 @@ TEST_CASE("Two controllers keep the guide's ServiceEntries exact", "[controller]
       return r.value("role", "") == "remote" && r.value("connected", false) &&
              r.value("synced", false) && !r.value("stale", true) &&
              r.value("network", "") == "cluster2-network" && r.value("services", 0) >= 1 &&
-             r.value("endpoints", 0) >= 2 &&
-             r.value("secret", "") == "istio-remote-secret-cluster2" &&
+             r.value("endpoints", 0) >= 2 && r.value("secret", "") == "globalsvc-remote-cluster2" &&
              l.value("role", "") == "local" && l.value("network", "") == "cluster1-network";
     });
     INFO((status.ok() ? "" : status.error().message));

@@ -43,16 +43,16 @@ std::string Base64(std::string_view text) {
 }
 
 std::string RemoteSecretYaml(const std::string& name, const std::string& cluster_key,
-                             const std::string& kubeconfig) {
+                             const std::string& kubeconfig, const std::string& label) {
   return "apiVersion: v1\nkind: Secret\nmetadata:\n  name: " + name +
-         "\n  namespace: istio-system\n  labels:\n    istio/multiCluster: \"true\"\n"
+         "\n  namespace: istio-system\n  labels:\n    " + label +
+         ": \"true\"\n"
          "data:\n  " +
          cluster_key + ": " + Base64(kubeconfig) + "\n";
 }
 
 std::string RemoteSecretYaml(const TestBed& bed, const std::string& remote) {
-  return RemoteSecretYaml("istio-remote-secret-" + remote, remote,
-                          ReadFile(bed.Kubeconfig(remote)));
+  return RemoteSecretYaml("globalsvc-remote-" + remote, remote, ReadFile(bed.Kubeconfig(remote)));
 }
 
 Status PrepareGuideApp(const TestBed& bed) {

@@ -25,10 +25,11 @@ std::string ReadFile(const std::filesystem::path& path);
 std::string Base64(std::string_view text);
 
 // A remote Secret named `name` in cluster's istio-system whose data key
-// `cluster_key` holds `kubeconfig`.
+// `cluster_key` holds `kubeconfig`, labelled `label`=true.
 std::string RemoteSecretYaml(const std::string& name, const std::string& cluster_key,
-                             const std::string& kubeconfig);
-// The remote Secret istio-remote-secret-<remote> with the remote's admin kubeconfig.
+                             const std::string& kubeconfig,
+                             const std::string& label = "globalsvc.solo.io/remote-cluster");
+// The remote Secret globalsvc-remote-<remote> with the remote's admin kubeconfig.
 std::string RemoteSecretYaml(const testsupport::TestBed& bed, const std::string& remote);
 
 // The guide's sample app in every cluster of the test bed: 2 replicas (one

@@ -284,10 +284,12 @@ Status DeleteSecret(const TestBed& bed, const std::string& name) {
 
 void StartClean(const TestBed& bed) {
   REQUIRE_OK(PrepareGuideApp(bed));
-  auto deleted = bed.Kubectl("cluster1", {"delete", "secret", "-n", "istio-system", "-l",
-                                          "istio/multiCluster=true", "--ignore-not-found"});
-  INFO(deleted.err);
-  REQUIRE(deleted.ok());
+  for (const char* label : {"globalsvc.solo.io/remote-cluster=true", "istio/multiCluster=true"}) {
+    auto deleted = bed.Kubectl(
+        "cluster1", {"delete", "secret", "-n", "istio-system", "-l", label, "--ignore-not-found"});
+    INFO(deleted.err);
+    REQUIRE(deleted.ok());
+  }
 }
 
 EntryPoller::EntryPoller(const TestBed& bed,

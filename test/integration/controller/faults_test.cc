@@ -375,6 +375,80 @@ TEST_CASE("A remote Secret added, rotated and deleted at run time",
   StopAndCheckLog(world, controller);
 }
 
+TEST_CASE(
+    "A Secret with the legacy istio/multiCluster label connects with a warning until relabelled",
+    "[controller][faults][testbed]") {
+  World& world = GetWorld();
+  const TestBed& bed = *world.bed;
+  StartClean(world);
+  auto started = StartController(world, "faults-legacy-label", "globalsvc-faults-legacy");
+  REQUIRE_OK(StatusOf(started));
+  ControllerProcess& controller = **started;
+  REQUIRE_OK(WaitForEndpoints(bed, "cluster1", kLocalView));
+
+  const std::string secret = "faults-legacy";
+  REQUIRE_OK(bed.Apply("cluster1", testbed::RemoteSecretYaml(secret, "cluster2", world.admin,
+                                                             "istio/multiCluster")));
+  REQUIRE_OK(WaitForEndpoints(bed, "cluster1", FullView(2)));
+  CHECK_OK(WaitForMetric(controller, "legacy label counted", [&](const ControllerProcess& c) {
+    return c.MetricOr0("globalsvc_remote_secret_errors_total",
+                       {{"secret", secret}, {"reason", "legacy-label"}}) >= 1;
+  }));
+  CHECK_OK(WaitFor("Warning Event RemoteClusterSecret", 30s, [&](std::string*) {
+    return HasWarningEvent(bed, "cluster1", "istio-system", "Secret", secret,
+                           "RemoteClusterSecret");
+  }));
+
+  // The migration the warning asks for, while the entry is polled: cluster2
+  // stays connected throughout, and the warning stops.
+  EntryPoller poller(bed, [](const nlohmann::json* entry) -> std::string {
+    if (!entry) return "no ServiceEntry";
+    for (const auto& line : EndpointLines(*entry)) {
+      if (line.starts_with("cluster2 ") && line.ends_with(" gateway")) return "";
+    }
+    return "no cluster2 gateway endpoint: " + JoinLines(EndpointLines(*entry));
+  });
+  const auto label = [&](const std::string& change) {
+    auto labelled = bed.Kubectl(
+        "cluster1", {"label", "secret", "-n", "istio-system", secret, change, "--overwrite"});
+    INFO(labelled.err);
+    REQUIRE(labelled.ok());
+  };
+  label("globalsvc.solo.io/remote-cluster=true");
+  REQUIRE_OK(WaitFor("own label seen", 30s, [&](std::string* why) {
+    *why = controller.Tail();
+    return controller.CountInLog("which istiod watches too: remove that label") >= 1;
+  }));
+  label("istio/multiCluster-");
+  REQUIRE_OK(bed.Scale("cluster2", "httpbin", "in-ambient", 3));
+  REQUIRE_OK(WaitForEndpoints(bed, "cluster1", FullView(3)));
+  poller.Stop();
+  INFO("misses:\n" << Joined(poller.misses()));
+  CHECK(poller.misses().empty());
+  CHECK(poller.polls() >= 3);
+  CHECK(controller.CountInLog("remote cluster reconnected cluster=cluster2") == 0);
+  CHECK(controller.CountInLog("remote cluster disconnected cluster=cluster2") == 0);
+
+  // Any later look at the Secret (here a namespace filter, which reconnects)
+  // warns no more.
+  const double warnings = controller.MetricOr0("globalsvc_remote_secret_errors_total",
+                                               {{"secret", secret}, {"reason", "legacy-label"}});
+  auto annotated = bed.Kubectl("cluster1", {"annotate", "secret", "-n", "istio-system", secret,
+                                            "globalsvc.solo.io/exclude-namespaces=kube-system"});
+  INFO(annotated.err);
+  REQUIRE(annotated.ok());
+  REQUIRE_OK(WaitFor("reconnected with the namespace filter", 30s, [&](std::string* why) {
+    *why = controller.Tail();
+    return controller.CountInLog("remote cluster reconnected cluster=cluster2") == 1;
+  }));
+  CHECK(controller.MetricOr0("globalsvc_remote_secret_errors_total",
+                             {{"secret", secret}, {"reason", "legacy-label"}}) == warnings);
+
+  REQUIRE_OK(DeleteSecret(bed, secret));
+  REQUIRE_OK(WaitForEndpoints(bed, "cluster1", kLocalView));
+  StopAndCheckLog(world, controller);
+}
+
 TEST_CASE("Bad remote Secrets are reported, harm nothing, and recover once fixed",
           "[controller][faults][testbed]") {
   World& world = GetWorld();

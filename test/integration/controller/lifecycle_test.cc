@@ -110,7 +110,7 @@ Status ConnectRemote(const TestBed& bed, const std::string& remote) {
 
 Status DisconnectRemote(const TestBed& bed, const std::string& remote) {
   auto deleted = bed.Kubectl("cluster1", {"delete", "secret", "-n", "istio-system",
-                                          "istio-remote-secret-" + remote, "--ignore-not-found"});
+                                          "globalsvc-remote-" + remote, "--ignore-not-found"});
   return deleted.ok() ? Status(Ok{}) : MakeError(ErrorCode::kInternal, deleted.err);
 }
 
@@ -329,7 +329,7 @@ TEST_CASE("With --remote-stale-timeout an unreachable cluster's endpoints go, an
   CHECK_OK(WaitForStatus(bed, "cluster2", "endpointsRemoved", true));
   CHECK_OK(WaitFor("Warning Event RemoteClusterStaleRemoved", 30s, [&](std::string*) {
     return testbed::HasWarningEvent(bed, "cluster1", "istio-system", "Secret",
-                                    "istio-remote-secret-cluster2", "RemoteClusterStaleRemoved");
+                                    "globalsvc-remote-cluster2", "RemoteClusterStaleRemoved");
   }));
   CHECK(controller.CountInLog("remote cluster stale for too long: endpoints removed "
                               "cluster=cluster2") == 1);

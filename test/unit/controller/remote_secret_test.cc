@@ -57,21 +57,24 @@ kube::ClusterConfig LoadFromSecret(const json& secret, const std::string& key) {
   return *config;
 }
 
-TEST_CASE("remote-secret builds the istio/multiCluster=true Secret", "[cli][remote-secret]") {
+TEST_CASE("remote-secret builds a Secret with globalsvc's own label and name, which istiod ignores",
+          "[cli][remote-secret]") {
   auto secret = BuildRemoteSecret(Access(), "istio-system");
   REQUIRE(secret.ok());
   CHECK((*secret)["apiVersion"] == "v1");
   CHECK((*secret)["kind"] == "Secret");
   CHECK((*secret)["type"] == "Opaque");
-  CHECK((*secret)["metadata"]["name"] == "istio-remote-secret-cluster2");
+  // Not istioctl's istio-remote-secret-<cluster>, which applying ours would replace.
+  CHECK((*secret)["metadata"]["name"] == "globalsvc-remote-cluster2");
   CHECK((*secret)["metadata"]["namespace"] == "istio-system");
-  CHECK((*secret)["metadata"]["labels"]["istio/multiCluster"] == "true");
-  CHECK((*secret)["metadata"]["annotations"]["networking.istio.io/cluster"] == "cluster2");
+  CHECK((*secret)["metadata"]["labels"]["globalsvc.solo.io/remote-cluster"] == "true");
+  // Not the label istiod watches.
+  CHECK_FALSE((*secret)["metadata"]["labels"].contains("istio/multiCluster"));
   CHECK((*secret)["data"].size() == 1);
 
   // The label value stays a string when printed ("true", not a boolean).
   const std::string yaml = EmitYaml(*secret);
-  CHECK(yaml.find("istio/multiCluster: \"true\"") != std::string::npos);
+  CHECK(yaml.find("globalsvc.solo.io/remote-cluster: \"true\"") != std::string::npos);
 }
 
 TEST_CASE("remote-secret's kubeconfig reaches the server with the token and CA",
@@ -205,7 +208,8 @@ TEST_CASE("remote-secret binds the reader ServiceAccount to the chart's reader r
 
 TEST_CASE("remote-secret usage errors exit 2 before touching a cluster", "[cli][remote-secret]") {
   CHECK(RemoteSecret({"--help"}).code == kExitOk);
-  CHECK_THAT(RemoteSecret({"--help"}).out, Catch::Contains("istio/multiCluster=true"));
+  CHECK_THAT(RemoteSecret({"--help"}).out,
+             Catch::Contains("globalsvc.solo.io/remote-cluster=true"));
   const std::vector<std::vector<std::string>> bad = {
       {},
       {"--context", "c2"},

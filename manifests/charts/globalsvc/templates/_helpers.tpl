@@ -44,7 +44,7 @@ app.kubernetes.io/part-of: globalsvc
 {{- default .Release.Namespace .Values.namespace }}
 {{- end }}
 
-{{/* Namespace of the istio/multiCluster=true Secrets. */}}
+{{/* Namespace of the remote-cluster Secrets. */}}
 {{- define "globalsvc.secretNamespace" -}}
 {{- default (include "globalsvc.controlPlaneNamespace" .) .Values.secretNamespace }}
 {{- end }}
