@@ -1,0 +1,143 @@
+// The two controllers' objects as upstream istiod reads them: the Services
+// and Workloads of istiod's ambient index (what ztunnel receives), on a test
+// bed that runs one istiod per cluster (scripts/testbed up --istio).
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <memory>
+
+#include "controller/controller.h"
+#include "lib/observability/logging.h"
+#include "test/integration/controller/controller_test_support.h"
+#include "test/support/ambient_view.h"
+#include "test/support/testbed.h"
+
+namespace globalsvc::controller {
+namespace {
+
+using testsupport::AmbientView;
+using testsupport::TestBed;
+using testsupport::WaitFor;
+using namespace std::chrono_literals;
+
+constexpr const char* kHost = "in-ambient.httpbin.mesh.internal";
+
+ControllerOptions OptionsFor(const TestBed& bed, const std::string& cluster) {
+  ControllerOptions options;
+  options.cluster_name = cluster;
+  options.kubeconfig = bed.Kubeconfig(cluster).string();
+  options.metrics_address = "127.0.0.1:0";
+  options.identity = cluster + "-istiod-test";
+  options.lease_name = "globalsvc-istiod-test";
+  options.initial_sync_timeout = 30s;
+  return options;
+}
+
+std::string Joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines)
+    out += "\n  " + line;
+  return out;
+}
+
+// Waits until istiod of `cluster` has the service with a VIP, carried by
+// exactly the workloads `want` (WorkloadLines).
+Status WaitForAmbientView(const TestBed& bed, const std::string& cluster,
+                          const std::vector<std::string>& want,
+                          std::chrono::milliseconds timeout = 60s) {
+  return WaitFor("istiod of " + cluster + " shows" + Joined(want), timeout, [&](std::string* why) {
+    auto view = AmbientView::Read(bed, cluster);
+    if (!view.ok()) {
+      *why = view.error().message;
+      return false;
+    }
+    const auto* service = view->Service(kHost);
+    if (service == nullptr) {
+      *why = "no service " + std::string(kHost);
+      return false;
+    }
+    if (service->vips.empty()) {
+      *why = "the service has no VIP";
+      return false;
+    }
+    const auto lines = WorkloadLines(*view, kHost);
+    *why = "workloads:" + Joined(lines);
+    return lines == want;
+  });
+}
+
+#define REQUIRE_STATUS_OK(expr)                                \
+  do {                                                         \
+    const auto status_ok_ = (expr);                            \
+    INFO((status_ok_.ok() ? "" : status_ok_.error().message)); \
+    REQUIRE(status_ok_.ok());                                  \
+  } while (false)
+
+TEST_CASE("istiod of each cluster sees its pods and the other cluster behind its gateway",
+          "[controller][istiod]") {
+  obs::ConfigureLogging(obs::LogFormat::kText, spdlog::level::warn);
+  auto shared = TestBed::Shared(2);
+  REQUIRE(shared.ok());
+  TestBed& bed = **shared;
+  // Fails, never skips, on a test bed without istiod.
+  REQUIRE_STATUS_OK(AmbientView::Read(bed, "cluster1"));
+  REQUIRE_STATUS_OK(testbed::PrepareGuideApp(bed));
+  for (const char* cluster : {"cluster1", "cluster2"}) {
+    REQUIRE(
+        bed.Kubectl(cluster, {"apply", "-f", std::string(GLOBALSVC_SOURCE_DIR) + "/crds"}).ok());
+  }
+  REQUIRE(bed.Apply("cluster1", testbed::RemoteSecretYaml(bed, "cluster2")).ok());
+  REQUIRE(bed.Apply("cluster2", testbed::RemoteSecretYaml(bed, "cluster1")).ok());
+  auto c1 = std::make_unique<Controller>(OptionsFor(bed, "cluster1"));
+  auto c2 = std::make_unique<Controller>(OptionsFor(bed, "cluster2"));
+  REQUIRE(c1->Start().ok());
+  REQUIRE(c2->Start().ok());
+
+  // ServiceEntry workloads carry the cluster ID of the istiod that reads
+  // them; the remote cluster shows as one address-less workload on its
+  // network, whose capacity is its ready endpoints.
+  REQUIRE_STATUS_OK(
+      WaitForAmbientView(bed, "cluster1",
+                         {"cluster1 cluster1-network us-east-1/us-east-1a 1 direct",
+                          "cluster1 cluster1-network us-east-1/us-east-1b 1 direct",
+                          "cluster1 cluster2-network us-west-2/us-west-2a 2 gateway"}));
+  REQUIRE_STATUS_OK(
+      WaitForAmbientView(bed, "cluster2",
+                         {"cluster2 cluster1-network us-east-1/us-east-1a 2 gateway",
+                          "cluster2 cluster2-network us-west-2/us-west-2a 1 direct",
+                          "cluster2 cluster2-network us-west-2/us-west-2b 1 direct"}));
+
+  SECTION("a remote scale reaches istiod's view; a removed Secret takes the remote out") {
+    REQUIRE_STATUS_OK(bed.Scale("cluster2", "httpbin", "in-ambient", 3));
+    REQUIRE_STATUS_OK(bed.WaitForReadyReplicas("cluster2", "httpbin", "in-ambient", 3, 120s));
+    const auto ready = std::chrono::steady_clock::now();
+    REQUIRE_STATUS_OK(
+        WaitForAmbientView(bed, "cluster1",
+                           {"cluster1 cluster1-network us-east-1/us-east-1a 1 direct",
+                            "cluster1 cluster1-network us-east-1/us-east-1b 1 direct",
+                            "cluster1 cluster2-network us-west-2/us-west-2a 3 gateway"}));
+    WARN("figure: remote scale visible in istiod's view after its pods are ready = "
+         << std::chrono::duration<double>(std::chrono::steady_clock::now() - ready).count()
+         << " s");
+
+    auto deleted = bed.Kubectl(
+        "cluster1", {"delete", "secret", "-n", "istio-system", "globalsvc-remote-cluster2"});
+    REQUIRE(deleted.ok());
+    REQUIRE_STATUS_OK(
+        WaitForAmbientView(bed, "cluster1",
+                           {"cluster1 cluster1-network us-east-1/us-east-1a 1 direct",
+                            "cluster1 cluster1-network us-east-1/us-east-1b 1 direct"}));
+  }
+
+  c1->Stop();
+  c2->Stop();
+  (void)bed.Scale("cluster2", "httpbin", "in-ambient", 2);
+  for (const auto& [cluster, remote] : std::vector<std::pair<std::string, std::string>>{
+           {"cluster1", "cluster2"}, {"cluster2", "cluster1"}}) {
+    (void)bed.Kubectl(cluster, {"delete", "secret", "-n", "istio-system",
+                                "globalsvc-remote-" + remote, "--ignore-not-found"});
+  }
+}
+
+}  // namespace
+}  // namespace globalsvc::controller
