@@ -1,6 +1,6 @@
 // The controller against the real two-cluster test bed: one controller per
 // cluster (in this process), remote clusters connected through
-// istio/multiCluster Secrets, the guide's sample app, and the exact
+// globalsvc.solo.io/remote-cluster Secrets, the guide's sample app, and the exact
 // ServiceEntries each cluster must hold as the world changes.
 
 #include "controller/controller.h"
