@@ -28,14 +28,7 @@ using testsupport::WaitFor;
 using namespace std::chrono_literals;
 
 ControllerOptions OptionsFor(const TestBed& bed, const std::string& cluster) {
-  ControllerOptions options;
-  options.cluster_name = cluster;
-  options.kubeconfig = bed.Kubeconfig(cluster).string();
-  options.metrics_address = "127.0.0.1:0";
-  options.identity = cluster + "-test";
-  options.lease_name = "globalsvc-test";
-  options.initial_sync_timeout = 30s;
-  return options;
+  return testbed::InProcessOptions(bed, cluster, cluster + "-test", "globalsvc-test");
 }
 
 double MetricValue(Controller& controller, const std::string& series) {

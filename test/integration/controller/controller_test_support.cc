@@ -55,6 +55,19 @@ std::string RemoteSecretYaml(const TestBed& bed, const std::string& remote) {
   return RemoteSecretYaml("globalsvc-remote-" + remote, remote, ReadFile(bed.Kubeconfig(remote)));
 }
 
+controller::ControllerOptions InProcessOptions(const TestBed& bed, const std::string& cluster,
+                                               const std::string& identity,
+                                               const std::string& lease_name) {
+  controller::ControllerOptions options;
+  options.cluster_name = cluster;
+  options.kubeconfig = bed.Kubeconfig(cluster).string();
+  options.metrics_address = "127.0.0.1:0";
+  options.identity = identity;
+  options.lease_name = lease_name;
+  options.initial_sync_timeout = std::chrono::seconds(30);
+  return options;
+}
+
 Status PrepareGuideApp(const TestBed& bed) {
   const std::string sample =
       ReadFile(testsupport::SourceDir() / "manifests/samples/in-ambient.yaml");

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "controller/controller.h"
 #include "lib/base/result.h"
 #include "test/support/testbed.h"
 
@@ -31,6 +32,13 @@ std::string RemoteSecretYaml(const std::string& name, const std::string& cluster
                              const std::string& label = "globalsvc.solo.io/remote-cluster");
 // The remote Secret globalsvc-remote-<remote> with the remote's admin kubeconfig.
 std::string RemoteSecretYaml(const testsupport::TestBed& bed, const std::string& remote);
+
+// Options of a controller run inside the test process against `cluster`:
+// its admin kubeconfig, metrics on a free port, a 30 s initial sync.
+controller::ControllerOptions InProcessOptions(const testsupport::TestBed& bed,
+                                               const std::string& cluster,
+                                               const std::string& identity,
+                                               const std::string& lease_name);
 
 // The guide's sample app in every cluster of the test bed: 2 replicas (one
 // per zone), the Service labelled global, no traffic-distribution annotation.

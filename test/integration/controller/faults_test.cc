@@ -320,6 +320,15 @@ void StartClean(const World& world) {
   testbed::StartClean(*world.bed);
 }
 
+// An EntryPoller check: the entry holds cluster2's gateway endpoint.
+std::string Cluster2BehindGateway(const nlohmann::json* entry) {
+  if (!entry) return "no ServiceEntry";
+  for (const auto& line : EndpointLines(*entry)) {
+    if (line.starts_with("cluster2 ") && line.ends_with(" gateway")) return "";
+  }
+  return "no cluster2 gateway endpoint: " + JoinLines(EndpointLines(*entry));
+}
+
 // ---------------------------------------------------------------------------
 
 TEST_CASE("A remote Secret added, rotated and deleted at run time",
@@ -338,13 +347,7 @@ TEST_CASE("A remote Secret added, rotated and deleted at run time",
 
   // Rotated twice while the ServiceEntry is polled: cluster2's gateway
   // endpoint must be there at every poll.
-  EntryPoller poller(bed, [](const nlohmann::json* entry) -> std::string {
-    if (!entry) return "no ServiceEntry";
-    for (const auto& line : EndpointLines(*entry)) {
-      if (line.starts_with("cluster2 ") && line.ends_with(" gateway")) return "";
-    }
-    return "no cluster2 gateway endpoint: " + JoinLines(EndpointLines(*entry));
-  });
+  EntryPoller poller(bed, Cluster2BehindGateway);
   const auto rotate = [&](const std::string& kubeconfig, int replicas) {
     const int before = controller.CountInLog("remote cluster reconnected cluster=cluster2");
     REQUIRE_OK(ApplySecret(bed, "faults-remote", kubeconfig));
@@ -401,13 +404,7 @@ TEST_CASE(
 
   // The migration the warning asks for, while the entry is polled: cluster2
   // stays connected throughout, and the warning stops.
-  EntryPoller poller(bed, [](const nlohmann::json* entry) -> std::string {
-    if (!entry) return "no ServiceEntry";
-    for (const auto& line : EndpointLines(*entry)) {
-      if (line.starts_with("cluster2 ") && line.ends_with(" gateway")) return "";
-    }
-    return "no cluster2 gateway endpoint: " + JoinLines(EndpointLines(*entry));
-  });
+  EntryPoller poller(bed, Cluster2BehindGateway);
   const auto label = [&](const std::string& change) {
     auto labelled = bed.Kubectl(
         "cluster1", {"label", "secret", "-n", "istio-system", secret, change, "--overwrite"});

@@ -23,14 +23,7 @@ using namespace std::chrono_literals;
 constexpr const char* kHost = "in-ambient.httpbin.mesh.internal";
 
 ControllerOptions OptionsFor(const TestBed& bed, const std::string& cluster) {
-  ControllerOptions options;
-  options.cluster_name = cluster;
-  options.kubeconfig = bed.Kubeconfig(cluster).string();
-  options.metrics_address = "127.0.0.1:0";
-  options.identity = cluster + "-istiod-test";
-  options.lease_name = "globalsvc-istiod-test";
-  options.initial_sync_timeout = 30s;
-  return options;
+  return testbed::InProcessOptions(bed, cluster, cluster + "-istiod-test", "globalsvc-istiod-test");
 }
 
 std::string Joined(const std::vector<std::string>& lines) {
