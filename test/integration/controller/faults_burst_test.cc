@@ -351,6 +351,9 @@ TEST_CASE("SIGKILL at random points during a burst of changes: the final state i
   const auto burst_started = SteadyClock::now();
   for (int i = 0; i < changes; ++i) {
     if (kill_at.count(i)) {
+      // A controller that ended on its own (a crash, a sanitizer report)
+      // says why in its last lines.
+      INFO("controller log tail:\n" << controller->Tail());
       REQUIRE(controller->Running());
       controller->Kill();
       controller = start();
