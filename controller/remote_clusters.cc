@@ -79,7 +79,6 @@ kube::ReflectorSink& RemoteClusters::sink(SecretLabel label) {
 void RemoteClusters::LabelSink::BeginReplace() {
   std::lock_guard lock(owner_.mutex_);
   state().listing.clear();
-  state().replacing = true;
 }
 
 void RemoteClusters::LabelSink::ReplaceItem(nlohmann::json&& object) {
@@ -92,7 +91,6 @@ void RemoteClusters::LabelSink::EndReplace() {
     std::lock_guard lock(owner_.mutex_);
     state().secrets = std::move(state().listing);
     state().listing.clear();
-    state().replacing = false;
   }
   owner_.Reconcile();
   std::lock_guard lock(owner_.mutex_);
@@ -102,7 +100,6 @@ void RemoteClusters::LabelSink::EndReplace() {
 void RemoteClusters::LabelSink::AbortReplace() {
   std::lock_guard lock(owner_.mutex_);
   state().listing.clear();
-  state().replacing = false;
 }
 
 void RemoteClusters::LabelSink::ApplyEvent(kube::WatchEventType type, nlohmann::json&& object) {

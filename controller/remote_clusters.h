@@ -119,7 +119,6 @@ class RemoteClusters final {
   struct LabelState {
     std::map<std::string, SecretView> secrets;  // by name
     std::map<std::string, SecretView> listing;
-    bool replacing = false;
     bool synced = false;
   };
   class LabelSink final : public kube::ReflectorSink {
