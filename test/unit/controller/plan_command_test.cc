@@ -90,6 +90,15 @@ TEST_CASE("plan -o json prints a List of the same objects", "[cli][plan]") {
   CHECK(list["items"][0]["metadata"]["name"] == "autogen.httpbin.in-ambient");
 }
 
+TEST_CASE("plan for a cluster the snapshot does not hold says UnknownCluster and exits 1",
+          "[cli][plan]") {
+  const Outcome result =
+      Plan({"-f", (kGuide / "snapshot").string(), "--cluster", "no-such-cluster"});
+  CHECK(result.code == kExitFindings);
+  CHECK(result.err.find("UnknownCluster") != std::string::npos);
+  CHECK(result.out.empty());
+}
+
 TEST_CASE("plan usage errors exit 2", "[cli][plan]") {
   CHECK(Plan({}).code == kExitUsage);
   CHECK(Plan({"-f", "x"}).code == kExitUsage);

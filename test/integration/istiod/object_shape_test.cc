@@ -1,0 +1,463 @@
+// Which objects upstream istiod turns into the view a global service needs.
+// No controller runs here: each case writes a candidate shape by hand into
+// cluster1 of a test bed with istiod (scripts/testbed up --istio) and asserts
+// on istiod's ambient index (/debug/ambientz, what ztunnel receives). These
+// are the facts lib/mesh/README.md ("The objects istiod needs") builds on; a
+// future istiod that reads them differently fails here first.
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "lib/base/result.h"
+#include "test/support/ambient_view.h"
+#include "test/support/testbed.h"
+
+namespace globalsvc::testsupport {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char* kCluster = "cluster1";
+constexpr const char* kNamespace = "shape";
+constexpr const char* kMeshHost = "echo.shape.mesh.internal";
+constexpr const char* kKubeHost = "echo.shape.svc.cluster.local";
+constexpr const char* kGlobalServiceLabel = "globalsvc.solo.io/global-service";
+
+#define REQUIRE_STATUS_OK(expr)                                \
+  do {                                                         \
+    const auto status_ok_ = (expr);                            \
+    INFO((status_ok_.ok() ? "" : status_ok_.error().message)); \
+    REQUIRE(status_ok_.ok());                                  \
+  } while (false)
+
+// A namespace with a two-pod Deployment spread over zones behind Service
+// echo, as a user's global service would be.
+std::string EchoApp() {
+  return R"(apiVersion: v1
+kind: Namespace
+metadata:
+  name: shape
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: echo
+  namespace: shape
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: echo
+  namespace: shape
+spec:
+  selector:
+    app: echo
+  ports:
+    - name: http
+      port: 8000
+      targetPort: 8080
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: echo
+  namespace: shape
+spec:
+  replicas: 2
+  selector:
+    matchLabels:
+      app: echo
+  template:
+    metadata:
+      labels:
+        app: echo
+    spec:
+      serviceAccountName: echo
+      topologySpreadConstraints:
+        - maxSkew: 1
+          topologyKey: topology.kubernetes.io/zone
+          whenUnsatisfiable: DoNotSchedule
+          labelSelector:
+            matchLabels:
+              app: echo
+      containers:
+        - name: echo
+          image: docker.io/mccutchen/go-httpbin:v2.18.3
+)";
+}
+
+struct Pod {
+  std::string name;
+  std::string ip;
+  std::string locality;  // region/zone of its node
+};
+
+Result<std::vector<Pod>> EchoPods(const TestBed& bed) {
+  auto pods = bed.GetJson(kCluster, {"pods", "-n", kNamespace, "-l", "app=echo"});
+  if (!pods.ok()) return pods.error();
+  auto nodes = bed.GetJson(kCluster, {"nodes"});
+  if (!nodes.ok()) return nodes.error();
+  std::map<std::string, std::string> locality_of_node;
+  for (const auto& node : nodes->value("items", nlohmann::json::array())) {
+    const auto labels = node["metadata"].value("labels", nlohmann::json::object());
+    locality_of_node[node["metadata"].value("name", "")] =
+        labels.value("topology.kubernetes.io/region", "") + "/" +
+        labels.value("topology.kubernetes.io/zone", "");
+  }
+  std::vector<Pod> out;
+  for (const auto& pod : pods->value("items", nlohmann::json::array())) {
+    const auto status = pod.value("status", nlohmann::json::object());
+    if (status.value("podIP", "").empty()) continue;
+    out.push_back({pod["metadata"].value("name", ""), status.value("podIP", ""),
+                   locality_of_node[pod["spec"].value("nodeName", "")]});
+  }
+  std::sort(out.begin(), out.end(), [](const Pod& a, const Pod& b) { return a.ip < b.ip; });
+  return out;
+}
+
+Status PrepareEchoApp(const TestBed& bed) {
+  if (auto applied = bed.Apply(kCluster, EchoApp()); !applied.ok()) return applied;
+  if (auto ready = bed.WaitForReadyReplicas(kCluster, kNamespace, "echo", 2, 120s); !ready.ok())
+    return ready;
+  auto pods = EchoPods(bed);
+  if (!pods.ok()) return pods.error();
+  if (pods->size() != 2) return MakeError(ErrorCode::kInternal, "echo pods without an IP");
+  return Ok{};
+}
+
+// Removes what a case wrote: every ServiceEntry and WorkloadEntry of the
+// namespace and the peer Gateways.
+void CleanUp(const TestBed& bed) {
+  (void)bed.Kubectl(kCluster, {"delete",
+                               "serviceentries.networking.istio.io,"
+                               "workloadentries.networking.istio.io",
+                               "-n", kNamespace, "--all", "--ignore-not-found"});
+  (void)bed.Kubectl(kCluster, {"delete", "gateways.gateway.networking.k8s.io", "-n", "istio-system",
+                               "-l", "globalsvc-shape-test=true", "--ignore-not-found"});
+}
+
+std::string ServiceEntry(const std::string& name, const std::string& host,
+                         const std::string& selector_yaml, const std::string& extra_spec = "",
+                         const std::string& annotations_yaml = "") {
+  return "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  name: " + name +
+         "\n  namespace: shape\n" +
+         (annotations_yaml.empty() ? "" : "  annotations:\n" + annotations_yaml) +
+         "spec:\n  hosts: [" + host +
+         "]\n  location: MESH_INTERNAL\n  resolution: STATIC\n"
+         "  ports:\n  - {name: http, number: 8000, protocol: HTTP, targetPort: 8080}\n"
+         "  workloadSelector:\n    labels:\n" +
+         selector_yaml + extra_spec + "---\n";
+}
+
+// An address-less WorkloadEntry: a remote cluster's endpoints in one locality,
+// reached through its network's east-west gateway.
+std::string GatewayWorkloadEntry(const std::string& name, const std::string& labels_yaml,
+                                 const std::string& network, const std::string& locality,
+                                 int weight) {
+  return "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata:\n  name: " + name +
+         "\n  namespace: shape\n  labels:\n" + labels_yaml + "spec:\n  network: " + network +
+         "\n  locality: " + locality + "\n  weight: " + std::to_string(weight) +
+         "\n  ports: {http: 8080}\n---\n";
+}
+
+// A local pod repeated as a WorkloadEntry of its own namespace, with its
+// address, service account and node locality.
+std::string PodWorkloadEntry(const std::string& name, const Pod& pod) {
+  return "apiVersion: networking.istio.io/v1\nkind: WorkloadEntry\nmetadata:\n  name: " + name +
+         "\n  namespace: shape\n  labels:\n    " + kGlobalServiceLabel +
+         ": echo\nspec:\n  address: " + pod.ip +
+         "\n  network: cluster1-network\n  serviceAccount: echo\n  locality: " + pod.locality +
+         "\n  ports: {http: 8080}\n---\n";
+}
+
+// A peer Gateway of class istio-remote: how istiod learns where a remote
+// network's east-west gateway is (status.addresses, copied from spec by
+// istiod itself). The address is data only; no traffic is sent.
+std::string PeerGateway(const std::string& network, const std::string& address) {
+  return "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: "
+         "istio-remote-" +
+         network +
+         "\n  namespace: istio-system\n  labels:\n    globalsvc-shape-test: \"true\"\n"
+         "    topology.istio.io/network: " +
+         network +
+         "\nspec:\n  gatewayClassName: istio-remote\n  addresses:\n  - {type: IPAddress, value: " +
+         address +
+         "}\n  listeners:\n  - {name: cross-network, port: 15008, protocol: HBONE, tls: {mode: "
+         "Passthrough}}\n---\n";
+}
+
+// "<namespace> <service account> <network> <locality> <capacity> <where>",
+// where is the address, or "gateway" / "unroutable" for an address-less
+// workload with or without a resolved network gateway.
+std::vector<std::string> Lines(const AmbientView& view, const std::string& host) {
+  std::vector<std::string> lines;
+  for (const auto& w : view.WorkloadsOf(host)) {
+    std::string where = w.addresses.empty() ? (w.has_network_gateway ? "gateway" : "unroutable")
+                                            : w.addresses.front();
+    lines.push_back(w.namespace_name + " " + w.service_account + " " + w.network + " " + w.region +
+                    "/" + w.zone + " " + std::to_string(w.capacity) + " " + where);
+  }
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+std::string Joined(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const auto& line : lines)
+    out += "\n  " + line;
+  return out;
+}
+
+// Waits until istiod's view of `host` is exactly `want` (Lines).
+Status WaitForLines(const TestBed& bed, const std::string& host, std::vector<std::string> want) {
+  std::sort(want.begin(), want.end());
+  return WaitFor("istiod shows " + host + Joined(want), 60s, [&](std::string* why) {
+    auto view = AmbientView::Read(bed, kCluster);
+    if (!view.ok()) {
+      *why = view.error().message;
+      return false;
+    }
+    const auto lines = Lines(*view, host);
+    *why = "workloads:" + Joined(lines);
+    return lines == want;
+  });
+}
+
+Result<AmbientView> ReadView(const TestBed& bed) {
+  return AmbientView::Read(bed, kCluster);
+}
+
+TEST_CASE(
+    "istiod: the Service's selector on the ServiceEntry leaks WorkloadEntries into the "
+    "Kubernetes Service",
+    "[istiod][shape]") {
+  auto shared = TestBed::Shared(2);
+  REQUIRE(shared.ok());
+  const TestBed& bed = **shared;
+  REQUIRE_STATUS_OK(ReadView(bed));  // fails, never skips, without istiod
+  REQUIRE_STATUS_OK(PrepareEchoApp(bed));
+  CleanUp(bed);
+  auto pods = EchoPods(bed);
+  REQUIRE(pods.ok());
+
+  // Solo's shape, placed where upstream selects: the ServiceEntry selects the
+  // pods by the Service's selector and a remote WorkloadEntry copies it.
+  REQUIRE_STATUS_OK(
+      bed.Apply(kCluster, ServiceEntry("autogen.echo", kMeshHost, "      app: echo\n") +
+                              GatewayWorkloadEntry("autogen.cluster2.echo", "    app: echo\n",
+                                                   "cluster2-network", "us-west-2/us-west-2a", 2) +
+                              PeerGateway("cluster2-network", "127.0.0.2")));
+  const std::vector<std::string> want = {
+      "shape echo cluster1-network " + (*pods)[0].locality + " 1 " + (*pods)[0].ip,
+      "shape echo cluster1-network " + (*pods)[1].locality + " 1 " + (*pods)[1].ip,
+      "shape  cluster2-network us-west-2/us-west-2a 2 gateway"};
+  // The pods join the global host as themselves...
+  REQUIRE_STATUS_OK(WaitForLines(bed, kMeshHost, want));
+  // ...and istiod's default PILOT_ENABLE_K8S_SELECT_WORKLOAD_ENTRIES makes the
+  // Kubernetes Service select the remote WorkloadEntry as well: the cluster-
+  // local name would silently route to another cluster.
+  REQUIRE_STATUS_OK(WaitForLines(bed, kKubeHost, want));
+  CleanUp(bed);
+}
+
+TEST_CASE(
+    "istiod: a ServiceEntry selecting WorkloadEntries by a label of our own gives the "
+    "global service's view, and the Kubernetes Service stays local",
+    "[istiod][shape]") {
+  auto shared = TestBed::Shared(2);
+  REQUIRE(shared.ok());
+  const TestBed& bed = **shared;
+  REQUIRE_STATUS_OK(ReadView(bed));
+  REQUIRE_STATUS_OK(PrepareEchoApp(bed));
+  CleanUp(bed);
+  auto pods = EchoPods(bed);
+  REQUIRE(pods.ok());
+  REQUIRE(pods->size() == 2);
+
+  const std::string own_label = std::string("    ") + kGlobalServiceLabel + ": echo\n";
+  // Three remote localities on two remote networks: two gateways of cluster2
+  // in two zones, one of cluster3. Each is its own WorkloadEntry.
+  std::string objects =
+      ServiceEntry("autogen.echo", kMeshHost, "  " + own_label,
+                   "  subjectAltNames: [spiffe://cluster.local/ns/shape/sa/echo]\n") +
+      PodWorkloadEntry("autogen.cluster1.echo.0", (*pods)[0]) +
+      PodWorkloadEntry("autogen.cluster1.echo.1", (*pods)[1]) +
+      GatewayWorkloadEntry("autogen.cluster2.echo.us-west-2a", own_label, "cluster2-network",
+                           "us-west-2/us-west-2a", 2) +
+      GatewayWorkloadEntry("autogen.cluster2.echo.us-west-2b", own_label, "cluster2-network",
+                           "us-west-2/us-west-2b", 1) +
+      GatewayWorkloadEntry("autogen.cluster3.echo.eu-west-1a", own_label, "cluster3-network",
+                           "eu-west-1/eu-west-1a", 4) +
+      PeerGateway("cluster2-network", "127.0.0.2") + PeerGateway("cluster3-network", "127.0.0.3");
+  REQUIRE_STATUS_OK(bed.Apply(kCluster, objects));
+
+  // Local endpoints carry the pods' own identity (namespace shape, service
+  // account echo) and node locality; every remote locality keeps its own
+  // workload, with its capacity and a resolved network gateway.
+  REQUIRE_STATUS_OK(
+      WaitForLines(bed, kMeshHost,
+                   {"shape  cluster2-network us-west-2/us-west-2a 2 gateway",
+                    "shape  cluster2-network us-west-2/us-west-2b 1 gateway",
+                    "shape  cluster3-network eu-west-1/eu-west-1a 4 gateway",
+                    "shape echo cluster1-network " + (*pods)[0].locality + " 1 " + (*pods)[0].ip,
+                    "shape echo cluster1-network " + (*pods)[1].locality + " 1 " + (*pods)[1].ip}));
+  // The Kubernetes Service keeps exactly its pods.
+  REQUIRE_STATUS_OK(
+      WaitForLines(bed, kKubeHost,
+                   {"shape echo cluster1-network " + (*pods)[0].locality + " 1 " + (*pods)[0].ip,
+                    "shape echo cluster1-network " + (*pods)[1].locality + " 1 " + (*pods)[1].ip}));
+
+  auto view = ReadView(bed);
+  REQUIRE(view.ok());
+  const AmbientService* service = view->Service(kMeshHost);
+  REQUIRE(service != nullptr);
+  CHECK_FALSE(service->vips.empty());  // istiod allocates it
+  CHECK(service->subject_alt_names ==
+        std::vector<std::string>{"spiffe://cluster.local/ns/shape/sa/echo"});
+  // The pods' own workloads (kind Pod) carry the same identity, so ztunnel
+  // accepts their certificates when it picks the WorkloadEntry's address.
+  std::set<std::string> pod_identities;
+  for (const auto& w : view->WorkloadsOf(kKubeHost)) {
+    CHECK(w.uid.find("/Pod/") != std::string::npos);
+    pod_identities.insert(w.namespace_name + "/" + w.service_account);
+  }
+  CHECK(pod_identities == std::set<std::string>{"shape/echo"});
+  CleanUp(bed);
+}
+
+TEST_CASE(
+    "istiod: a WorkloadEntry of weight 0 still gets capacity 1, so an empty remote "
+    "must get no WorkloadEntry",
+    "[istiod][shape]") {
+  auto shared = TestBed::Shared(2);
+  REQUIRE(shared.ok());
+  const TestBed& bed = **shared;
+  REQUIRE_STATUS_OK(ReadView(bed));
+  REQUIRE_STATUS_OK(PrepareEchoApp(bed));
+  CleanUp(bed);
+  const std::string own_label = std::string("    ") + kGlobalServiceLabel + ": echo\n";
+  REQUIRE_STATUS_OK(
+      bed.Apply(kCluster, ServiceEntry("autogen.echo", kMeshHost, "  " + own_label) +
+                              GatewayWorkloadEntry("autogen.cluster2.echo.us-west-2a", own_label,
+                                                   "cluster2-network", "us-west-2/us-west-2a", 0) +
+                              PeerGateway("cluster2-network", "127.0.0.2")));
+  // Weight 0 is the proto default, so it reads as unset: capacity 1, and
+  // ztunnel would send requests to a cluster with no ready endpoint.
+  REQUIRE_STATUS_OK(
+      WaitForLines(bed, kMeshHost, {"shape  cluster2-network us-west-2/us-west-2a 1 gateway"}));
+  CleanUp(bed);
+}
+
+TEST_CASE("istiod: the load balancing each traffic-distribution value gives a ServiceEntry",
+          "[istiod][shape]") {
+  auto shared = TestBed::Shared(2);
+  REQUIRE(shared.ok());
+  const TestBed& bed = **shared;
+  REQUIRE_STATUS_OK(ReadView(bed));
+  REQUIRE_STATUS_OK(PrepareEchoApp(bed));
+  CleanUp(bed);
+
+  // value → the LoadBalancing istiod hands ztunnel ("MODE preferences").
+  const std::vector<std::pair<std::string, std::string>> table = {
+      {"PreferClose", "FAILOVER NETWORK,REGION,ZONE"},
+      {"PreferSameZone", "FAILOVER NETWORK,REGION,ZONE"},
+      {"PreferSameNode", "FAILOVER NETWORK,REGION,ZONE,SUBZONE,NODE"},
+      {"PreferNetwork", ""},
+      {"PreferRegion", ""},
+      {"Any", ""},
+      {"", ""},
+  };
+  std::string objects;
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const std::string annotation =
+        table[i].first.empty()
+            ? ""
+            : "    networking.istio.io/traffic-distribution: " + table[i].first + "\n";
+    objects +=
+        ServiceEntry("td" + std::to_string(i), "td" + std::to_string(i) + ".shape.mesh.internal",
+                     std::string("      ") + kGlobalServiceLabel + ": td\n", "", annotation);
+  }
+  REQUIRE_STATUS_OK(bed.Apply(kCluster, objects));
+
+  std::map<std::string, std::string> got;
+  REQUIRE_STATUS_OK(WaitFor("istiod has every td service", 60s, [&](std::string* why) {
+    auto view = ReadView(bed);
+    if (!view.ok()) {
+      *why = view.error().message;
+      return false;
+    }
+    got.clear();
+    for (std::size_t i = 0; i < table.size(); ++i) {
+      const auto* service = view->Service("td" + std::to_string(i) + ".shape.mesh.internal");
+      if (service == nullptr) {
+        *why = "no service td" + std::to_string(i);
+        return false;
+      }
+      got[table[i].first] = service->load_balancing;
+    }
+    return true;
+  }));
+  for (const auto& [value, want] : table) {
+    INFO("traffic distribution '" << value << "'");
+    CHECK(got[value] == want);
+  }
+
+  // The namespace's annotation applies to a ServiceEntry without one.
+  REQUIRE(bed.Kubectl(kCluster, {"annotate", "--overwrite", "namespace", kNamespace,
+                                 "networking.istio.io/traffic-distribution=PreferClose"})
+              .ok());
+  REQUIRE_STATUS_OK(WaitFor("the namespace's PreferClose reaches td6", 60s, [&](std::string* why) {
+    auto view = ReadView(bed);
+    if (!view.ok()) return false;
+    const auto* service = view->Service("td6.shape.mesh.internal");
+    *why = service == nullptr ? "no service" : "load balancing '" + service->load_balancing + "'";
+    return service != nullptr && service->load_balancing == "FAILOVER NETWORK,REGION,ZONE";
+  }));
+  (void)bed.Kubectl(
+      kCluster, {"annotate", "namespace", kNamespace, "networking.istio.io/traffic-distribution-"});
+  CleanUp(bed);
+}
+
+// istioctl (built with istiod by the test bed) validates what `globalsvc
+// plan` prints for the guide's fixtures, offline, as a user would before
+// applying it.
+TEST_CASE("istioctl validate accepts every object plan prints for the guide",
+          "[istiod][validate]") {
+  auto shared = TestBed::Shared(2);
+  REQUIRE(shared.ok());
+  const TestBed& bed = **shared;
+  const std::string istioctl = (bed.bin_dir() / "istioctl").string();
+  for (const char* cluster : {"cluster1", "cluster2"}) {
+    INFO(cluster);
+    const auto plan =
+        RunCommand({GLOBALSVC_BINARY, "plan", "-f",
+                    std::string(GLOBALSVC_SOURCE_DIR) + "/test/fixtures/guide/snapshot",
+                    "--cluster", cluster});
+    INFO(plan.err);
+    REQUIRE(plan.ok());
+    REQUIRE(plan.out.find("kind: ServiceEntry") != std::string::npos);
+    const auto validated =
+        RunCommand({istioctl, "validate", "-f", "-", "--kubeconfig", "/dev/null"},
+                   {.stdin_text = plan.out, .env = {}, .timeout = 120s});
+    const std::string said = validated.out + validated.err;
+    INFO("istioctl validate: " << said);
+    CHECK(validated.ok());
+    CHECK(said.find("rror") == std::string::npos);
+    // Its only warning is by design: a remote network's endpoints have no
+    // address, they are reached through that network's east-west gateway.
+    std::istringstream lines(said);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find("* ") == std::string::npos) continue;
+      CHECK(line.find("address is unset with network") != std::string::npos);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace globalsvc::testsupport
