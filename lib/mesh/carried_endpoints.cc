@@ -17,7 +17,7 @@ std::map<std::string, CarriedServices> CarryOver(const std::vector<ServiceEntry>
       CarriedService& carried = out[endpoint.cluster][key];
       if (carried.endpoints.empty()) {
         carried.ports = entry.ports;
-        carried.traffic_distribution = entry.traffic_distribution;
+        carried.traffic_distribution = RequestedTrafficDistribution(entry);
       }
       carried.endpoints.push_back(endpoint);
     }
@@ -47,7 +47,7 @@ std::optional<ServiceEntry> MergeCarried(std::optional<ServiceEntry> planned,
     entry.service_namespace = std::string(service_namespace);
     entry.service_name = std::string(service_name);
     entry.host = entry.service_name + "." + entry.service_namespace + "." + options.host_suffix;
-    entry.traffic_distribution = sorted.front().service->traffic_distribution;
+    SetTrafficDistribution(entry, sorted.front().service->traffic_distribution);
   }
 
   for (const CarriedPart& part : sorted) {

@@ -24,8 +24,8 @@ namespace globalsvc::mesh {
 
 // One cluster's part of one ServiceEntry an earlier run wrote.
 struct CarriedService {
-  std::vector<ServiceEntryPort> ports;  // of the whole entry (port maps refer to them)
-  std::string traffic_distribution;
+  std::vector<ServiceEntryPort> ports;          // of the whole entry (port maps refer to them)
+  std::string traffic_distribution;             // as the Service asked for it
   std::vector<ServiceEntryEndpoint> endpoints;  // only those labelled with the cluster
 
   friend bool operator==(const CarriedService&, const CarriedService&) = default;

@@ -150,9 +150,9 @@ RankingPolicy ChooseRankingPolicy(const SimulationInput& input, std::vector<std:
   RankingPolicy policy;
   const TrafficDistribution distribution = ParseTrafficDistribution(input.traffic_distribution);
   const std::vector<LocalityScope> preference = RoutingPreference(distribution);
-  if (!input.traffic_distribution.empty() && distribution == TrafficDistribution::kUnknown) {
+  if (!input.traffic_distribution.empty() && preference.empty()) {
     notes.push_back("traffic distribution '" + input.traffic_distribution +
-                    "' is not one ztunnel knows: no locality preference");
+                    "' is not one upstream istiod knows: ztunnel gets no locality preference");
   }
 
   if (input.data_plane == DataPlane::kZtunnel) {

@@ -236,12 +236,33 @@ class Linter {
   void LintTrafficDistribution(const SourcedObject& sourced) {
     const auto value =
         OptionalString(sourced.object, {"metadata", "annotations", kTrafficDistributionAnnotation});
-    if (!value || value->empty() || IsKnownTrafficDistribution(*value)) return;
-    Add(Severity::kWarning, LintCode::kUnknownTrafficDistribution, sourced,
+    if (!value || value->empty()) return;
+    if (!IsKnownTrafficDistribution(*value)) {
+      Add(Severity::kWarning, LintCode::kUnknownTrafficDistribution, sourced,
+          std::string(kTrafficDistributionAnnotation) + " '" + *value +
+              "' is not a value istiod knows: ztunnel applies no locality preference and "
+              "spreads requests over every endpoint in every cluster",
+          "use PreferClose (or PreferSameZone) or PreferSameNode; PreferNetwork and "
+          "PreferRegion are written as PreferClose");
+      return;
+    }
+    const std::string written = WrittenTrafficDistribution(*value);
+    if (written == *value) return;
+    if (String(sourced.object, {"kind"}) == "ServiceEntry") {
+      Add(Severity::kWarning, LintCode::kUpstreamTrafficDistribution, sourced,
+          std::string(kTrafficDistributionAnnotation) + " '" + *value +
+              "' on a ServiceEntry is unknown to upstream istiod: ztunnel applies no locality "
+              "preference and spreads requests over every endpoint in every cluster",
+          "use " + written + " (requests stay on the client's network while it has endpoints)");
+      return;
+    }
+    Add(Severity::kInfo, LintCode::kUpstreamTrafficDistribution, sourced,
         std::string(kTrafficDistributionAnnotation) + " '" + *value +
-            "' is not a value ztunnel knows: it applies no locality preference and spreads "
-            "requests over every endpoint in every cluster",
-        "use PreferNetwork, PreferRegion, PreferClose (or PreferSameZone) or PreferSameNode");
+            "' is unknown to upstream istiod, so globalsvc writes " + written +
+            ": requests stay on the client's network while it has endpoints, as asked, but "
+            "also prefer the client's region and then its zone (the client's zone gets every "
+            "request while it has endpoints, instead of all zones of its network)",
+        "set " + written + " to say so; nothing upstream spreads over one network's zones only");
   }
 
   void LintNode(const SourcedObject& sourced) {
@@ -317,6 +338,8 @@ std::string_view LintCodeName(LintCode code) {
       return "UnmatchedHost";
     case LintCode::kUnknownTrafficDistribution:
       return "UnknownTrafficDistribution";
+    case LintCode::kUpstreamTrafficDistribution:
+      return "UpstreamTrafficDistribution";
     case LintCode::kMissingLocality:
       return "MissingLocality";
   }

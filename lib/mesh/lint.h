@@ -22,6 +22,10 @@ enum class LintCode {
   kFailoverPriorityDuplicate,
   kUnmatchedHost,  // DestinationRule host that no ServiceEntry or global Service has
   kUnknownTrafficDistribution,
+  // PreferNetwork or PreferRegion: unknown to upstream istiod. On a Service
+  // globalsvc writes PreferClose for it (info); on a ServiceEntry it gives no
+  // preference (warning).
+  kUpstreamTrafficDistribution,
   kMissingLocality,  // ServiceEntry endpoints, gateways or nodes without region/zone
 };
 

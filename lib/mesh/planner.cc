@@ -605,7 +605,7 @@ std::optional<ServiceEntry> PlanSorted(std::string_view service_namespace,
   entry.service_namespace = std::string(service_namespace);
   entry.service_name = std::string(service_name);
   entry.host = entry.service_name + "." + entry.service_namespace + "." + options.host_suffix;
-  entry.traffic_distribution = DecideTrafficDistribution(contributors, target, diagnostics);
+  SetTrafficDistribution(entry, DecideTrafficDistribution(contributors, target, diagnostics));
   ApplyEndpointCap(entry.endpoints, options.max_endpoints, target.name(),
                    {target.name(), "ServiceEntry", entry.namespace_name, entry.name}, diagnostics);
   return entry;

@@ -4,8 +4,20 @@
 
 #include "lib/base/hash.h"
 #include "lib/mesh/model.h"
+#include "lib/mesh/traffic_distribution.h"
 
 namespace globalsvc::mesh {
+
+void SetTrafficDistribution(ServiceEntry& entry, std::string_view requested) {
+  entry.traffic_distribution = WrittenTrafficDistribution(requested);
+  entry.requested_traffic_distribution =
+      entry.traffic_distribution == requested ? std::string() : std::string(requested);
+}
+
+const std::string& RequestedTrafficDistribution(const ServiceEntry& entry) {
+  return entry.requested_traffic_distribution.empty() ? entry.traffic_distribution
+                                                      : entry.requested_traffic_distribution;
+}
 
 std::string ServiceEntryName(std::string_view service_namespace, std::string_view service_name) {
   std::string name = "autogen.";
@@ -47,6 +59,10 @@ nlohmann::json ToJson(const ServiceEntry& entry) {
     spec["endpoints"] = std::move(endpoints);
   }
 
+  json annotations = {{kTrafficDistributionAnnotation, entry.traffic_distribution}};
+  if (!entry.requested_traffic_distribution.empty()) {
+    annotations[kRequestedTrafficDistributionAnnotation] = entry.requested_traffic_distribution;
+  }
   return {
       {"apiVersion", "networking.istio.io/v1"},
       {"kind", "ServiceEntry"},
@@ -58,7 +74,7 @@ nlohmann::json ToJson(const ServiceEntry& entry) {
           {kParentServiceLabel, entry.service_name},
           {kParentServiceNamespaceLabel, entry.service_namespace},
           {kScopeLabel, "global"}}},
-        {"annotations", {{kTrafficDistributionAnnotation, entry.traffic_distribution}}}}},
+        {"annotations", std::move(annotations)}}},
       {"spec", std::move(spec)},
   };
 }
@@ -102,8 +118,10 @@ std::optional<ServiceEntry> ServiceEntryFromJson(const nlohmann::json& object) {
   entry.namespace_name = StringField(metadata, "namespace");
   entry.service_name = StringField(labels, kParentServiceLabel);
   entry.service_namespace = StringField(labels, kParentServiceNamespaceLabel);
-  entry.traffic_distribution =
-      StringField(ObjectField(metadata, "annotations"), kTrafficDistributionAnnotation);
+  const auto& annotations = ObjectField(metadata, "annotations");
+  entry.traffic_distribution = StringField(annotations, kTrafficDistributionAnnotation);
+  entry.requested_traffic_distribution =
+      StringField(annotations, kRequestedTrafficDistributionAnnotation);
   const auto& hosts = ArrayField(spec, "hosts");
   if (!hosts.empty() && hosts.front().is_string()) entry.host = hosts.front().get<std::string>();
   for (const auto& p : ArrayField(spec, "ports")) {
@@ -161,6 +179,7 @@ nlohmann::json OwnedFields(const nlohmann::json& object) {
     }
     if (auto it = metadata->find("annotations"); it != metadata->end()) {
       CopyIfPresent(*it, annotations, kTrafficDistributionAnnotation);
+      CopyIfPresent(*it, annotations, kRequestedTrafficDistributionAnnotation);
     }
     m["labels"] = std::move(labels);
     m["annotations"] = std::move(annotations);

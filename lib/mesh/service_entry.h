@@ -37,13 +37,21 @@ struct ServiceEntry {
   std::string namespace_name;  // the control-plane namespace
   std::string service_namespace;
   std::string service_name;
-  std::string host;  // <service>.<namespace>.<suffix>
-  std::string traffic_distribution;
+  std::string host;                             // <service>.<namespace>.<suffix>
+  std::string traffic_distribution;             // as written (WrittenTrafficDistribution)
+  std::string requested_traffic_distribution;   // what was asked, when it differs
   std::vector<ServiceEntryPort> ports;          // sorted by number
   std::vector<ServiceEntryEndpoint> endpoints;  // sorted, see planner.h
 
   friend bool operator==(const ServiceEntry&, const ServiceEntry&) = default;
 };
+
+// Sets both traffic distribution fields from the value a Service asked for.
+void SetTrafficDistribution(ServiceEntry& entry, std::string_view requested);
+
+// The value a Service asked for: the requested one when recorded, else the
+// written one.
+[[nodiscard]] const std::string& RequestedTrafficDistribution(const ServiceEntry& entry);
 
 [[nodiscard]] std::string ServiceEntryName(std::string_view service_namespace,
                                            std::string_view service_name);

@@ -29,13 +29,25 @@ bool IsKnownTrafficDistribution(std::string_view value) {
   return ParseTrafficDistribution(value) != TrafficDistribution::kUnknown;
 }
 
+std::string WrittenTrafficDistribution(std::string_view requested) {
+  switch (ParseTrafficDistribution(requested)) {
+    case TrafficDistribution::kPreferNetwork:
+    case TrafficDistribution::kPreferRegion:
+      return "PreferClose";
+    case TrafficDistribution::kPreferClose:
+    case TrafficDistribution::kPreferSameNode:
+    case TrafficDistribution::kUnknown:
+      break;
+  }
+  return std::string(requested);
+}
+
 std::vector<LocalityScope> RoutingPreference(TrafficDistribution distribution) {
   using S = LocalityScope;
   switch (distribution) {
     case TrafficDistribution::kPreferNetwork:
-      return {S::kNetwork};
     case TrafficDistribution::kPreferRegion:
-      return {S::kNetwork, S::kRegion};
+      return {};  // unknown to upstream istiod
     case TrafficDistribution::kPreferClose:
       return {S::kNetwork, S::kRegion, S::kZone};
     case TrafficDistribution::kPreferSameNode:

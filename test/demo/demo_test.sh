@@ -127,7 +127,8 @@ text = open(sys.argv[1]).read()
 assert "name: autogen.httpbin.in-ambient" in text, "no ServiceEntry"
 assert "app.kubernetes.io/managed-by: globalsvc" in text
 assert "- in-ambient.httpbin.mesh.internal" in text
-assert "networking.istio.io/traffic-distribution: PreferNetwork" in text
+assert "networking.istio.io/traffic-distribution: PreferClose" in text
+assert "globalsvc.solo.io/requested-traffic-distribution: PreferNetwork" in text
 EOF
   done
   expect_groups 2-global "cluster1:us-east-1/$(zone_of_step2)" \
@@ -146,7 +147,8 @@ EOF
 }
 
 test_step3_prefer_network() {
-  ranking_has 3-prefer-network "PreferNetwork"
+  # PreferNetwork is written as PreferClose, which upstream istiod applies.
+  ranking_has 3-prefer-network "PreferClose"
   # Traffic stays in cluster1 (group 1), cluster2 only after it.
   [[ $(groups 3-prefer-network | head -n 1) == cluster1:* ]]
   [[ $(groups 3-prefer-network | sed -n 2p) == cluster2:* ]]

@@ -112,7 +112,10 @@ TEST_CASE("Two controllers keep the guide's ServiceEntries exact", "[controller]
     REQUIRE(entry);
     CHECK((*entry)["spec"]["hosts"] == nlohmann::json::array({"in-ambient.httpbin.mesh.internal"}));
     CHECK((*entry)["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "globalsvc");
+    // The guide's default, written as upstream istiod understands it.
     CHECK((*entry)["metadata"]["annotations"]["networking.istio.io/traffic-distribution"] ==
+          "PreferClose");
+    CHECK((*entry)["metadata"]["annotations"]["globalsvc.solo.io/requested-traffic-distribution"] ==
           "PreferNetwork");
 
     // What the controller knows of each cluster, readable with kubectl.
@@ -148,7 +151,8 @@ TEST_CASE("Two controllers keep the guide's ServiceEntries exact", "[controller]
       CHECK(s["serviceEntry"] == "autogen.httpbin.in-ambient");
       CHECK(s["endpoints"] == 4);
       CHECK(s["conflicts"] == 0);
-      CHECK(s["trafficDistribution"] == "PreferNetwork");
+      CHECK(s["trafficDistribution"] == "PreferClose");
+      CHECK(s["requestedTrafficDistribution"] == "PreferNetwork");
       CHECK(s["clusters"][1]["viaGateway"] == true);
       CHECK(s["clusters"][1]["network"] == "cluster2-network");
       CHECK_FALSE(s.value("lastChangeTime", "").empty());

@@ -230,4 +230,14 @@ std::optional<double> FindMetric(std::string_view text, std::string_view name,
   return std::nullopt;
 }
 
+std::string RequestedDistribution(const nlohmann::json& entry) {
+  if (!entry.is_object()) return {};
+  const auto metadata = entry.value("metadata", nlohmann::json::object());
+  const auto annotations = metadata.value("annotations", nlohmann::json::object());
+  const std::string requested =
+      annotations.value("globalsvc.solo.io/requested-traffic-distribution", "");
+  return requested.empty() ? annotations.value("networking.istio.io/traffic-distribution", "")
+                           : requested;
+}
+
 }  // namespace globalsvc::controller::testbed

@@ -77,4 +77,10 @@ double MetricValue(std::string_view text, std::string_view series);
 std::optional<double> FindMetric(std::string_view text, std::string_view name,
                                  const std::map<std::string, std::string>& labels = {});
 
+// The traffic distribution a generated ServiceEntry says its Service asked
+// for: globalsvc.solo.io/requested-traffic-distribution when globalsvc wrote
+// another value (PreferNetwork and PreferRegion are written as PreferClose),
+// else networking.istio.io/traffic-distribution.
+std::string RequestedDistribution(const nlohmann::json& entry);
+
 }  // namespace globalsvc::controller::testbed

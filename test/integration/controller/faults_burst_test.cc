@@ -16,6 +16,7 @@
 
 #include "lib/kube/kube_client.h"
 #include "lib/kube/kubeconfig.h"
+#include "lib/mesh/traffic_distribution.h"
 #include "test/integration/controller/controller_test_support.h"
 #include "test/integration/controller/fault_support.h"
 #include "test/support/testbed.h"
@@ -208,10 +209,16 @@ class Burst {
         }
       }
       std::sort(endpoints.begin(), endpoints.end());
-      const std::string distribution = entry["metadata"]
-                                           .value("annotations", json::object())
-                                           .value("networking.istio.io/traffic-distribution", "");
-      out[name] = Describe(distribution, endpoints);
+      // What the Service asked for; the written value follows from it
+      // (WrittenTrafficDistribution), and must agree.
+      const std::string requested = testbed::RequestedDistribution(entry);
+      const std::string written = entry["metadata"]
+                                      .value("annotations", json::object())
+                                      .value("networking.istio.io/traffic-distribution", "");
+      out[name] = Describe(written == mesh::WrittenTrafficDistribution(requested)
+                               ? requested
+                               : requested + " written as " + written,
+                           endpoints);
     }
     return out;
   }

@@ -161,10 +161,7 @@ TEST_CASE("A Service annotation whose multibyte character falls on the Event's c
           .ok());
   REQUIRE_OK(WaitFor("PreferRegion on the ServiceEntry", 60s, [&](std::string*) {
     auto entry = GetServiceEntry(bed, "cluster1", kGuideEntry);
-    return entry &&
-           (*entry)["metadata"]
-                   .value("annotations", json::object())
-                   .value("networking.istio.io/traffic-distribution", "") == "PreferRegion";
+    return entry && testbed::RequestedDistribution(*entry) == "PreferRegion";
   }));
   REQUIRE(bed.Kubectl("cluster1", {"annotate", "service", "in-ambient", "-n", "httpbin",
                                    "networking.istio.io/traffic-distribution-"})

@@ -75,9 +75,7 @@ double LocalChangeLatency(const TestBed& bed, const std::string& value) {
   if (!annotated.ok()) return -1;
   const Status seen = WaitFor("local annotation " + value, 120s, [&](std::string*) {
     auto entry = GetServiceEntry(bed, "cluster1", kGuideEntry);
-    return entry && (*entry)["metadata"]
-                            .value("annotations", json::object())
-                            .value("networking.istio.io/traffic-distribution", "") == value;
+    return entry && testbed::RequestedDistribution(*entry) == value;
   });
   return seen.ok() ? Seconds(SteadyClock::now() - started) : -1;
 }

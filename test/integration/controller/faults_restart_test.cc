@@ -43,9 +43,7 @@ std::function<std::string(const nlohmann::json*)> SameEntry(
 std::string Annotation(const TestBed& bed) {
   auto entry = GetServiceEntry(bed, "cluster1", kGuideEntry);
   if (!entry) return {};
-  return (*entry)["metadata"]
-      .value("annotations", nlohmann::json::object())
-      .value("networking.istio.io/traffic-distribution", "");
+  return testbed::RequestedDistribution(*entry);
 }
 
 Status Annotate(const TestBed& bed, const std::string& cluster, const std::string& value) {

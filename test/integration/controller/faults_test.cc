@@ -583,9 +583,8 @@ TEST_CASE("Remote and local kube-apiservers killed and restarted",
     CHECK_OK(WaitFor("PreferRegion in cluster1", 60s, [&](std::string* why) {
       auto e = GetServiceEntry(bed, "cluster1", testbed::kGuideEntry);
       if (!e) return false;
-      const auto annotations = (*e)["metadata"].value("annotations", nlohmann::json::object());
-      *why = annotations.dump();
-      return annotations.value("networking.istio.io/traffic-distribution", "") == "PreferRegion";
+      *why = (*e)["metadata"].value("annotations", nlohmann::json::object()).dump();
+      return testbed::RequestedDistribution(*e) == "PreferRegion";
     }));
     const auto annotated = SteadyClock::now();
     REQUIRE_OK(bed.Scale("cluster1", "httpbin", "in-ambient", 0));
@@ -657,9 +656,8 @@ TEST_CASE("Two replicas: one writes, the other takes over within the lease durat
     REQUIRE_OK(WaitFor(value + " in cluster1", 60s, [&](std::string* why) {
       auto e = GetServiceEntry(bed, "cluster1", testbed::kGuideEntry);
       if (!e) return false;
-      const auto annotations = (*e)["metadata"].value("annotations", nlohmann::json::object());
-      *why = annotations.dump();
-      return annotations.value("networking.istio.io/traffic-distribution", "") == value;
+      *why = (*e)["metadata"].value("annotations", nlohmann::json::object()).dump();
+      return testbed::RequestedDistribution(*e) == value;
     }));
   };
   // Only the leader writes.

@@ -99,6 +99,16 @@ TEST_CASE("istiod of each cluster sees its pods and the other cluster behind its
                          {"cluster2 cluster1-network us-east-1/us-east-1a 2 gateway",
                           "cluster2 cluster2-network us-west-2/us-west-2a 1 direct",
                           "cluster2 cluster2-network us-west-2/us-west-2b 1 direct"}));
+  // The guide's default, PreferNetwork, is written as PreferClose: istiod
+  // hands ztunnel a preference for the client's network (then region, zone)
+  // instead of none, so requests stay in the cluster while it has endpoints.
+  for (const char* cluster : {"cluster1", "cluster2"}) {
+    auto view = AmbientView::Read(bed, cluster);
+    REQUIRE_STATUS_OK(view);
+    const auto* service = view->Service(kHost);
+    REQUIRE(service != nullptr);
+    CHECK(service->load_balancing == "FAILOVER NETWORK,REGION,ZONE");
+  }
 
   SECTION("a remote scale reaches istiod's view; a removed Secret takes the remote out") {
     REQUIRE_STATUS_OK(bed.Scale("cluster2", "httpbin", "in-ambient", 3));

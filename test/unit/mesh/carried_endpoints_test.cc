@@ -66,7 +66,7 @@ TEST_CASE("CarryOver takes only the named clusters' endpoints", "[carried]") {
   REQUIRE(service.endpoints.size() == 1);
   CHECK(service.endpoints[0] == GatewayEndpoint("cluster2", 2));
   CHECK(service.ports == entry.ports);
-  CHECK(service.traffic_distribution == entry.traffic_distribution);
+  CHECK(service.traffic_distribution == RequestedTrafficDistribution(entry));
 }
 
 TEST_CASE("Merging carried endpoints back gives the entry they came from", "[carried]") {
@@ -106,6 +106,20 @@ TEST_CASE("A service only an unsynced cluster exports keeps its entry", "[carrie
   CHECK(merged->traffic_distribution == "PreferClose");
   CHECK(merged->ports == entry.ports);
   CHECK(merged->endpoints == std::vector<ServiceEntryEndpoint>{GatewayEndpoint("cluster2", 3)});
+
+  // The value the Service asked for is carried, not the one written for it,
+  // so the entry keeps both annotations while the cluster is away.
+  ServiceEntry asked_network = entry;
+  SetTrafficDistribution(asked_network, "PreferNetwork");
+  const auto carried_network = CarryOver({asked_network}, {"cluster2"});
+  const CarriedService& network_part = carried_network.at("cluster2").at("httpbin/in-ambient");
+  CHECK(network_part.traffic_distribution == "PreferNetwork");
+  const std::vector<CarriedPart> network_parts = {{"cluster2", &network_part}};
+  auto merged_network =
+      MergeCarried(std::nullopt, "httpbin", "in-ambient", network_parts, options, diagnostics);
+  REQUIRE(merged_network);
+  CHECK(merged_network->traffic_distribution == "PreferClose");
+  CHECK(merged_network->requested_traffic_distribution == "PreferNetwork");
 
   // Nothing carried for the key: the plan stands as it is.
   CHECK_FALSE(MergeCarried(std::nullopt, "httpbin", "in-ambient", {}, options, diagnostics));

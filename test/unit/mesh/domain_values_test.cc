@@ -27,27 +27,40 @@ TEST_CASE("Scope labels", "[mesh][scope]") {
   CHECK_FALSE(decision.from_namespace);
 }
 
-TEST_CASE("Traffic distribution values and ztunnel's routing preference",
+TEST_CASE("Traffic distribution values: what is written and upstream's routing preference",
           "[mesh][traffic-distribution]") {
   using S = LocalityScope;
   struct Case {
     const char* value;
-    std::vector<LocalityScope> preference;
+    bool known;
+    const char* written;
+    std::vector<LocalityScope> preference;  // of the value itself, as upstream istiod reads it
   };
+  // The preferences are those the istiod shape test reads from istiod's
+  // ambient index (test/integration/istiod/object_shape_test.cc).
   const std::vector<Case> cases = {
-      {"PreferNetwork", {S::kNetwork}},
-      {"prefernetwork", {S::kNetwork}},
-      {"PreferRegion", {S::kNetwork, S::kRegion}},
-      {"PreferClose", {S::kNetwork, S::kRegion, S::kZone}},
-      {"PREFERSAMEZONE", {S::kNetwork, S::kRegion, S::kZone}},
-      {"PreferSameNode", {S::kNetwork, S::kRegion, S::kZone, S::kSubzone, S::kNode}},
-      {"Nearest", {}},
-      {"", {}},
+      {"PreferNetwork", true, "PreferClose", {}},
+      {"prefernetwork", true, "PreferClose", {}},
+      {"PreferRegion", true, "PreferClose", {}},
+      {"PreferClose", true, "PreferClose", {S::kNetwork, S::kRegion, S::kZone}},
+      {"PREFERSAMEZONE", true, "PREFERSAMEZONE", {S::kNetwork, S::kRegion, S::kZone}},
+      {"PreferSameNode",
+       true,
+       "PreferSameNode",
+       {S::kNetwork, S::kRegion, S::kZone, S::kSubzone, S::kNode}},
+      {"Any", false, "Any", {}},
+      {"Nearest", false, "Nearest", {}},
+      {"", false, "", {}},
   };
   for (const Case& c : cases) {
     INFO(c.value);
     CHECK(RoutingPreference(ParseTrafficDistribution(c.value)) == c.preference);
-    CHECK(IsKnownTrafficDistribution(c.value) == !c.preference.empty());
+    CHECK(IsKnownTrafficDistribution(c.value) == c.known);
+    CHECK(WrittenTrafficDistribution(c.value) == c.written);
+    // Whatever is asked for, what is written never gives less preference
+    // than upstream gives the value itself.
+    CHECK(RoutingPreference(ParseTrafficDistribution(WrittenTrafficDistribution(c.value))).size() >=
+          c.preference.size());
   }
 }
 

@@ -145,6 +145,34 @@ metadata:
   annotations: {networking.istio.io/traffic-distribution: preferclose}
 )",
        {}},
+      {"PreferNetwork on a Service: written as PreferClose, said as info",
+       R"(apiVersion: v1
+kind: Service
+metadata:
+  name: in-ambient
+  namespace: httpbin
+  annotations: {networking.istio.io/traffic-distribution: PreferNetwork}
+)",
+       {{Severity::kInfo, kUpstreamTrafficDistribution}}},
+      {"PreferRegion on a Namespace: written as PreferClose, said as info",
+       R"(apiVersion: v1
+kind: Namespace
+metadata:
+  name: httpbin
+  annotations: {networking.istio.io/traffic-distribution: PreferRegion}
+)",
+       {{Severity::kInfo, kUpstreamTrafficDistribution}}},
+      {"PreferNetwork on a ServiceEntry: upstream gives no preference",
+       R"(apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: hand-made
+  namespace: httpbin
+  annotations: {networking.istio.io/traffic-distribution: PreferNetwork}
+spec:
+  hosts: [hand-made.httpbin.mesh.internal]
+)",
+       {{warning, kUpstreamTrafficDistribution}}},
       {"ServiceEntry endpoints without locality",
        R"(apiVersion: networking.istio.io/v1
 kind: ServiceEntry

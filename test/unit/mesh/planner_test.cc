@@ -5,6 +5,9 @@
 #include <map>
 #include <set>
 
+#include "lib/mesh/model.h"
+#include "lib/mesh/service_entry.h"
+#include "lib/mesh/traffic_distribution.h"
 #include "test/unit/mesh/test_world.h"
 
 namespace globalsvc::mesh {
@@ -215,10 +218,45 @@ TEST_CASE("Traffic distribution: annotation, then spec, then PreferNetwork",
       Diagnostics diagnostics;
       auto entry = PlanFor(world.clusters(), "cluster1", "httpbin", "in-ambient", diagnostics);
       REQUIRE(entry);
-      CHECK(entry->traffic_distribution == c.expected);
+      CHECK(RequestedTrafficDistribution(*entry) == c.expected);
+      CHECK(entry->traffic_distribution == WrittenTrafficDistribution(c.expected));
       CHECK(HasDiagnostic(diagnostics, DiagnosticCode::kUnknownTrafficDistribution) ==
             c.unknown_diagnostic);
     }
+  }
+}
+
+TEST_CASE("PreferNetwork and PreferRegion are written as PreferClose, and the request is kept",
+          "[planner][traffic-distribution]") {
+  struct Case {
+    std::optional<std::string> annotation;
+    std::string written;
+    std::string requested_annotation;  // empty: none written
+  };
+  const std::vector<Case> cases = {
+      {std::nullopt, "PreferClose", "PreferNetwork"},
+      {"PreferRegion", "PreferClose", "PreferRegion"},
+      {"PreferClose", "PreferClose", ""},
+      {"PreferSameNode", "PreferSameNode", ""},
+  };
+  for (const Case& c : cases) {
+    INFO(c.annotation.value_or("(unset)"));
+    GuideWorld world;
+    Service service = GlobalService("httpbin", "in-ambient");
+    service.traffic_distribution_annotation = c.annotation;
+    world.cluster1.UpsertService(service);
+    Diagnostics diagnostics;
+    auto entry = PlanFor(world.clusters(), "cluster1", "httpbin", "in-ambient", diagnostics);
+    REQUIRE(entry);
+    const nlohmann::json object = ToJson(*entry);
+    const auto& annotations = object["metadata"]["annotations"];
+    CHECK(annotations[kTrafficDistributionAnnotation] == c.written);
+    CHECK(annotations.value(kRequestedTrafficDistributionAnnotation, "") == c.requested_annotation);
+    // Read back, the entry is the same, so a restart writes nothing.
+    auto read_back = ServiceEntryFromJson(object);
+    REQUIRE(read_back);
+    CHECK(*read_back == *entry);
+    CHECK(ContentHash(object) == ContentHash(*entry));
   }
 }
 
@@ -247,7 +285,8 @@ TEST_CASE("Without a local service, the remote clusters' agreed value is used",
     Diagnostics diagnostics;
     auto entry = PlanFor({&local, &a, &b}, "cluster0", "ns", "svc", diagnostics);
     REQUIRE(entry);
-    CHECK(entry->traffic_distribution == "PreferNetwork");
+    CHECK(RequestedTrafficDistribution(*entry) == "PreferNetwork");
+    CHECK(entry->traffic_distribution == "PreferClose");
     CHECK(HasDiagnostic(diagnostics, DiagnosticCode::kTrafficDistributionDisagreement));
   }
   SECTION("the local service decides even when remotes differ") {
@@ -259,7 +298,8 @@ TEST_CASE("Without a local service, the remote clusters' agreed value is used",
     Diagnostics diagnostics;
     auto entry = PlanFor({&local, &a, &b}, "cluster0", "ns", "svc", diagnostics);
     REQUIRE(entry);
-    CHECK(entry->traffic_distribution == "PreferRegion");
+    CHECK(RequestedTrafficDistribution(*entry) == "PreferRegion");
+    CHECK(entry->traffic_distribution == "PreferClose");
     CHECK(diagnostics.empty());
   }
 }
