@@ -211,6 +211,7 @@ class NamespaceSink final : public ProjectionSink {
  private:
   void Store(mesh::Namespace ns, std::vector<std::string>& keys) {
     bool scope_changed = false;
+    bool distribution_changed = false;
     bool network_changed = false;
     bool wants_relist = false;
     context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
@@ -218,19 +219,22 @@ class NamespaceSink final : public ProjectionSink {
       if (old && *old == ns) return;
       if (!old && !MayAdd(state)) return;
       scope_changed = !old || old->scope_label != ns.scope_label;
+      distribution_changed =
+          !old || old->traffic_distribution_annotation != ns.traffic_distribution_annotation;
       network_changed = !old || old->network_label != ns.network_label;
       state.UpsertNamespace(ns);
       if (scope_changed) Rescope(state, ns.name, wants_relist);
     });
     ReportRefused();
     if (wants_relist) RequestRelist();
-    if (scope_changed) AffectedBy(ns, keys);
+    if (scope_changed || distribution_changed) AffectedBy(ns, keys);
     if (network_changed && ns.name == context_.control_plane_namespace) {
       SetNetwork(ns.network_label, keys);
     }
   }
 
-  // A namespace scope label decides for every Service of this cluster in it.
+  // A namespace's scope label and traffic-distribution annotation decide for
+  // every Service of this cluster in it that sets none of its own.
   void AffectedBy(const mesh::Namespace& ns, std::vector<std::string>& keys) {
     const std::string prefix = ns.name + "/";
     for (const auto& key : context_.store->ServiceKeys(context_.cluster)) {

@@ -59,6 +59,9 @@ struct Namespace {
   std::string name;
   std::optional<std::string> scope_label;
   std::string network_label;  // topology.istio.io/network
+  // networking.istio.io/traffic-distribution: its Services' value when they
+  // set none themselves, as upstream istiod reads it for Services.
+  std::optional<std::string> traffic_distribution_annotation;
 
   friend bool operator==(const Namespace&, const Namespace&) = default;
 };

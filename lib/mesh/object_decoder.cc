@@ -225,6 +225,8 @@ std::optional<Namespace> DecodeNamespace(const json& object, const DecodeContext
   ns.name = reader.ref().name;
   ns.scope_label = reader.MetadataEntry("labels", kScopeLabel);
   ns.network_label = reader.MetadataEntry("labels", kNetworkLabel).value_or("");
+  ns.traffic_distribution_annotation =
+      reader.MetadataEntry("annotations", kTrafficDistributionAnnotation);
   return ns;
 }
 

@@ -444,12 +444,20 @@ void ApplyEndpointCap(std::vector<ServiceEntryEndpoint>& endpoints, std::size_t 
   endpoints = std::move(kept);
 }
 
-std::string ExplicitTrafficDistribution(const Service& service) {
+// The Service's annotation, else its spec.trafficDistribution, else its
+// Namespace's annotation (in the Service's own cluster).
+std::string ExplicitTrafficDistribution(const Contributor& c) {
+  const Service& service = *c.service;
   if (service.traffic_distribution_annotation &&
       !service.traffic_distribution_annotation->empty()) {
     return *service.traffic_distribution_annotation;
   }
-  return service.traffic_distribution_spec;
+  if (!service.traffic_distribution_spec.empty()) return service.traffic_distribution_spec;
+  const Namespace* ns = c.cluster->FindNamespace(service.namespace_name);
+  if (ns != nullptr && ns->traffic_distribution_annotation) {
+    return *ns->traffic_distribution_annotation;
+  }
+  return {};
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
@@ -466,12 +474,12 @@ std::string DecideTrafficDistribution(const std::vector<Contributor>& contributo
   auto local = std::find_if(contributors.begin(), contributors.end(),
                             [&](const Contributor& c) { return c.cluster == &target; });
   if (local != contributors.end()) {
-    value = ExplicitTrafficDistribution(*local->service);
+    value = ExplicitTrafficDistribution(*local);
     decided_by = &*local;
   } else {
     // No local Service: use the value every remote cluster agrees on.
     for (const Contributor& c : contributors) {
-      std::string remote = ExplicitTrafficDistribution(*c.service);
+      std::string remote = ExplicitTrafficDistribution(c);
       if (remote.empty()) remote = kDefaultTrafficDistribution;
       if (!decided_by) {
         value = std::move(remote);

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <memory>
+#include <thread>
 
 #include "controller/controller.h"
 #include "lib/observability/logging.h"
@@ -24,6 +25,28 @@ constexpr const char* kHost = "in-ambient.httpbin.mesh.internal";
 
 ControllerOptions OptionsFor(const TestBed& bed, const std::string& cluster) {
   return testbed::InProcessOptions(bed, cluster, cluster + "-istiod-test", "globalsvc-istiod-test");
+}
+
+double Writes(Controller& controller) {
+  return testbed::MetricValue(controller.registry().Render(),
+                              "globalsvc_writes_total{kind=\"apply\"}");
+}
+
+// Waits until the controller has reconciled once and handed every status on.
+Status WaitForIdle(Controller& controller) {
+  auto reconciled = WaitFor("controller reconciled", 60s, [&](std::string* why) {
+    const double unchanged = testbed::MetricValue(
+        controller.registry().Render(), "globalsvc_reconcile_total{result=\"unchanged\"}");
+    *why = "unchanged reconciles: " + std::to_string(unchanged);
+    return unchanged >= 1;
+  });
+  if (!reconciled.ok()) return reconciled;
+  return WaitFor("status writer idle", 60s, [&](std::string* why) {
+    const double pending =
+        testbed::MetricValue(controller.registry().Render(), "globalsvc_status_pending");
+    *why = "pending status writes: " + std::to_string(pending);
+    return pending == 0;
+  });
 }
 
 std::string Joined(const std::vector<std::string>& lines) {
@@ -108,6 +131,47 @@ TEST_CASE("istiod of each cluster sees its pods and the other cluster behind its
     const auto* service = view->Service(kHost);
     REQUIRE(service != nullptr);
     CHECK(service->load_balancing == "FAILOVER NETWORK,REGION,ZONE");
+  }
+
+  SECTION("istiod's status writes on our ServiceEntries cause no write of ours") {
+    // istiod allocates the VIP into the ServiceEntry's status: a writer that
+    // compared status, or fought over it, would write again and again.
+    REQUIRE_STATUS_OK(WaitFor("istiod wrote the VIP into status", 60s, [&](std::string* why) {
+      auto entry = testbed::GetServiceEntry(bed, "cluster1", testbed::kGuideEntry);
+      if (!entry) return false;
+      *why = entry->value("status", nlohmann::json::object()).dump();
+      return !entry->value("status", nlohmann::json::object())
+                  .value("addresses", nlohmann::json::array())
+                  .empty();
+    }));
+    const double converged = Writes(*c1);
+    std::this_thread::sleep_for(3s);  // istiod's status updates reach our watch
+    CHECK(Writes(*c1) == converged);
+
+    // A restart writes nothing.
+    c1->Stop();
+    c1 = std::make_unique<Controller>(OptionsFor(bed, "cluster1"));
+    REQUIRE(c1->Start().ok());
+    REQUIRE_STATUS_OK(WaitForIdle(*c1));
+    CHECK(Writes(*c1) == 0);
+
+    // One change is one write, whatever istiod does to the status after it.
+    REQUIRE(bed.Kubectl("cluster1",
+                        {"annotate", "--overwrite", "service", "in-ambient", "-n", "httpbin",
+                         "networking.istio.io/traffic-distribution=PreferSameNode"})
+                .ok());
+    REQUIRE_STATUS_OK(WaitFor("PreferSameNode in istiod's view", 60s, [&](std::string* why) {
+      auto view = AmbientView::Read(bed, "cluster1");
+      if (!view.ok()) return false;
+      const auto* service = view->Service(kHost);
+      *why = service == nullptr ? "no service" : service->load_balancing;
+      return service != nullptr &&
+             service->load_balancing == "FAILOVER NETWORK,REGION,ZONE,SUBZONE,NODE";
+    }));
+    std::this_thread::sleep_for(3s);
+    CHECK(Writes(*c1) == 1);
+    (void)bed.Kubectl("cluster1", {"annotate", "service", "in-ambient", "-n", "httpbin",
+                                   "networking.istio.io/traffic-distribution-"});
   }
 
   SECTION("a remote scale reaches istiod's view; a removed Secret takes the remote out") {

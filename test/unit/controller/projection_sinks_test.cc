@@ -189,6 +189,16 @@ TEST_CASE("Namespace labels: scope touches its services, the network touches eve
   std::string network;
   f.store.Read("c1", [&](const mesh::ClusterState& state) { network = state.network(); });
   CHECK(network == "n1");
+
+  // The namespace's traffic-distribution annotation decides for its services
+  // that set none: a change touches them; the same object again does not.
+  const auto annotated = Yaml(
+      "kind: Namespace\nmetadata: {name: ns, labels: {solo.io/service-scope: global}, "
+      "annotations: {networking.istio.io/traffic-distribution: PreferSameNode}}\n");
+  namespaces->ApplyEvent(WatchEventType::kModified, nlohmann::json(annotated));
+  CHECK(f.TakeKeys() == std::vector<std::string>{"ns/a"});
+  namespaces->ApplyEvent(WatchEventType::kModified, nlohmann::json(annotated));
+  CHECK(f.TakeKeys().empty());
 }
 
 TEST_CASE("A network given explicitly is not overridden by the namespace label",

@@ -88,6 +88,23 @@ TEST_CASE("Objects without a name are rejected", "[mesh][decode]") {
   CHECK(diagnostics.size() == 3);
 }
 
+TEST_CASE("Decode a Namespace: scope, network and traffic distribution", "[mesh][decode]") {
+  Diagnostics diagnostics;
+  auto ns = DecodeNamespace(
+      Yaml("kind: Namespace\nmetadata: {name: ns, labels: {solo.io/service-scope: global, "
+           "topology.istio.io/network: n1}, annotations: "
+           "{networking.istio.io/traffic-distribution: PreferClose}}\n"),
+      {"c", &diagnostics});
+  REQUIRE(ns);
+  CHECK(ns->scope_label == "global");
+  CHECK(ns->network_label == "n1");
+  CHECK(ns->traffic_distribution_annotation == "PreferClose");
+  auto bare = DecodeNamespace(Yaml("kind: Namespace\nmetadata: {name: ns}\n"), {"c", &diagnostics});
+  REQUIRE(bare);
+  CHECK_FALSE(bare->traffic_distribution_annotation.has_value());
+  CHECK(diagnostics.empty());
+}
+
 TEST_CASE("Decode an EndpointSlice", "[mesh][decode]") {
   Diagnostics diagnostics;
   auto slice = DecodeEndpointSlice(Yaml(R"(

@@ -50,7 +50,7 @@ TEST_CASE("Scope decides which services are exported", "[planner][scope]") {
       Service service = GlobalService("httpbin", "in-ambient");
       service.scope_label = c.service_label;
       world.cluster1.UpsertService(service);
-      world.cluster1.UpsertNamespace({"httpbin", c.namespace_label, ""});
+      world.cluster1.UpsertNamespace({"httpbin", c.namespace_label, "", std::nullopt});
       Diagnostics diagnostics;
       auto entry = PlanFor(world.clusters(), "cluster1", "httpbin", "in-ambient", diagnostics);
       CHECK(entry.has_value() == c.exported);
@@ -223,6 +223,41 @@ TEST_CASE("Traffic distribution: annotation, then spec, then PreferNetwork",
       CHECK(HasDiagnostic(diagnostics, DiagnosticCode::kUnknownTrafficDistribution) ==
             c.unknown_diagnostic);
     }
+  }
+}
+
+TEST_CASE("Traffic distribution: the Namespace's annotation when the Service sets none",
+          "[planner][traffic-distribution]") {
+  struct Case {
+    const char* name;
+    std::optional<std::string> service_annotation;
+    std::string spec;
+    std::optional<std::string> namespace_annotation;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"namespace when the Service sets none", std::nullopt, "", "PreferSameNode",
+       "PreferSameNode"},
+      {"the Service's annotation first", "PreferClose", "", "PreferSameNode", "PreferClose"},
+      {"the Service's spec before the namespace", std::nullopt, "PreferClose", "PreferSameNode",
+       "PreferClose"},
+      {"an empty namespace annotation means the default", std::nullopt, "", "", "PreferNetwork"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    GuideWorld world;
+    Namespace ns;
+    ns.name = "httpbin";
+    ns.traffic_distribution_annotation = c.namespace_annotation;
+    world.cluster1.UpsertNamespace(ns);
+    Service service = GlobalService("httpbin", "in-ambient");
+    service.traffic_distribution_annotation = c.service_annotation;
+    service.traffic_distribution_spec = c.spec;
+    world.cluster1.UpsertService(service);
+    Diagnostics diagnostics;
+    auto entry = PlanFor(world.clusters(), "cluster1", "httpbin", "in-ambient", diagnostics);
+    REQUIRE(entry);
+    CHECK(RequestedTrafficDistribution(*entry) == c.expected);
   }
 }
 
