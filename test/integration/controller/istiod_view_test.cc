@@ -56,27 +56,27 @@ std::string Joined(const std::vector<std::string>& lines) {
   return out;
 }
 
-// Waits until istiod of `cluster` has the service with a VIP, carried by
-// exactly the workloads `want` (WorkloadLines).
+// Waits until istiod of `cluster` has the service `host` with a VIP, carried
+// by exactly the workloads `want` (WorkloadLines).
 Status WaitForAmbientView(const TestBed& bed, const std::string& cluster,
                           const std::vector<std::string>& want,
-                          std::chrono::milliseconds timeout = 60s) {
+                          std::chrono::milliseconds timeout = 60s, const char* host = kHost) {
   return WaitFor("istiod of " + cluster + " shows" + Joined(want), timeout, [&](std::string* why) {
     auto view = AmbientView::Read(bed, cluster);
     if (!view.ok()) {
       *why = view.error().message;
       return false;
     }
-    const auto* service = view->Service(kHost);
+    const auto* service = view->Service(host);
     if (service == nullptr) {
-      *why = "no service " + std::string(kHost);
+      *why = "no service " + std::string(host);
       return false;
     }
     if (service->vips.empty()) {
       *why = "the service has no VIP";
       return false;
     }
-    const auto lines = WorkloadLines(*view, kHost);
+    const auto lines = WorkloadLines(*view, host);
     *why = "workloads:" + Joined(lines);
     return lines == want;
   });
@@ -87,6 +87,13 @@ Status WaitForAmbientView(const TestBed& bed, const std::string& cluster,
     const auto status_ok_ = (expr);                            \
     INFO((status_ok_.ok() ? "" : status_ok_.error().message)); \
     REQUIRE(status_ok_.ok());                                  \
+  } while (false)
+
+#define CHECK_STATUS_OK(expr)                                  \
+  do {                                                         \
+    const auto status_ok_ = (expr);                            \
+    INFO((status_ok_.ok() ? "" : status_ok_.error().message)); \
+    CHECK(status_ok_.ok());                                    \
   } while (false)
 
 TEST_CASE("istiod of each cluster sees its pods and the other cluster behind its gateway",
@@ -172,6 +179,76 @@ TEST_CASE("istiod of each cluster sees its pods and the other cluster behind its
     CHECK(Writes(*c1) == 1);
     (void)bed.Kubectl("cluster1", {"annotate", "service", "in-ambient", "-n", "httpbin",
                                    "networking.istio.io/traffic-distribution-"});
+  }
+
+  SECTION("a remote scaled to zero leaves no workload; a service only a remote has gets its host") {
+    // No workload at all rather than one of weight 0 (which istiod reads as
+    // capacity 1): ztunnel sends nothing to a cluster without endpoints.
+    REQUIRE_STATUS_OK(bed.Scale("cluster2", "httpbin", "in-ambient", 0));
+    REQUIRE_STATUS_OK(bed.WaitForReadyReplicas("cluster2", "httpbin", "in-ambient", 0, 120s));
+    REQUIRE_STATUS_OK(
+        WaitForAmbientView(bed, "cluster1",
+                           {"cluster1 cluster1-network us-east-1/us-east-1a 1 direct",
+                            "cluster1 cluster1-network us-east-1/us-east-1b 1 direct"}));
+
+    // A namespace that exists in cluster2 only: cluster1 still gets the
+    // host, reached through cluster2's gateway (its objects live in the
+    // control-plane namespace, which always exists).
+    REQUIRE_STATUS_OK(bed.Apply("cluster2", R"(apiVersion: v1
+kind: Namespace
+metadata:
+  name: remote-only
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: echo
+  namespace: remote-only
+  labels: {solo.io/service-scope: global}
+spec:
+  selector: {app: echo}
+  ports:
+  - {name: http, port: 8000, targetPort: 8080}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: echo
+  namespace: remote-only
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: echo}
+  template:
+    metadata:
+      labels: {app: echo}
+    spec:
+      containers:
+      - name: echo
+        image: docker.io/mccutchen/go-httpbin:v2.18.3
+)"));
+    REQUIRE(bed.Kubectl("cluster1",
+                        {"get", "namespace", "remote-only", "--ignore-not-found", "-o", "name"})
+                .out.empty());
+    CHECK_STATUS_OK(WaitForAmbientView(bed, "cluster1",
+                                       {"cluster1 cluster2-network us-west-2/us-west-2a 1 gateway"},
+                                       120s, "echo.remote-only.mesh.internal"));
+    (void)bed.Kubectl("cluster2", {"delete", "namespace", "remote-only", "--wait=false"});
+  }
+
+  SECTION("a remote pinned to our network joins with its pods, each in its own zone") {
+    // The Secret's network annotation says cluster2 shares cluster1's
+    // network (a flat network): its pods are reached directly.
+    REQUIRE(bed.Kubectl("cluster1",
+                        {"annotate", "--overwrite", "secret", "-n", "istio-system",
+                         "globalsvc-remote-cluster2", "globalsvc.solo.io/network=cluster1-network"})
+                .ok());
+    CHECK_STATUS_OK(
+        WaitForAmbientView(bed, "cluster1",
+                           {"cluster1 cluster1-network us-east-1/us-east-1a 1 direct",
+                            "cluster1 cluster1-network us-east-1/us-east-1b 1 direct",
+                            "cluster1 cluster1-network us-west-2/us-west-2a 1 direct",
+                            "cluster1 cluster1-network us-west-2/us-west-2b 1 direct"}));
   }
 
   SECTION("a remote scale reaches istiod's view; a removed Secret takes the remote out") {
