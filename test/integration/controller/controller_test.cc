@@ -14,6 +14,7 @@
 #include "controller/commands.h"
 #include "lib/observability/logging.h"
 #include "test/integration/controller/controller_test_support.h"
+#include "test/support/status_checks.h"
 #include "test/support/testbed.h"
 
 namespace globalsvc::controller {
@@ -62,13 +63,6 @@ Status WaitForServiceStatus(const TestBed& bed, const std::string& cluster,
                (distribution.empty() || status.value("trafficDistribution", "") == distribution);
       });
 }
-
-#define CHECK_STATUS_OK(expr)                                  \
-  do {                                                         \
-    const auto status_ok_ = (expr);                            \
-    INFO((status_ok_.ok() ? "" : status_ok_.error().message)); \
-    CHECK(status_ok_.ok());                                    \
-  } while (false)
 
 TEST_CASE("Two controllers keep the guide's ServiceEntries exact", "[controller][testbed]") {
   obs::ConfigureLogging(obs::LogFormat::kText, spdlog::level::warn);

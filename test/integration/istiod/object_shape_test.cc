@@ -16,6 +16,7 @@
 
 #include "lib/base/result.h"
 #include "test/support/ambient_view.h"
+#include "test/support/status_checks.h"
 #include "test/support/testbed.h"
 
 namespace globalsvc::testsupport {
@@ -28,13 +29,6 @@ constexpr const char* kNamespace = "shape";
 constexpr const char* kMeshHost = "echo.shape.mesh.internal";
 constexpr const char* kKubeHost = "echo.shape.svc.cluster.local";
 constexpr const char* kGlobalServiceLabel = "globalsvc.solo.io/global-service";
-
-#define REQUIRE_STATUS_OK(expr)                                \
-  do {                                                         \
-    const auto status_ok_ = (expr);                            \
-    INFO((status_ok_.ok() ? "" : status_ok_.error().message)); \
-    REQUIRE(status_ok_.ok());                                  \
-  } while (false)
 
 // A namespace with a two-pod Deployment spread over zones behind Service
 // echo, as a user's global service would be.
@@ -233,16 +227,23 @@ Result<AmbientView> ReadView(const TestBed& bed) {
   return AmbientView::Read(bed, kCluster);
 }
 
+// The shared test bed with the echo app ready and nothing left of an earlier
+// case; fails, never skips, on a test bed without istiod.
+const TestBed& ShapeBed() {
+  auto shared = TestBed::Shared(2);
+  REQUIRE(shared.ok());
+  const TestBed& bed = **shared;
+  REQUIRE_STATUS_OK(ReadView(bed));
+  REQUIRE_STATUS_OK(PrepareEchoApp(bed));
+  CleanUp(bed);
+  return bed;
+}
+
 TEST_CASE(
     "istiod: the Service's selector on the ServiceEntry leaks WorkloadEntries into the "
     "Kubernetes Service",
     "[istiod][shape]") {
-  auto shared = TestBed::Shared(2);
-  REQUIRE(shared.ok());
-  const TestBed& bed = **shared;
-  REQUIRE_STATUS_OK(ReadView(bed));  // fails, never skips, without istiod
-  REQUIRE_STATUS_OK(PrepareEchoApp(bed));
-  CleanUp(bed);
+  const TestBed& bed = ShapeBed();
   auto pods = EchoPods(bed);
   REQUIRE(pods.ok());
 
@@ -270,12 +271,7 @@ TEST_CASE(
     "istiod: a ServiceEntry selecting WorkloadEntries by a label of our own gives the "
     "global service's view, and the Kubernetes Service stays local",
     "[istiod][shape]") {
-  auto shared = TestBed::Shared(2);
-  REQUIRE(shared.ok());
-  const TestBed& bed = **shared;
-  REQUIRE_STATUS_OK(ReadView(bed));
-  REQUIRE_STATUS_OK(PrepareEchoApp(bed));
-  CleanUp(bed);
+  const TestBed& bed = ShapeBed();
   auto pods = EchoPods(bed);
   REQUIRE(pods.ok());
   REQUIRE(pods->size() == 2);
@@ -335,12 +331,7 @@ TEST_CASE(
     "istiod: a WorkloadEntry of weight 0 still gets capacity 1, so an empty remote "
     "must get no WorkloadEntry",
     "[istiod][shape]") {
-  auto shared = TestBed::Shared(2);
-  REQUIRE(shared.ok());
-  const TestBed& bed = **shared;
-  REQUIRE_STATUS_OK(ReadView(bed));
-  REQUIRE_STATUS_OK(PrepareEchoApp(bed));
-  CleanUp(bed);
+  const TestBed& bed = ShapeBed();
   const std::string own_label = std::string("    ") + kGlobalServiceLabel + ": echo\n";
   REQUIRE_STATUS_OK(
       bed.Apply(kCluster, ServiceEntry("autogen.echo", kMeshHost, "  " + own_label) +
@@ -356,12 +347,7 @@ TEST_CASE(
 
 TEST_CASE("istiod: the load balancing each traffic-distribution value gives a ServiceEntry",
           "[istiod][shape]") {
-  auto shared = TestBed::Shared(2);
-  REQUIRE(shared.ok());
-  const TestBed& bed = **shared;
-  REQUIRE_STATUS_OK(ReadView(bed));
-  REQUIRE_STATUS_OK(PrepareEchoApp(bed));
-  CleanUp(bed);
+  const TestBed& bed = ShapeBed();
 
   // value → the LoadBalancing istiod hands ztunnel ("MODE preferences").
   const std::vector<std::pair<std::string, std::string>> table = {
