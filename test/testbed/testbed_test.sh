@@ -514,15 +514,36 @@ EOF
   ((ok))
 }
 
+# Ports handed out in one run never repeat: 1,500 of them from a range of
+# about 17,000 would repeat dozens of times if the record of handed-out ports
+# were lost (it was, in a $(...) subshell: two components of one test bed got
+# the same port, and the second failed to bind).
+test_free_ports_unique() {
+  local ports
+  ports=$("$TESTBED" free-ports 1500)
+  [[ $(wc -l <<<"$ports") == 1500 ]]
+  [[ -z $(sort <<<"$ports" | uniq -d) ]] || { echo "repeated: $(sort <<<"$ports" | uniq -d | head)"; return 1; }
+}
+
+# Every component of every cluster listens on a port of its own.
+test_bed_ports_unique() {
+  local ports
+  ports=$(cat "$GLOBALSVC_TESTBED_DIR"/*/cluster.env | grep -E '^[A-Z_]+_PORT=' | cut -d= -f2)
+  [[ -n $ports ]]
+  [[ -z $(sort <<<"$ports" | uniq -d) ]] || { echo "repeated: $(sort <<<"$ports" | uniq -d)"; return 1; }
+}
+
 # ---------------------------------------------------------------------------
 
 main() {
+  check "free ports are handed out once each" test_free_ports_unique
   if ! start_testbed; then
     echo "$PASSED passed, $FAILED failed"
     exit 1
   fi
   # Each case's name is the behaviour it proves.
   check "status reports every component running" test_status_healthy
+  check "every component of every cluster has a port of its own" test_bed_ports_unique
   check "nodes carry the topology's zones and regions" test_nodes_have_zones
   check "all nodes are Ready" test_nodes_ready
   check "/version reports $KUBERNETES_VERSION" test_version
