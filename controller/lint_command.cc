@@ -22,7 +22,9 @@ Finds failover configurations that look right and are not:
     [zone, region]: another zone of the client's region and another region get
     the same priority; [region, zone] fails over zone -> region -> elsewhere
   - DestinationRule hosts that no ServiceEntry or global Service has
-  - unknown networking.istio.io/traffic-distribution values
+  - unknown networking.istio.io/traffic-distribution values, and PreferNetwork
+    or PreferRegion, which upstream istiod does not apply (globalsvc writes
+    PreferClose for them)
   - ServiceEntry endpoints, nodes and east-west gateways without region/zone
 
 PATH is a file or a folder (each subfolder a cluster, as for `globalsvc plan`),

@@ -59,8 +59,10 @@ Flags:
                                  current-context)
       --kubeconfig FILE          kubeconfig (default: $KUBECONFIG, else ~/.kube/config)
       --namespace NS             control-plane namespace: of the reader Role here
-                                 and of the printed Secret (default istio-system)
-      --secret-namespace NS      namespace of the printed Secret (default: --namespace)
+                                 (default istio-system)
+      --secret-namespace NS      namespace of the printed Secret (default
+                                 globalsvc-remotes, the chart's; an install that
+                                 keeps them in istio-system says so in its NOTES)
       --reader-namespace NS      namespace of the reader ServiceAccount
                                  (default istio-system)
       --service-account NAME     the reader ServiceAccount (default globalsvc-reader)
@@ -411,7 +413,7 @@ int RunRemoteSecret(const std::vector<std::string>& args, CommandIo io) {
   reader.service_account = flags->GetOr("--service-account", "globalsvc-reader");
   reader.reader_role = flags->GetOr("--reader-role", "globalsvc-reader");
   const std::string secret_namespace =
-      flags->GetOr("--secret-namespace", reader.control_plane_namespace);
+      flags->GetOr("--secret-namespace", controller::kDefaultRemoteSecretNamespace);
   for (const auto& [flag, value] :
        {std::pair{"--namespace", reader.control_plane_namespace},
         std::pair{"--reader-namespace", reader.service_account_namespace},

@@ -14,5 +14,9 @@ inline constexpr const char* kLegacyRemoteSecretLabel = "istio/multiCluster";
 // `remote-secret` names the Secret of cluster C <prefix>C: a name istioctl's
 // own istio-remote-secret-C never takes.
 inline constexpr const char* kRemoteSecretNamePrefix = "globalsvc-remote-";
+// The chart keeps remote Secrets in a namespace of their own by default, so
+// the controller cannot read the control plane's Secrets; `remote-secret`
+// prints them there unless told otherwise.
+inline constexpr const char* kDefaultRemoteSecretNamespace = "globalsvc-remotes";
 
 }  // namespace globalsvc::controller

@@ -109,9 +109,6 @@ nlohmann::json BuildServiceStatus(const ServiceStatusInput& input) {
   if (!entry.traffic_distribution.empty()) {
     status["trafficDistribution"] = entry.traffic_distribution;
   }
-  if (!entry.requested_traffic_distribution.empty()) {
-    status["requestedTrafficDistribution"] = entry.requested_traffic_distribution;
-  }
   if (!input.message.empty()) status["message"] = ShortUtf8(input.message, kMaxMessageBytes);
   if (!by_cluster.empty()) status["endpointsByCluster"] = by_cluster;
   if (!cluster_list.empty()) status["clusters"] = std::move(cluster_list);

@@ -248,6 +248,14 @@ class Linter {
     }
     const std::string written = WrittenTrafficDistribution(*value);
     if (written == *value) return;
+    if (String(sourced.object, {"kind"}) == "ServiceEntry" &&
+        String(sourced.object, {"metadata", "labels", kManagedByLabel}) == kManagedByValue) {
+      Add(Severity::kInfo, LintCode::kUpstreamTrafficDistribution, sourced,
+          std::string(kTrafficDistributionAnnotation) + " '" + *value +
+              "' was written by an earlier globalsvc; upstream istiod gives it no preference",
+          "nothing to do: the controller rewrites it as " + written + " at its next reconcile");
+      return;
+    }
     if (String(sourced.object, {"kind"}) == "ServiceEntry") {
       Add(Severity::kWarning, LintCode::kUpstreamTrafficDistribution, sourced,
           std::string(kTrafficDistributionAnnotation) + " '" + *value +

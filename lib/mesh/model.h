@@ -15,7 +15,7 @@ inline constexpr const char* kScopeLabel = "solo.io/service-scope";
 inline constexpr const char* kTrafficDistributionAnnotation =
     "networking.istio.io/traffic-distribution";
 // On a generated ServiceEntry: the traffic distribution the Service asked
-// for, when globalsvc wrote another one that upstream istiod understands.
+// for (globalsvc may write another one, which upstream istiod understands).
 inline constexpr const char* kRequestedTrafficDistributionAnnotation =
     "globalsvc.solo.io/requested-traffic-distribution";
 inline constexpr const char* kNetworkLabel = "topology.istio.io/network";

@@ -467,6 +467,15 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
          });
 }
 
+// Two requested values that end up the same on the ServiceEntry as upstream
+// applies it (PreferNetwork and PreferClose; PreferClose and PreferSameZone).
+bool SameEffect(std::string_view a, std::string_view b) {
+  if (EqualsIgnoreCase(a, b)) return true;
+  const TrafficDistribution written_a = ParseTrafficDistribution(WrittenTrafficDistribution(a));
+  const TrafficDistribution written_b = ParseTrafficDistribution(WrittenTrafficDistribution(b));
+  return written_a != TrafficDistribution::kUnknown && written_a == written_b;
+}
+
 std::string DecideTrafficDistribution(const std::vector<Contributor>& contributors,
                                       const ClusterState& target, Diagnostics& diagnostics) {
   std::string value;
@@ -484,7 +493,7 @@ std::string DecideTrafficDistribution(const std::vector<Contributor>& contributo
       if (!decided_by) {
         value = std::move(remote);
         decided_by = &c;
-      } else if (!EqualsIgnoreCase(value, remote)) {
+      } else if (!SameEffect(value, remote)) {
         Report(diagnostics, Severity::kWarning, DiagnosticCode::kTrafficDistributionDisagreement,
                ServiceRef(*c.cluster, *c.service),
                "remote clusters disagree on the traffic distribution (" + value + " in " +

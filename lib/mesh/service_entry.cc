@@ -10,8 +10,10 @@ namespace globalsvc::mesh {
 
 void SetTrafficDistribution(ServiceEntry& entry, std::string_view requested) {
   entry.traffic_distribution = WrittenTrafficDistribution(requested);
-  entry.requested_traffic_distribution =
-      entry.traffic_distribution == requested ? std::string() : std::string(requested);
+  // Always written, so globalsvc owns the annotation: one set by another
+  // writer would otherwise stay (server-side apply leaves others' fields) and
+  // count in the hash forever.
+  entry.requested_traffic_distribution = std::string(requested);
 }
 
 const std::string& RequestedTrafficDistribution(const ServiceEntry& entry) {

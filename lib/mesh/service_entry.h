@@ -39,7 +39,7 @@ struct ServiceEntry {
   std::string service_name;
   std::string host;                             // <service>.<namespace>.<suffix>
   std::string traffic_distribution;             // as written (WrittenTrafficDistribution)
-  std::string requested_traffic_distribution;   // what was asked, when it differs
+  std::string requested_traffic_distribution;   // what the Service asked for
   std::vector<ServiceEntryPort> ports;          // sorted by number
   std::vector<ServiceEntryEndpoint> endpoints;  // sorted, see planner.h
 

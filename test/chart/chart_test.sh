@@ -23,6 +23,8 @@ CLUSTER=cluster1
 RELEASE=globalsvc-chart-test
 SA=$RELEASE
 READER_SA=$RELEASE-reader
+# The remote Secrets' namespace of their own (the chart's default).
+SECRETS_NS=globalsvc-remotes
 
 PASSED=0
 FAILED=0
@@ -157,11 +159,37 @@ ClusterRole/$RELEASE
 ClusterRole/$RELEASE-reader
 ClusterRoleBinding/$RELEASE
 Deployment/$RELEASE
+Namespace/$SECRETS_NS
 Role/$RELEASE
 Role/$RELEASE-reader
+Role/$RELEASE-secrets
 RoleBinding/$RELEASE
+RoleBinding/$RELEASE-secrets
 Service/$RELEASE-metrics
 ServiceAccount/$SA
+EOF
+}
+
+# By default the remote Secrets live in a namespace of their own: the
+# controller may list Secrets there, and not in the control-plane namespace
+# (whose Secrets include the mesh CA).
+test_render_default_secret_namespace() {
+  grep -q -- "--secret-namespace=$SECRETS_NS" "$WORK/default.yaml"
+  python3 - "$WORK/default.yaml" "$SECRETS_NS" <<'EOF'
+import re, sys
+text, secrets_ns = open(sys.argv[1]).read(), sys.argv[2]
+where = {}
+for d in re.split(r'(?m)^---\s*$', text):
+    kind = re.search(r'(?m)^kind:\s*(\S+)', d)
+    name = re.search(r'(?m)^  name:\s*(\S+)', d)
+    ns = re.search(r'(?m)^  namespace:\s*(\S+)', d)
+    if kind and name:
+        where[f"{kind.group(1)}/{name.group(1)}"] = (ns.group(1) if ns else None, d)
+ns, role = where["Role/globalsvc-chart-test"]
+assert ns == "istio-system" and "secrets" not in role, role
+ns, role = where["Role/globalsvc-chart-test-secrets"]
+assert ns == secrets_ns and "secrets" in role, ns
+assert "helm.sh/resource-policy: keep" in where[f"Namespace/{secrets_ns}"][1]
 EOF
 }
 
@@ -335,7 +363,7 @@ dry_run_server() { # FILE
 test_dry_run_default() {
   dry_run_server "$WORK/default.yaml"
   json_check "$WORK/default.yaml.json" \
-    "len(objs) == 9" \
+    "len(objs) == 12" \
     "by['Deployment/$RELEASE']['spec']['template']['spec']['securityContext']['runAsNonRoot'] is True"
 }
 
@@ -370,8 +398,50 @@ test_pod_security_restricted() {
   ! grep -qi 'violate' <<<"$out"
 }
 
+# helm install --dry-run=server (which runs the chart's lookups) into a
+# namespace NS of its own; the manifest and NOTES go to FILE.
+dry_run_install() { # FILE NS HELM-ARGS...
+  local file=$1 ns=$2; shift 2
+  helm_ install "$RELEASE" "$CHART" -n "$ns" --dry-run=server --set clusterName=$CLUSTER \
+    --set namespace="$ns" "$@" >"$file"
+}
+
+# A new install gets a namespace of its own for the remote Secrets, created
+# by the chart when it is missing.
+test_new_install_gets_secret_namespace() {
+  local ns=globalsvc-chart-fresh
+  k create namespace "$ns" --dry-run=client -o yaml | k apply -f - >/dev/null
+  dry_run_install "$WORK/fresh.out" "$ns" --set secretNamespace=globalsvc-chart-new-remotes
+  dry_run_install "$WORK/fresh-default.out" "$ns"
+  k delete namespace "$ns" --wait=false >/dev/null
+  grep -q -- '--secret-namespace=globalsvc-chart-new-remotes' "$WORK/fresh.out"
+  grep -A3 '^kind: Namespace' "$WORK/fresh.out" | grep -q 'name: globalsvc-chart-new-remotes'
+  grep -q -- "--secret-namespace=$SECRETS_NS" "$WORK/fresh-default.out"
+}
+
+# An install whose control-plane namespace already holds remote Secrets (from
+# before the default moved) keeps reading them there, and NOTES say how to
+# move them: an upgrade disconnects no cluster.
+test_existing_remote_secrets_stay() {
+  local ns=globalsvc-chart-upgrade label
+  for label in globalsvc.solo.io/remote-cluster istio/multiCluster; do
+    k create namespace "$ns" --dry-run=client -o yaml | k apply -f - >/dev/null
+    k create secret generic globalsvc-remote-other -n "$ns" --from-literal=other=x \
+      --dry-run=client -o yaml | k label --local -f - "$label=true" -o yaml | k apply -f - >/dev/null
+    dry_run_install "$WORK/kept.out" "$ns"
+    k delete namespace "$ns" --wait=true --timeout=60s >/dev/null
+    grep -q -- "--secret-namespace=$ns" "$WORK/kept.out" ||
+      { echo "$label: secrets not kept in $ns"; return 1; }
+    ! grep -q '^kind: Namespace' "$WORK/kept.out"
+    grep -q 'The remote Secrets stay in' "$WORK/kept.out"
+  done
+}
+
 test_install() {
+  # The secret namespace given explicitly: the shared test bed's istio-system
+  # may hold remote Secrets of other suites, which would keep them there.
   helm_ install "$RELEASE" "$CHART" -n "$NS" --set clusterName=$CLUSTER \
+    --set secretNamespace=$SECRETS_NS \
     --set remoteReader.enabled=true --wait=false --timeout 60s >"$WORK/install.out"
   grep -q "kubectl get serviceentry -n $NS" "$WORK/install.out" ||
     { echo "NOTES missing the serviceentry check:"; cat "$WORK/install.out"; return 1; }
@@ -416,8 +486,8 @@ test_controller_rbac_allows() {
     done
     can "$SA" patch "$r" --subresource=status -n "$NS"
   done
-  can "$SA" list secrets -n "$NS"
-  can "$SA" watch secrets -n "$NS"
+  can "$SA" list secrets -n "$SECRETS_NS"
+  can "$SA" watch secrets -n "$SECRETS_NS"
   can "$SA" create leases.coordination.k8s.io -n "$NS"
   can "$SA" get leases.coordination.k8s.io/globalsvc -n "$NS"
   can "$SA" update leases.coordination.k8s.io/globalsvc -n "$NS"
@@ -443,6 +513,10 @@ test_controller_rbac_forbids() {
   done
   cannot "$SA" patch globalservices.globalsvc.solo.io --subresource=status -n default
   cannot "$SA" get secrets -n "$NS"
+  cannot "$SA" get secrets -n "$SECRETS_NS"
+  # Not the control plane's Secrets (the mesh CA among them).
+  cannot "$SA" list secrets -n "$NS"
+  cannot "$SA" watch secrets -n "$NS"
   cannot "$SA" list secrets -n default
   cannot "$SA" list deployments.apps -n default
   cannot "$SA" list serviceentries.networking.istio.io -n default
@@ -617,6 +691,8 @@ main() {
   check "the chart packages the project's CRDs unchanged" test_crds_match
   check "helm lint is clean (also --strict, also with every option on)" test_lint
   check "helm template renders the default objects" test_render_default
+  check "by default the remote Secrets have a namespace of their own" \
+    test_render_default_secret_namespace
   check "replicas > 1 adds a PodDisruptionBudget and pod anti-affinity" test_render_ha
   check "replicas > 1 without leader election is refused" test_render_ha_needs_leader_election
   check "the ServiceMonitor is rendered only when enabled" test_render_service_monitor_only_when_enabled
@@ -638,12 +714,17 @@ main() {
     "$TESTBED" up --clusters 1 >/dev/null
   fi
   KUBECONFIG_FILE=$GLOBALSVC_TESTBED_DIR/$CLUSTER/kubeconfig
+  # The dry runs below apply objects into the secret namespace.
+  k create namespace "$SECRETS_NS" --dry-run=client -o yaml | k apply -f - >/dev/null
 
   echo "== chart: test bed ($GLOBALSVC_TESTBED_DIR)"
   check "the API server accepts the rendered chart (dry-run=server)" test_dry_run_default
   check "the API server accepts the chart with every option on" test_dry_run_all_options
   check "the pods meet the restricted Pod Security Standard" test_pod_security_restricted
   check "helm install rejects a wrong type before creating anything" test_install_rejects_wrong_type
+  check "a new install creates the remote Secrets' namespace" test_new_install_gets_secret_namespace
+  check "an install that already has remote Secrets in its control-plane namespace keeps them" \
+    test_existing_remote_secrets_stay
   check "helm install into $NS succeeds and creates every object" test_install
   # check runs each test in a subshell: ask helm whether the release is there.
   if helm_ status "$RELEASE" -n "$NS" >/dev/null 2>&1; then

@@ -18,6 +18,7 @@ BUILD_DIR=${BUILD_DIR:-build}
 export BUILD_DIR
 GLOBALSVC=$BUILD_DIR/controller/globalsvc
 NS=istio-system
+SECRET_NS=globalsvc-remotes
 
 PASSED=0
 FAILED=0
@@ -244,7 +245,8 @@ lists() {
 # the chart's reader) reads cluster2 and cannot write there.
 test_remote_secret_reads_and_cannot_write() {
   local kc=$WORK/from-secret.kubeconfig out
-  k --context=cluster1 get secret -n "$NS" globalsvc-remote-cluster2 -o json |
+  # The chart keeps remote Secrets in a namespace of their own.
+  k --context=cluster1 get secret -n "$SECRET_NS" globalsvc-remote-cluster2 -o json |
     python3 -c '
 import json, sys
 s = json.load(sys.stdin)
@@ -252,7 +254,7 @@ assert s["metadata"]["labels"]["globalsvc.solo.io/remote-cluster"] == "true", s[
 assert "istio/multiCluster" not in s["metadata"]["labels"], s["metadata"]
 assert list(s["data"]) == ["cluster2"], list(s["data"])
 ' 
-  k --context=cluster1 get secret -n "$NS" globalsvc-remote-cluster2 \
+  k --context=cluster1 get secret -n "$SECRET_NS" globalsvc-remote-cluster2 \
     -o jsonpath='{.data.cluster2}' | base64 -d >"$kc"
   chmod 600 "$kc"
   [[ $(kubectl --kubeconfig "$kc" auth whoami -o jsonpath='{.status.userInfo.username}') == \
@@ -296,6 +298,7 @@ import base64, re, sys
 text = open(sys.argv[1]).read()
 assert 'globalsvc.solo.io/remote-cluster: "true"' in text, text
 assert "name: globalsvc-remote-cluster2" in text
+assert "namespace: globalsvc-remotes" in text, text
 data = re.search(r"(?m)^  cluster2: (\S+)$", text).group(1)
 open(sys.argv[2], "w").write(base64.b64decode(data).decode())
 EOF

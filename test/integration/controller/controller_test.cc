@@ -146,7 +146,6 @@ TEST_CASE("Two controllers keep the guide's ServiceEntries exact", "[controller]
       CHECK(s["endpoints"] == 4);
       CHECK(s["conflicts"] == 0);
       CHECK(s["trafficDistribution"] == "PreferClose");
-      CHECK(s["requestedTrafficDistribution"] == "PreferNetwork");
       CHECK(s["clusters"][1]["viaGateway"] == true);
       CHECK(s["clusters"][1]["network"] == "cluster2-network");
       CHECK_FALSE(s.value("lastChangeTime", "").empty());
@@ -236,17 +235,18 @@ spec:
     }
 
     // Annotation changes flow through.
-    REQUIRE(
-        bed.Kubectl("cluster1", {"annotate", "--overwrite", "service", "in-ambient", "-n",
-                                 "httpbin", "networking.istio.io/traffic-distribution=PreferClose"})
-            .ok());
-    CHECK(WaitFor("PreferClose in cluster1", 60s, [&](std::string*) {
+    REQUIRE(bed.Kubectl("cluster1",
+                        {"annotate", "--overwrite", "service", "in-ambient", "-n", "httpbin",
+                         "networking.istio.io/traffic-distribution=PreferSameNode"})
+                .ok());
+    CHECK(WaitFor("PreferSameNode in cluster1", 60s, [&](std::string*) {
             auto e = GetServiceEntry(bed, "cluster1", "autogen.httpbin.in-ambient");
             return e &&
                    (*e)["metadata"]["annotations"]["networking.istio.io/traffic-distribution"] ==
-                       "PreferClose";
+                       "PreferSameNode";
           }).ok());
-    CHECK_STATUS_OK(WaitForServiceStatus(bed, "cluster1", "cluster1=2,cluster2=2", "PreferClose"));
+    CHECK_STATUS_OK(
+        WaitForServiceStatus(bed, "cluster1", "cluster1=2,cluster2=2", "PreferSameNode"));
 
     // Failover input: cluster2 scaled to zero leaves cluster1 with its own pods only.
     REQUIRE(bed.Scale("cluster2", "httpbin", "in-ambient", 0).ok());

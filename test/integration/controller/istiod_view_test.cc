@@ -158,6 +158,8 @@ TEST_CASE("istiod of each cluster sees its pods and the other cluster behind its
     REQUIRE(c1->Start().ok());
     REQUIRE_STATUS_OK(WaitForIdle(*c1));
     CHECK(Writes(*c1) == 0);
+    CHECK(testbed::MetricValue(c1->registry().Render(),
+                               "globalsvc_writes_total{kind=\"status\"}") == 0);
 
     // One change is one write, whatever istiod does to the status after it.
     REQUIRE(bed.Kubectl("cluster1",
@@ -168,8 +170,11 @@ TEST_CASE("istiod of each cluster sees its pods and the other cluster behind its
         WaitForLoadBalancing(bed, "cluster1", "FAILOVER NETWORK,REGION,ZONE,SUBZONE,NODE"));
     std::this_thread::sleep_for(3s);
     CHECK(Writes(*c1) == 1);
-    (void)bed.Kubectl("cluster1", {"annotate", "service", "in-ambient", "-n", "httpbin",
-                                   "networking.istio.io/traffic-distribution-"});
+    REQUIRE(bed.Kubectl("cluster1", {"annotate", "service", "in-ambient", "-n", "httpbin",
+                                     "networking.istio.io/traffic-distribution-"})
+                .ok());
+    // Back to the default before the controllers stop, for the next case.
+    CHECK_STATUS_OK(WaitForLoadBalancing(bed, "cluster1", "FAILOVER NETWORK,REGION,ZONE"));
   }
 
   SECTION("a remote scaled to zero leaves no workload; a service only a remote has gets its host") {

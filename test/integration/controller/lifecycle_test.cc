@@ -390,14 +390,14 @@ TEST_CASE("A controller restarted while a remote API server is down keeps that c
   // A local change is written with cluster2's carried-over endpoint in it.
   REQUIRE(
       bed.Kubectl("cluster1", {"annotate", "--overwrite", "service", "in-ambient", "-n", "httpbin",
-                               "networking.istio.io/traffic-distribution=PreferClose"})
+                               "networking.istio.io/traffic-distribution=PreferSameNode"})
           .ok());
-  CHECK_OK(WaitFor("PreferClose in cluster1", 60s, [&](std::string* why) {
+  CHECK_OK(WaitFor("PreferSameNode in cluster1", 60s, [&](std::string* why) {
     auto entry = GetServiceEntry(bed, "cluster1", testbed::kGuideEntry);
     if (!entry) return false;
     const auto annotations = (*entry)["metadata"].value("annotations", nlohmann::json::object());
     *why = annotations.dump();
-    return annotations.value("networking.istio.io/traffic-distribution", "") == "PreferClose";
+    return annotations.value("networking.istio.io/traffic-distribution", "") == "PreferSameNode";
   }));
   CHECK(controller.MetricOr0("globalsvc_writes_total", {{"kind", "apply"}}) >= 1);
   CheckNoMisses(poller);

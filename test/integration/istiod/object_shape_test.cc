@@ -126,12 +126,14 @@ Status PrepareEchoApp(const TestBed& bed) {
 }
 
 // Removes what a case wrote: every ServiceEntry and WorkloadEntry of the
-// namespace and the peer Gateways.
+// namespace, its traffic-distribution annotation and the peer Gateways.
 void CleanUp(const TestBed& bed) {
   (void)bed.Kubectl(kCluster, {"delete",
                                "serviceentries.networking.istio.io,"
                                "workloadentries.networking.istio.io",
                                "-n", kNamespace, "--all", "--ignore-not-found"});
+  (void)bed.Kubectl(
+      kCluster, {"annotate", "namespace", kNamespace, "networking.istio.io/traffic-distribution-"});
   (void)bed.Kubectl(kCluster, {"delete", "gateways.gateway.networking.k8s.io", "-n", "istio-system",
                                "-l", "globalsvc-shape-test=true", "--ignore-not-found"});
 }
@@ -405,8 +407,13 @@ TEST_CASE("istiod: the load balancing each traffic-distribution value gives a Se
     *why = service == nullptr ? "no service" : "load balancing '" + service->load_balancing + "'";
     return service != nullptr && service->load_balancing == "FAILOVER NETWORK,REGION,ZONE";
   }));
-  (void)bed.Kubectl(
-      kCluster, {"annotate", "namespace", kNamespace, "networking.istio.io/traffic-distribution-"});
+  // A ServiceEntry's own value, even one istiod does not know, keeps the
+  // namespace's out: what globalsvc writes is what applies.
+  auto view = ReadView(bed);
+  REQUIRE(view.ok());
+  const auto* prefer_network = view->Service("td3.shape.mesh.internal");
+  REQUIRE(prefer_network != nullptr);
+  CHECK(prefer_network->load_balancing.empty());
   CleanUp(bed);
 }
 

@@ -65,7 +65,6 @@ TEST_CASE("GlobalService status of the guide topology counts endpoints by cluste
   CHECK(status["host"] == "in-ambient.httpbin.mesh.internal");
   CHECK(status["serviceEntry"] == "autogen.httpbin.in-ambient");
   CHECK(status["trafficDistribution"] == "PreferClose");
-  CHECK(status["requestedTrafficDistribution"] == "PreferNetwork");
   CHECK(status["state"] == "Synced");
   CHECK(status["endpointsByCluster"] == "cluster1=2,cluster2=2");
   CHECK(status["endpoints"] == 4);

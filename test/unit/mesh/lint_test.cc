@@ -173,6 +173,18 @@ spec:
   hosts: [hand-made.httpbin.mesh.internal]
 )",
        {{warning, kUpstreamTrafficDistribution}}},
+      {"PreferNetwork on a ServiceEntry an earlier globalsvc wrote: rewritten, said as info",
+       R"(apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: autogen.httpbin.in-ambient
+  namespace: istio-system
+  labels: {app.kubernetes.io/managed-by: globalsvc}
+  annotations: {networking.istio.io/traffic-distribution: PreferNetwork}
+spec:
+  hosts: [in-ambient.httpbin.mesh.internal]
+)",
+       {{Severity::kInfo, kUpstreamTrafficDistribution}}},
       {"ServiceEntry endpoints without locality",
        R"(apiVersion: networking.istio.io/v1
 kind: ServiceEntry

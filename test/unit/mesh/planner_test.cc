@@ -266,13 +266,15 @@ TEST_CASE("PreferNetwork and PreferRegion are written as PreferClose, and the re
   struct Case {
     std::optional<std::string> annotation;
     std::string written;
-    std::string requested_annotation;  // empty: none written
+    std::string requested_annotation;
   };
   const std::vector<Case> cases = {
       {std::nullopt, "PreferClose", "PreferNetwork"},
       {"PreferRegion", "PreferClose", "PreferRegion"},
-      {"PreferClose", "PreferClose", ""},
-      {"PreferSameNode", "PreferSameNode", ""},
+      {"prefernetwork", "PreferClose", "prefernetwork"},
+      {"PreferClose", "PreferClose", "PreferClose"},
+      {"PreferSameNode", "PreferSameNode", "PreferSameNode"},
+      {"Any", "Any", "Any"},
   };
   for (const Case& c : cases) {
     INFO(c.annotation.value_or("(unset)"));
@@ -286,7 +288,7 @@ TEST_CASE("PreferNetwork and PreferRegion are written as PreferClose, and the re
     const nlohmann::json object = ToJson(*entry);
     const auto& annotations = object["metadata"]["annotations"];
     CHECK(annotations[kTrafficDistributionAnnotation] == c.written);
-    CHECK(annotations.value(kRequestedTrafficDistributionAnnotation, "") == c.requested_annotation);
+    CHECK(annotations[kRequestedTrafficDistributionAnnotation] == c.requested_annotation);
     // Read back, the entry is the same, so a restart writes nothing.
     auto read_back = ServiceEntryFromJson(object);
     REQUIRE(read_back);
@@ -314,9 +316,20 @@ TEST_CASE("Without a local service, the remote clusters' agreed value is used",
     CHECK(entry->traffic_distribution == "PreferClose");
     CHECK(diagnostics.empty());
   }
-  SECTION("disagreement falls back to PreferNetwork and says so") {
+  SECTION("values that upstream applies alike agree") {
+    sb.traffic_distribution_annotation = "PreferNetwork";  // written as PreferClose too
     a.UpsertService(sa);
-    b.UpsertService(sb);  // unset means PreferNetwork
+    b.UpsertService(sb);
+    Diagnostics diagnostics;
+    auto entry = PlanFor({&local, &a, &b}, "cluster0", "ns", "svc", diagnostics);
+    REQUIRE(entry);
+    CHECK(entry->traffic_distribution == "PreferClose");
+    CHECK(diagnostics.empty());
+  }
+  SECTION("disagreement falls back to PreferNetwork and says so") {
+    sb.traffic_distribution_annotation = "PreferSameNode";
+    a.UpsertService(sa);
+    b.UpsertService(sb);
     Diagnostics diagnostics;
     auto entry = PlanFor({&local, &a, &b}, "cluster0", "ns", "svc", diagnostics);
     REQUIRE(entry);

@@ -44,9 +44,38 @@ app.kubernetes.io/part-of: globalsvc
 {{- default .Release.Namespace .Values.namespace }}
 {{- end }}
 
-{{/* Namespace of the remote-cluster Secrets. */}}
+{{/*
+Namespace of the remote-cluster Secrets: secretNamespace when set; else the
+control-plane namespace when it already holds remote Secrets (an install from
+before the default moved, which keeps working); else globalsvc-remotes, a
+namespace of their own, so the controller cannot read the control plane's
+Secrets (the mesh CA among them).
+*/}}
 {{- define "globalsvc.secretNamespace" -}}
-{{- default (include "globalsvc.controlPlaneNamespace" .) .Values.secretNamespace }}
+{{- if .Values.secretNamespace }}
+{{- .Values.secretNamespace }}
+{{- else if include "globalsvc.remoteSecretsInControlPlane" . }}
+{{- include "globalsvc.controlPlaneNamespace" . }}
+{{- else }}
+{{- "globalsvc-remotes" }}
+{{- end }}
+{{- end }}
+
+{{/*
+"true" when the control-plane namespace holds a Secret labelled as a remote
+Secret (globalsvc.solo.io/remote-cluster=true, or the legacy
+istio/multiCluster=true). Empty under `helm template`, which sees no cluster.
+*/}}
+{{- define "globalsvc.remoteSecretsInControlPlane" -}}
+{{- $found := "" }}
+{{- $secrets := lookup "v1" "Secret" (include "globalsvc.controlPlaneNamespace" .) "" }}
+{{- range $secret := (dig "items" list $secrets) }}
+{{- $labels := dig "metadata" "labels" dict $secret }}
+{{- if or (eq (get $labels "globalsvc.solo.io/remote-cluster") "true") (eq (get $labels "istio/multiCluster") "true") }}
+{{- $found = "true" }}
+{{- end }}
+{{- end }}
+{{- $found }}
 {{- end }}
 
 {{- define "globalsvc.serviceAccountName" -}}
