@@ -390,7 +390,8 @@ test_pod_security_restricted() {
   k create namespace "$ns" --dry-run=client -o yaml |
     k label --local -f - pod-security.kubernetes.io/enforce=restricted \
       pod-security.kubernetes.io/warn=restricted -o yaml | k apply -f - >/dev/null
-  render "$WORK/psa.yaml" --set clusterName=$CLUSTER
+  # Everything in the one namespace moved below (the Deployment is what counts).
+  render "$WORK/psa.yaml" --set clusterName=$CLUSTER --set secretNamespace=$NS
   out=$("$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" apply --dry-run=server -n "$ns" \
     -f <(sed "s/namespace: $NS/namespace: $ns/" "$WORK/psa.yaml") 2>&1)
   k delete namespace "$ns" --wait=false >/dev/null
