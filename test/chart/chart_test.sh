@@ -127,6 +127,27 @@ sys.exit(1 if bad else 0)
 EOF
 }
 
+# placed_check RENDERED-FILE PYTHON-EXPR... : every expression over `where`
+# ("Kind/name" of each rendered object -> (its namespace or None, its text))
+# must be true.
+placed_check() {
+  local file=$1; shift
+  python3 - "$file" "$@" <<'EOF'
+import re, sys
+where = {}
+for d in re.split(r'(?m)^---\s*$', open(sys.argv[1]).read()):
+    kind = re.search(r'(?m)^kind:\s*(\S+)', d)
+    name = re.search(r'(?m)^  name:\s*(\S+)', d)
+    ns = re.search(r'(?m)^  namespace:\s*(\S+)', d)
+    if kind and name:
+        where[f"{kind.group(1)}/{name.group(1)}"] = (ns.group(1) if ns else None, d)
+bad = [e for e in sys.argv[2:] if not eval(e, {"where": where})]
+for e in bad:
+    print("false:", e)
+sys.exit(1 if bad else 0)
+EOF
+}
+
 # expect_fail_with TEXT COMMAND... : COMMAND must fail and print TEXT.
 expect_fail_with() {
   local text=$1 out; shift
@@ -175,22 +196,11 @@ EOF
 # (whose Secrets include the mesh CA).
 test_render_default_secret_namespace() {
   grep -q -- "--secret-namespace=$SECRETS_NS" "$WORK/default.yaml"
-  python3 - "$WORK/default.yaml" "$SECRETS_NS" <<'EOF'
-import re, sys
-text, secrets_ns = open(sys.argv[1]).read(), sys.argv[2]
-where = {}
-for d in re.split(r'(?m)^---\s*$', text):
-    kind = re.search(r'(?m)^kind:\s*(\S+)', d)
-    name = re.search(r'(?m)^  name:\s*(\S+)', d)
-    ns = re.search(r'(?m)^  namespace:\s*(\S+)', d)
-    if kind and name:
-        where[f"{kind.group(1)}/{name.group(1)}"] = (ns.group(1) if ns else None, d)
-ns, role = where["Role/globalsvc-chart-test"]
-assert ns == "istio-system" and "secrets" not in role, role
-ns, role = where["Role/globalsvc-chart-test-secrets"]
-assert ns == secrets_ns and "secrets" in role, ns
-assert "helm.sh/resource-policy: keep" in where[f"Namespace/{secrets_ns}"][1]
-EOF
+  placed_check "$WORK/default.yaml" \
+    "where['Role/$RELEASE'][0] == '$NS' and 'secrets' not in where['Role/$RELEASE'][1]" \
+    "where['Role/$RELEASE-secrets'][0] == '$SECRETS_NS'" \
+    "'secrets' in where['Role/$RELEASE-secrets'][1]" \
+    "'helm.sh/resource-policy: keep' in where['Namespace/$SECRETS_NS'][1]"
 }
 
 test_render_ha() {
@@ -258,24 +268,15 @@ test_render_namespaces() {
   grep -q -- '--secret-namespace=globalsvc-remotes' "$WORK/ns.yaml"
   # The Role with the ServiceEntries is in the control-plane namespace, the
   # one with the Secrets in the secret namespace; the Deployment in the release's.
-  python3 - "$WORK/ns.yaml" "$NS" <<'EOF'
-import re, sys
-text, release_ns = open(sys.argv[1]).read(), sys.argv[2]
-where = {}
-for d in re.split(r'(?m)^---\s*$', text):
-    kind = re.search(r'(?m)^kind:\s*(\S+)', d)
-    name = re.search(r'(?m)^  name:\s*(\S+)', d)
-    ns = re.search(r'(?m)^  namespace:\s*(\S+)', d)
-    if kind and name:
-        where[f"{kind.group(1)}/{name.group(1)}"] = (ns.group(1) if ns else None, d)
-ns, role = where["Role/globalsvc-chart-test"]
-assert ns == "mesh-system" and "serviceentries" in role and "secrets" not in role, ns
-ns, role = where["Role/globalsvc-chart-test-secrets"]
-assert ns == "globalsvc-remotes" and "secrets" in role, ns
-assert where["RoleBinding/globalsvc-chart-test-secrets"][0] == "globalsvc-remotes"
-assert where["Role/globalsvc-chart-test-reader"][0] == "mesh-system"
-assert where["Deployment/globalsvc-chart-test"][0] == release_ns
-EOF
+  placed_check "$WORK/ns.yaml" \
+    "where['Role/$RELEASE'][0] == 'mesh-system'" \
+    "'serviceentries' in where['Role/$RELEASE'][1]" \
+    "'secrets' not in where['Role/$RELEASE'][1]" \
+    "where['Role/$RELEASE-secrets'][0] == 'globalsvc-remotes'" \
+    "'secrets' in where['Role/$RELEASE-secrets'][1]" \
+    "where['RoleBinding/$RELEASE-secrets'][0] == 'globalsvc-remotes'" \
+    "where['Role/$RELEASE-reader'][0] == 'mesh-system'" \
+    "where['Deployment/$RELEASE'][0] == '$NS'"
 }
 
 test_render_flags() {

@@ -103,6 +103,14 @@ TEST_CASE("Decode a Namespace: scope, network and traffic distribution", "[mesh]
   REQUIRE(bare);
   CHECK_FALSE(bare->traffic_distribution_annotation.has_value());
   CHECK(diagnostics.empty());
+
+  // An annotation of the wrong type is reported and ignored, never a guess.
+  auto odd = DecodeNamespace(Yaml("kind: Namespace\nmetadata: {name: ns, annotations: "
+                                  "{networking.istio.io/traffic-distribution: [a, b]}}\n"),
+                             {"c", &diagnostics});
+  REQUIRE(odd);
+  CHECK_FALSE(odd->traffic_distribution_annotation.has_value());
+  CHECK(diagnostics.size() == 1);
 }
 
 TEST_CASE("Decode an EndpointSlice", "[mesh][decode]") {
