@@ -36,6 +36,13 @@ void ClusterBuilder::Add(const nlohmann::json& object) {
   }
   if (kind == "Service") {
     if (auto service = DecodeService(object, context)) state_.UpsertService(std::move(*service));
+    if (InControlPlaneNamespace(object)) {
+      if (auto address = DecodeGatewayAddress(object, context)) {
+        state_.UpsertGatewayAddress(std::move(*address));
+      }
+    }
+  } else if (kind == "Pod") {
+    if (auto pod = DecodePod(object, context)) state_.UpsertPod(std::move(*pod));
   } else if (kind == "Namespace") {
     if (auto ns = DecodeNamespace(object, context)) state_.UpsertNamespace(std::move(*ns));
   } else if (kind == "EndpointSlice") {

@@ -100,6 +100,34 @@ void ClusterState::RemoveGateway(std::string_view name) {
   gateways_.erase(std::string(name));
 }
 
+void ClusterState::UpsertGatewayAddress(GatewayAddress address) {
+  gateway_addresses_.insert_or_assign(std::move(address.name), std::move(address.address));
+}
+
+void ClusterState::RemoveGatewayAddress(std::string_view name) {
+  gateway_addresses_.erase(std::string(name));
+}
+
+void ClusterState::UpsertPod(Pod pod) {
+  std::string key = ServiceKey(pod.namespace_name, pod.name);
+  pods_.insert_or_assign(std::move(key), std::move(pod));
+}
+
+void ClusterState::RemovePod(std::string_view namespace_name, std::string_view name) {
+  pods_.erase(ServiceKey(namespace_name, name));
+}
+
+std::string ClusterState::ServiceAccountOf(const std::string& namespace_name,
+                                           const std::string& pod_name) const {
+  auto it = pods_.find(ServiceKey(namespace_name, pod_name));
+  return it == pods_.end() ? std::string() : it->second.service_account;
+}
+
+std::string ClusterState::AddressOfGateway(const std::string& name) const {
+  auto it = gateway_addresses_.find(name);
+  return it == gateway_addresses_.end() ? std::string() : it->second;
+}
+
 const Service* ClusterState::FindService(const std::string& key) const {
   auto it = services_.find(key);
   return it == services_.end() ? nullptr : &it->second;
@@ -140,7 +168,8 @@ std::size_t ClusterState::endpoint_slice_count() const {
 }
 
 std::size_t ClusterState::object_count() const {
-  return services_.size() + namespaces_.size() + nodes_.size() + gateways_.size() + slice_count_;
+  return services_.size() + namespaces_.size() + nodes_.size() + gateways_.size() +
+         gateway_addresses_.size() + pods_.size() + slice_count_;
 }
 
 }  // namespace globalsvc::mesh

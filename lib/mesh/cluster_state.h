@@ -45,10 +45,20 @@ class ClusterState {
   void RemoveNode(std::string_view name);
   void UpsertGateway(Gateway gateway);
   void RemoveGateway(std::string_view name);
+  void UpsertGatewayAddress(GatewayAddress address);
+  void RemoveGatewayAddress(std::string_view name);
+  // Pods are held only for their service account (see model.h).
+  void UpsertPod(Pod pod);
+  void RemovePod(std::string_view namespace_name, std::string_view name);
 
   [[nodiscard]] const Service* FindService(const std::string& key) const;
   [[nodiscard]] const Namespace* FindNamespace(const std::string& name) const;
   [[nodiscard]] const Node* FindNode(const std::string& name) const;
+  // The service account of a Pod; empty when the Pod is unknown.
+  [[nodiscard]] std::string ServiceAccountOf(const std::string& namespace_name,
+                                             const std::string& pod_name) const;
+  // The address of a gateway by name; empty when unknown.
+  [[nodiscard]] std::string AddressOfGateway(const std::string& name) const;
   // Slices of one Service keyed by slice name (ordered, for determinism).
   [[nodiscard]] const std::map<std::string, EndpointSlice>* FindSlices(
       const std::string& key) const;
@@ -85,6 +95,8 @@ class ClusterState {
   std::size_t slice_count_ = 0;  // slices in slices_by_service_
   std::unordered_map<std::string, Node> nodes_;
   std::map<std::string, Gateway> gateways_;
+  std::unordered_map<std::string, std::string> gateway_addresses_;  // name -> address
+  std::unordered_map<std::string, Pod> pods_;                       // "<ns>/<name>" -> pod
   // zone -> region -> node count; lets an endpoint whose node is unknown still
   // get a region from its EndpointSlice zone.
   std::unordered_map<std::string, std::map<std::string, int>> zone_regions_;

@@ -48,6 +48,8 @@ std::string_view DiagnosticCodeName(DiagnosticCode code) {
       return "MissingLocality";
     case DiagnosticCode::kNoGateway:
       return "NoGateway";
+    case DiagnosticCode::kNoGatewayAddress:
+      return "NoGatewayAddress";
     case DiagnosticCode::kEndpointCapExceeded:
       return "EndpointCapExceeded";
     case DiagnosticCode::kUnknownCluster:

@@ -26,7 +26,8 @@ enum class DiagnosticCode {
   kObjectQuotaExceeded,     // a remote cluster holds more objects than it may keep here
   kUnsupportedAddressType,  // FQDN EndpointSlices
   kMissingLocality,
-  kNoGateway,  // remote network without an east-west gateway
+  kNoGateway,         // remote network without an east-west gateway
+  kNoGatewayAddress,  // remote network whose east-west gateway has no address
   kEndpointCapExceeded,
   kUnknownCluster,
 };

@@ -79,6 +79,7 @@ struct Endpoint {
   EndpointConditions conditions;
   std::string node_name;
   std::string zone;
+  std::string pod_name;  // targetRef of kind Pod; empty for other targets
 
   friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
@@ -114,6 +115,16 @@ struct Node {
   friend bool operator==(const Node&, const Node&) = default;
 };
 
+// The one field of a Pod the planner needs: its identity. EndpointSlices
+// name their pods but not their service accounts.
+struct Pod {
+  std::string namespace_name;
+  std::string name;
+  std::string service_account;  // "default" when the Pod names none
+
+  friend bool operator==(const Pod&, const Pod&) = default;
+};
+
 // An east-west gateway Deployment in the control-plane namespace.
 struct Gateway {
   std::string name;
@@ -123,6 +134,16 @@ struct Gateway {
   std::string subzone;
 
   friend bool operator==(const Gateway&, const Gateway&) = default;
+};
+
+// Where other networks reach an east-west gateway: its Service (the one of
+// the gateway's name carrying the network label), load-balancer address
+// first, else an external IP.
+struct GatewayAddress {
+  std::string name;
+  std::string address;
+
+  friend bool operator==(const GatewayAddress&, const GatewayAddress&) = default;
 };
 
 }  // namespace globalsvc::mesh

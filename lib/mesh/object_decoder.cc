@@ -288,6 +288,11 @@ std::optional<EndpointSlice> DecodeEndpointSlice(const json& object, const Decod
       }
       endpoint.node_name = reader.String(item, "nodeName", (path + ".nodeName").c_str());
       endpoint.zone = reader.String(item, "zone", (path + ".zone").c_str());
+      if (const json* target = Field(item, "targetRef"); target && target->is_object()) {
+        if (reader.String(*target, "kind", (path + ".targetRef.kind").c_str()) == "Pod") {
+          endpoint.pod_name = reader.String(*target, "name", (path + ".targetRef.name").c_str());
+        }
+      }
       slice.endpoints.push_back(std::move(endpoint));
     }
   }
@@ -332,6 +337,51 @@ std::optional<Gateway> DecodeGateway(const json& object, const DecodeContext& co
   gateway.zone = label(kZoneLabel).value_or("");
   gateway.subzone = label(kSubzoneLabel).value_or("");
   return gateway;
+}
+
+std::optional<Pod> DecodePod(const json& object, const DecodeContext& context) {
+  ObjectReader reader(object, "Pod", context);
+  if (!reader.Named()) return std::nullopt;
+  Pod pod;
+  pod.name = reader.ref().name;
+  pod.namespace_name = reader.ref().namespace_name;
+  if (const json* spec = Field(object, "spec")) {
+    pod.service_account = reader.String(*spec, "serviceAccountName", "spec.serviceAccountName");
+  }
+  // The API server sets it; a Pod read from elsewhere may lack it.
+  if (pod.service_account.empty()) pod.service_account = "default";
+  return pod;
+}
+
+std::optional<GatewayAddress> DecodeGatewayAddress(const json& object,
+                                                   const DecodeContext& context) {
+  ObjectReader reader(object, "Service", context);
+  if (reader.ref().name.empty() || !reader.MetadataEntry("labels", kNetworkLabel)) {
+    return std::nullopt;
+  }
+  GatewayAddress out{reader.ref().name, {}};
+  if (const json* status = Field(object, "status")) {
+    if (const json* balancer = Field(*status, "loadBalancer")) {
+      if (const json* ingress = Array(reader, *balancer, "ingress", "status.loadBalancer.ingress");
+          ingress && !ingress->empty() && (*ingress)[0].is_object()) {
+        out.address = reader.String((*ingress)[0], "ip", "status.loadBalancer.ingress[0].ip");
+        if (out.address.empty()) {
+          out.address =
+              reader.String((*ingress)[0], "hostname", "status.loadBalancer.ingress[0].hostname");
+        }
+      }
+    }
+  }
+  if (out.address.empty()) {
+    if (const json* spec = Field(object, "spec")) {
+      if (const json* external = Array(reader, *spec, "externalIPs", "spec.externalIPs");
+          external && !external->empty() && (*external)[0].is_string()) {
+        out.address = (*external)[0].get<std::string>();
+      }
+    }
+  }
+  if (out.address.empty()) return std::nullopt;
+  return out;
 }
 
 }  // namespace globalsvc::mesh

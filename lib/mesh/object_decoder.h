@@ -32,6 +32,15 @@ struct DecodeContext {
 [[nodiscard]] std::optional<Gateway> DecodeGateway(const nlohmann::json& object,
                                                    const DecodeContext& context);
 
+// A Pod's service account ("default" when it names none).
+[[nodiscard]] std::optional<Pod> DecodePod(const nlohmann::json& object,
+                                           const DecodeContext& context);
+// The address of an east-west gateway from its Service: a Service carrying
+// topology.istio.io/network with a load-balancer address or an external IP;
+// nullopt for any other Service.
+[[nodiscard]] std::optional<GatewayAddress> DecodeGatewayAddress(const nlohmann::json& object,
+                                                                 const DecodeContext& context);
+
 // RFC 3339 timestamp ("2025-03-06T17:15:23Z") to seconds since the epoch.
 [[nodiscard]] std::optional<std::int64_t> ParseTimestamp(const std::string& text);
 

@@ -294,6 +294,10 @@ void AddDirectEndpoints(const Contributor& c, const std::vector<ReadyAddress>& a
     if (endpoint.locality.empty()) ++without_locality;
     endpoint.cluster = c.cluster->name();
     endpoint.ports = *ready.ports;
+    if (!ready.endpoint->pod_name.empty()) {
+      endpoint.service_account =
+          c.cluster->ServiceAccountOf(c.service->namespace_name, ready.endpoint->pod_name);
+    }
     out.push_back(std::move(endpoint));
   }
   if (without_locality > 0) {
@@ -605,9 +609,16 @@ std::optional<ServiceEntry> PlanSorted(std::string_view service_namespace,
   }
   const bool use_terminating = total_ready == 0;
 
+  std::set<std::string> service_accounts;
   for (std::size_t i = 0; i < contributors.size(); ++i) {
     const Contributor& c = contributors[i];
     const auto& chosen = use_terminating ? addresses[i].terminating : addresses[i].ready;
+    for (const ReadyAddress& ready : chosen) {
+      if (ready.endpoint->pod_name.empty()) continue;
+      std::string account =
+          c.cluster->ServiceAccountOf(c.service->namespace_name, ready.endpoint->pod_name);
+      if (!account.empty()) service_accounts.insert(std::move(account));
+    }
     const bool same_network = c.cluster == &target || c.cluster->network() == target.network();
     if (same_network) {
       AddDirectEndpoints(c, chosen, entry.endpoints, diagnostics);
@@ -617,6 +628,8 @@ std::optional<ServiceEntry> PlanSorted(std::string_view service_namespace,
   }
   std::sort(entry.endpoints.begin(), entry.endpoints.end(), EndpointLess);
 
+  entry.service_accounts.assign(service_accounts.begin(), service_accounts.end());
+  entry.namespace_exists_locally = target.FindNamespace(std::string(service_namespace)) != nullptr;
   entry.name = ServiceEntryName(service_namespace, service_name);
   entry.namespace_name = options.control_plane_namespace;
   entry.service_namespace = std::string(service_namespace);

@@ -28,6 +28,10 @@ struct ServiceEntryEndpoint {
   std::uint32_t weight = 0;                                 // 0: omitted (Istio's default weight)
   std::string cluster;                                      // label topology.istio.io/cluster
   std::vector<std::pair<std::string, std::int32_t>> ports;  // port name -> target, sorted
+  // The pod's service account (in the Service's namespace); empty for a
+  // gateway endpoint or a pod whose Pod is unknown. Not part of the inline
+  // shape's JSON.
+  std::string service_account{};
 
   friend bool operator==(const ServiceEntryEndpoint&, const ServiceEntryEndpoint&) = default;
 };
@@ -42,6 +46,12 @@ struct ServiceEntry {
   std::string requested_traffic_distribution;   // what the Service asked for
   std::vector<ServiceEntryPort> ports;          // sorted by number
   std::vector<ServiceEntryEndpoint> endpoints;  // sorted, see planner.h
+  // The service accounts of every exported endpoint, in any cluster (behind
+  // a gateway too), sorted: the identities clients must accept.
+  std::vector<std::string> service_accounts;
+  // The Service's namespace exists in the target cluster: the WorkloadEntry
+  // shape places the objects there, else in the control-plane namespace.
+  bool namespace_exists_locally = true;
 
   friend bool operator==(const ServiceEntry&, const ServiceEntry&) = default;
 };

@@ -5,9 +5,13 @@
 // are the facts lib/mesh/README.md ("The objects istiod needs") builds on; a
 // future istiod that reads them differently fails here first.
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
@@ -417,6 +421,112 @@ TEST_CASE("istiod: the load balancing each traffic-distribution value gives a Se
   CleanUp(bed);
 }
 
+// Dumps one cluster as a user would for `globalsvc plan -f`.
+Status DumpCluster(const TestBed& bed, const std::string& cluster,
+                   const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir / cluster);
+  const std::vector<std::pair<std::string, std::vector<std::string>>> dumps = {
+      {"objects.yaml", {"get", "ns,svc,endpointslices,nodes,pods", "-A", "-o", "yaml"}},
+      {"gateways.yaml", {"get", "deploy", "-n", "istio-system", "-o", "yaml"}}};
+  for (const auto& [file, args] : dumps) {
+    const auto got = bed.Kubectl(cluster, args);
+    if (!got.ok()) return MakeError(ErrorCode::kInternal, "kubectl " + args[1] + ": " + got.err);
+    std::ofstream(dir / cluster / file, std::ios::binary) << got.out;
+  }
+  return Ok{};
+}
+
+// Waits until the EndpointSlices of echo in `cluster` list `ready` ready
+// endpoints (pods are Ready before the slice controller catches up).
+Status WaitForReadyEndpoints(const TestBed& bed, const std::string& cluster, std::size_t ready) {
+  return WaitFor("echo has " + std::to_string(ready) + " ready endpoints in " + cluster, 60s,
+                 [&](std::string* why) {
+                   auto slices = bed.GetJson(cluster, {"endpointslices", "-n", kNamespace, "-l",
+                                                       "kubernetes.io/service-name=echo"});
+                   if (!slices.ok()) return false;
+                   std::size_t count = 0;
+                   for (const auto& slice : slices->value("items", nlohmann::json::array())) {
+                     for (const auto& e : slice.value("endpoints", nlohmann::json::array())) {
+                       if (e.value("conditions", nlohmann::json::object()).value("ready", false))
+                         ++count;
+                     }
+                   }
+                   *why = std::to_string(count) + " ready";
+                   return count == ready;
+                 });
+}
+
+TEST_CASE(
+    "istiod: what plan prints for the WorkloadEntry shape, from two live clusters, gives "
+    "the global service's view",
+    "[istiod][shape]") {
+  const TestBed& bed = ShapeBed();
+  const std::string remote = "cluster2";
+  auto pods = EchoPods(bed);
+  REQUIRE(pods.ok());
+  REQUIRE(pods->size() == 2);
+  // The same app in cluster2, global in both clusters.
+  REQUIRE_STATUS_OK(bed.Apply(remote, EchoApp()));
+  REQUIRE_STATUS_OK(bed.WaitForReadyReplicas(remote, kNamespace, "echo", 2, 120s));
+  for (const std::string& cluster : {std::string(kCluster), remote}) {
+    REQUIRE(bed.Kubectl(cluster, {"label", "--overwrite", "service", "echo", "-n", kNamespace,
+                                  "solo.io/service-scope=global"})
+                .ok());
+    REQUIRE_STATUS_OK(WaitForReadyEndpoints(bed, cluster, 2));
+  }
+  auto gateway = bed.GetJson(remote, {"deployment", "istio-eastwestgateway", "-n", "istio-system"});
+  REQUIRE(gateway.ok());
+  const auto gateway_labels = (*gateway)["metadata"].value("labels", nlohmann::json::object());
+  const std::string gateway_locality = gateway_labels.value("topology.kubernetes.io/region", "") +
+                                       "/" +
+                                       gateway_labels.value("topology.kubernetes.io/zone", "");
+
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("globalsvc-shape-snapshot-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  REQUIRE_STATUS_OK(DumpCluster(bed, kCluster, dir));
+  REQUIRE_STATUS_OK(DumpCluster(bed, remote, dir));
+  const auto plan = RunCommand({GLOBALSVC_BINARY, "plan", "-f", dir.string(), "--cluster", kCluster,
+                                "--shape", "workload-entries"});
+  std::filesystem::remove_all(dir);
+  INFO(plan.err);
+  REQUIRE(plan.ok());
+  REQUIRE_STATUS_OK(bed.Apply(kCluster, plan.out));
+
+  // The local pods as themselves; cluster2's two endpoints as one workload
+  // behind its east-west gateway, at the gateway's locality.
+  const std::vector<std::string> local = {
+      "shape echo cluster1-network " + (*pods)[0].locality + " 1 " + (*pods)[0].ip,
+      "shape echo cluster1-network " + (*pods)[1].locality + " 1 " + (*pods)[1].ip};
+  std::vector<std::string> global = local;
+  global.push_back("shape  cluster2-network " + gateway_locality + " 2 gateway");
+  REQUIRE_STATUS_OK(WaitForLines(bed, kMeshHost, global));
+  REQUIRE_STATUS_OK(WaitForLines(bed, kKubeHost, local));
+  auto view = ReadView(bed);
+  REQUIRE(view.ok());
+  const AmbientService* service = view->Service(kMeshHost);
+  REQUIRE(service != nullptr);
+  CHECK_FALSE(service->vips.empty());
+  CHECK(service->subject_alt_names ==
+        std::vector<std::string>{"spiffe://cluster.local/ns/shape/sa/echo"});
+  // istiod took the peer Gateway's address (cluster2's gateway Service).
+  REQUIRE_STATUS_OK(WaitFor("the peer Gateway has its address in status", 60s, [&](std::string*) {
+    auto peer = bed.GetJson(kCluster, {"gateways.gateway.networking.k8s.io",
+                                       "globalsvc-remote-cluster2-network", "-n", "istio-system"});
+    if (!peer.ok()) return false;
+    const auto addresses =
+        peer->value("status", nlohmann::json::object()).value("addresses", nlohmann::json::array());
+    return !addresses.empty() && addresses[0].value("value", "") == "192.0.2.2";
+  }));
+
+  CleanUp(bed);
+  (void)bed.Kubectl(kCluster, {"delete", "gateways.gateway.networking.k8s.io",
+                               "globalsvc-remote-cluster2-network", "-n", "istio-system"});
+  (void)bed.Kubectl(kCluster,
+                    {"label", "service", "echo", "-n", kNamespace, "solo.io/service-scope-"});
+  (void)bed.Kubectl(remote, {"delete", "namespace", kNamespace, "--wait=false"});
+}
+
 // istioctl (built with istiod by the test bed) validates what `globalsvc
 // plan` prints for the guide's fixtures, offline, as a user would before
 // applying it.
@@ -426,12 +536,16 @@ TEST_CASE("istioctl validate accepts every object plan prints for the guide",
   REQUIRE(shared.ok());
   const TestBed& bed = **shared;
   const std::string istioctl = (bed.bin_dir() / "istioctl").string();
-  for (const char* cluster : {"cluster1", "cluster2"}) {
-    INFO(cluster);
+  for (const auto& [cluster, shape] :
+       std::vector<std::pair<std::string, std::string>>{{"cluster1", "inline"},
+                                                        {"cluster2", "inline"},
+                                                        {"cluster1", "workload-entries"},
+                                                        {"cluster2", "workload-entries"}}) {
+    INFO(cluster << " " << shape);
     const auto plan =
         RunCommand({GLOBALSVC_BINARY, "plan", "-f",
                     std::string(GLOBALSVC_SOURCE_DIR) + "/test/fixtures/guide/snapshot",
-                    "--cluster", cluster});
+                    "--cluster", cluster, "--shape", shape});
     INFO(plan.err);
     REQUIRE(plan.ok());
     REQUIRE(plan.out.find("kind: ServiceEntry") != std::string::npos);

@@ -65,6 +65,39 @@ TEST_CASE("plan reproduces the guide's golden ServiceEntries byte for byte", "[c
   }
 }
 
+TEST_CASE("plan --shape workload-entries prints the guide's objects for upstream istiod",
+          "[cli][plan]") {
+  for (const char* cluster : {"cluster1", "cluster2"}) {
+    INFO(cluster);
+    const Outcome result = Plan({"-f", (kGuide / "snapshot").string(), "--cluster", cluster,
+                                 "--shape", "workload-entries"});
+    CHECK(result.code == kExitOk);
+    CHECK(result.err.empty());
+    CHECK(result.out ==
+          ReadFile(kGuide / "expected" / (std::string(cluster) + ".workload-entries.yaml")));
+  }
+  // As JSON: a ServiceEntry, its WorkloadEntries, one peer Gateway.
+  const Outcome json =
+      Plan({"-f", (kGuide / "snapshot").string(), "--cluster", "cluster1", "--shape",
+            "workload-entries", "-o", "json", "--trust-domain", "example.org"});
+  REQUIRE(json.code == kExitOk);
+  const auto list = nlohmann::json::parse(json.out);
+  std::vector<std::string> kinds;
+  for (const auto& item : list["items"])
+    kinds.push_back(item["kind"].get<std::string>());
+  CHECK(kinds == std::vector<std::string>{"ServiceEntry", "WorkloadEntry", "WorkloadEntry",
+                                          "WorkloadEntry", "Gateway"});
+  CHECK(list["items"][0]["spec"]["subjectAltNames"][0] ==
+        "spiffe://example.org/ns/httpbin/sa/in-ambient");
+}
+
+TEST_CASE("plan refuses an unknown shape", "[cli][plan]") {
+  const Outcome result =
+      Plan({"-f", (kGuide / "snapshot").string(), "--cluster", "cluster1", "--shape", "solo"});
+  CHECK(result.code == kExitUsage);
+  CHECK(result.err.find("--shape is inline or workload-entries") != std::string::npos);
+}
+
 TEST_CASE("the globalsvc binary prints the same golden output", "[cli][plan]") {
   const std::string command = std::string(GLOBALSVC_BINARY) + " plan -f " +
                               (kGuide / "snapshot").string() + " --cluster cluster1";

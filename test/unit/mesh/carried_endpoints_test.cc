@@ -50,7 +50,7 @@ TEST_CASE("A ServiceEntry read back from its JSON equals what was written", "[ca
   stored["status"] = {{"addresses", nlohmann::json::array()}};
   auto read = ServiceEntryFromJson(stored);
   REQUIRE(read);
-  CHECK(*read == entry);
+  CHECK(*read == testing::InlineFields(entry));
 
   CHECK_FALSE(ServiceEntryFromJson(nlohmann::json::object()));
   CHECK_FALSE(ServiceEntryFromJson({{"metadata", {{"name", "autogen.a.b"}}}}));

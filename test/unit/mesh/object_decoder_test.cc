@@ -248,5 +248,110 @@ items:
   CHECK(diagnostics.size() == 1);
 }
 
+TEST_CASE("An EndpointSlice endpoint names its Pod; other targets name none", "[mesh][decode]") {
+  Diagnostics diagnostics;
+  auto slice = DecodeEndpointSlice(Yaml(R"(
+kind: EndpointSlice
+metadata: {name: s, namespace: ns, labels: {kubernetes.io/service-name: svc}}
+addressType: IPv4
+endpoints:
+- addresses: [10.0.0.1]
+  targetRef: {kind: Pod, name: svc-abc, namespace: ns}
+- addresses: [10.0.0.2]
+  targetRef: {kind: Node, name: node-1}
+- addresses: [10.0.0.3]
+  targetRef: {kind: Pod, name: 7}
+)"),
+                                   {"c1", &diagnostics});
+  REQUIRE(slice);
+  REQUIRE(slice->endpoints.size() == 3);
+  CHECK(slice->endpoints[0].pod_name == "svc-abc");
+  CHECK(slice->endpoints[1].pod_name.empty());
+  CHECK(slice->endpoints[2].pod_name.empty());
+  REQUIRE(diagnostics.size() == 1);  // the name that is not a string
+  CHECK(diagnostics[0].message.find("targetRef.name") != std::string::npos);
+}
+
+TEST_CASE("Decode a Pod's service account", "[mesh][decode]") {
+  Diagnostics diagnostics;
+  auto pod = DecodePod(Yaml(R"(
+kind: Pod
+metadata: {name: p, namespace: ns}
+spec: {serviceAccountName: reviews}
+)"),
+                       {"c1", &diagnostics});
+  REQUIRE(pod);
+  CHECK(*pod == Pod{"ns", "p", "reviews"});
+  // A Pod that names none runs as "default", as the API server sets it.
+  auto bare = DecodePod(Yaml("kind: Pod\nmetadata: {name: q, namespace: ns}\n"), {"c1", nullptr});
+  REQUIRE(bare);
+  CHECK(bare->service_account == "default");
+  CHECK_FALSE(DecodePod(Yaml("kind: Pod\nmetadata: {namespace: ns}\n"), {"c1", nullptr}));
+}
+
+TEST_CASE("An east-west gateway's address comes from its labelled Service", "[mesh][decode]") {
+  const DecodeContext context{"c1", nullptr};
+  auto balanced = DecodeGatewayAddress(Yaml(R"(
+kind: Service
+metadata: {name: ew, namespace: istio-system, labels: {topology.istio.io/network: n2}}
+spec: {externalIPs: [198.51.100.9]}
+status: {loadBalancer: {ingress: [{ip: 203.0.113.20}]}}
+)"),
+                                       context);
+  REQUIRE(balanced);
+  CHECK(*balanced == GatewayAddress{"ew", "203.0.113.20"});
+  auto named = DecodeGatewayAddress(Yaml(R"(
+kind: Service
+metadata: {name: ew, labels: {topology.istio.io/network: n2}}
+status: {loadBalancer: {ingress: [{hostname: ew.elb.example.com}]}}
+)"),
+                                    context);
+  REQUIRE(named);
+  CHECK(named->address == "ew.elb.example.com");
+  auto external = DecodeGatewayAddress(Yaml(R"(
+kind: Service
+metadata: {name: ew, labels: {topology.istio.io/network: n2}}
+spec: {externalIPs: [198.51.100.9]}
+status: {loadBalancer: {}}
+)"),
+                                       context);
+  REQUIRE(external);
+  CHECK(external->address == "198.51.100.9");
+  // Without the network label it is not a gateway; without an address it
+  // cannot be reached.
+  CHECK_FALSE(DecodeGatewayAddress(Yaml(R"(
+kind: Service
+metadata: {name: web}
+status: {loadBalancer: {ingress: [{ip: 203.0.113.1}]}}
+)"),
+                                   context));
+  CHECK_FALSE(DecodeGatewayAddress(
+      Yaml("kind: Service\nmetadata: {name: ew, labels: {topology.istio.io/network: n2}}\n"),
+      context));
+}
+
+TEST_CASE("The snapshot builder reads Pods and gateway Services of the control plane",
+          "[mesh][decode]") {
+  ClusterBuilder builder({"c1", "istio-system", ""}, nullptr);
+  builder.Add(Yaml(R"(
+kind: List
+items:
+- kind: Pod
+  metadata: {name: p, namespace: ns}
+  spec: {serviceAccountName: reviews}
+- kind: Service
+  metadata: {name: ew, namespace: istio-system, labels: {topology.istio.io/network: n1}}
+  status: {loadBalancer: {ingress: [{ip: 203.0.113.20}]}}
+- kind: Service
+  metadata: {name: ew2, namespace: elsewhere, labels: {topology.istio.io/network: n1}}
+  status: {loadBalancer: {ingress: [{ip: 203.0.113.21}]}}
+)"));
+  ClusterState state = std::move(builder).Build();
+  CHECK(state.ServiceAccountOf("ns", "p") == "reviews");
+  CHECK(state.ServiceAccountOf("ns", "missing").empty());
+  CHECK(state.AddressOfGateway("ew") == "203.0.113.20");
+  CHECK(state.AddressOfGateway("ew2").empty());
+}
+
 }  // namespace
 }  // namespace globalsvc::mesh

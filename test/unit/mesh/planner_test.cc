@@ -292,7 +292,7 @@ TEST_CASE("PreferNetwork and PreferRegion are written as PreferClose, and the re
     // Read back, the entry is the same, so a restart writes nothing.
     auto read_back = ServiceEntryFromJson(object);
     REQUIRE(read_back);
-    CHECK(*read_back == *entry);
+    CHECK(*read_back == testing::InlineFields(*entry));
     CHECK(ContentHash(object) == ContentHash(*entry));
   }
 }

@@ -77,6 +77,16 @@ inline std::optional<ServiceEntry> PlanFor(const std::vector<const ClusterState*
   return PlanService(ns, name, clusters, options, diagnostics);
 }
 
+// An entry as the inline shape's JSON holds it: without what only the
+// WorkloadEntry shape writes (identities, where the objects go).
+inline ServiceEntry InlineFields(ServiceEntry entry) {
+  entry.service_accounts.clear();
+  entry.namespace_exists_locally = true;
+  for (auto& endpoint : entry.endpoints)
+    endpoint.service_account.clear();
+  return entry;
+}
+
 inline bool HasDiagnostic(const Diagnostics& diagnostics, DiagnosticCode code) {
   for (const auto& d : diagnostics) {
     if (d.code == code) return true;

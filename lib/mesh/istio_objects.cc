@@ -1,0 +1,226 @@
+#include "lib/mesh/istio_objects.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <map>
+
+#include "lib/base/hash.h"
+#include "lib/mesh/model.h"
+
+namespace globalsvc::mesh {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t kMaxLabelValue = 63;
+
+std::string ShortHash(std::string_view text) {
+  return HexHash(Fnv1a64(text)).substr(0, 10);
+}
+
+bool IsDnsLabel(std::string_view text, std::size_t max) {
+  if (text.empty() || text.size() > max) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(text.front()) || !alnum(text.back())) return false;
+  return std::all_of(text.begin(), text.end(), [&](char c) { return alnum(c) || c == '-'; });
+}
+
+json OwnedLabels(const ServiceEntry& entry) {
+  return {{kManagedByLabel, kManagedByValue},
+          {kParentServiceLabel, entry.service_name},
+          {kParentServiceNamespaceLabel, entry.service_namespace}};
+}
+
+json PortsJson(const ServiceEntry& entry) {
+  json ports = json::array();
+  for (const auto& port : entry.ports) {
+    json p = {{"name", port.name}, {"number", port.number}, {"protocol", port.protocol}};
+    if (port.target_port != 0) p["targetPort"] = port.target_port;
+    ports.push_back(std::move(p));
+  }
+  return ports;
+}
+
+json WorkloadEntryJson(const ServiceEntry& entry, const ServiceEntryEndpoint& endpoint,
+                       const std::string& ns, const std::string& selector_value) {
+  json labels = OwnedLabels(entry);
+  labels[kGlobalServiceLabel] = selector_value;
+  if (!endpoint.cluster.empty()) labels[kClusterLabel] = endpoint.cluster;
+  json spec = json::object();
+  if (!endpoint.address.empty()) spec["address"] = endpoint.address;
+  if (!endpoint.network.empty()) spec["network"] = endpoint.network;
+  if (!endpoint.locality.empty()) spec["locality"] = endpoint.locality;
+  // Weight 0 reads as unset (capacity 1) in istiod, and the planner never
+  // writes a gateway endpoint without endpoints behind it.
+  if (endpoint.weight != 0) spec["weight"] = endpoint.weight;
+  if (!endpoint.service_account.empty()) spec["serviceAccount"] = endpoint.service_account;
+  if (!endpoint.ports.empty()) {
+    json ports = json::object();
+    for (const auto& [name, number] : endpoint.ports)
+      ports[name] = number;
+    spec["ports"] = std::move(ports);
+  }
+  return {{"apiVersion", "networking.istio.io/v1"},
+          {"kind", "WorkloadEntry"},
+          {"metadata",
+           {{"name", WorkloadEntryName(entry, endpoint)},
+            {"namespace", ns},
+            {"labels", std::move(labels)}}},
+          {"spec", std::move(spec)}};
+}
+
+}  // namespace
+
+std::string ObjectsNamespace(const ServiceEntry& entry, const ShapeOptions& options) {
+  return entry.namespace_exists_locally ? entry.service_namespace : options.control_plane_namespace;
+}
+
+std::string GlobalServiceLabelValue(const ServiceEntry& entry, const ShapeOptions& options) {
+  const bool own_namespace = ObjectsNamespace(entry, options) == entry.service_namespace;
+  std::string value =
+      own_namespace ? entry.service_name : entry.service_namespace + "." + entry.service_name;
+  if (value.size() <= kMaxLabelValue) return value;
+  // Both parts are DNS labels, so the cut ends on a letter, digit, '-' or
+  // '.'; trim to end on an alphanumeric as label values must.
+  std::string cut = value.substr(0, kMaxLabelValue - 11);
+  while (!cut.empty() && (cut.back() == '-' || cut.back() == '.'))
+    cut.pop_back();
+  return cut + "-" + ShortHash(value);
+}
+
+std::string WorkloadEntryName(const ServiceEntry& entry, const ServiceEntryEndpoint& endpoint) {
+  return entry.name + "." +
+         ShortHash(endpoint.cluster + "|" + endpoint.address + "|" + endpoint.network + "|" +
+                   endpoint.locality);
+}
+
+ServiceObjects RenderServiceObjects(const ServiceEntry& entry, const ShapeOptions& options) {
+  const std::string ns = ObjectsNamespace(entry, options);
+  const std::string selector_value = GlobalServiceLabelValue(entry, options);
+
+  json spec = {{"hosts", json::array({entry.host})},
+               {"location", "MESH_INTERNAL"},
+               {"resolution", "STATIC"},
+               {"ports", PortsJson(entry)},
+               {"workloadSelector", {{"labels", {{kGlobalServiceLabel, selector_value}}}}}};
+  if (!entry.service_accounts.empty()) {
+    json names = json::array();
+    for (const auto& account : entry.service_accounts) {
+      names.push_back("spiffe://" + options.trust_domain + "/ns/" + entry.service_namespace +
+                      "/sa/" + account);
+    }
+    spec["subjectAltNames"] = std::move(names);
+  }
+  json labels = OwnedLabels(entry);
+  labels[kScopeLabel] = "global";
+  json annotations = {{kTrafficDistributionAnnotation, entry.traffic_distribution}};
+  if (!entry.requested_traffic_distribution.empty()) {
+    annotations[kRequestedTrafficDistributionAnnotation] = entry.requested_traffic_distribution;
+  }
+
+  ServiceObjects out;
+  out.service_entry = {{"apiVersion", "networking.istio.io/v1"},
+                       {"kind", "ServiceEntry"},
+                       {"metadata",
+                        {{"name", entry.name},
+                         {"namespace", ns},
+                         {"labels", std::move(labels)},
+                         {"annotations", std::move(annotations)}}},
+                       {"spec", std::move(spec)}};
+  std::map<std::string, json> by_name;  // two endpoints never share a name
+  for (const auto& endpoint : entry.endpoints) {
+    json object = WorkloadEntryJson(entry, endpoint, ns, selector_value);
+    std::string name = object["metadata"]["name"].get<std::string>();
+    by_name.emplace(std::move(name), std::move(object));
+  }
+  out.workload_entries.reserve(by_name.size());
+  for (auto& [name, object] : by_name)
+    out.workload_entries.push_back(std::move(object));
+  return out;
+}
+
+std::vector<PeerGateway> PlanPeerGateways(std::span<const ClusterState* const> clusters,
+                                          const std::string& target_cluster,
+                                          const ShapeOptions& options, Diagnostics& diagnostics) {
+  std::vector<const ClusterState*> sorted(clusters.begin(), clusters.end());
+  std::sort(sorted.begin(), sorted.end(),
+            [](const ClusterState* a, const ClusterState* b) { return a->name() < b->name(); });
+  std::string target_network;
+  for (const ClusterState* cluster : sorted) {
+    if (cluster->name() == target_cluster) target_network = cluster->network();
+  }
+
+  struct Candidate {
+    std::optional<PeerGateway> chosen;
+    std::vector<std::pair<std::string, std::string>> without_address;  // cluster, gateway
+  };
+  std::map<std::string, Candidate> by_network;
+  for (const ClusterState* cluster : sorted) {
+    if (cluster->name() == target_cluster) continue;
+    for (const auto& [name, gateway] : cluster->gateways()) {
+      const std::string& network = gateway.network.empty() ? cluster->network() : gateway.network;
+      if (network.empty() || network == target_network) continue;
+      Candidate& candidate = by_network[network];
+      if (candidate.chosen) continue;
+      const std::string address = cluster->AddressOfGateway(name);
+      if (address.empty()) {
+        candidate.without_address.emplace_back(cluster->name(), name);
+        continue;
+      }
+      const std::string prefix = "globalsvc-remote-";
+      const std::string gateway_name =
+          IsDnsLabel(network, 63 - prefix.size()) ? prefix + network : prefix + ShortHash(network);
+      candidate.chosen = PeerGateway{gateway_name, options.control_plane_namespace, network,
+                                     address, cluster->name()};
+    }
+  }
+  std::vector<PeerGateway> out;
+  for (auto& [network, candidate] : by_network) {
+    if (candidate.chosen) {
+      out.push_back(std::move(*candidate.chosen));
+      continue;
+    }
+    std::string names;
+    for (const auto& [cluster, name] : candidate.without_address)
+      names += (names.empty() ? "" : ", ") + cluster + "/" + name;
+    const auto& [first_cluster, first_gateway] = candidate.without_address.front();
+    diagnostics.push_back(
+        {Severity::kWarning,
+         DiagnosticCode::kNoGatewayAddress,
+         {first_cluster, "Deployment", options.control_plane_namespace, first_gateway},
+         "no east-west gateway of network " + network + " has an address (" + names +
+             "): the gateway's Service, of the same name and labelled " + kNetworkLabel +
+             ", needs a load-balancer address or an external IP; endpoints on that network are "
+             "unroutable"});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const PeerGateway& a, const PeerGateway& b) { return a.name < b.name; });
+  return out;
+}
+
+json ToJson(const PeerGateway& gateway) {
+  in6_addr scratch{};
+  const bool is_ip = inet_pton(AF_INET, gateway.address.c_str(), &scratch) == 1 ||
+                     inet_pton(AF_INET6, gateway.address.c_str(), &scratch) == 1;
+  return {
+      {"apiVersion", "gateway.networking.k8s.io/v1"},
+      {"kind", "Gateway"},
+      {"metadata",
+       {{"name", gateway.name},
+        {"namespace", gateway.namespace_name},
+        {"labels",
+         {{kManagedByLabel, kManagedByValue},
+          {kNetworkLabel, gateway.network},
+          {kClusterLabel, gateway.cluster}}}}},
+      {"spec",
+       {{"gatewayClassName", kRemotePeerGatewayClass},
+        {"addresses",
+         json::array({{{"type", is_ip ? "IPAddress" : "Hostname"}, {"value", gateway.address}}})},
+        {"listeners", json::array({{{"name", "cross-network"},
+                                    {"port", kHboneGatewayPort},
+                                    {"protocol", "HBONE"},
+                                    {"tls", {{"mode", "Passthrough"}}}}})}}}};
+}
+
+}  // namespace globalsvc::mesh

@@ -1,0 +1,79 @@
+#pragma once
+
+// The objects upstream istiod turns into a global service's view (settled
+// with istiod, see README.md "The objects upstream istiod needs"): a planned
+// ServiceEntry rendered as a ServiceEntry that selects WorkloadEntries by a
+// label of our own, one WorkloadEntry per endpoint, and one peer Gateway of
+// class istio-remote per remote network. Pure: same input, same bytes.
+
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "lib/mesh/cluster_state.h"
+#include "lib/mesh/diagnostic.h"
+#include "lib/mesh/service_entry.h"
+
+namespace globalsvc::mesh {
+
+// Selects a global service's WorkloadEntries. Not the Service's selector:
+// with istiod's default PILOT_ENABLE_K8S_SELECT_WORKLOAD_ENTRIES the
+// Kubernetes Service would select them too and go global unasked.
+inline constexpr const char* kGlobalServiceLabel = "globalsvc.solo.io/global-service";
+inline constexpr const char* kRemotePeerGatewayClass = "istio-remote";
+// HBONE port of an east-west gateway (what istiod resolves a network's
+// gateway from).
+inline constexpr int kHboneGatewayPort = 15008;
+
+struct ShapeOptions {
+  std::string control_plane_namespace = "istio-system";
+  std::string trust_domain = "cluster.local";
+};
+
+struct ServiceObjects {
+  nlohmann::json service_entry;
+  std::vector<nlohmann::json> workload_entries;  // sorted by name
+};
+
+// The namespace of a service's objects: the Service's own, so istiod gives
+// the workloads that namespace's identity; the control-plane namespace when
+// the namespace does not exist in the target cluster (a remote-only service).
+[[nodiscard]] std::string ObjectsNamespace(const ServiceEntry& entry, const ShapeOptions& options);
+
+// The kGlobalServiceLabel value: the Service's name in its own namespace,
+// "<namespace>.<name>" in the control-plane namespace (shared by services
+// of every namespace); a hashed short form past 63 characters.
+[[nodiscard]] std::string GlobalServiceLabelValue(const ServiceEntry& entry,
+                                                  const ShapeOptions& options);
+
+// The name of the WorkloadEntry of one endpoint: the ServiceEntry's name and
+// a hash of the endpoint's identity (cluster, address, network, locality),
+// so it is stable while the endpoint is.
+[[nodiscard]] std::string WorkloadEntryName(const ServiceEntry& entry,
+                                            const ServiceEntryEndpoint& endpoint);
+
+[[nodiscard]] ServiceObjects RenderServiceObjects(const ServiceEntry& entry,
+                                                  const ShapeOptions& options);
+
+// Where istiod learns a remote network's east-west gateway.
+struct PeerGateway {
+  std::string name;  // globalsvc-remote-<network>, hashed when not a DNS label
+  std::string namespace_name;
+  std::string network;
+  std::string address;
+  std::string cluster;  // the remote cluster whose gateway it is
+
+  friend bool operator==(const PeerGateway&, const PeerGateway&) = default;
+};
+
+// One peer Gateway per network other than the target's: the first gateway
+// with an address, by cluster then gateway name. A network whose gateways
+// have no address gets none, and a warning (its endpoints are unroutable).
+[[nodiscard]] std::vector<PeerGateway> PlanPeerGateways(
+    std::span<const ClusterState* const> clusters, const std::string& target_cluster,
+    const ShapeOptions& options, Diagnostics& diagnostics);
+
+[[nodiscard]] nlohmann::json ToJson(const PeerGateway& gateway);
+
+}  // namespace globalsvc::mesh
