@@ -61,6 +61,11 @@ Result<std::unique_ptr<ClusterConnection>> ClusterConnection::Connect(
   // Only slices that belong to a Service.
   watched.push_back({kube::resources::EndpointSlices(), MakeEndpointSliceSink(context), "",
                      "kubernetes.io/service-name", true});
+  if (o.watch_identities) {
+    watched.push_back({kube::resources::Pods(), MakePodSink(context), "", ""});
+    watched.push_back({kube::resources::Services(), MakeGatewayAddressSink(context),
+                       o.control_plane_namespace, o.gateway_selector});
+  }
   for (auto& w : watched) {
     kube::ReflectorOptions reflector_options;
     reflector_options.namespace_name = w.namespace_name;

@@ -30,6 +30,9 @@ struct ClusterConnectionOptions {
   std::size_t max_response_bytes = 16u << 20;
   std::size_t max_objects = 0;  // SinkContext::max_objects; 0 for the local cluster
   NamespaceFilter namespaces;   // SinkContext::namespaces; all for the local cluster
+  // Also read Pods (service accounts) and the east-west gateways' Services
+  // (addresses): what the WorkloadEntry shape needs.
+  bool watch_identities = false;
   MeshStore* store = nullptr;
   KeysCallback on_keys;
   DiagnosticsCallback on_diagnostics;

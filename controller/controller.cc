@@ -90,6 +90,7 @@ Status Controller::Start() {
   connection.qps = options_.qps;
   connection.burst = options_.burst;
   connection.max_response_bytes = static_cast<std::size_t>(options_.max_response_mib) << 20;
+  connection.watch_identities = options_.object_shape == ObjectShape::kWorkloadEntries;
   connection.store = &store_;
   connection.on_keys = [this](std::vector<std::string> keys) { Enqueue(std::move(keys)); };
   connection.on_diagnostics = [this](const mesh::Diagnostics& diagnostics) {
@@ -112,6 +113,7 @@ Status Controller::Start() {
   events_ =
       std::make_unique<EventRecorder>(*writer_, options_.identity, [this] { return MayWrite(); });
   observer_reflector_->Start();
+  if (options_.object_shape == ObjectShape::kWorkloadEntries) StartShapeObservers();
 
   ClusterConnectionOptions remote_template = connection;
   remote_template.network_override.clear();  // remote networks come from their own labels
@@ -141,6 +143,12 @@ Status Controller::Start() {
   plan.host_suffix = options_.host_suffix;
   reconciler_ = std::make_unique<Reconciler>(store_, *observer_, *writer_, plan, metrics_,
                                              events_.get(), [this] { return MayWrite(); });
+  if (shape_writer_) {
+    mesh::ShapeOptions shape;
+    shape.control_plane_namespace = options_.control_plane_namespace;
+    shape.trust_domain = options_.trust_domain;
+    reconciler_->WriteShapeWith(shape_writer_.get(), shape);
+  }
 
   status_ = std::make_unique<StatusWriter>(*writer_, options_.control_plane_namespace, metrics_);
   ServiceStatusWriterOptions service_status;
@@ -207,6 +215,8 @@ void Controller::Stop() {
   if (legacy_secret_reflector_) legacy_secret_reflector_->Stop();
   if (remotes_) remotes_->StopAll();
   if (observer_reflector_) observer_reflector_->Stop();
+  for (auto& reflector : shape_reflectors_)
+    reflector->Stop();
   if (local_) local_->Stop();
   if (http_) http_->Stop();
   ClearInternalErrorHandler(internal_error_handler_);
@@ -220,6 +230,11 @@ int Controller::metrics_port() const {
 std::pair<bool, std::string> Controller::Ready() const {
   if (!local_ || !local_->Health().synced) return {false, "local cluster caches not synced"};
   if (!observer_ || !observer_->synced()) return {false, "ServiceEntries not synced"};
+  if (shape_writer_ && !ShapeObservers{shape_service_entries_.get(), shape_workload_entries_.get(),
+                                       shape_gateways_.get()}
+                            .synced()) {
+    return {false, "ServiceEntries, WorkloadEntries or peer Gateways not synced"};
+  }
   if (!remotes_ || !remotes_->synced()) return {false, "remote secrets not listed"};
   return {true, ""};
 }
@@ -230,8 +245,41 @@ bool Controller::MayWrite() const {
 }
 
 void Controller::Enqueue(std::vector<std::string> keys) {
+  // Whatever changed may change the peer Gateways too (a gateway, its
+  // address, a network, a cluster); planning them is cheap and the queue
+  // folds the repeats into one.
+  if (shape_writer_ && !keys.empty()) queue_.Add(kPeerGatewaysKey);
   for (const auto& key : keys)
     queue_.Add(key);
+}
+
+void Controller::StartShapeObservers() {
+  auto enqueue = [this](std::vector<std::string> keys) { Enqueue(std::move(keys)); };
+  shape_service_entries_ =
+      std::make_unique<OwnedObjectObserver>("networking.istio.io/v1", "ServiceEntry", enqueue);
+  shape_workload_entries_ =
+      std::make_unique<OwnedObjectObserver>("networking.istio.io/v1", "WorkloadEntry", enqueue);
+  shape_gateways_ =
+      std::make_unique<OwnedObjectObserver>("gateway.networking.k8s.io/v1", "Gateway", enqueue);
+  // Every namespace and every object of the kind, not only ours: a foreign
+  // object with a name we write must be seen to be left alone.
+  const auto watch = [&](const kube::ResourceType& type, OwnedObjectObserver& sink,
+                         const std::string& ns) {
+    kube::ReflectorOptions reflector_options;
+    reflector_options.namespace_name = ns;
+    reflector_options.backoff = kWatchBackoff;
+    shape_reflectors_.push_back(
+        std::make_unique<kube::Reflector>(*writer_, type, sink, reflector_options));
+    shape_reflectors_.back()->Start();
+  };
+  watch(kube::resources::ServiceEntries(), *shape_service_entries_, "");
+  watch(kube::resources::WorkloadEntries(), *shape_workload_entries_, "");
+  watch(kube::resources::Gateways(), *shape_gateways_, options_.control_plane_namespace);
+  shape_writer_ = std::make_unique<ObjectSetWriter>(
+      *writer_,
+      ShapeObservers{shape_service_entries_.get(), shape_workload_entries_.get(),
+                     shape_gateways_.get()},
+      metrics_, [this] { return MayWrite(); });
 }
 
 bool Controller::WaitForSync(std::stop_token stop) {
@@ -282,6 +330,14 @@ void Controller::LeadOnce(std::stop_token stop) {
     keys.insert(std::move(key));
   for (auto& key : observer_->ManagedKeys())
     keys.insert(std::move(key));
+  if (shape_writer_) {
+    keys.insert(kPeerGatewaysKey);
+    for (auto* observer :
+         {shape_service_entries_.get(), shape_workload_entries_.get(), shape_gateways_.get()}) {
+      for (auto& key : observer->OwnerKeys())
+        keys.insert(std::move(key));
+    }
+  }
   first_pass_.Begin(keys);
   leading_ = true;
   metrics_.leader.Set(1);
@@ -392,18 +448,28 @@ void Controller::CarryOverUnsyncedRemotes() {
   if (unsynced.empty()) return;
   kube::ListOptions owned;
   owned.label_selector = ManagedBySelector();
-  auto listed =
-      writer_->List(kube::resources::ServiceEntries(), options_.control_plane_namespace, owned);
-  if (!listed.ok()) {
+  const bool shape = shape_writer_ != nullptr;
+  // The WorkloadEntry shape keeps its objects in the Services' namespaces.
+  auto listed = writer_->List(kube::resources::ServiceEntries(),
+                              shape ? "" : options_.control_plane_namespace, owned);
+  Result<kube::KubeClient::ListResult> workloads = kube::KubeClient::ListResult{};
+  if (listed.ok() && shape) {
+    workloads = writer_->List(kube::resources::WorkloadEntries(), "", owned);
+  }
+  if (!listed.ok() || !workloads.ok()) {
     log_->warn(
         "cannot read the existing ServiceEntries: unsynced remote clusters start without "
         "endpoints error={}",
-        listed.error().message);
+        (!listed.ok() ? listed.error() : workloads.error()).message);
     return;
   }
   std::vector<mesh::ServiceEntry> entries;
-  for (const auto& item : listed->items) {
-    if (auto entry = mesh::ServiceEntryFromJson(item)) entries.push_back(std::move(*entry));
+  if (shape) {
+    entries = mesh::EntriesFromObjects(listed->items, workloads->items);
+  } else {
+    for (const auto& item : listed->items) {
+      if (auto entry = mesh::ServiceEntryFromJson(item)) entries.push_back(std::move(*entry));
+    }
   }
   auto carried = mesh::CarryOver(entries, unsynced);
   for (const auto& cluster : unsynced) {

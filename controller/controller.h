@@ -22,6 +22,8 @@
 #include "controller/event_recorder.h"
 #include "controller/first_pass.h"
 #include "controller/mesh_store.h"
+#include "controller/object_set_writer.h"
+#include "controller/owned_object_observer.h"
 #include "controller/reconciler.h"
 #include "controller/remote_clusters.h"
 #include "controller/remote_staleness.h"
@@ -37,6 +39,12 @@
 
 namespace globalsvc::controller {
 
+// What the controller writes for a global service: one ServiceEntry with its
+// endpoints inline in the control-plane namespace, or the shape upstream
+// istiod needs (lib/mesh/istio_objects.h): a ServiceEntry selecting one
+// WorkloadEntry per endpoint in the Service's namespace, and peer Gateways.
+enum class ObjectShape { kInline, kWorkloadEntries };
+
 struct ControllerOptions {
   std::string cluster_name;
   std::string kubeconfig;  // empty: in-cluster configuration
@@ -48,6 +56,8 @@ struct ControllerOptions {
   bool read_legacy_secrets = true;
   std::string gateway_selector = "topology.istio.io/network";
   std::string host_suffix = "mesh.internal";
+  ObjectShape object_shape = ObjectShape::kInline;
+  std::string trust_domain = "cluster.local";  // of the SANs the WorkloadEntry shape writes
   int workers = 2;
   double qps = 50;
   double status_qps = 10;  // GlobalService status writes, a share of qps; 0: qps only
@@ -95,6 +105,8 @@ class Controller {
   void CarryOverUnsyncedRemotes();
   void RunGaugeLoop(std::stop_token stop);
   [[nodiscard]] bool MayWrite() const;
+  // The WorkloadEntry shape's observers, their reflectors and its writer.
+  void StartShapeObservers();
 
   ControllerOptions options_;
   obs::Registry registry_;
@@ -109,6 +121,13 @@ class Controller {
   std::unique_ptr<EventRecorder> events_;
   std::unique_ptr<ServiceEntryObserver> observer_;
   std::unique_ptr<kube::Reflector> observer_reflector_;
+  // The WorkloadEntry shape: what the cluster holds of each kind, and the
+  // one writer of all three.
+  std::unique_ptr<OwnedObjectObserver> shape_service_entries_;
+  std::unique_ptr<OwnedObjectObserver> shape_workload_entries_;
+  std::unique_ptr<OwnedObjectObserver> shape_gateways_;
+  std::vector<std::unique_ptr<kube::Reflector>> shape_reflectors_;
+  std::unique_ptr<ObjectSetWriter> shape_writer_;
   std::unique_ptr<RemoteClusters> remotes_;
   std::unique_ptr<kube::Reflector> secret_reflector_;
   std::unique_ptr<kube::Reflector> legacy_secret_reflector_;  // --read-legacy-secrets

@@ -33,6 +33,15 @@ Flags:
       --gateway-selector SEL     label selector of east-west gateway Deployments
                                  (default topology.istio.io/network)
       --host-suffix S            host suffix (default mesh.internal)
+      --object-shape SHAPE       inline (default): one ServiceEntry per global
+                                 service in --namespace, endpoints inline;
+                                 workload-entries: what upstream istiod needs, a
+                                 ServiceEntry in the Service's namespace selecting
+                                 one WorkloadEntry per endpoint, and an
+                                 istio-remote peer Gateway per remote network
+                                 (reads Pods and gateway Services too)
+      --trust-domain TD          trust domain of the workload-entries shape's
+                                 subjectAltNames (default cluster.local)
       --workers N                parallel reconciles (default 2)
       --qps Q, --burst B         client-side rate limit per cluster (default 50, 100)
       --status-qps Q             GlobalService status writes per second, within
@@ -98,6 +107,8 @@ int RunController(const std::vector<std::string>& args, CommandIo io) {
                  "--read-legacy-secrets",
                  "--gateway-selector",
                  "--host-suffix",
+                 "--object-shape",
+                 "--trust-domain",
                  "--workers",
                  "--qps",
                  "--status-qps",
@@ -137,6 +148,14 @@ int RunController(const std::vector<std::string>& args, CommandIo io) {
   options.secret_namespace = flags->GetOr("--secret-namespace", "");
   options.gateway_selector = flags->GetOr("--gateway-selector", options.gateway_selector);
   options.host_suffix = flags->GetOr("--host-suffix", options.host_suffix);
+  options.trust_domain = flags->GetOr("--trust-domain", options.trust_domain);
+  if (const std::string shape = flags->GetOr("--object-shape", "inline"); shape == "inline") {
+    options.object_shape = controller::ObjectShape::kInline;
+  } else if (shape == "workload-entries") {
+    options.object_shape = controller::ObjectShape::kWorkloadEntries;
+  } else {
+    return usage("--object-shape is inline or workload-entries");
+  }
   options.metrics_address = flags->GetOr("--metrics-addr", options.metrics_address);
   options.lease_name = flags->GetOr("--lease-name", options.lease_name);
   options.identity = flags->GetOr("--identity", "");

@@ -85,8 +85,28 @@ std::optional<mesh::ServiceEntry> MeshStore::Plan(const std::string& service_nam
     if (withheld_.count(cluster)) continue;
     if (auto it = services.find(key); it != services.end()) parts.push_back({cluster, &it->second});
   }
-  return mesh::MergeCarried(std::move(planned), service_namespace, service_name, parts, options,
-                            diagnostics);
+  auto merged = mesh::MergeCarried(std::move(planned), service_namespace, service_name, parts,
+                                   options, diagnostics);
+  if (merged) {
+    // Carried parts alone say nothing of the local namespaces.
+    auto target = clusters_.find(options.target_cluster);
+    merged->namespace_exists_locally =
+        target != clusters_.end() && target->second->FindNamespace(service_namespace) != nullptr;
+  }
+  return merged;
+}
+
+std::vector<mesh::PeerGateway> MeshStore::PlanPeerGateways(const std::string& target_cluster,
+                                                           const mesh::ShapeOptions& options,
+                                                           mesh::Diagnostics& diagnostics) const {
+  std::shared_lock lock(mutex_);
+  std::vector<const mesh::ClusterState*> views;
+  views.reserve(clusters_.size());
+  for (const auto& [name, state] : clusters_) {
+    if (withheld_.count(name)) continue;
+    views.push_back(state.get());
+  }
+  return mesh::PlanPeerGateways(views, target_cluster, options, diagnostics);
 }
 
 std::vector<std::string> MeshStore::ServiceKeys(const std::string& cluster) const {

@@ -24,6 +24,7 @@
 
 #include "lib/mesh/carried_endpoints.h"
 #include "lib/mesh/cluster_state.h"
+#include "lib/mesh/istio_objects.h"
 #include "lib/mesh/planner.h"
 
 namespace globalsvc::controller {
@@ -44,6 +45,10 @@ class MeshStore {
                                                        const std::string& service_name,
                                                        const mesh::PlanOptions& options,
                                                        mesh::Diagnostics& diagnostics) const;
+  // The peer Gateways the target cluster needs (clusters withheld left out).
+  [[nodiscard]] std::vector<mesh::PeerGateway> PlanPeerGateways(
+      const std::string& target_cluster, const mesh::ShapeOptions& options,
+      mesh::Diagnostics& diagnostics) const;
 
   // Service keys ("<ns>/<name>") of one cluster, or of all clusters when
   // `cluster` is empty, carried-over keys included; sorted, without

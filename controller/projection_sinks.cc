@@ -412,6 +412,98 @@ class GatewaySink final : public ProjectionSink {
   }
 };
 
+// Pods are kept for their service account only: a WorkloadEntry carries a
+// pod's identity, which its EndpointSlice does not name. Status updates (the
+// bulk of Pod events) leave the record equal and stop here.
+class PodSink final : public ProjectionSink {
+ public:
+  using ProjectionSink::ProjectionSink;
+
+ protected:
+  void Apply(const nlohmann::json& object, const std::string& key,
+             std::vector<std::string>& keys) override {
+    if (!Admitted(key)) return Remove(key, keys);
+    auto pod = mesh::DecodePod(object, {context_.cluster, nullptr});
+    if (!pod) return Remove(key, keys);
+    bool changed = false;
+    bool held = false;
+    const std::string ns = pod->namespace_name;
+    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
+      const std::string known = state.ServiceAccountOf(pod->namespace_name, pod->name);
+      held = known == pod->service_account;
+      if (held) return;
+      if (known.empty() && !MayAdd(state)) return;
+      state.UpsertPod(std::move(*pod));
+      held = changed = true;
+    });
+    ReportRefused();
+    if (held) stored_.insert(key);
+    // A slice may name the pod before its Pod is read: plan its namespace's
+    // services again, now with its identity.
+    if (changed) AddNamespaceKeys(ns, keys);
+  }
+
+  void Remove(const std::string& key, std::vector<std::string>& /*keys*/) override {
+    if (!stored_.erase(key)) return;
+    const auto slash = key.find('/');
+    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
+      state.RemovePod(key.substr(0, slash), key.substr(slash + 1));
+    });
+    // Its endpoints leave through its EndpointSlices.
+  }
+
+  std::vector<std::string> StoredKeys() override { return {stored_.begin(), stored_.end()}; }
+
+ private:
+  void AddNamespaceKeys(const std::string& ns, std::vector<std::string>& keys) {
+    const std::string prefix = ns + "/";
+    for (auto& key : context_.store->ServiceKeys(context_.cluster)) {
+      if (key.rfind(prefix, 0) == 0) keys.push_back(std::move(key));
+    }
+  }
+
+  std::unordered_set<std::string> stored_;
+};
+
+// East-west gateway Services of the control-plane namespace: where other
+// networks reach each gateway (the peer Gateways' address).
+class GatewayAddressSink final : public ProjectionSink {
+ public:
+  using ProjectionSink::ProjectionSink;
+
+ protected:
+  void Apply(const nlohmann::json& object, const std::string& key,
+             std::vector<std::string>& keys) override {
+    mesh::Diagnostics diagnostics;
+    auto address = mesh::DecodeGatewayAddress(object, {context_.cluster, &diagnostics});
+    Report(diagnostics);
+    if (!address) return Remove(key, keys);
+    bool changed = false;
+    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
+      if (state.AddressOfGateway(address->name) == address->address) return;
+      if (state.AddressOfGateway(address->name).empty() && !MayAdd(state)) return;
+      state.UpsertGatewayAddress(std::move(*address));
+      changed = true;
+    });
+    ReportRefused();
+    stored_.insert(key);  // Remove() of an unstored name changes nothing
+    if (changed) AddClusterKeys(context_, keys);
+  }
+
+  void Remove(const std::string& key, std::vector<std::string>& keys) override {
+    if (!stored_.erase(key)) return;
+    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
+      state.RemoveGatewayAddress(key.substr(key.find('/') + 1));
+    });
+    AddClusterKeys(context_, keys);
+  }
+
+  std::vector<std::string> StoredKeys() override { return {stored_.begin(), stored_.end()}; }
+
+ private:
+  std::unordered_set<std::string> stored_;
+};
+
 }  // namespace
 
 std::unique_ptr<ProjectionSink> MakeServiceSink(SinkContext context) {
@@ -428,6 +520,12 @@ std::unique_ptr<ProjectionSink> MakeNodeSink(SinkContext context) {
 }
 std::unique_ptr<ProjectionSink> MakeGatewaySink(SinkContext context) {
   return std::make_unique<GatewaySink>(std::move(context));
+}
+std::unique_ptr<ProjectionSink> MakePodSink(SinkContext context) {
+  return std::make_unique<PodSink>(std::move(context));
+}
+std::unique_ptr<ProjectionSink> MakeGatewayAddressSink(SinkContext context) {
+  return std::make_unique<GatewayAddressSink>(std::move(context));
 }
 
 }  // namespace globalsvc::controller

@@ -101,5 +101,9 @@ std::unique_ptr<ProjectionSink> MakeNamespaceSink(SinkContext context);
 std::unique_ptr<ProjectionSink> MakeEndpointSliceSink(SinkContext context);
 std::unique_ptr<ProjectionSink> MakeNodeSink(SinkContext context);
 std::unique_ptr<ProjectionSink> MakeGatewaySink(SinkContext context);
+// Pods' service accounts and the east-west gateways' Service addresses: read
+// only for the WorkloadEntry shape.
+std::unique_ptr<ProjectionSink> MakePodSink(SinkContext context);
+std::unique_ptr<ProjectionSink> MakeGatewayAddressSink(SinkContext context);
 
 }  // namespace globalsvc::controller

@@ -40,6 +40,13 @@ Reconciler::Reconciler(MeshStore& store, ServiceEntryObserver& observed, kube::K
 
 ReconcileResult Reconciler::Reconcile(const std::string& key) {
   const auto started = std::chrono::steady_clock::now();
+  if (shape_writer_ && key == kPeerGatewaysKey) {
+    ReconcileResult result = ReconcilePeerGateways();
+    metrics_.reconciles.Inc({ReconcileOutcomeName(result.outcome)});
+    metrics_.reconcile_seconds.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    return result;
+  }
   const auto slash = key.find('/');
   const std::string ns = key.substr(0, slash);
   const std::string name = slash == std::string::npos ? std::string() : key.substr(slash + 1);
@@ -88,7 +95,9 @@ ReconcileResult Reconciler::Reconcile(const std::string& key) {
   const std::string entry_name = mesh::ServiceEntryName(ns, name);
   const auto observed = observed_.Get(entry_name);
   ReconcileResult result;
-  if (desired) {
+  if (shape_writer_) {
+    result = WriteShape(key, ns, name, desired);
+  } else if (desired) {
     if (observed && !observed->managed) {
       log_->error(
           "conflict: ServiceEntry {}/{} exists and is not managed by globalsvc; it is left "
@@ -168,6 +177,72 @@ ReconcileResult Reconciler::Delete(const ObservedEntry& observed) {
   log_->info("deleted name={}/{} reason=no-global-service", options_.control_plane_namespace,
              observed.name);
   return {ReconcileOutcome::kDeleted, std::nullopt};
+}
+
+ReconcileResult Reconciler::WriteShape(const std::string& key, const std::string& ns,
+                                       const std::string& name,
+                                       const std::optional<mesh::ServiceEntry>& desired) {
+  std::vector<nlohmann::json> objects;
+  if (desired) {
+    auto rendered = mesh::RenderServiceObjects(*desired, shape_);
+    objects.reserve(rendered.workload_entries.size() + 1);
+    objects.push_back(std::move(rendered.service_entry));
+    for (auto& workload : rendered.workload_entries)
+      objects.push_back(std::move(workload));
+  }
+  const ObjectSetResult written = shape_writer_->Write(key, objects);
+  for (const auto& conflict : written.conflicts) {
+    log_->error("conflict: {} exists and is not managed by globalsvc; it is left untouched",
+                conflict);
+    metrics_.conflicts.Inc({"foreign-object"});
+    if (events_) {
+      events_->Warning({"v1", "Service", ns, name}, "ServiceEntryConflict",
+                       conflict + " exists and is not managed by globalsvc (label " +
+                           mesh::kManagedByLabel + "=" + mesh::kManagedByValue +
+                           "); it is left untouched and this service is not fully exported here");
+    }
+  }
+  if (written.error) return {ReconcileOutcome::kError, written.error};
+  if (!written.conflicts.empty()) return {ReconcileOutcome::kConflict, std::nullopt};
+  if (written.applied > 0) return {ReconcileOutcome::kApplied, std::nullopt};
+  if (written.deleted > 0) return {ReconcileOutcome::kDeleted, std::nullopt};
+  return {ReconcileOutcome::kUnchanged, std::nullopt};
+}
+
+ReconcileResult Reconciler::ReconcilePeerGateways() {
+  mesh::Diagnostics diagnostics;
+  const auto gateways = store_.PlanPeerGateways(options_.target_cluster, shape_, diagnostics);
+  std::string digest;
+  for (const auto& d : diagnostics)
+    digest += mesh::FormatDiagnostic(d) + "\n";
+  bool report = false;
+  {
+    std::lock_guard lock(counts_mutex_);
+    auto& last = last_diagnostics_[kPeerGatewaysKey];
+    report = last != digest;
+    last = digest;
+  }
+  if (report) {
+    for (const auto& d : diagnostics) {
+      metrics_.diagnostics.Inc({std::string(mesh::DiagnosticCodeName(d.code))});
+      log_->warn("input problem key={} {}", kPeerGatewaysKey, mesh::FormatDiagnostic(d));
+    }
+  }
+  std::vector<nlohmann::json> objects;
+  objects.reserve(gateways.size());
+  for (const auto& gateway : gateways)
+    objects.push_back(mesh::ToJson(gateway));
+  const ObjectSetResult written = shape_writer_->Write(kPeerGatewaysKey, objects);
+  for (const auto& conflict : written.conflicts) {
+    log_->error("conflict: {} exists and is not managed by globalsvc; it is left untouched",
+                conflict);
+    metrics_.conflicts.Inc({"foreign-object"});
+  }
+  if (written.error) return {ReconcileOutcome::kError, written.error};
+  if (!written.conflicts.empty()) return {ReconcileOutcome::kConflict, std::nullopt};
+  if (written.applied > 0) return {ReconcileOutcome::kApplied, std::nullopt};
+  if (written.deleted > 0) return {ReconcileOutcome::kDeleted, std::nullopt};
+  return {ReconcileOutcome::kUnchanged, std::nullopt};
 }
 
 void Reconciler::PublishStatus(const std::string& key,

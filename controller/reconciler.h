@@ -19,6 +19,7 @@
 #include "controller/controller_metrics.h"
 #include "controller/event_recorder.h"
 #include "controller/mesh_store.h"
+#include "controller/object_set_writer.h"
 #include "controller/service_entry_observer.h"
 #include "lib/base/result.h"
 #include "lib/kube/kube_client.h"
@@ -51,6 +52,14 @@ class Reconciler {
 
   ReconcileResult Reconcile(const std::string& key);
 
+  // Writes the WorkloadEntry shape through `writer` instead of inline
+  // ServiceEntries; the key kPeerGatewaysKey then reconciles the peer
+  // Gateways. Set before the first Reconcile.
+  void WriteShapeWith(ObjectSetWriter* writer, mesh::ShapeOptions shape) {
+    shape_writer_ = writer;
+    shape_ = std::move(shape);
+  }
+
   // Hands each reconciled key's GlobalService status to `writer` (may be null).
   void PublishStatusTo(ServiceStatusWriter* writer) { status_ = writer; }
 
@@ -64,6 +73,9 @@ class Reconciler {
  private:
   ReconcileResult Apply(const mesh::ServiceEntry& desired, const std::string& desired_hash);
   ReconcileResult Delete(const ObservedEntry& observed);
+  ReconcileResult WriteShape(const std::string& key, const std::string& ns, const std::string& name,
+                             const std::optional<mesh::ServiceEntry>& desired);
+  ReconcileResult ReconcilePeerGateways();
   void CountEndpoints(const std::string& key, const mesh::ServiceEntry* entry);
   void PublishStatus(const std::string& key, const std::optional<mesh::ServiceEntry>& desired,
                      const mesh::Diagnostics& diagnostics, const ReconcileResult& result);
@@ -77,6 +89,8 @@ class Reconciler {
   std::function<bool()> may_write_;  // the leader check, right before each write
   std::shared_ptr<spdlog::logger> log_;
   ServiceStatusWriter* status_ = nullptr;
+  ObjectSetWriter* shape_writer_ = nullptr;
+  mesh::ShapeOptions shape_;
 
   mutable std::mutex counts_mutex_;
   std::map<std::string, std::map<std::string, double>> endpoints_by_key_;  // key -> cluster -> n

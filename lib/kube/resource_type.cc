@@ -78,6 +78,18 @@ const ResourceType& ServiceEntries() {
   static const ResourceType type{"networking.istio.io", "v1", "serviceentries", true};
   return type;
 }
+const ResourceType& WorkloadEntries() {
+  static const ResourceType type{"networking.istio.io", "v1", "workloadentries", true};
+  return type;
+}
+const ResourceType& Gateways() {
+  static const ResourceType type{"gateway.networking.k8s.io", "v1", "gateways", true};
+  return type;
+}
+const ResourceType& Pods() {
+  static const ResourceType type{"", "v1", "pods", true};
+  return type;
+}
 }  // namespace resources
 
 std::string EscapeQueryValue(std::string_view value) {

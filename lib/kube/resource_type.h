@@ -37,6 +37,9 @@ const ResourceType& ConfigMaps();
 const ResourceType& Events();
 const ResourceType& Leases();
 const ResourceType& ServiceEntries();
+const ResourceType& WorkloadEntries();
+const ResourceType& Gateways();  // gateway.networking.k8s.io
+const ResourceType& Pods();
 }  // namespace resources
 
 // Percent-encodes a query parameter value.

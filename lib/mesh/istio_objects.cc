@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
+#include <tuple>
 
 #include "lib/base/hash.h"
 #include "lib/mesh/model.h"
@@ -168,7 +170,7 @@ std::vector<PeerGateway> PlanPeerGateways(std::span<const ClusterState* const> c
         candidate.without_address.emplace_back(cluster->name(), name);
         continue;
       }
-      const std::string prefix = "globalsvc-remote-";
+      const std::string prefix = kPeerGatewayPrefix;
       const std::string gateway_name =
           IsDnsLabel(network, 63 - prefix.size()) ? prefix + network : prefix + ShortHash(network);
       candidate.chosen = PeerGateway{gateway_name, options.control_plane_namespace, network,
@@ -220,7 +222,125 @@ json ToJson(const PeerGateway& gateway) {
         {"listeners", json::array({{{"name", "cross-network"},
                                     {"port", kHboneGatewayPort},
                                     {"protocol", "HBONE"},
-                                    {"tls", {{"mode", "Passthrough"}}}}})}}}};
+                                    {"tls", {{"mode", "Passthrough"}}},
+                                    // The CRD's default, written so that the
+                                    // stored object hashes as the desired one.
+                                    {"allowedRoutes", {{"namespaces", {{"from", "Same"}}}}}}})}}}};
+}
+
+namespace {
+
+const json* Member(const json& object, const char* key) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(key);
+  return it == object.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::string Text(const json& object, const char* key) {
+  const json* value = Member(object, key);
+  return value && value->is_string() ? value->get<std::string>() : std::string();
+}
+
+void CopyMember(const json& from, json& to, const char* key) {
+  if (const json* value = Member(from, key)) to[key] = *value;
+}
+
+const std::vector<const char*>& OwnedSpecFields(const std::string& kind) {
+  static const std::vector<const char*> kServiceEntry = {
+      "hosts",           "location", "resolution", "ports", "workloadSelector",
+      "subjectAltNames", "endpoints"};
+  static const std::vector<const char*> kWorkloadEntry = {
+      "address", "network", "locality", "weight", "serviceAccount", "ports", "labels"};
+  static const std::vector<const char*> kGateway = {"gatewayClassName", "addresses", "listeners"};
+  static const std::vector<const char*> kNone;
+  if (kind == "ServiceEntry") return kServiceEntry;
+  if (kind == "WorkloadEntry") return kWorkloadEntry;
+  if (kind == "Gateway") return kGateway;
+  return kNone;
+}
+
+}  // namespace
+
+std::string OwnedContentHash(const json& object) {
+  json owned = json::object();
+  CopyMember(object, owned, "apiVersion");
+  CopyMember(object, owned, "kind");
+  const std::string kind = Text(object, "kind");
+  if (const json* metadata = Member(object, "metadata")) {
+    json m = json::object();
+    CopyMember(*metadata, m, "name");
+    CopyMember(*metadata, m, "namespace");
+    json labels = json::object();
+    if (const json* stored = Member(*metadata, "labels")) {
+      for (const char* key : {kManagedByLabel, kParentServiceLabel, kParentServiceNamespaceLabel,
+                              kScopeLabel, kGlobalServiceLabel, kClusterLabel, kNetworkLabel}) {
+        CopyMember(*stored, labels, key);
+      }
+    }
+    json annotations = json::object();
+    if (const json* stored = Member(*metadata, "annotations")) {
+      CopyMember(*stored, annotations, kTrafficDistributionAnnotation);
+      CopyMember(*stored, annotations, kRequestedTrafficDistributionAnnotation);
+    }
+    m["labels"] = std::move(labels);
+    m["annotations"] = std::move(annotations);
+    owned["metadata"] = std::move(m);
+  }
+  if (const json* spec = Member(object, "spec")) {
+    json s = json::object();
+    for (const char* key : OwnedSpecFields(kind))
+      CopyMember(*spec, s, key);
+    owned["spec"] = std::move(s);
+  }
+  return HexHash(Fnv1a64(owned.dump()));
+}
+
+std::vector<ServiceEntry> EntriesFromObjects(const std::vector<json>& service_entries,
+                                             const std::vector<json>& workload_entries) {
+  std::map<std::string, ServiceEntry> by_key;
+  for (const json& object : service_entries) {
+    auto entry = ServiceEntryFromJson(object);
+    if (!entry || entry->service_namespace.empty() || entry->service_name.empty()) continue;
+    entry->endpoints.clear();  // an inline entry left behind is not of this shape
+    std::string key = ServiceKey(entry->service_namespace, entry->service_name);
+    by_key.insert_or_assign(std::move(key), std::move(*entry));
+  }
+  for (const json& object : workload_entries) {
+    const json* metadata = Member(object, "metadata");
+    const json* labels = metadata ? Member(*metadata, "labels") : nullptr;
+    const json* spec = Member(object, "spec");
+    if (!labels || !spec) continue;
+    auto it = by_key.find(ServiceKey(Text(*labels, kParentServiceNamespaceLabel),
+                                     Text(*labels, kParentServiceLabel)));
+    if (it == by_key.end()) continue;
+    ServiceEntryEndpoint endpoint;
+    endpoint.address = Text(*spec, "address");
+    endpoint.network = Text(*spec, "network");
+    endpoint.locality = Text(*spec, "locality");
+    if (const json* weight = Member(*spec, "weight"); weight && weight->is_number_unsigned()) {
+      endpoint.weight = weight->get<std::uint32_t>();
+    }
+    endpoint.service_account = Text(*spec, "serviceAccount");
+    endpoint.cluster = Text(*labels, kClusterLabel);
+    if (const json* ports = Member(*spec, "ports"); ports && ports->is_object()) {
+      for (const auto& [name, number] : ports->items()) {
+        if (number.is_number_integer())
+          endpoint.ports.emplace_back(name, number.get<std::int32_t>());
+      }
+      std::sort(endpoint.ports.begin(), endpoint.ports.end());
+    }
+    it->second.endpoints.push_back(std::move(endpoint));
+  }
+  std::vector<ServiceEntry> out;
+  out.reserve(by_key.size());
+  for (auto& [key, entry] : by_key) {
+    std::sort(entry.endpoints.begin(), entry.endpoints.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.cluster, a.address, a.network, a.locality) <
+             std::tie(b.cluster, b.address, b.network, b.locality);
+    });
+    out.push_back(std::move(entry));
+  }
+  return out;
 }
 
 }  // namespace globalsvc::mesh

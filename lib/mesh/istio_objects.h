@@ -57,6 +57,8 @@ struct ServiceObjects {
                                                   const ShapeOptions& options);
 
 // Where istiod learns a remote network's east-west gateway.
+inline constexpr const char* kPeerGatewayPrefix = "globalsvc-remote-";
+
 struct PeerGateway {
   std::string name;  // globalsvc-remote-<network>, hashed when not a DNS label
   std::string namespace_name;
@@ -75,5 +77,19 @@ struct PeerGateway {
     const ShapeOptions& options, Diagnostics& diagnostics);
 
 [[nodiscard]] nlohmann::json ToJson(const PeerGateway& gateway);
+
+// Stable hash of the fields globalsvc owns in a ServiceEntry, WorkloadEntry
+// or Gateway of this shape (kind, name, namespace, our labels and
+// annotations, the spec fields we write), desired or as the API server
+// returns it: fields others add (status, other labels, spec.exportTo) do not
+// count, so equal hashes mean a write would change nothing of ours.
+[[nodiscard]] std::string OwnedContentHash(const nlohmann::json& object);
+
+// The ServiceEntries of this shape read back with their endpoints taken from
+// the WorkloadEntries that carry the same parent-service labels, as the
+// inline shape holds them: what an earlier run wrote, for CarryOver.
+[[nodiscard]] std::vector<ServiceEntry> EntriesFromObjects(
+    const std::vector<nlohmann::json>& service_entries,
+    const std::vector<nlohmann::json>& workload_entries);
 
 }  // namespace globalsvc::mesh

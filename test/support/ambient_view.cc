@@ -149,4 +149,17 @@ std::vector<std::string> WorkloadLines(const AmbientView& view, std::string_view
   return lines;
 }
 
+std::vector<std::string> IdentityLines(const AmbientView& view, std::string_view hostname) {
+  std::vector<std::string> lines;
+  for (const auto& w : view.WorkloadsOf(hostname)) {
+    const std::string where = w.addresses.empty()
+                                  ? (w.has_network_gateway ? "gateway" : "unroutable")
+                                  : w.addresses.front();
+    lines.push_back(w.namespace_name + " " + w.service_account + " " + w.network + " " + w.region +
+                    "/" + w.zone + " " + std::to_string(w.capacity) + " " + where);
+  }
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
 }  // namespace globalsvc::testsupport

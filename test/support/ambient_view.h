@@ -69,4 +69,10 @@ class AmbientView {
 // "<cluster-id> <network> <region>/<zone> <capacity> <gateway|direct>".
 std::vector<std::string> WorkloadLines(const AmbientView& view, std::string_view hostname);
 
+// One line per workload with its identity and where it is reached, sorted:
+// "<namespace> <service account> <network> <region>/<zone> <capacity> <where>",
+// where is the first address, or "gateway" / "unroutable" for an
+// address-less workload with or without a resolved network gateway.
+std::vector<std::string> IdentityLines(const AmbientView& view, std::string_view hostname);
+
 }  // namespace globalsvc::testsupport

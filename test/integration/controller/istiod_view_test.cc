@@ -2,8 +2,10 @@
 // and Workloads of istiod's ambient index (what ztunnel receives), on a test
 // bed that runs one istiod per cluster (scripts/testbed up --istio).
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -272,6 +274,181 @@ spec:
   c1->Stop();
   c2->Stop();
   (void)bed.Scale("cluster2", "httpbin", "in-ambient", 2);
+  for (const auto& [cluster, remote] : std::vector<std::pair<std::string, std::string>>{
+           {"cluster1", "cluster2"}, {"cluster2", "cluster1"}}) {
+    (void)bed.Kubectl(cluster, {"delete", "secret", "-n", "istio-system",
+                                "globalsvc-remote-" + remote, "--ignore-not-found"});
+  }
+}
+
+// The pods of in-ambient in `cluster` as IdentityLines shows them.
+Result<std::vector<std::string>> GuidePodLines(const TestBed& bed, const std::string& cluster,
+                                               const std::string& network) {
+  auto pods = bed.GetJson(cluster, {"pods", "-n", "httpbin", "-l", "app=in-ambient"});
+  if (!pods.ok()) return pods.error();
+  auto nodes = bed.GetJson(cluster, {"nodes"});
+  if (!nodes.ok()) return nodes.error();
+  std::map<std::string, std::string> locality_of_node;
+  for (const auto& node : nodes->value("items", nlohmann::json::array())) {
+    const auto labels = node["metadata"].value("labels", nlohmann::json::object());
+    locality_of_node[node["metadata"].value("name", "")] =
+        labels.value("topology.kubernetes.io/region", "") + "/" +
+        labels.value("topology.kubernetes.io/zone", "");
+  }
+  std::vector<std::string> lines;
+  for (const auto& pod : pods->value("items", nlohmann::json::array())) {
+    const std::string ip = pod.value("status", nlohmann::json::object()).value("podIP", "");
+    if (ip.empty()) continue;
+    lines.push_back("httpbin in-ambient " + network + " " +
+                    locality_of_node[pod["spec"].value("nodeName", "")] + " 1 " + ip);
+  }
+  return lines;
+}
+
+// Waits until istiod of `cluster` shows `host` carried by exactly `want`
+// (IdentityLines).
+Status WaitForIdentities(const TestBed& bed, const std::string& cluster, const std::string& host,
+                         std::vector<std::string> want) {
+  std::sort(want.begin(), want.end());
+  return WaitFor("istiod of " + cluster + " shows " + host + Joined(want), 90s,
+                 [&](std::string* why) {
+                   auto view = AmbientView::Read(bed, cluster);
+                   if (!view.ok()) {
+                     *why = view.error().message;
+                     return false;
+                   }
+                   const auto lines = testsupport::IdentityLines(*view, host);
+                   *why = "workloads:" + Joined(lines);
+                   return lines == want;
+                 });
+}
+
+// Removes what the WorkloadEntry shape wrote, so that later cases start from
+// the inline shape alone.
+void RemoveShapeObjects(const TestBed& bed) {
+  for (const char* cluster : {"cluster1", "cluster2"}) {
+    (void)bed.Kubectl(cluster,
+                      {"delete",
+                       "serviceentries.networking.istio.io,"
+                       "workloadentries.networking.istio.io",
+                       "-A", "-l", "app.kubernetes.io/managed-by=globalsvc", "--ignore-not-found"});
+    (void)bed.Kubectl(cluster,
+                      {"delete", "gateways.gateway.networking.k8s.io", "-n", "istio-system", "-l",
+                       "app.kubernetes.io/managed-by=globalsvc", "--ignore-not-found"});
+  }
+}
+
+TEST_CASE(
+    "--object-shape workload-entries: istiod sees the pods as themselves and the other cluster "
+    "behind its resolved gateway, and the Kubernetes Service stays local",
+    "[controller][istiod]") {
+  obs::ConfigureLogging(obs::LogFormat::kText, spdlog::level::warn);
+  auto shared = TestBed::Shared(2);
+  REQUIRE(shared.ok());
+  TestBed& bed = **shared;
+  REQUIRE_STATUS_OK(AmbientView::Read(bed, "cluster1"));
+  REQUIRE_STATUS_OK(testbed::PrepareGuideApp(bed));
+  for (const char* cluster : {"cluster1", "cluster2"}) {
+    REQUIRE(
+        bed.Kubectl(cluster, {"apply", "-f", std::string(GLOBALSVC_SOURCE_DIR) + "/crds"}).ok());
+  }
+  REQUIRE(bed.Apply("cluster1", testbed::RemoteSecretYaml(bed, "cluster2")).ok());
+  REQUIRE(bed.Apply("cluster2", testbed::RemoteSecretYaml(bed, "cluster1")).ok());
+  auto shaped = [&](const std::string& cluster) {
+    ControllerOptions options = OptionsFor(bed, cluster);
+    options.object_shape = ObjectShape::kWorkloadEntries;
+    return options;
+  };
+  auto c1 = std::make_unique<Controller>(shaped("cluster1"));
+  auto c2 = std::make_unique<Controller>(shaped("cluster2"));
+  REQUIRE(c1->Start().ok());
+  REQUIRE(c2->Start().ok());
+
+  auto local1 = GuidePodLines(bed, "cluster1", "cluster1-network");
+  auto local2 = GuidePodLines(bed, "cluster2", "cluster2-network");
+  REQUIRE(local1.ok());
+  REQUIRE(local2.ok());
+  REQUIRE(local1->size() == 2);
+  std::vector<std::string> global1 = *local1;
+  global1.push_back("httpbin  cluster2-network us-west-2/us-west-2a 2 gateway");
+  std::vector<std::string> global2 = *local2;
+  global2.push_back("httpbin  cluster1-network us-east-1/us-east-1a 2 gateway");
+  // Both directions: each cluster's pods with their own identity and node
+  // locality, the other cluster behind its gateway with a resolved network
+  // gateway; the cluster-local name keeps exactly the local pods.
+  REQUIRE_STATUS_OK(WaitForIdentities(bed, "cluster1", kHost, global1));
+  REQUIRE_STATUS_OK(WaitForIdentities(bed, "cluster2", kHost, global2));
+  CHECK_STATUS_OK(
+      WaitForIdentities(bed, "cluster1", "in-ambient.httpbin.svc.cluster.local", *local1));
+  auto view = AmbientView::Read(bed, "cluster1");
+  REQUIRE(view.ok());
+  const auto* service = view->Service(kHost);
+  REQUIRE(service != nullptr);
+  CHECK_FALSE(service->vips.empty());
+  CHECK(service->subject_alt_names ==
+        std::vector<std::string>{"spiffe://cluster.local/ns/httpbin/sa/in-ambient"});
+  // What the inline shape wrote in the control-plane namespace (an earlier
+  // case, or an earlier version) is gone: one ServiceEntry per host.
+  CHECK_FALSE(testbed::GetServiceEntry(bed, "cluster1", testbed::kGuideEntry).has_value());
+  // istiod took the peer Gateway's address from its spec.
+  CHECK_STATUS_OK(WaitFor("the peer Gateway has its address in status", 60s, [&](std::string*) {
+    auto peer =
+        bed.GetJson("cluster1", {"gateways.gateway.networking.k8s.io",
+                                 "globalsvc-remote-cluster2-network", "-n", "istio-system"});
+    if (!peer.ok()) return false;
+    const auto addresses =
+        peer->value("status", nlohmann::json::object()).value("addresses", nlohmann::json::array());
+    return !addresses.empty() && addresses[0].value("value", "") == "192.0.2.2";
+  }));
+
+  SECTION("a restart writes nothing; a remote scaled to zero deletes its WorkloadEntry") {
+    std::this_thread::sleep_for(3s);  // istiod's status updates reach our watches
+    c1->Stop();
+    c1 = std::make_unique<Controller>(shaped("cluster1"));
+    REQUIRE(c1->Start().ok());
+    REQUIRE_STATUS_OK(WaitForIdle(*c1));
+    CHECK(Writes(*c1) == 0);
+    CHECK(testbed::MetricValue(c1->registry().Render(),
+                               "globalsvc_writes_total{kind=\"delete\"}") == 0);
+
+    // A remote without ready endpoints has no WorkloadEntry at all (weight 0
+    // would read as capacity 1).
+    REQUIRE_STATUS_OK(bed.Scale("cluster2", "httpbin", "in-ambient", 0));
+    REQUIRE_STATUS_OK(bed.WaitForReadyReplicas("cluster2", "httpbin", "in-ambient", 0, 120s));
+    REQUIRE_STATUS_OK(WaitForIdentities(bed, "cluster1", kHost, *local1));
+    std::this_thread::sleep_for(2s);
+    // The one gateway WorkloadEntry is deleted; the pods may stop one at a
+    // time, which is one weight change before it (2, 1, none).
+    CHECK(testbed::MetricValue(c1->registry().Render(),
+                               "globalsvc_writes_total{kind=\"delete\"}") == 1);
+    CHECK(Writes(*c1) <= 1);
+    REQUIRE_STATUS_OK(bed.Scale("cluster2", "httpbin", "in-ambient", 2));
+    REQUIRE_STATUS_OK(bed.WaitForReadyReplicas("cluster2", "httpbin", "in-ambient", 2, 120s));
+    CHECK_STATUS_OK(WaitForIdentities(bed, "cluster1", kHost, global1));
+  }
+
+  SECTION("a service no longer global leaves nothing behind") {
+    REQUIRE(bed.Kubectl("cluster1", {"label", "service", "in-ambient", "-n", "httpbin",
+                                     "solo.io/service-scope-"})
+                .ok());
+    REQUIRE(bed.Kubectl("cluster2", {"label", "service", "in-ambient", "-n", "httpbin",
+                                     "solo.io/service-scope-"})
+                .ok());
+    CHECK_STATUS_OK(
+        WaitFor("no object of in-ambient is left in cluster1", 60s, [&](std::string* why) {
+          auto left = bed.Kubectl("cluster1", {"get",
+                                               "serviceentries.networking.istio.io,"
+                                               "workloadentries.networking.istio.io",
+                                               "-n", "httpbin", "-o", "name"});
+          *why = left.out;
+          return left.ok() && left.out.empty();
+        }));
+    REQUIRE_STATUS_OK(testbed::PrepareGuideApp(bed));  // global again for later cases
+  }
+
+  c1->Stop();
+  c2->Stop();
+  RemoveShapeObjects(bed);
   for (const auto& [cluster, remote] : std::vector<std::pair<std::string, std::string>>{
            {"cluster1", "cluster2"}, {"cluster2", "cluster1"}}) {
     (void)bed.Kubectl(cluster, {"delete", "secret", "-n", "istio-system",

@@ -192,21 +192,6 @@ std::string PeerGateway(const std::string& network, const std::string& address) 
          "Passthrough}}\n---\n";
 }
 
-// "<namespace> <service account> <network> <locality> <capacity> <where>",
-// where is the address, or "gateway" / "unroutable" for an address-less
-// workload with or without a resolved network gateway.
-std::vector<std::string> Lines(const AmbientView& view, const std::string& host) {
-  std::vector<std::string> lines;
-  for (const auto& w : view.WorkloadsOf(host)) {
-    std::string where = w.addresses.empty() ? (w.has_network_gateway ? "gateway" : "unroutable")
-                                            : w.addresses.front();
-    lines.push_back(w.namespace_name + " " + w.service_account + " " + w.network + " " + w.region +
-                    "/" + w.zone + " " + std::to_string(w.capacity) + " " + where);
-  }
-  std::sort(lines.begin(), lines.end());
-  return lines;
-}
-
 std::string Joined(const std::vector<std::string>& lines) {
   std::string out;
   for (const auto& line : lines)
@@ -214,7 +199,7 @@ std::string Joined(const std::vector<std::string>& lines) {
   return out;
 }
 
-// Waits until istiod's view of `host` is exactly `want` (Lines).
+// Waits until istiod's view of `host` is exactly `want` (IdentityLines).
 Status WaitForLines(const TestBed& bed, const std::string& host, std::vector<std::string> want) {
   std::sort(want.begin(), want.end());
   return WaitFor("istiod shows " + host + Joined(want), 60s, [&](std::string* why) {
@@ -223,7 +208,7 @@ Status WaitForLines(const TestBed& bed, const std::string& host, std::vector<std
       *why = view.error().message;
       return false;
     }
-    const auto lines = Lines(*view, host);
+    const auto lines = IdentityLines(*view, host);
     *why = "workloads:" + Joined(lines);
     return lines == want;
   });

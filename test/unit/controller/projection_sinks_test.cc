@@ -497,5 +497,80 @@ TEST_CASE("A Namespace label narrows at once and widens through a relist",
   });
 }
 
+TEST_CASE("Pod sink keeps service accounts and plans the pod's namespace again when one changes",
+          "[controller][sinks]") {
+  Fixture f;
+  auto services = MakeServiceSink(f.Context());
+  services->ApplyEvent(WatchEventType::kAdded, Yaml(ServiceYaml("a", "global")));
+  (void)f.TakeKeys();
+  auto pods = MakePodSink(f.Context());
+  const std::string pod =
+      "kind: Pod\nmetadata: {name: a-1, namespace: ns}\nspec: {serviceAccountName: reader}\n";
+  pods->ApplyEvent(WatchEventType::kAdded, Yaml(pod));
+  // A slice may have named the pod before it was read: its services again.
+  CHECK(f.TakeKeys() == std::vector<std::string>{"ns/a"});
+  std::string account;
+  f.store.Read("c1", [&](const mesh::ClusterState& state) {
+    account = state.ServiceAccountOf("ns", "a-1");
+  });
+  CHECK(account == "reader");
+  // Status updates, the bulk of Pod events, change nothing.
+  auto updated = Yaml(pod);
+  updated["status"] = {{"phase", "Running"}, {"podIP", "10.0.0.9"}};
+  pods->ApplyEvent(WatchEventType::kModified, std::move(updated));
+  CHECK(f.TakeKeys().empty());
+  // A pod of another namespace plans nothing here.
+  pods->ApplyEvent(WatchEventType::kAdded,
+                   Yaml("kind: Pod\nmetadata: {name: b-1, namespace: other}\nspec: {}\n"));
+  CHECK(f.TakeKeys().empty());
+  pods->ApplyEvent(WatchEventType::kDeleted, Yaml(pod));
+  f.store.Read("c1", [&](const mesh::ClusterState& state) {
+    account = state.ServiceAccountOf("ns", "a-1");
+  });
+  CHECK(account.empty());
+  // A relist forgets pods that are gone.
+  pods->BeginReplace();
+  pods->EndReplace();
+  f.store.Read("c1", [&](const mesh::ClusterState& state) {
+    account = state.ServiceAccountOf("other", "b-1");
+  });
+  CHECK(account.empty());
+}
+
+TEST_CASE("Gateway address sink follows the east-west gateway Service's address",
+          "[controller][sinks]") {
+  Fixture f;
+  auto services = MakeServiceSink(f.Context());
+  services->ApplyEvent(WatchEventType::kAdded, Yaml(ServiceYaml("a", "global")));
+  (void)f.TakeKeys();
+  auto sink = MakeGatewayAddressSink(f.Context());
+  const auto gateway = [](const std::string& address) {
+    return Yaml(
+        "kind: Service\nmetadata: {name: ew, namespace: istio-system, labels: "
+        "{topology.istio.io/network: n1}}\nspec: {externalIPs: [" +
+        address + "]}\n");
+  };
+  sink->ApplyEvent(WatchEventType::kAdded, gateway("192.0.2.1"));
+  CHECK(f.TakeKeys() == std::vector<std::string>{"ns/a"});
+  std::string address;
+  const auto read = [&] {
+    f.store.Read("c1",
+                 [&](const mesh::ClusterState& state) { address = state.AddressOfGateway("ew"); });
+    return address;
+  };
+  CHECK(read() == "192.0.2.1");
+  sink->ApplyEvent(WatchEventType::kModified, gateway("192.0.2.1"));
+  CHECK(f.TakeKeys().empty());
+  sink->ApplyEvent(WatchEventType::kModified, gateway("192.0.2.7"));
+  CHECK(f.TakeKeys() == std::vector<std::string>{"ns/a"});
+  CHECK(read() == "192.0.2.7");
+  // Without an address it is no longer a gateway address.
+  sink->ApplyEvent(WatchEventType::kModified,
+                   Yaml("kind: Service\nmetadata: {name: ew, namespace: istio-system, labels: "
+                        "{topology.istio.io/network: n1}}\n"));
+  CHECK(f.TakeKeys() == std::vector<std::string>{"ns/a"});
+  CHECK(read().empty());
+}
+
 }  // namespace
 }  // namespace globalsvc::controller

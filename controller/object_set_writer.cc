@@ -1,0 +1,126 @@
+#include "controller/object_set_writer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "controller/owned_objects.h"
+#include "lib/mesh/istio_objects.h"
+#include "lib/observability/logging.h"
+
+namespace globalsvc::controller {
+namespace {
+
+constexpr const char* kFieldManagerName = "globalsvc";
+
+const kube::ResourceType* ResourceOf(const std::string& kind) {
+  if (kind == "ServiceEntry") return &kube::resources::ServiceEntries();
+  if (kind == "WorkloadEntry") return &kube::resources::WorkloadEntries();
+  if (kind == "Gateway") return &kube::resources::Gateways();
+  return nullptr;
+}
+
+std::string KindOf(const nlohmann::json& object) {
+  const auto kind = object.find("kind");
+  return kind != object.end() && kind->is_string() ? kind->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+bool ShapeObservers::synced() const {
+  return service_entries && service_entries->synced() && workload_entries &&
+         workload_entries->synced() && gateways && gateways->synced();
+}
+
+ObjectSetWriter::ObjectSetWriter(kube::KubeClient& local, ShapeObservers observers,
+                                 ControllerMetrics& metrics, std::function<bool()> may_write)
+    : local_(local),
+      observers_(observers),
+      metrics_(metrics),
+      may_write_(std::move(may_write)),
+      log_(obs::ComponentLogger("object-writer")) {}
+
+OwnedObjectObserver* ObjectSetWriter::ObserverOf(const std::string& kind) const {
+  if (kind == "ServiceEntry") return observers_.service_entries;
+  if (kind == "WorkloadEntry") return observers_.workload_entries;
+  if (kind == "Gateway") return observers_.gateways;
+  return nullptr;
+}
+
+ObjectSetResult ObjectSetWriter::Write(const std::string& owner_key,
+                                       const std::vector<nlohmann::json>& desired) {
+  ObjectSetResult result;
+  auto fail = [&](Error error) {
+    if (!result.error) result.error = std::move(error);
+  };
+  auto may_write = [&] {
+    if (!may_write_ || may_write_()) return true;
+    fail(MakeError(ErrorCode::kUnavailable, "not the leader: writes are paused"));
+    return false;
+  };
+
+  std::set<std::pair<std::string, std::string>> wanted;  // (kind, "<ns>/<name>")
+  for (const auto& object : desired) {
+    const std::string kind = KindOf(object);
+    const std::string ns = StringAt(object, "metadata", "namespace");
+    const std::string name = StringAt(object, "metadata", "name");
+    const kube::ResourceType* type = ResourceOf(kind);
+    OwnedObjectObserver* observer = ObserverOf(kind);
+    if (!type || !observer || name.empty()) {
+      fail(MakeError(ErrorCode::kInternal,
+                     "cannot write a " + kind + " object named '" + name + "' of " + owner_key));
+      continue;
+    }
+    wanted.emplace(kind, ns + "/" + name);
+    const auto observed = observer->Get(ns, name);
+    if (observed && !observed->managed) {
+      result.conflicts.push_back(kind + " " + ns + "/" + name);
+      continue;
+    }
+    if (observed && observed->content_hash == mesh::OwnedContentHash(object)) continue;
+    if (!may_write()) continue;
+    kube::ApplyOptions apply;
+    apply.field_manager = kFieldManagerName;
+    apply.force = true;  // only on objects labelled as ours, or absent
+    auto written = local_.Apply(*type, ns, object, apply);
+    if (!written.ok()) {
+      log_->error("apply failed kind={} name={}/{} code={} retryable={} error={}", kind, ns, name,
+                  ErrorCodeName(written.error().code), written.error().retryable(),
+                  written.error().message);
+      fail(written.error());
+      continue;
+    }
+    metrics_.writes.Inc({"apply"});
+    observer->RecordWritten(*written);
+    ++result.applied;
+    log_->info("applied kind={} name={}/{} owner={}", kind, ns, name, owner_key);
+  }
+
+  for (const auto& [kind, observer] :
+       {std::pair<std::string, OwnedObjectObserver*>{"ServiceEntry", observers_.service_entries},
+        {"WorkloadEntry", observers_.workload_entries},
+        {"Gateway", observers_.gateways}}) {
+    if (!observer) continue;
+    for (const auto& owned : observer->OwnedBy(owner_key)) {
+      if (wanted.count({kind, owned.namespace_name + "/" + owned.name})) continue;
+      if (!may_write()) continue;
+      kube::DeleteOptions options;
+      options.uid = owned.uid;  // never delete a newer object of the same name
+      auto deleted = local_.Delete(*ResourceOf(kind), owned.namespace_name, owned.name, options);
+      if (!deleted.ok() && deleted.error().code != ErrorCode::kNotFound) {
+        log_->error("delete failed kind={} name={}/{} code={} error={}", kind, owned.namespace_name,
+                    owned.name, ErrorCodeName(deleted.error().code), deleted.error().message);
+        fail(deleted.error());
+        continue;
+      }
+      metrics_.writes.Inc({"delete"});
+      observer->RecordDeleted(owned.namespace_name, owned.name);
+      ++result.deleted;
+      log_->info("deleted kind={} name={}/{} owner={}", kind, owned.namespace_name, owned.name,
+                 owner_key);
+    }
+  }
+  return result;
+}
+
+}  // namespace globalsvc::controller

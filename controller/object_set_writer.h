@@ -1,0 +1,67 @@
+#pragma once
+
+// One writer for the objects of the WorkloadEntry shape: makes what the local
+// cluster holds under one owner key (a service's ServiceEntry and
+// WorkloadEntries, or the peer Gateways) equal to the desired set. It writes
+// only objects whose owned-field hash differs (server-side apply, force, field
+// manager "globalsvc"), deletes owned objects no longer desired (uid
+// precondition, so a newer object of the same name is never deleted), and
+// leaves an object it does not own untouched (a conflict, reported).
+//
+// Threads: Write() is called by several workers at once, never twice for
+// one owner key at the same time (the work queue guarantees it).
+
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controller/controller_metrics.h"
+#include "controller/owned_object_observer.h"
+#include "lib/base/result.h"
+#include "lib/kube/kube_client.h"
+
+namespace spdlog {
+class logger;
+}
+
+namespace globalsvc::controller {
+
+// What the local cluster holds of each kind the shape writes.
+struct ShapeObservers {
+  OwnedObjectObserver* service_entries = nullptr;
+  OwnedObjectObserver* workload_entries = nullptr;
+  OwnedObjectObserver* gateways = nullptr;
+
+  [[nodiscard]] bool synced() const;
+};
+
+struct ObjectSetResult {
+  int applied = 0;
+  int deleted = 0;
+  std::vector<std::string> conflicts;  // "<Kind> <ns>/<name>" not owned by globalsvc
+  std::optional<Error> error;          // the first failed write; the others were tried
+};
+
+class ObjectSetWriter {
+ public:
+  ObjectSetWriter(kube::KubeClient& local, ShapeObservers observers, ControllerMetrics& metrics,
+                  std::function<bool()> may_write);
+
+  // `desired`: ServiceEntry, WorkloadEntry or Gateway objects (complete, with
+  // kind, namespace and name), all of `owner_key`.
+  ObjectSetResult Write(const std::string& owner_key, const std::vector<nlohmann::json>& desired);
+
+ private:
+  OwnedObjectObserver* ObserverOf(const std::string& kind) const;
+
+  kube::KubeClient& local_;
+  ShapeObservers observers_;
+  ControllerMetrics& metrics_;
+  std::function<bool()> may_write_;
+  std::shared_ptr<spdlog::logger> log_;
+};
+
+}  // namespace globalsvc::controller
