@@ -285,7 +285,8 @@ test_render_flags() {
     --set logLevel=debug \
     --set hostSuffix=example.internal --set gatewaySelector=istio=eastwestgateway \
     --set leaderElection.leaseName=gs --set 'extraArgs={--context=x}' \
-    --set remoteStaleTimeout=10m --set maxResponseMiB=64 --set maxRemoteObjects=5000
+    --set remoteStaleTimeout=10m --set maxResponseMiB=64 --set maxRemoteObjects=5000 \
+    --set objectShape=workload-entries --set trustDomain=example.org
   local flag
   # Every argument line of the container, quotes removed.
   sed -n '/^ *args:$/,/^ *env:$/s/^ *- "\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$WORK/flags.yaml" \
@@ -295,11 +296,30 @@ test_render_flags() {
     --burst=20 --status-qps=2.5 --log-format=json --log-level=debug --host-suffix=example.internal \
     --gateway-selector=istio=eastwestgateway --leader-elect=true --lease-name=gs \
     '--identity=$(POD_NAME)' --metrics-addr=:9090 --context=x --remote-stale-timeout=10m \
-    --max-response-mib=64 --max-remote-objects=5000; do
+    --max-response-mib=64 --max-remote-objects=5000 --object-shape=workload-entries \
+    --trust-domain=example.org; do
     grep -qxF -- "$flag" "$WORK/flags.args" ||
       { echo "flag $flag not rendered:"; cat "$WORK/flags.args"; return 1; }
   done
   grep -q 'resourceNames: \["gs"\]' "$WORK/flags.yaml"
+}
+
+# The workload-entries shape's RBAC is rendered only with it: Pods read here
+# and by remote readers, ServiceEntries and WorkloadEntries written in every
+# namespace, peer Gateways in the control-plane namespace.
+test_render_shape_rbac() {
+  render "$WORK/inline.yaml" --set clusterName=$CLUSTER
+  render "$WORK/shaped.yaml" --set clusterName=$CLUSTER --set objectShape=workload-entries
+  grep -q -- '--object-shape=inline' "$WORK/inline.yaml"
+  ! grep -qE 'workloadentries|"pods"|gateway.networking.k8s.io' "$WORK/inline.yaml" ||
+    { echo "the inline shape renders workload-entries RBAC"; return 1; }
+  placed_check "$WORK/shaped.yaml" \
+    "'\"pods\"' in where['ClusterRole/$RELEASE'][1]" \
+    "'workloadentries' in where['ClusterRole/$RELEASE'][1]" \
+    "'\"pods\"' in where['ClusterRole/$RELEASE-reader'][1]" \
+    "'workloadentries' not in where['ClusterRole/$RELEASE-reader'][1]" \
+    "'gateway.networking.k8s.io' in where['Role/$RELEASE'][1]" \
+    "where['Role/$RELEASE'][0] == '$NS'"
 }
 
 test_schema_rejects_wrong_type() {
@@ -334,6 +354,8 @@ test_schema_rejects_bad_values() {
     render "$WORK/x.yaml" --set clusterName=$CLUSTER --set logLevel=verbose
   expect_fail_with "/image/pullPolicy'" \
     render "$WORK/x.yaml" --set clusterName=$CLUSTER --set image.pullPolicy=Sometimes
+  expect_fail_with "/objectShape'" \
+    render "$WORK/x.yaml" --set clusterName=$CLUSTER --set objectShape=solo
   # A misspelt key is an error, not silently ignored.
   expect_fail_with "workerz" \
     render "$WORK/x.yaml" --set clusterName=$CLUSTER --set workerz=3
@@ -371,6 +393,7 @@ test_dry_run_default() {
 test_dry_run_all_options() {
   render "$WORK/all.yaml" --set clusterName=$CLUSTER --set replicas=3 \
     --set remoteReader.enabled=true --set network=network1 --set logFormat=json \
+    --set objectShape=workload-entries \
     --set-json 'podAnnotations={"example.com/a":"b"}' \
     --set-json 'tolerations=[{"key":"k","operator":"Exists","effect":"NoSchedule"}]' \
     --set-json 'nodeSelector={"kubernetes.io/os":"linux"}' \
@@ -651,6 +674,32 @@ test_reader_token_works() {
   grep -q Forbidden <<<"$out" || { echo "$out"; return 1; }
 }
 
+test_upgrade_to_workload_entries() {
+  helm_ upgrade "$RELEASE" "$CHART" -n "$NS" --reuse-values --set objectShape=workload-entries \
+    --wait=false >/dev/null
+  local verb r
+  can "$SA" list pods --all-namespaces
+  can "$SA" watch pods --all-namespaces
+  can "$READER_SA" list pods --all-namespaces
+  for r in serviceentries.networking.istio.io workloadentries.networking.istio.io; do
+    for verb in list watch create patch delete; do
+      can "$SA" "$verb" "$r" -n default
+    done
+    cannot "$SA" update "$r" -n default
+  done
+  for verb in list watch create patch delete; do
+    can "$SA" "$verb" gateways.gateway.networking.k8s.io -n "$NS"
+    cannot "$SA" "$verb" gateways.gateway.networking.k8s.io -n default
+  done
+  cannot "$SA" get pods -n default
+  cannot "$READER_SA" list workloadentries.networking.istio.io -n default
+  # Back to the default: the rules go with it.
+  helm_ upgrade "$RELEASE" "$CHART" -n "$NS" --reuse-values --set objectShape=inline \
+    --wait=false >/dev/null
+  cannot "$SA" list pods --all-namespaces
+  cannot "$SA" patch workloadentries.networking.istio.io -n default
+}
+
 test_upgrade_to_ha() {
   helm_ upgrade "$RELEASE" "$CHART" -n "$NS" --reuse-values --set replicas=2 \
     --wait=false >/dev/null
@@ -702,6 +751,7 @@ main() {
   check "remoteReader.enabled adds the reader ServiceAccount, token and bindings" test_render_remote_reader
   check "namespace and secretNamespace place the Roles" test_render_namespaces
   check "values become the controller's flags" test_render_flags
+  check "the workload-entries shape adds its RBAC, and only it" test_render_shape_rbac
   check "the schema rejects a wrong type, naming the field" test_schema_rejects_wrong_type
   check "the schema rejects bad enums and unknown keys" test_schema_rejects_bad_values
   check "clusterName is required" test_schema_requires_cluster_name
@@ -739,6 +789,8 @@ main() {
       test_status_objects_only_in_control_plane_namespace
     check "the reader ServiceAccount reads and cannot write" test_reader_rbac
     check "the reader token works in a kubeconfig of its own" test_reader_token_works
+    check "objectShape=workload-entries grants its writes and Pod reads, and takes them back" \
+      test_upgrade_to_workload_entries
     check "helm upgrade to 2 replicas adds the PodDisruptionBudget" test_upgrade_to_ha
     check "helm uninstall removes everything" test_uninstall
     helm_ status "$RELEASE" -n "$NS" >/dev/null 2>&1 || INSTALLED=0
