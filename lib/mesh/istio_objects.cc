@@ -159,7 +159,9 @@ std::vector<PeerGateway> PlanPeerGateways(std::span<const ClusterState* const> c
   };
   std::map<std::string, Candidate> by_network;
   for (const ClusterState* cluster : sorted) {
-    if (cluster->name() == target_cluster) continue;
+    // A cluster on our network (a flat network, or one pinned onto it) is
+    // reached directly: its gateways carry nothing for us.
+    if (cluster->name() == target_cluster || cluster->network() == target_network) continue;
     for (const auto& [name, gateway] : cluster->gateways()) {
       const std::string& network = gateway.network.empty() ? cluster->network() : gateway.network;
       if (network.empty() || network == target_network) continue;

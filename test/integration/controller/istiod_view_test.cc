@@ -427,6 +427,115 @@ TEST_CASE(
     CHECK_STATUS_OK(WaitForIdentities(bed, "cluster1", kHost, global1));
   }
 
+  SECTION("a service only cluster2 has lives in the control-plane namespace here") {
+    REQUIRE_STATUS_OK(bed.Apply("cluster2", R"(apiVersion: v1
+kind: Namespace
+metadata:
+  name: remote-only
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: echo
+  namespace: remote-only
+  labels: {solo.io/service-scope: global}
+spec:
+  selector: {app: echo}
+  ports:
+  - {name: http, port: 8000, targetPort: 8080}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: echo
+  namespace: remote-only
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: echo}
+  template:
+    metadata:
+      labels: {app: echo}
+    spec:
+      containers:
+      - name: echo
+        image: docker.io/mccutchen/go-httpbin:v2.18.3
+)"));
+    CHECK_STATUS_OK(
+        WaitForIdentities(bed, "cluster1", "echo.remote-only.mesh.internal",
+                          {"istio-system  cluster2-network us-west-2/us-west-2a 1 gateway"}));
+    auto entry = bed.GetJson("cluster1", {"serviceentries.networking.istio.io",
+                                          "autogen.remote-only.echo", "-n", "istio-system"});
+    REQUIRE(entry.ok());
+    CHECK((*entry)["spec"]["workloadSelector"]["labels"][mesh::kGlobalServiceLabel] ==
+          "remote-only.echo");
+    (void)bed.Kubectl("cluster2", {"delete", "namespace", "remote-only", "--wait=false"});
+    CHECK_STATUS_OK(
+        WaitFor("the remote-only service's objects are gone", 90s, [&](std::string* why) {
+          auto left = bed.Kubectl("cluster1",
+                                  {"get",
+                                   "serviceentries.networking.istio.io,"
+                                   "workloadentries.networking.istio.io",
+                                   "-n", "istio-system", "-l",
+                                   "solo.io/parent-service-namespace=remote-only", "-o", "name"});
+          *why = left.out;
+          return left.ok() && left.out.empty();
+        }));
+  }
+
+  SECTION("a remote pinned to our network joins with its pods as themselves, no peer Gateway") {
+    REQUIRE(bed.Kubectl("cluster1",
+                        {"annotate", "--overwrite", "secret", "-n", "istio-system",
+                         "globalsvc-remote-cluster2", "globalsvc.solo.io/network=cluster1-network"})
+                .ok());
+    auto flat = GuidePodLines(bed, "cluster2", "cluster1-network");
+    REQUIRE(flat.ok());
+    std::vector<std::string> want = *local1;
+    want.insert(want.end(), flat->begin(), flat->end());
+    CHECK_STATUS_OK(WaitForIdentities(bed, "cluster1", kHost, want));
+    CHECK_STATUS_OK(WaitFor("no peer Gateway is left", 60s, [&](std::string* why) {
+      auto left = bed.Kubectl(
+          "cluster1", {"get", "gateways.gateway.networking.k8s.io", "-n", "istio-system", "-l",
+                       "app.kubernetes.io/managed-by=globalsvc", "-o", "name"});
+      *why = left.out;
+      return left.ok() && left.out.empty();
+    }));
+  }
+
+  SECTION("a Service without a selector exports the endpoints of its own EndpointSlices") {
+    // Hand-made slices name no Pod: the workload has its address and no
+    // service account (istiod gives it none).
+    REQUIRE_STATUS_OK(bed.Apply("cluster1", R"(apiVersion: v1
+kind: Service
+metadata:
+  name: manual
+  namespace: httpbin
+  labels: {solo.io/service-scope: global}
+spec:
+  ports:
+  - {name: http, port: 8000, targetPort: 8080}
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: manual-1
+  namespace: httpbin
+  labels: {kubernetes.io/service-name: manual}
+addressType: IPv4
+ports:
+- {name: http, port: 8080, protocol: TCP}
+endpoints:
+- addresses: [10.250.0.9]
+  conditions: {ready: true}
+  zone: us-east-1a
+)"));
+    CHECK_STATUS_OK(
+        WaitForIdentities(bed, "cluster1", "manual.httpbin.mesh.internal",
+                          {"httpbin  cluster1-network us-east-1/us-east-1a 1 10.250.0.9"}));
+    (void)bed.Kubectl("cluster1", {"delete", "service,endpointslice", "-n", "httpbin", "manual",
+                                   "manual-1", "--ignore-not-found"});
+  }
+
   SECTION("a service no longer global leaves nothing behind") {
     REQUIRE(bed.Kubectl("cluster1", {"label", "service", "in-ambient", "-n", "httpbin",
                                      "solo.io/service-scope-"})

@@ -260,6 +260,14 @@ TEST_CASE("One peer Gateway per remote network, from its east-west gateway's add
   CHECK(ip["spec"]["listeners"][0]["port"] == 15008);
   CHECK(ToJson(gateways[1])["spec"]["addresses"][0]["type"] == "Hostname");
 
+  // A remote pinned onto our network is flat, whatever its gateway's label.
+  ClusterState pinned{"cluster5", "cluster1-network"};
+  pinned.UpsertGateway({"ew", "cluster5-network", "", "", ""});
+  pinned.UpsertGatewayAddress({"ew", "192.0.2.5"});
+  std::vector<const ClusterState*> with_pinned = clusters;
+  with_pinned.push_back(&pinned);
+  CHECK(PlanPeerGateways(with_pinned, "cluster1", options, diagnostics).size() == 2);
+
   // From cluster2's side, cluster1 and cluster4 share a network: one Gateway.
   diagnostics.clear();
   const auto from2 = PlanPeerGateways(clusters, "cluster2", options, diagnostics);
