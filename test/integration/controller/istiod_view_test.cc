@@ -536,6 +536,51 @@ endpoints:
                                    "manual-1", "--ignore-not-found"});
   }
 
+  SECTION("a remote with gateways in two zones: one workload behind each") {
+    const std::string second_gateway = R"(apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: istio-eastwestgateway-b
+  namespace: istio-system
+  labels:
+    app: istio-eastwestgateway-b
+    topology.istio.io/network: cluster2-network
+    topology.kubernetes.io/region: us-west-2
+    topology.kubernetes.io/zone: us-west-2b
+spec:
+  replicas: 0
+  selector:
+    matchLabels: {app: istio-eastwestgateway-b}
+  template:
+    metadata:
+      labels: {app: istio-eastwestgateway-b}
+    spec:
+      containers:
+      - name: istio-proxy
+        image: docker.io/istio/proxyv2:1.28.0
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: istio-eastwestgateway-b
+  namespace: istio-system
+  labels: {topology.istio.io/network: cluster2-network}
+spec:
+  selector: {app: istio-eastwestgateway-b}
+  externalIPs: [192.0.2.12]
+  ports:
+  - {name: tls-hbone, port: 15008}
+)";
+    REQUIRE_STATUS_OK(bed.Apply("cluster2", second_gateway));
+    // Each remote endpoint goes behind the gateway of its own zone.
+    std::vector<std::string> want = *local1;
+    want.push_back("httpbin  cluster2-network us-west-2/us-west-2a 1 gateway");
+    want.push_back("httpbin  cluster2-network us-west-2/us-west-2b 1 gateway");
+    CHECK_STATUS_OK(WaitForIdentities(bed, "cluster1", kHost, want));
+    (void)bed.Delete("cluster2", second_gateway);
+    CHECK_STATUS_OK(WaitForIdentities(bed, "cluster1", kHost, global1));
+  }
+
   SECTION("a service no longer global leaves nothing behind") {
     REQUIRE(bed.Kubectl("cluster1", {"label", "service", "in-ambient", "-n", "httpbin",
                                      "solo.io/service-scope-"})
