@@ -5,6 +5,7 @@
 
 #include "lib/kube/kube_client.h"
 #include "lib/kube/kubeconfig.h"
+#include "lib/mesh/istio_objects.h"
 #include "lib/mesh/model.h"
 
 namespace globalsvc::cli {
@@ -30,6 +31,41 @@ std::vector<std::string> SplitPaths(const std::vector<std::string>& lists) {
 const kube::ResourceType& Pods() {
   static const kube::ResourceType type{"", "v1", "pods", true};
   return type;
+}
+
+// A ServiceEntry of the WorkloadEntry shape: it selects by our own label.
+bool SelectsWorkloadEntries(const nlohmann::json& entry) {
+  const auto spec = entry.find("spec");
+  if (spec == entry.end() || !spec->is_object()) return false;
+  const auto selector = spec->find("workloadSelector");
+  if (selector == spec->end() || !selector->is_object()) return false;
+  const auto labels = selector->find("labels");
+  return labels != selector->end() && labels->is_object() &&
+         labels->contains(mesh::kGlobalServiceLabel);
+}
+
+// globalsvc's ServiceEntries of the WorkloadEntry shape (any namespace) with
+// their WorkloadEntries, as the inline shape writes them in the control-plane
+// namespace: what explain and lint read.
+Result<std::vector<nlohmann::json>> ReadWorkloadEntryShape(kube::KubeClient& client,
+                                                           const std::string& namespace_name) {
+  kube::ListOptions owned;
+  owned.label_selector = std::string(mesh::kManagedByLabel) + "=" + mesh::kManagedByValue;
+  auto entries = client.List(kube::resources::ServiceEntries(), "", owned);
+  if (!entries.ok()) return entries.error();
+  std::vector<nlohmann::json> shaped;
+  for (auto& entry : entries->items) {
+    if (SelectsWorkloadEntries(entry)) shaped.push_back(std::move(entry));
+  }
+  if (shaped.empty()) return std::vector<nlohmann::json>{};
+  auto workloads = client.List(kube::resources::WorkloadEntries(), "", owned);
+  if (!workloads.ok()) return workloads.error();
+  std::vector<nlohmann::json> out;
+  for (auto& entry : mesh::EntriesFromObjects(shaped, workloads->items)) {
+    entry.namespace_name = namespace_name;
+    out.push_back(mesh::ToJson(entry));
+  }
+  return out;
 }
 
 std::string Label(const nlohmann::json& object, const char* key) {
@@ -104,6 +140,10 @@ Result<std::vector<mesh::SourcedObject>> LoadLiveObjects(
       if (!listed.ok()) return listed.error();
       const std::string kind_list = read.type.plural;
       for (auto& item : listed->items) {
+        // Read below with their WorkloadEntries.
+        if (&read.type == &kube::resources::ServiceEntries() && SelectsWorkloadEntries(item)) {
+          continue;
+        }
         // Lists from the API server carry no kind on their items.
         if (!item.contains("apiVersion")) item["apiVersion"] = read.type.ApiVersion();
         if (!item.contains("kind")) {
@@ -117,6 +157,13 @@ Result<std::vector<mesh::SourcedObject>> LoadLiveObjects(
         }
         mesh::AppendObjects(item, cluster, "cluster " + cluster + " (" + kind_list + ")", objects);
       }
+    }
+    auto shaped = ReadWorkloadEntryShape(**client, control_plane_namespace);
+    if (!shaped.ok()) return shaped.error();
+    for (const auto& entry : *shaped) {
+      mesh::AppendObjects(entry, cluster,
+                          "cluster " + cluster + " (serviceentries with their workloadentries)",
+                          objects);
     }
   }
   return objects;

@@ -4,6 +4,9 @@
 // for each kubeconfig context (one cluster each, named after the context) the
 // ServiceEntries and east-west gateway Deployments of the control-plane
 // namespace, DestinationRules and Services of every namespace, and Nodes.
+// globalsvc's ServiceEntries of the WorkloadEntry shape (in the Services'
+// namespaces) are read with their WorkloadEntries and handed on as the
+// inline shape would hold them, in the control-plane namespace.
 
 #include <string>
 #include <vector>

@@ -401,6 +401,28 @@ TEST_CASE(
     return !addresses.empty() && addresses[0].value("value", "") == "192.0.2.2";
   }));
 
+  // explain reads the shape live (the ServiceEntry with its WorkloadEntries)
+  // and ranks as ztunnel does with PreferClose: the client's zone, its
+  // region, then cluster2 behind its gateway.
+  const auto explained = testsupport::RunCommand(
+      {GLOBALSVC_BINARY, "explain", kHost, "--from", "cluster1/us-east-1a", "--kubeconfig",
+       bed.Kubeconfig("cluster1").string(), "--context", "cluster1", "-o", "json"});
+  INFO(explained.out << explained.err);
+  REQUIRE(explained.ok());
+  const auto explanation = nlohmann::json::parse(explained.out);
+  std::vector<std::string> ranked;
+  for (const auto& group : explanation["groups"]) {
+    for (const auto& endpoint : group["endpoints"]) {
+      ranked.push_back(std::to_string(group["group"].get<int>()) + " " +
+                       endpoint["cluster"].get<std::string>() + " " +
+                       endpoint["locality"].get<std::string>() + " " +
+                       std::to_string(endpoint["weight"].get<int>()));
+    }
+  }
+  CHECK(ranked == std::vector<std::string>{"1 cluster1 us-east-1/us-east-1a 1",
+                                           "2 cluster1 us-east-1/us-east-1b 1",
+                                           "3 cluster2 us-west-2/us-west-2a 2"});
+
   SECTION("a restart writes nothing; a remote scaled to zero deletes its WorkloadEntry") {
     std::this_thread::sleep_for(3s);  // istiod's status updates reach our watches
     c1->Stop();
