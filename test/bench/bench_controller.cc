@@ -16,6 +16,8 @@
 //           --endpoints E or E1,E2,... (endpoints per service in each cluster)
 //           --testbed DIR (default $GLOBALSVC_TESTBED_DIR or .testbed)
 //           --globalsvc PATH (the binary) --markdown FILE (append a table)
+//           --object-shape inline|workload-entries (what the controller writes;
+//           results are read from that shape's objects)
 //           --reuse-world true (keep the objects of the last run with the same
 //           sizes instead of deleting and creating them again)
 //           --wrap "CMD ARGS" (run the controller under a profiler, e.g.
@@ -69,6 +71,7 @@ struct Args {
   int remote_services = 300;
   int remote_endpoints = 14;
   std::string remote_scope = "global";
+  std::string object_shape = "inline";
   fs::path testbed;
   std::string globalsvc;
   std::string markdown;
@@ -302,7 +305,7 @@ struct ControllerProcess {
           std::string("--kubeconfig"), kubeconfig, std::string("--metrics-addr"), addr,
           std::string("--leader-elect"), std::string("false"), std::string("--qps"),
           std::string("0"), std::string("--workers"), std::string("2"), std::string("--log-level"),
-          std::string("warn")}) {
+          std::string("warn"), std::string("--object-shape"), args.object_shape}) {
       argv.push_back(word);
     }
     std::vector<char*> pointers;
@@ -422,12 +425,16 @@ void DisconnectRemote(KubeClient& local, const std::string& remote) {
 
 // ---------------------------------------------------------------- watching results
 
-// Watches ServiceEntries in cluster1's istio-system and records, per name, the
-// last total weight of its endpoints (1 for an endpoint without a weight) and
-// when it was seen: the sum of every cluster's endpoints once all are read.
+// Watches what the controller writes in cluster1 and records, per
+// ServiceEntry name, the last total weight of its endpoints (1 for an
+// endpoint without a weight) and when it was seen: the sum of every
+// cluster's endpoints once all are read. Inline: the ServiceEntries of
+// istio-system; workload-entries: the WorkloadEntries of every namespace,
+// summed per service.
 class EntryWatcher {
  public:
-  explicit EntryWatcher(KubeClient& client) : client_(client) {
+  EntryWatcher(KubeClient& client, const std::string& shape)
+      : client_(client), workload_entries_(shape == "workload-entries") {
     thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
   }
 
@@ -452,28 +459,57 @@ class EntryWatcher {
 
  private:
   void Run(std::stop_token stop) {
+    const auto& type =
+        workload_entries_ ? resources::WorkloadEntries() : resources::ServiceEntries();
+    // A service only remote clusters have keeps its objects in istio-system.
+    const std::string ns = workload_entries_ ? "" : "istio-system";
     while (!stop.stop_requested()) {
-      auto list = client_.List(resources::ServiceEntries(), "istio-system");
+      auto list = client_.List(type, ns);
       if (!list.ok()) continue;
+      {
+        std::lock_guard lock(mutex_);
+        workloads_.clear();
+      }
       for (const auto& item : list->items)
-        Record(item, Clock::now());
+        Record(item, false, Clock::now());
       globalsvc::kube::WatchOptions options;
       options.resource_version = list->resource_version;
       options.timeout = 600s;
       (void)client_.Watch(
-          resources::ServiceEntries(), "istio-system", options,
+          type, ns, options,
           [&](globalsvc::kube::WatchEvent&& event) {
-            Record(event.object, Clock::now());
+            Record(event.object, event.type == globalsvc::kube::WatchEventType::kDeleted,
+                   Clock::now());
             return true;
           },
           stop);
     }
   }
 
-  void Record(const nlohmann::json& object, Clock::time_point when) {
+  void Record(const nlohmann::json& object, bool deleted, Clock::time_point when) {
     if (!object.contains("metadata")) return;
     const std::string name = object["metadata"].value("name", "");
     if (name.rfind("autogen.bench.", 0) != 0) return;
+    if (workload_entries_) {
+      const auto labels = object["metadata"].value("labels", nlohmann::json::object());
+      const std::string entry = "autogen.bench." + labels.value("solo.io/parent-service", "");
+      const int weight = object.contains("spec") ? object["spec"].value("weight", 1) : 1;
+      {
+        std::lock_guard lock(mutex_);
+        auto& members = workloads_[entry];
+        if (deleted) {
+          members.erase(name);
+        } else {
+          members[name] = weight;
+        }
+        int total = 0;
+        for (const auto& [member, w] : members)
+          total += w;
+        seen_[entry] = {total, when};
+      }
+      changed_.notify_all();
+      return;
+    }
     int weight = 0;
     if (object.contains("spec")) {
       for (const auto& e : object["spec"].value("endpoints", nlohmann::json::array()))
@@ -481,15 +517,18 @@ class EntryWatcher {
     }
     {
       std::lock_guard lock(mutex_);
-      seen_[name] = {weight, when};
+      seen_[name] = {deleted ? 0 : weight, when};
     }
     changed_.notify_all();
   }
 
   KubeClient& client_;
+  const bool workload_entries_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::map<std::string, std::pair<int, Clock::time_point>> seen_;
+  // workload-entries: ServiceEntry name -> WorkloadEntry name -> weight.
+  std::map<std::string, std::map<std::string, int>> workloads_;
   std::jthread thread_;
 };
 
@@ -719,7 +758,7 @@ void Convergence(const Args& args) {
   KubeClient& c1 = *clients[0];
   KubeClient& c2 = *clients[1];
   ResetWorld(args, clients);
-  EntryWatcher watcher(c1);
+  EntryWatcher watcher(c1, args.object_shape);
   ControllerProcess controller;
   controller.Start(args, "cluster1", FreePort());
   WaitForController(controller, watcher, args.services, args.TotalWeight());
@@ -804,7 +843,7 @@ void Sync(const Args& args) {
   auto clients = ConnectAll(args);
   KubeClient& c1 = *clients[0];
   const double populate = ResetWorld(args, clients);
-  EntryWatcher watcher(c1);
+  EntryWatcher watcher(c1, args.object_shape);
   ControllerProcess controller;
   const std::string load_before = LoadAverage();
   const auto start = Clock::now();
@@ -849,7 +888,7 @@ void Memory(const Args& args) {
     for (const std::string& scope : scopes) {
       ClearWorld(args, clients);
       Populate(c2, 2, args.remote_services, args.remote_endpoints, scope);
-      EntryWatcher watcher(c1);
+      EntryWatcher watcher(c1, args.object_shape);
       ControllerProcess controller;
       controller.Start(args, "cluster1", FreePort());
       WaitReadyAndSettle(controller);
@@ -892,7 +931,7 @@ void Memory(const Args& args) {
   // RSS at N services in every cluster.
   if (args.services > 0) {
     ResetWorld(args, clients);
-    EntryWatcher watcher(c1);
+    EntryWatcher watcher(c1, args.object_shape);
     ControllerProcess controller;
     controller.Start(args, "cluster1", FreePort());
     WaitForController(controller, watcher, args.services, args.TotalWeight());
@@ -916,7 +955,7 @@ void Economy(const Args& args) {
   KubeClient& c1 = *clients[0];
   KubeClient& c2 = *clients[1];
   ResetWorld(args, clients);
-  EntryWatcher watcher(c1);
+  EntryWatcher watcher(c1, args.object_shape);
   // GlobalService status writes are rate-limited (10/s): the first controller
   // finishes them too, so the restart finds everything written.
   const auto status_drained = [&](ControllerProcess& process) {
@@ -1032,6 +1071,8 @@ int main(int argc, char** argv) {
       args.markdown = value;
     else if (flag == "--wrap")
       args.wrap = value;
+    else if (flag == "--object-shape")
+      args.object_shape = value;
     else if (flag == "--reuse-world")
       args.reuse_world = value == "true";
     else
