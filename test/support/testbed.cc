@@ -396,6 +396,32 @@ Status TestBed::Delete(std::string_view cluster, std::string_view yaml) const {
   return Ok{};
 }
 
+Result<std::vector<PlacedPod>> TestBed::Pods(std::string_view cluster, std::string_view ns,
+                                             std::string_view selector) const {
+  auto pods = GetJson(cluster, {"pods", "-n", std::string(ns), "-l", std::string(selector)});
+  if (!pods.ok()) return pods.error();
+  auto nodes = GetJson(cluster, {"nodes"});
+  if (!nodes.ok()) return nodes.error();
+  std::map<std::string, std::string> locality_of_node;
+  for (const auto& node : nodes->value("items", nlohmann::json::array())) {
+    const auto labels = node["metadata"].value("labels", nlohmann::json::object());
+    locality_of_node[node["metadata"].value("name", "")] =
+        labels.value("topology.kubernetes.io/region", "") + "/" +
+        labels.value("topology.kubernetes.io/zone", "");
+  }
+  std::vector<PlacedPod> out;
+  for (const auto& pod : pods->value("items", nlohmann::json::array())) {
+    const auto status = pod.value("status", nlohmann::json::object());
+    if (status.value("podIP", "").empty()) continue;
+    out.push_back(
+        {pod["metadata"].value("name", ""), status.value("podIP", ""),
+         locality_of_node[pod.value("spec", nlohmann::json::object()).value("nodeName", "")]});
+  }
+  std::sort(out.begin(), out.end(),
+            [](const PlacedPod& a, const PlacedPod& b) { return a.ip < b.ip; });
+  return out;
+}
+
 Result<nlohmann::json> TestBed::GetJson(std::string_view cluster,
                                         const std::vector<std::string>& args) const {
   std::vector<std::string> full{"get"};

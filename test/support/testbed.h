@@ -57,6 +57,13 @@ enum class Component { kEtcd, kApiServer, kControllerManager, kScheduler, kKwok 
 
 [[nodiscard]] const char* ComponentName(Component component);
 
+// A running pod: its name, address and its node's "<region>/<zone>".
+struct PlacedPod {
+  std::string name;
+  std::string ip;
+  std::string locality;
+};
+
 class TestBed {
  public:
   // The test bed shared by every test of this process: the one named by
@@ -97,6 +104,9 @@ class TestBed {
   // kubectl get <args> -o json, parsed.
   Result<nlohmann::json> GetJson(std::string_view cluster,
                                  const std::vector<std::string>& args) const;
+  // The pods of `ns` matching `selector` that have an address, by address.
+  Result<std::vector<PlacedPod>> Pods(std::string_view cluster, std::string_view ns,
+                                      std::string_view selector) const;
   Status Scale(std::string_view cluster, std::string_view ns, std::string_view deployment,
                int replicas) const;
   // Waits until the Deployment reports `replicas` ready replicas (0 waits for

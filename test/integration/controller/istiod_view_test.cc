@@ -26,6 +26,41 @@ using namespace std::chrono_literals;
 
 constexpr const char* kHost = "in-ambient.httpbin.mesh.internal";
 
+// A global service in a namespace that only cluster2 has.
+constexpr const char* kRemoteOnlyEcho = R"(apiVersion: v1
+kind: Namespace
+metadata:
+  name: remote-only
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: echo
+  namespace: remote-only
+  labels: {solo.io/service-scope: global}
+spec:
+  selector: {app: echo}
+  ports:
+  - {name: http, port: 8000, targetPort: 8080}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: echo
+  namespace: remote-only
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: echo}
+  template:
+    metadata:
+      labels: {app: echo}
+    spec:
+      containers:
+      - name: echo
+        image: docker.io/mccutchen/go-httpbin:v2.18.3
+)";
+
 ControllerOptions OptionsFor(const TestBed& bed, const std::string& cluster) {
   return testbed::InProcessOptions(bed, cluster, cluster + "-istiod-test", "globalsvc-istiod-test");
 }
@@ -192,39 +227,7 @@ TEST_CASE("istiod of each cluster sees its pods and the other cluster behind its
     // A namespace that exists in cluster2 only: cluster1 still gets the
     // host, reached through cluster2's gateway (its objects live in the
     // control-plane namespace, which always exists).
-    REQUIRE_STATUS_OK(bed.Apply("cluster2", R"(apiVersion: v1
-kind: Namespace
-metadata:
-  name: remote-only
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: echo
-  namespace: remote-only
-  labels: {solo.io/service-scope: global}
-spec:
-  selector: {app: echo}
-  ports:
-  - {name: http, port: 8000, targetPort: 8080}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: echo
-  namespace: remote-only
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {app: echo}
-  template:
-    metadata:
-      labels: {app: echo}
-    spec:
-      containers:
-      - name: echo
-        image: docker.io/mccutchen/go-httpbin:v2.18.3
-)"));
+    REQUIRE_STATUS_OK(bed.Apply("cluster2", kRemoteOnlyEcho));
     REQUIRE(bed.Kubectl("cluster1",
                         {"get", "namespace", "remote-only", "--ignore-not-found", "-o", "name"})
                 .out.empty());
@@ -284,24 +287,11 @@ spec:
 // The pods of in-ambient in `cluster` as IdentityLines shows them.
 Result<std::vector<std::string>> GuidePodLines(const TestBed& bed, const std::string& cluster,
                                                const std::string& network) {
-  auto pods = bed.GetJson(cluster, {"pods", "-n", "httpbin", "-l", "app=in-ambient"});
+  auto pods = bed.Pods(cluster, "httpbin", "app=in-ambient");
   if (!pods.ok()) return pods.error();
-  auto nodes = bed.GetJson(cluster, {"nodes"});
-  if (!nodes.ok()) return nodes.error();
-  std::map<std::string, std::string> locality_of_node;
-  for (const auto& node : nodes->value("items", nlohmann::json::array())) {
-    const auto labels = node["metadata"].value("labels", nlohmann::json::object());
-    locality_of_node[node["metadata"].value("name", "")] =
-        labels.value("topology.kubernetes.io/region", "") + "/" +
-        labels.value("topology.kubernetes.io/zone", "");
-  }
   std::vector<std::string> lines;
-  for (const auto& pod : pods->value("items", nlohmann::json::array())) {
-    const std::string ip = pod.value("status", nlohmann::json::object()).value("podIP", "");
-    if (ip.empty()) continue;
-    lines.push_back("httpbin in-ambient " + network + " " +
-                    locality_of_node[pod["spec"].value("nodeName", "")] + " 1 " + ip);
-  }
+  for (const auto& pod : *pods)
+    lines.push_back("httpbin in-ambient " + network + " " + pod.locality + " 1 " + pod.ip);
   return lines;
 }
 
@@ -450,39 +440,7 @@ TEST_CASE(
   }
 
   SECTION("a service only cluster2 has lives in the control-plane namespace here") {
-    REQUIRE_STATUS_OK(bed.Apply("cluster2", R"(apiVersion: v1
-kind: Namespace
-metadata:
-  name: remote-only
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: echo
-  namespace: remote-only
-  labels: {solo.io/service-scope: global}
-spec:
-  selector: {app: echo}
-  ports:
-  - {name: http, port: 8000, targetPort: 8080}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: echo
-  namespace: remote-only
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {app: echo}
-  template:
-    metadata:
-      labels: {app: echo}
-    spec:
-      containers:
-      - name: echo
-        image: docker.io/mccutchen/go-httpbin:v2.18.3
-)"));
+    REQUIRE_STATUS_OK(bed.Apply("cluster2", kRemoteOnlyEcho));
     CHECK_STATUS_OK(
         WaitForIdentities(bed, "cluster1", "echo.remote-only.mesh.internal",
                           {"istio-system  cluster2-network us-west-2/us-west-2a 1 gateway"}));

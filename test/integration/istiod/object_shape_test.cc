@@ -90,33 +90,10 @@ spec:
 )";
 }
 
-struct Pod {
-  std::string name;
-  std::string ip;
-  std::string locality;  // region/zone of its node
-};
+using Pod = PlacedPod;
 
 Result<std::vector<Pod>> EchoPods(const TestBed& bed) {
-  auto pods = bed.GetJson(kCluster, {"pods", "-n", kNamespace, "-l", "app=echo"});
-  if (!pods.ok()) return pods.error();
-  auto nodes = bed.GetJson(kCluster, {"nodes"});
-  if (!nodes.ok()) return nodes.error();
-  std::map<std::string, std::string> locality_of_node;
-  for (const auto& node : nodes->value("items", nlohmann::json::array())) {
-    const auto labels = node["metadata"].value("labels", nlohmann::json::object());
-    locality_of_node[node["metadata"].value("name", "")] =
-        labels.value("topology.kubernetes.io/region", "") + "/" +
-        labels.value("topology.kubernetes.io/zone", "");
-  }
-  std::vector<Pod> out;
-  for (const auto& pod : pods->value("items", nlohmann::json::array())) {
-    const auto status = pod.value("status", nlohmann::json::object());
-    if (status.value("podIP", "").empty()) continue;
-    out.push_back({pod["metadata"].value("name", ""), status.value("podIP", ""),
-                   locality_of_node[pod["spec"].value("nodeName", "")]});
-  }
-  std::sort(out.begin(), out.end(), [](const Pod& a, const Pod& b) { return a.ip < b.ip; });
-  return out;
+  return bed.Pods(kCluster, kNamespace, "app=echo");
 }
 
 Status PrepareEchoApp(const TestBed& bed) {
