@@ -212,6 +212,7 @@ class NamespaceSink final : public ProjectionSink {
   void Store(mesh::Namespace ns, std::vector<std::string>& keys) {
     bool scope_changed = false;
     bool distribution_changed = false;
+    bool waypoint_changed = false;
     bool network_changed = false;
     bool wants_relist = false;
     context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
@@ -221,20 +222,22 @@ class NamespaceSink final : public ProjectionSink {
       scope_changed = !old || old->scope_label != ns.scope_label;
       distribution_changed =
           !old || old->traffic_distribution_annotation != ns.traffic_distribution_annotation;
+      waypoint_changed = !old || old->waypoint_label != ns.waypoint_label ||
+                         old->waypoint_namespace_label != ns.waypoint_namespace_label;
       network_changed = !old || old->network_label != ns.network_label;
       state.UpsertNamespace(ns);
       if (scope_changed) Rescope(state, ns.name, wants_relist);
     });
     ReportRefused();
     if (wants_relist) RequestRelist();
-    if (scope_changed || distribution_changed) AffectedBy(ns, keys);
+    if (scope_changed || distribution_changed || waypoint_changed) AffectedBy(ns, keys);
     if (network_changed && ns.name == context_.control_plane_namespace) {
       SetNetwork(ns.network_label, keys);
     }
   }
 
-  // A namespace's scope label and traffic-distribution annotation decide for
-  // every Service of this cluster in it that sets none of its own.
+  // A namespace's scope label, traffic-distribution annotation and waypoint
+  // decide for every Service of this cluster in it that sets none of its own.
   void AffectedBy(const mesh::Namespace& ns, std::vector<std::string>& keys) {
     const std::string prefix = ns.name + "/";
     for (const auto& key : context_.store->ServiceKeys(context_.cluster)) {

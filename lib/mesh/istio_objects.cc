@@ -106,13 +106,19 @@ ServiceObjects RenderServiceObjects(const ServiceEntry& entry, const ShapeOption
                {"resolution", "STATIC"},
                {"ports", PortsJson(entry)},
                {"workloadSelector", {{"labels", {{kGlobalServiceLabel, selector_value}}}}}};
-  if (!entry.service_accounts.empty()) {
-    json names = json::array();
-    for (const auto& account : entry.service_accounts) {
-      names.push_back("spiffe://" + options.trust_domain + "/ns/" + entry.service_namespace +
+  std::set<std::string> identities;
+  for (const auto& account : entry.service_accounts) {
+    identities.insert("spiffe://" + options.trust_domain + "/ns/" + entry.service_namespace +
                       "/sa/" + account);
-    }
-    spec["subjectAltNames"] = std::move(names);
+  }
+  for (const auto& account : entry.waypoint_accounts) {
+    const auto slash = account.find('/');
+    if (slash == std::string::npos) continue;
+    identities.insert("spiffe://" + options.trust_domain + "/ns/" + account.substr(0, slash) +
+                      "/sa/" + account.substr(slash + 1));
+  }
+  if (!identities.empty()) {
+    spec["subjectAltNames"] = json(std::vector<std::string>(identities.begin(), identities.end()));
   }
   json labels = OwnedLabels(entry);
   labels[kScopeLabel] = "global";

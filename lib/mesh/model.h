@@ -19,6 +19,10 @@ inline constexpr const char* kTrafficDistributionAnnotation =
 inline constexpr const char* kRequestedTrafficDistributionAnnotation =
     "globalsvc.solo.io/requested-traffic-distribution";
 inline constexpr const char* kNetworkLabel = "topology.istio.io/network";
+// The waypoint a Service (or every Service of a Namespace) sends through, and
+// the namespace that waypoint lives in when it is not the Service's own.
+inline constexpr const char* kUseWaypointLabel = "istio.io/use-waypoint";
+inline constexpr const char* kUseWaypointNamespaceLabel = "istio.io/use-waypoint-namespace";
 inline constexpr const char* kRegionLabel = "topology.kubernetes.io/region";
 inline constexpr const char* kZoneLabel = "topology.kubernetes.io/zone";
 inline constexpr const char* kSubzoneLabel = "topology.istio.io/subzone";
@@ -45,6 +49,8 @@ struct Service {
   std::optional<std::string> scope_label;
   std::optional<std::string> traffic_distribution_annotation;
   std::string traffic_distribution_spec;  // spec.trafficDistribution
+  std::optional<std::string> waypoint_label;            // istio.io/use-waypoint
+  std::optional<std::string> waypoint_namespace_label;  // istio.io/use-waypoint-namespace
   std::vector<ServicePort> ports;
   std::int64_t creation_timestamp = 0;  // seconds since the epoch
   // Kept as a name only: the controller knew it was not exported, so it
@@ -62,6 +68,9 @@ struct Namespace {
   // networking.istio.io/traffic-distribution: its Services' value when they
   // set none themselves, as upstream istiod reads it for Services.
   std::optional<std::string> traffic_distribution_annotation;
+  // The waypoint of the Services that name none themselves.
+  std::optional<std::string> waypoint_label;
+  std::optional<std::string> waypoint_namespace_label;
 
   friend bool operator==(const Namespace&, const Namespace&) = default;
 };

@@ -172,6 +172,8 @@ std::optional<Service> DecodeService(const json& object, const DecodeContext& co
   service.scope_label = reader.MetadataEntry("labels", kScopeLabel);
   service.traffic_distribution_annotation =
       reader.MetadataEntry("annotations", kTrafficDistributionAnnotation);
+  service.waypoint_label = reader.MetadataEntry("labels", kUseWaypointLabel);
+  service.waypoint_namespace_label = reader.MetadataEntry("labels", kUseWaypointNamespaceLabel);
   if (const json* metadata = reader.metadata()) {
     std::string created =
         reader.String(*metadata, "creationTimestamp", "metadata.creationTimestamp");
@@ -227,6 +229,8 @@ std::optional<Namespace> DecodeNamespace(const json& object, const DecodeContext
   ns.network_label = reader.MetadataEntry("labels", kNetworkLabel).value_or("");
   ns.traffic_distribution_annotation =
       reader.MetadataEntry("annotations", kTrafficDistributionAnnotation);
+  ns.waypoint_label = reader.MetadataEntry("labels", kUseWaypointLabel);
+  ns.waypoint_namespace_label = reader.MetadataEntry("labels", kUseWaypointNamespaceLabel);
   return ns;
 }
 

@@ -23,6 +23,26 @@ struct Contributor {
   const Service* service;
 };
 
+// The service account of the waypoint `c`'s cluster sends the service
+// through, "<namespace>/<name>"; empty without one. As istiod reads it: the
+// Service's istio.io/use-waypoint, else its Namespace's, where "none" means
+// none; the namespace comes from the same object's use-waypoint-namespace,
+// else it is the Service's. istiod deploys a waypoint with a ServiceAccount
+// named after its Gateway.
+std::string WaypointAccount(const Contributor& c) {
+  const Service& service = *c.service;
+  std::optional<std::string> name = service.waypoint_label;
+  std::optional<std::string> waypoint_namespace = service.waypoint_namespace_label;
+  if (!name) {
+    if (const Namespace* ns = c.cluster->FindNamespace(service.namespace_name)) {
+      name = ns->waypoint_label;
+      waypoint_namespace = ns->waypoint_namespace_label;
+    }
+  }
+  if (!name || name->empty() || *name == "none") return {};
+  return waypoint_namespace.value_or(service.namespace_name) + "/" + *name;
+}
+
 // One address chosen from an EndpointSlice, with what is needed to place it.
 struct ReadyAddress {
   std::string address;
@@ -610,8 +630,12 @@ std::optional<ServiceEntry> PlanSorted(std::string_view service_namespace,
   const bool use_terminating = total_ready == 0;
 
   std::set<std::string> service_accounts;
+  std::set<std::string> waypoint_accounts;
   for (std::size_t i = 0; i < contributors.size(); ++i) {
     const Contributor& c = contributors[i];
+    if (std::string waypoint = WaypointAccount(c); !waypoint.empty()) {
+      waypoint_accounts.insert(std::move(waypoint));
+    }
     const auto& chosen = use_terminating ? addresses[i].terminating : addresses[i].ready;
     for (const ReadyAddress& ready : chosen) {
       if (ready.endpoint->pod_name.empty()) continue;
@@ -629,6 +653,7 @@ std::optional<ServiceEntry> PlanSorted(std::string_view service_namespace,
   std::sort(entry.endpoints.begin(), entry.endpoints.end(), EndpointLess);
 
   entry.service_accounts.assign(service_accounts.begin(), service_accounts.end());
+  entry.waypoint_accounts.assign(waypoint_accounts.begin(), waypoint_accounts.end());
   entry.namespace_exists_locally = target.FindNamespace(std::string(service_namespace)) != nullptr;
   entry.name = ServiceEntryName(service_namespace, service_name);
   entry.namespace_name = options.control_plane_namespace;

@@ -49,6 +49,10 @@ struct ServiceEntry {
   // The service accounts of every exported endpoint, in any cluster (behind
   // a gateway too), sorted: the identities clients must accept.
   std::vector<std::string> service_accounts;
+  // The service account of each exporting cluster's waypoint for the service,
+  // "<namespace>/<name>", sorted: a waypoint terminates the connections, so
+  // clients must accept its identity too.
+  std::vector<std::string> waypoint_accounts;
   // The Service's namespace exists in the target cluster: the WorkloadEntry
   // shape places the objects there, else in the control-plane namespace.
   bool namespace_exists_locally = true;

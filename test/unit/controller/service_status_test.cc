@@ -188,7 +188,7 @@ TEST_CASE("ExportsService follows the service label, then the namespace label",
   service.scope_label.reset();
   cluster.UpsertService(service);
   CHECK_FALSE(ExportsService(cluster, "ns", "svc"));
-  cluster.UpsertNamespace({"ns", "global", "", std::nullopt});
+  cluster.UpsertNamespace({"ns", "global", "", std::nullopt, std::nullopt, std::nullopt});
   CHECK(ExportsService(cluster, "ns", "svc"));
   service.scope_label = "cluster";
   cluster.UpsertService(service);

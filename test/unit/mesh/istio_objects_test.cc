@@ -18,7 +18,7 @@ using nlohmann::json;
 struct GuideWithPods : GuideWorld {
   GuideWithPods() {
     for (ClusterState* cluster : {&cluster1, &cluster2}) {
-      cluster->UpsertNamespace({"httpbin", std::nullopt, "", std::nullopt});
+      cluster->UpsertNamespace({"httpbin", std::nullopt, "", std::nullopt, std::nullopt, std::nullopt});
       cluster->UpsertService(GlobalService("httpbin", "in-ambient"));
     }
     Endpoint a = ReadyEndpoint("10.244.0.5", "node-1");
@@ -80,6 +80,36 @@ TEST_CASE("The planner records each pod's service account and the service's iden
     if (endpoint.cluster == "cluster1") accounts.insert(endpoint.service_account);
   }
   CHECK(accounts == std::set<std::string>{"", "in-ambient"});
+}
+
+TEST_CASE("Each exporting cluster's waypoint joins the service's identities", "[mesh][objects]") {
+  GuideWithPods world;
+  // cluster1's namespace sends through httpbin-waypoint; cluster2's Service
+  // names its own waypoint in another namespace.
+  Namespace labelled{"httpbin", std::nullopt, "", std::nullopt, std::nullopt, std::nullopt};
+  labelled.waypoint_label = "httpbin-waypoint";
+  world.cluster1.UpsertNamespace(labelled);
+  Service west = GlobalService("httpbin", "in-ambient");
+  west.waypoint_label = "shared";
+  west.waypoint_namespace_label = "waypoints";
+  world.cluster2.UpsertService(west);
+
+  const ServiceEntry entry = world.Planned();
+  CHECK(entry.waypoint_accounts ==
+        std::vector<std::string>{"httpbin/httpbin-waypoint", "waypoints/shared"});
+  const json se = RenderServiceObjects(entry, ShapeOptions{}).service_entry;
+  CHECK(se["spec"]["subjectAltNames"] ==
+        json::array({"spiffe://cluster.local/ns/httpbin/sa/httpbin-waypoint",
+                     "spiffe://cluster.local/ns/httpbin/sa/in-ambient",
+                     "spiffe://cluster.local/ns/httpbin/sa/in-ambient-west",
+                     "spiffe://cluster.local/ns/waypoints/sa/shared"}));
+
+  // The Service's own label wins over its Namespace's, and "none" means none.
+  Service opted_out = GlobalService("httpbin", "in-ambient");
+  opted_out.waypoint_label = "none";
+  world.cluster1.UpsertService(opted_out);
+  world.cluster2.UpsertService(GlobalService("httpbin", "in-ambient"));
+  CHECK(world.Planned().waypoint_accounts.empty());
 }
 
 TEST_CASE("A global service renders as a ServiceEntry selecting its WorkloadEntries by our label",

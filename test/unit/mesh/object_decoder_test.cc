@@ -23,7 +23,8 @@ metadata:
   name: in-ambient
   namespace: httpbin
   creationTimestamp: "2025-03-06T17:00:05Z"
-  labels: {solo.io/service-scope: global}
+  labels: {solo.io/service-scope: global, istio.io/use-waypoint: wp,
+           istio.io/use-waypoint-namespace: waypoints}
   annotations: {networking.istio.io/traffic-distribution: PreferClose}
 spec:
   trafficDistribution: PreferSameZone
@@ -40,6 +41,8 @@ spec:
   CHECK(service->scope_label == "global");
   CHECK(service->traffic_distribution_annotation == "PreferClose");
   CHECK(service->traffic_distribution_spec == "PreferSameZone");
+  CHECK(service->waypoint_label == "wp");
+  CHECK(service->waypoint_namespace_label == "waypoints");
   CHECK(service->creation_timestamp == 1741280405);
   REQUIRE(service->ports.size() == 3);
   CHECK(service->ports[0].protocol == "TCP");
@@ -92,13 +95,15 @@ TEST_CASE("Decode a Namespace: scope, network and traffic distribution", "[mesh]
   Diagnostics diagnostics;
   auto ns = DecodeNamespace(
       Yaml("kind: Namespace\nmetadata: {name: ns, labels: {solo.io/service-scope: global, "
-           "topology.istio.io/network: n1}, annotations: "
+           "topology.istio.io/network: n1, istio.io/use-waypoint: httpbin-waypoint}, annotations: "
            "{networking.istio.io/traffic-distribution: PreferClose}}\n"),
       {"c", &diagnostics});
   REQUIRE(ns);
   CHECK(ns->scope_label == "global");
   CHECK(ns->network_label == "n1");
   CHECK(ns->traffic_distribution_annotation == "PreferClose");
+  CHECK(ns->waypoint_label == "httpbin-waypoint");
+  CHECK_FALSE(ns->waypoint_namespace_label.has_value());
   auto bare = DecodeNamespace(Yaml("kind: Namespace\nmetadata: {name: ns}\n"), {"c", &diagnostics});
   REQUIRE(bare);
   CHECK_FALSE(bare->traffic_distribution_annotation.has_value());

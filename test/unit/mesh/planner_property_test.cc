@@ -55,7 +55,8 @@ RandomWorld MakeWorld(std::uint32_t seed) {
       objects.gateways.push_back({"ewgw-z1", objects.network, region, region + "-z1", ""});
     objects.namespaces.push_back(
         {"ns", pick(4) == 0 ? std::optional<std::string>("global") : std::nullopt, "",
-         pick(4) == 0 ? std::optional<std::string>("PreferSameNode") : std::nullopt});
+         pick(4) == 0 ? std::optional<std::string>("PreferSameNode") : std::nullopt,
+         pick(5) == 0 ? std::optional<std::string>("waypoint") : std::nullopt, std::nullopt});
     for (int s = 0; s < service_count; ++s) {
       if (pick(3) == 0) continue;  // not every cluster has every service
       Service service = testing::GlobalService("ns", "svc" + std::to_string(s),
