@@ -41,6 +41,13 @@ AmbientService ServiceFrom(const json& s) {
         service.vips.push_back(DecodedAddress(address["address"]));
   }
   service.subject_alt_names = Strings(s, "subjectAltNames");
+  if (auto it = s.find("waypoint"); it != s.end() && it->is_object()) {
+    if (auto host = it->find("hostname"); host != it->end() && host->is_object()) {
+      service.waypoint = StringAt(*host, "hostname");
+    } else if (auto address = it->find("address"); address != it->end() && address->is_object()) {
+      service.waypoint = DecodedAddress((*address)["address"]);
+    }
+  }
   if (auto it = s.find("loadBalancing"); it != s.end() && it->is_object()) {
     std::string preferences;
     for (const auto& preference : Strings(*it, "routingPreference"))

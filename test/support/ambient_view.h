@@ -26,6 +26,9 @@ struct AmbientService {
   // "MODE pref,pref" from loadBalancing (e.g. "FAILOVER NETWORK,REGION,ZONE"),
   // empty when istiod sets none.
   std::string load_balancing;
+  // The waypoint ztunnel sends the service's traffic through: its hostname
+  // ("<name>.<ns>.svc.cluster.local") or address text; empty without one.
+  std::string waypoint;
   nlohmann::json raw;
 };
 

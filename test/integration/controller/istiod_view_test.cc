@@ -561,6 +561,70 @@ spec:
     CHECK_STATUS_OK(WaitForIdentities(bed, "cluster1", kHost, global1));
   }
 
+  SECTION("the guide's step 5: the namespace's waypoint carries the global service") {
+    const std::string waypoint = R"(apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata:
+  name: httpbin-waypoint
+  namespace: httpbin
+spec:
+  gatewayClassName: istio-waypoint
+  listeners:
+  - name: mesh
+    port: 15008
+    protocol: HBONE
+    allowedRoutes:
+      namespaces:
+        from: Same
+)";
+    for (const char* cluster : {"cluster1", "cluster2"}) {
+      REQUIRE_STATUS_OK(bed.Apply(cluster, waypoint));
+      REQUIRE(bed.Kubectl(cluster, {"label", "--overwrite", "namespace", "httpbin",
+                                    "istio.io/use-waypoint=httpbin-waypoint"})
+                  .ok());
+    }
+    // istiod's gateway controller deploys the waypoint (kwok runs its pod),
+    // and hands ztunnel the global service with that waypoint and its
+    // identity among the SANs: the waypoint, here or behind the other
+    // cluster's gateway, terminates the connection (istio/istio#61609).
+    REQUIRE_STATUS_OK(
+        bed.WaitForReadyReplicas("cluster1", "httpbin", "httpbin-waypoint", 1, 120s));
+    CHECK_STATUS_OK(WaitFor("the global service uses the waypoint", 90s, [&](std::string* why) {
+      auto current = AmbientView::Read(bed, "cluster1");
+      if (!current.ok()) return false;
+      const auto* global = current->Service(kHost);
+      if (global == nullptr) return false;
+      *why = "waypoint '" + global->waypoint + "', SANs " + Joined(global->subject_alt_names);
+      return global->waypoint == "httpbin-waypoint.httpbin.svc.cluster.local" &&
+             global->subject_alt_names ==
+                 std::vector<std::string>{"spiffe://cluster.local/ns/httpbin/sa/httpbin-waypoint",
+                                          "spiffe://cluster.local/ns/httpbin/sa/in-ambient"};
+    }));
+    // The waypoint's own workload has the identity the SAN names.
+    auto deployed = AmbientView::Read(bed, "cluster1");
+    REQUIRE(deployed.ok());
+    bool waypoint_identity = false;
+    for (const auto& workload : deployed->workloads()) {
+      if (workload.namespace_name == "httpbin" && workload.service_account == "httpbin-waypoint")
+        waypoint_identity = true;
+    }
+    CHECK(waypoint_identity);
+
+    for (const char* cluster : {"cluster1", "cluster2"}) {
+      (void)bed.Kubectl(cluster,
+                        {"label", "namespace", "httpbin", "istio.io/use-waypoint-"});
+      (void)bed.Delete(cluster, waypoint);
+    }
+    CHECK_STATUS_OK(WaitFor("the waypoint is no longer used", 60s, [&](std::string* why) {
+      auto current = AmbientView::Read(bed, "cluster1");
+      if (!current.ok()) return false;
+      const auto* global = current->Service(kHost);
+      if (global == nullptr) return false;
+      *why = Joined(global->subject_alt_names);
+      return global->waypoint.empty() && global->subject_alt_names.size() == 1;
+    }));
+  }
+
   SECTION("a service no longer global leaves nothing behind") {
     REQUIRE(bed.Kubectl("cluster1", {"label", "service", "in-ambient", "-n", "httpbin",
                                      "solo.io/service-scope-"})
