@@ -56,7 +56,7 @@ struct ControllerOptions {
   bool read_legacy_secrets = true;
   std::string gateway_selector = "topology.istio.io/network";
   std::string host_suffix = "mesh.internal";
-  ObjectShape object_shape = ObjectShape::kInline;
+  ObjectShape object_shape = ObjectShape::kWorkloadEntries;
   std::string trust_domain = "cluster.local";  // of the SANs the WorkloadEntry shape writes
   int workers = 2;
   double qps = 50;

@@ -33,13 +33,13 @@ Flags:
       --gateway-selector SEL     label selector of east-west gateway Deployments
                                  (default topology.istio.io/network)
       --host-suffix S            host suffix (default mesh.internal)
-      --object-shape SHAPE       inline (default): one ServiceEntry per global
-                                 service in --namespace, endpoints inline;
-                                 workload-entries: what upstream istiod needs, a
-                                 ServiceEntry in the Service's namespace selecting
-                                 one WorkloadEntry per endpoint, and an
+      --object-shape SHAPE       workload-entries (default): what upstream istiod
+                                 needs, a ServiceEntry in the Service's namespace
+                                 selecting one WorkloadEntry per endpoint, and an
                                  istio-remote peer Gateway per remote network
-                                 (reads Pods and gateway Services too)
+                                 (reads Pods and gateway Services too); inline:
+                                 one ServiceEntry per global service in
+                                 --namespace, endpoints inline (for Solo's istiod)
       --trust-domain TD          trust domain of the workload-entries shape's
                                  subjectAltNames (default cluster.local)
       --workers N                parallel reconciles (default 2)
@@ -149,7 +149,7 @@ int RunController(const std::vector<std::string>& args, CommandIo io) {
   options.gateway_selector = flags->GetOr("--gateway-selector", options.gateway_selector);
   options.host_suffix = flags->GetOr("--host-suffix", options.host_suffix);
   options.trust_domain = flags->GetOr("--trust-domain", options.trust_domain);
-  if (const std::string shape = flags->GetOr("--object-shape", "inline"); shape == "inline") {
+  if (const std::string shape = flags->GetOr("--object-shape", "workload-entries"); shape == "inline") {
     options.object_shape = controller::ObjectShape::kInline;
   } else if (shape == "workload-entries") {
     options.object_shape = controller::ObjectShape::kWorkloadEntries;

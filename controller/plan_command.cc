@@ -37,7 +37,7 @@ Flags:
       --cluster NAME     the cluster to plan for (required)
       --namespace NS     control-plane namespace (default istio-system)
       --host-suffix S    host suffix (default mesh.internal)
-      --shape SHAPE      inline (default) or workload-entries
+      --shape SHAPE      workload-entries (default) or inline
       --trust-domain TD  trust domain of the SANs (default cluster.local)
   -o, --output FORMAT    yaml (default) or json
 
@@ -62,7 +62,7 @@ int RunPlan(const std::vector<std::string>& args, CommandIo io) {
   const auto dir = flags->Get("--filename") ? flags->Get("--filename") : flags->Get("-f");
   const auto cluster = flags->Get("--cluster");
   const std::string output = flags->Get("--output").value_or(flags->GetOr("-o", "yaml"));
-  const std::string shape = flags->GetOr("--shape", "inline");
+  const std::string shape = flags->GetOr("--shape", "workload-entries");
   if (!dir || !cluster || !flags->positional().empty() || (output != "yaml" && output != "json") ||
       (shape != "inline" && shape != "workload-entries")) {
     io.err << "globalsvc plan: needs -f DIR and --cluster NAME; -o is yaml or json; --shape is "

@@ -155,9 +155,14 @@ std::vector<PeerGateway> PlanPeerGateways(std::span<const ClusterState* const> c
   std::sort(sorted.begin(), sorted.end(),
             [](const ClusterState* a, const ClusterState* b) { return a->name() < b->name(); });
   std::string target_network;
+  bool target_known = false;
   for (const ClusterState* cluster : sorted) {
-    if (cluster->name() == target_cluster) target_network = cluster->network();
+    if (cluster->name() != target_cluster) continue;
+    target_network = cluster->network();
+    target_known = true;
   }
+  // Nothing is planned for a cluster we do not hold (the planner says so).
+  if (!target_known) return {};
 
   struct Candidate {
     std::optional<PeerGateway> chosen;

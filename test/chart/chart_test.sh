@@ -286,7 +286,7 @@ test_render_flags() {
     --set hostSuffix=example.internal --set gatewaySelector=istio=eastwestgateway \
     --set leaderElection.leaseName=gs --set 'extraArgs={--context=x}' \
     --set remoteStaleTimeout=10m --set maxResponseMiB=64 --set maxRemoteObjects=5000 \
-    --set objectShape=workload-entries --set trustDomain=example.org
+    --set objectShape=inline --set trustDomain=example.org
   local flag
   # Every argument line of the container, quotes removed.
   sed -n '/^ *args:$/,/^ *env:$/s/^ *- "\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$WORK/flags.yaml" \
@@ -296,7 +296,7 @@ test_render_flags() {
     --burst=20 --status-qps=2.5 --log-format=json --log-level=debug --host-suffix=example.internal \
     --gateway-selector=istio=eastwestgateway --leader-elect=true --lease-name=gs \
     '--identity=$(POD_NAME)' --metrics-addr=:9090 --context=x --remote-stale-timeout=10m \
-    --max-response-mib=64 --max-remote-objects=5000 --object-shape=workload-entries \
+    --max-response-mib=64 --max-remote-objects=5000 --object-shape=inline \
     --trust-domain=example.org; do
     grep -qxF -- "$flag" "$WORK/flags.args" ||
       { echo "flag $flag not rendered:"; cat "$WORK/flags.args"; return 1; }
@@ -304,13 +304,14 @@ test_render_flags() {
   grep -q 'resourceNames: \["gs"\]' "$WORK/flags.yaml"
 }
 
-# The workload-entries shape's RBAC is rendered only with it: Pods read here
-# and by remote readers, ServiceEntries and WorkloadEntries written in every
-# namespace, peer Gateways in the control-plane namespace.
+# The workload-entries shape (the default) has RBAC the inline one does not:
+# Pods read here and by remote readers, ServiceEntries and WorkloadEntries
+# written in every namespace, peer Gateways in the control-plane namespace.
 test_render_shape_rbac() {
-  render "$WORK/inline.yaml" --set clusterName=$CLUSTER
-  render "$WORK/shaped.yaml" --set clusterName=$CLUSTER --set objectShape=workload-entries
+  render "$WORK/inline.yaml" --set clusterName=$CLUSTER --set objectShape=inline
+  render "$WORK/shaped.yaml" --set clusterName=$CLUSTER
   grep -q -- '--object-shape=inline' "$WORK/inline.yaml"
+  grep -q -- '--object-shape=workload-entries' "$WORK/shaped.yaml"
   ! grep -qE 'workloadentries|"pods"|gateway.networking.k8s.io' "$WORK/inline.yaml" ||
     { echo "the inline shape renders workload-entries RBAC"; return 1; }
   placed_check "$WORK/shaped.yaml" \
@@ -465,8 +466,10 @@ test_existing_remote_secrets_stay() {
 test_install() {
   # The secret namespace given explicitly: the shared test bed's istio-system
   # may hold remote Secrets of other suites, which would keep them there.
+  # Installed with the inline shape first, whose writes stay in $NS; the
+  # upgrade test moves it to the default shape's wider RBAC and back.
   helm_ install "$RELEASE" "$CHART" -n "$NS" --set clusterName=$CLUSTER \
-    --set secretNamespace=$SECRETS_NS \
+    --set secretNamespace=$SECRETS_NS --set objectShape=inline \
     --set remoteReader.enabled=true --wait=false --timeout 60s >"$WORK/install.out"
   grep -q "kubectl get serviceentry -n $NS" "$WORK/install.out" ||
     { echo "NOTES missing the serviceentry check:"; cat "$WORK/install.out"; return 1; }
@@ -693,7 +696,7 @@ test_upgrade_to_workload_entries() {
   done
   cannot "$SA" get pods -n default
   cannot "$READER_SA" list workloadentries.networking.istio.io -n default
-  # Back to the default: the rules go with it.
+  # Back to inline: the rules go with it.
   helm_ upgrade "$RELEASE" "$CHART" -n "$NS" --reuse-values --set objectShape=inline \
     --wait=false >/dev/null
   cannot "$SA" list pods --all-namespaces

@@ -65,6 +65,10 @@ controller::ControllerOptions InProcessOptions(const TestBed& bed, const std::st
   options.identity = identity;
   options.lease_name = lease_name;
   options.initial_sync_timeout = std::chrono::seconds(30);
+  // These suites check the controller's mechanics on a test bed without
+  // istiod, through the endpoints the inline shape holds in one object; the
+  // default shape is checked against istiod's view (istiod_view_test).
+  options.object_shape = controller::ObjectShape::kInline;
   return options;
 }
 

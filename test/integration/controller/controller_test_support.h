@@ -34,7 +34,8 @@ std::string RemoteSecretYaml(const std::string& name, const std::string& cluster
 std::string RemoteSecretYaml(const testsupport::TestBed& bed, const std::string& remote);
 
 // Options of a controller run inside the test process against `cluster`:
-// its admin kubeconfig, metrics on a free port, a 30 s initial sync.
+// its admin kubeconfig, metrics on a free port, a 30 s initial sync, the
+// inline shape.
 controller::ControllerOptions InProcessOptions(const testsupport::TestBed& bed,
                                                const std::string& cluster,
                                                const std::string& identity,

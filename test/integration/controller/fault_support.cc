@@ -85,7 +85,10 @@ Result<std::unique_ptr<ControllerProcess>> ControllerProcess::Start(
                                    "--lease-name",
                                    options.lease,
                                    "--initial-sync-timeout",
-                                   "20"};
+                                   "20",
+                                   // Checked through the inline shape's one object.
+                                   "--object-shape",
+                                   "inline"};
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   auto pid = SpawnLogged(std::move(args), process->log_path_);
   if (!pid.ok()) return pid.error();

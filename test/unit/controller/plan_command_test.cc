@@ -55,17 +55,20 @@ struct ScratchDir {
   static inline int counter = 0;
 };
 
-TEST_CASE("plan reproduces the guide's golden ServiceEntries byte for byte", "[cli][plan]") {
+TEST_CASE("plan --shape inline reproduces the guide's golden ServiceEntries byte for byte",
+          "[cli][plan]") {
   for (const char* cluster : {"cluster1", "cluster2"}) {
     INFO(cluster);
-    const Outcome result = Plan({"-f", (kGuide / "snapshot").string(), "--cluster", cluster});
+    const Outcome result =
+        Plan({"-f", (kGuide / "snapshot").string(), "--cluster", cluster, "--shape", "inline"});
     CHECK(result.code == kExitOk);
     CHECK(result.err.empty());
     CHECK(result.out == ReadFile(kGuide / "expected" / (std::string(cluster) + ".yaml")));
   }
 }
 
-TEST_CASE("plan --shape workload-entries prints the guide's objects for upstream istiod",
+TEST_CASE("plan prints the guide's objects for upstream istiod (the workload-entries shape, "
+          "the default)",
           "[cli][plan]") {
   for (const char* cluster : {"cluster1", "cluster2"}) {
     INFO(cluster);
@@ -75,6 +78,8 @@ TEST_CASE("plan --shape workload-entries prints the guide's objects for upstream
     CHECK(result.err.empty());
     CHECK(result.out ==
           ReadFile(kGuide / "expected" / (std::string(cluster) + ".workload-entries.yaml")));
+    const Outcome by_default = Plan({"-f", (kGuide / "snapshot").string(), "--cluster", cluster});
+    CHECK(by_default.out == result.out);
   }
   // As JSON: a ServiceEntry, its WorkloadEntries, one peer Gateway.
   const Outcome json =
@@ -110,12 +115,13 @@ TEST_CASE("the globalsvc binary prints the same golden output", "[cli][plan]") {
     output.append(buffer.data(), n);
   const int status = ::pclose(pipe);
   CHECK(WEXITSTATUS(status) == 0);
-  CHECK(output == ReadFile(kGuide / "expected/cluster1.yaml"));
+  CHECK(output == ReadFile(kGuide / "expected/cluster1.workload-entries.yaml"));
 }
 
 TEST_CASE("plan -o json prints a List of the same objects", "[cli][plan]") {
   const Outcome result =
-      Plan({"-f", (kGuide / "snapshot").string(), "--cluster=cluster2", "-o", "json"});
+      Plan({"-f", (kGuide / "snapshot").string(), "--cluster=cluster2", "-o", "json", "--shape",
+            "inline"});
   REQUIRE(result.code == kExitOk);
   const auto list = nlohmann::json::parse(result.out);
   CHECK(list["kind"] == "List");
@@ -192,7 +198,8 @@ endpoints:
   nodeName: node-1
 - addresses: ["not-an-ip"]
 )");
-  const Outcome result = Plan({"-f", dir.path.string(), "--cluster", "cluster1"});
+  const Outcome result =
+      Plan({"-f", dir.path.string(), "--cluster", "cluster1", "--shape", "inline"});
   CHECK(result.code == kExitFindings);  // the unreadable file is an error
   CHECK_THAT(result.err, Catch::Contains("broken.yaml: YAML error at line"));
   CHECK_THAT(result.err, Catch::Contains("a document is not an object"));

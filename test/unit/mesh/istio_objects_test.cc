@@ -300,6 +300,8 @@ TEST_CASE("One peer Gateway per remote network, from its east-west gateway's add
 
   // From cluster2's side, cluster1 and cluster4 share a network: one Gateway.
   diagnostics.clear();
+  // A cluster we do not hold gets nothing planned.
+  CHECK(PlanPeerGateways(clusters, "no-such-cluster", options, diagnostics).empty());
   const auto from2 = PlanPeerGateways(clusters, "cluster2", options, diagnostics);
   std::vector<std::string> networks;
   for (const auto& g : from2)
