@@ -33,17 +33,6 @@ const kube::ResourceType& Pods() {
   return type;
 }
 
-// A ServiceEntry of the WorkloadEntry shape: it selects by our own label.
-bool SelectsWorkloadEntries(const nlohmann::json& entry) {
-  const auto spec = entry.find("spec");
-  if (spec == entry.end() || !spec->is_object()) return false;
-  const auto selector = spec->find("workloadSelector");
-  if (selector == spec->end() || !selector->is_object()) return false;
-  const auto labels = selector->find("labels");
-  return labels != selector->end() && labels->is_object() &&
-         labels->contains(mesh::kGlobalServiceLabel);
-}
-
 // globalsvc's ServiceEntries of the WorkloadEntry shape (any namespace) with
 // their WorkloadEntries, as the inline shape writes them in the control-plane
 // namespace: what explain and lint read.
@@ -55,7 +44,7 @@ Result<std::vector<nlohmann::json>> ReadWorkloadEntryShape(kube::KubeClient& cli
   if (!entries.ok()) return entries.error();
   std::vector<nlohmann::json> shaped;
   for (auto& entry : entries->items) {
-    if (SelectsWorkloadEntries(entry)) shaped.push_back(std::move(entry));
+    if (mesh::SelectsWorkloadEntries(entry)) shaped.push_back(std::move(entry));
   }
   if (shaped.empty()) return std::vector<nlohmann::json>{};
   auto workloads = client.List(kube::resources::WorkloadEntries(), "", owned);
@@ -110,6 +99,39 @@ Result<mesh::ClientLocation> LocatePod(const std::vector<std::string>& kubeconfi
   return location;
 }
 
+void InlineWorkloadEntryShape(std::vector<mesh::SourcedObject>& objects,
+                              const std::string& control_plane_namespace) {
+  struct Shape {
+    std::vector<nlohmann::json> service_entries;
+    std::vector<nlohmann::json> workload_entries;
+    std::string source;
+  };
+  std::map<std::string, Shape> by_cluster;
+  std::vector<mesh::SourcedObject> kept;
+  kept.reserve(objects.size());
+  for (auto& sourced : objects) {
+    const std::string kind = sourced.object.is_object() ? sourced.object.value("kind", "") : "";
+    const bool ours = sourced.object.is_object() &&
+                      Label(sourced.object, mesh::kManagedByLabel) == mesh::kManagedByValue;
+    if (ours && kind == "ServiceEntry" && mesh::SelectsWorkloadEntries(sourced.object)) {
+      Shape& shape = by_cluster[sourced.cluster];
+      shape.service_entries.push_back(std::move(sourced.object));
+      if (shape.source.empty()) shape.source = sourced.source;
+    } else if (ours && kind == "WorkloadEntry") {
+      by_cluster[sourced.cluster].workload_entries.push_back(std::move(sourced.object));
+    } else {
+      kept.push_back(std::move(sourced));
+    }
+  }
+  for (const auto& [cluster, shape] : by_cluster) {
+    for (auto& entry : mesh::EntriesFromObjects(shape.service_entries, shape.workload_entries)) {
+      entry.namespace_name = control_plane_namespace;
+      kept.push_back({cluster, shape.source + " (with its WorkloadEntries)", mesh::ToJson(entry)});
+    }
+  }
+  objects = std::move(kept);
+}
+
 Result<std::vector<mesh::SourcedObject>> LoadLiveObjects(
     const std::vector<std::string>& kubeconfigs, const std::vector<std::string>& contexts,
     const std::string& control_plane_namespace) {
@@ -141,7 +163,7 @@ Result<std::vector<mesh::SourcedObject>> LoadLiveObjects(
       const std::string kind_list = read.type.plural;
       for (auto& item : listed->items) {
         // Read below with their WorkloadEntries.
-        if (&read.type == &kube::resources::ServiceEntries() && SelectsWorkloadEntries(item)) {
+        if (&read.type == &kube::resources::ServiceEntries() && mesh::SelectsWorkloadEntries(item)) {
           continue;
         }
         // Lists from the API server carry no kind on their items.

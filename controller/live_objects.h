@@ -16,6 +16,13 @@
 
 namespace globalsvc::cli {
 
+// Replaces globalsvc's ServiceEntries of the WorkloadEntry shape and their
+// WorkloadEntries among `objects`, cluster by cluster, by the inline
+// ServiceEntries they amount to, in the control-plane namespace: what
+// explain and lint read from files such as `kubectl get -o yaml` dumps.
+void InlineWorkloadEntryShape(std::vector<mesh::SourcedObject>& objects,
+                              const std::string& control_plane_namespace);
+
 // `kubeconfigs`: files, or ':'-separated lists of files, merged as kubectl
 // does (empty: $KUBECONFIG or ~/.kube/config). `contexts`: one per cluster
 // (empty: the current context only).

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 #include <tuple>
@@ -308,6 +309,15 @@ std::string OwnedContentHash(const json& object) {
   return HexHash(Fnv1a64(owned.dump()));
 }
 
+bool SelectsWorkloadEntries(const json& service_entry) {
+  const auto spec = service_entry.find("spec");
+  if (spec == service_entry.end() || !spec->is_object()) return false;
+  const auto selector = spec->find("workloadSelector");
+  if (selector == spec->end() || !selector->is_object()) return false;
+  const auto labels = selector->find("labels");
+  return labels != selector->end() && labels->is_object() && labels->contains(kGlobalServiceLabel);
+}
+
 std::vector<ServiceEntry> EntriesFromObjects(const std::vector<json>& service_entries,
                                              const std::vector<json>& workload_entries) {
   std::map<std::string, ServiceEntry> by_key;
@@ -330,8 +340,12 @@ std::vector<ServiceEntry> EntriesFromObjects(const std::vector<json>& service_en
     endpoint.address = Text(*spec, "address");
     endpoint.network = Text(*spec, "network");
     endpoint.locality = Text(*spec, "locality");
-    if (const json* weight = Member(*spec, "weight"); weight && weight->is_number_unsigned()) {
-      endpoint.weight = weight->get<std::uint32_t>();
+    // Signed when read from YAML or written by hand, unsigned from the API.
+    if (const json* weight = Member(*spec, "weight"); weight && weight->is_number_integer()) {
+      const auto value = weight->get<std::int64_t>();
+      if (value > 0 && value <= std::numeric_limits<std::uint32_t>::max()) {
+        endpoint.weight = static_cast<std::uint32_t>(value);
+      }
     }
     endpoint.service_account = Text(*spec, "serviceAccount");
     endpoint.cluster = Text(*labels, kClusterLabel);

@@ -85,6 +85,10 @@ struct PeerGateway {
 // count, so equal hashes mean a write would change nothing of ours.
 [[nodiscard]] std::string OwnedContentHash(const nlohmann::json& object);
 
+// A ServiceEntry of this shape: it selects WorkloadEntries by
+// kGlobalServiceLabel.
+[[nodiscard]] bool SelectsWorkloadEntries(const nlohmann::json& service_entry);
+
 // The ServiceEntries of this shape read back with their endpoints taken from
 // the WorkloadEntries that carry the same parent-service labels, as the
 // inline shape holds them: what an earlier run wrote, for CarryOver.

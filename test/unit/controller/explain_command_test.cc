@@ -54,6 +54,25 @@ TEST_CASE("explain prints the ranked groups of the guide topology", "[cli][expla
   CHECK_THAT(run.out, Catch::Contains("> 10.245.1.4"));
 }
 
+TEST_CASE("explain reads the WorkloadEntry shape from files as it ranks the inline one",
+          "[cli][explain]") {
+  // plan's golden output for cluster1 in both shapes, with its Nodes.
+  const std::string guide = std::string(GLOBALSVC_SOURCE_DIR) + "/test/fixtures/guide";
+  auto ranked = [&](const std::string& file) {
+    return Explain({kHost, "--from", "cluster1/us-east-1a", "-f",
+                    "cluster1=" + guide + "/expected/" + file, "-f",
+                    "cluster1=" + guide + "/snapshot/cluster1/nodes.yaml"});
+  };
+  const Run inline_shape = ranked("cluster1.yaml");
+  const Run workload_entries = ranked("cluster1.workload-entries.yaml");
+  REQUIRE(inline_shape.code == kExitOk);
+  REQUIRE(workload_entries.code == kExitOk);
+  CHECK(workload_entries.out == inline_shape.out);
+  CHECK_THAT(workload_entries.out,
+             Catch::Contains("3      0     gateway(cluster2)  cluster2  cluster2-network  "
+                             "us-west-2/us-west-2a  2       0.0%"));
+}
+
 TEST_CASE("explain --l7 with the guide's rule and cluster1 down", "[cli][explain]") {
   const Run run =
       Explain(GuideArgs({"-f", kFixtures + "/destinationrule-zone-region.yaml", "--l7", "--down",

@@ -386,6 +386,25 @@ TEST_CASE("What an earlier run wrote in this shape reads back as the planned end
   CHECK(part.endpoints[0].weight == 2);
   // WorkloadEntries without their ServiceEntry carry nothing.
   CHECK(EntriesFromObjects({}, workloads).empty());
+
+  // Read from a file, a weight is a signed number: still the same weight.
+  // One out of range counts as unset.
+  auto weight_of_gateway_entry = [&](const json& weight) {
+    std::vector<json> edited = objects.workload_entries;
+    for (auto& we : edited) {
+      if (we["spec"].contains("weight")) we["spec"]["weight"] = weight;
+    }
+    const auto entries = EntriesFromObjects({objects.service_entry}, edited);
+    REQUIRE(entries.size() == 1);
+    std::uint32_t found = 0;
+    for (const auto& endpoint : entries[0].endpoints)
+      if (endpoint.address.empty()) found = endpoint.weight;
+    return found;
+  };
+  CHECK(weight_of_gateway_entry(json(std::int64_t{2})) == 2);
+  CHECK(weight_of_gateway_entry(json(std::int64_t{-2})) == 0);
+  CHECK(weight_of_gateway_entry(json(std::int64_t{1} << 40)) == 0);
+  CHECK(weight_of_gateway_entry(json("2")) == 0);
 }
 
 }  // namespace
