@@ -149,7 +149,8 @@ int RunController(const std::vector<std::string>& args, CommandIo io) {
   options.gateway_selector = flags->GetOr("--gateway-selector", options.gateway_selector);
   options.host_suffix = flags->GetOr("--host-suffix", options.host_suffix);
   options.trust_domain = flags->GetOr("--trust-domain", options.trust_domain);
-  if (const std::string shape = flags->GetOr("--object-shape", "workload-entries"); shape == "inline") {
+  if (const std::string shape = flags->GetOr("--object-shape", "workload-entries");
+      shape == "inline") {
     options.object_shape = controller::ObjectShape::kInline;
   } else if (shape == "workload-entries") {
     options.object_shape = controller::ObjectShape::kWorkloadEntries;

@@ -57,10 +57,15 @@ Result<std::vector<nlohmann::json>> ReadWorkloadEntryShape(kube::KubeClient& cli
   return out;
 }
 
+// Any object, as read from a file too: a field of the wrong type reads as absent.
 std::string Label(const nlohmann::json& object, const char* key) {
-  const auto& labels = object["metadata"].value("labels", nlohmann::json::object());
-  auto it = labels.find(key);
-  return it != labels.end() && it->is_string() ? it->get<std::string>() : std::string();
+  if (!object.is_object()) return {};
+  const auto metadata = object.find("metadata");
+  if (metadata == object.end() || !metadata->is_object()) return {};
+  const auto labels = metadata->find("labels");
+  if (labels == metadata->end() || !labels->is_object()) return {};
+  const auto it = labels->find(key);
+  return it != labels->end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 }  // namespace
@@ -110,9 +115,11 @@ void InlineWorkloadEntryShape(std::vector<mesh::SourcedObject>& objects,
   std::vector<mesh::SourcedObject> kept;
   kept.reserve(objects.size());
   for (auto& sourced : objects) {
-    const std::string kind = sourced.object.is_object() ? sourced.object.value("kind", "") : "";
-    const bool ours = sourced.object.is_object() &&
-                      Label(sourced.object, mesh::kManagedByLabel) == mesh::kManagedByValue;
+    const auto kind_field = sourced.object.find("kind");  // end() unless an object
+    const std::string kind = kind_field != sourced.object.end() && kind_field->is_string()
+                                 ? kind_field->get<std::string>()
+                                 : std::string();
+    const bool ours = Label(sourced.object, mesh::kManagedByLabel) == mesh::kManagedByValue;
     if (ours && kind == "ServiceEntry" && mesh::SelectsWorkloadEntries(sourced.object)) {
       Shape& shape = by_cluster[sourced.cluster];
       shape.service_entries.push_back(std::move(sourced.object));
@@ -163,7 +170,8 @@ Result<std::vector<mesh::SourcedObject>> LoadLiveObjects(
       const std::string kind_list = read.type.plural;
       for (auto& item : listed->items) {
         // Read below with their WorkloadEntries.
-        if (&read.type == &kube::resources::ServiceEntries() && mesh::SelectsWorkloadEntries(item)) {
+        if (&read.type == &kube::resources::ServiceEntries() &&
+            mesh::SelectsWorkloadEntries(item)) {
           continue;
         }
         // Lists from the API server carry no kind on their items.

@@ -27,11 +27,8 @@ Commands:
 Run 'globalsvc <command> --help' for the flags of a command.
 )";
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int Run(std::vector<std::string> args) {
   using namespace globalsvc::cli;
-  std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     (args.empty() ? std::cerr : std::cout) << kUsage;
     return args.empty() ? kExitUsage : kExitOk;
@@ -47,4 +44,18 @@ int main(int argc, char** argv) {
   if (command == "remote-secret") return RunRemoteSecret(args, io);
   std::cerr << "globalsvc: unknown command '" << command << "'\n\n" << kUsage;
   return kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // A defect must not end in std::terminate: say so, and exit like an error.
+  try {
+    return Run(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const std::exception& error) {
+    std::cerr << "globalsvc: internal error: " << error.what() << "\n";
+  } catch (...) {
+    std::cerr << "globalsvc: internal error\n";
+  }
+  return globalsvc::cli::kExitFindings;
 }

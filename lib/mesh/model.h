@@ -48,7 +48,7 @@ struct Service {
   std::string name;
   std::optional<std::string> scope_label;
   std::optional<std::string> traffic_distribution_annotation;
-  std::string traffic_distribution_spec;  // spec.trafficDistribution
+  std::string traffic_distribution_spec;                // spec.trafficDistribution
   std::optional<std::string> waypoint_label;            // istio.io/use-waypoint
   std::optional<std::string> waypoint_namespace_label;  // istio.io/use-waypoint-namespace
   std::vector<ServicePort> ports;

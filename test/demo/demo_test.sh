@@ -147,6 +147,32 @@ print([e for g in d["groups"] for e in g["endpoints"] if e["cluster"] == "cluste
 EOF
 }
 
+# Step 2's printout of what istiod hands ztunnel in each cluster: the
+# distribution asked for and what istiod made of it, no waypoint; the local
+# pod with its own identity, the other cluster behind its gateway.
+test_step2_istiod_view() {
+  local s
+  s=$(section "Step 2")
+  [[ $(grep -c '^    distribution PreferNetwork istiod FAILOVER NETWORK,REGION,ZONE waypoint -$' <<<"$s") == 2 ]] ||
+    { echo "no istiod view with PreferClose's load balancing for both clusters:"; echo "$s" | tail -40; return 1; }
+  grep -Eq '^    cluster1 us-east-1/us-east-1[ab] pod 10\.[0-9.]+ httpbin/in-ambient$' <<<"$s"
+  grep -Eq '^    cluster2 us-west-2/us-west-2a gateway\*1$' <<<"$s"
+  grep -Eq '^    cluster1 us-east-1/us-east-1a gateway\*1$' <<<"$s"
+  grep -q '^    subjectAltNames spiffe://cluster.local/ns/httpbin/sa/in-ambient$' <<<"$s"
+  grep -Eq 'globalsvc-remote-cluster2-network +istio-remote +192\.0\.2\.2' <<<"$s" ||
+    { echo "no peer Gateway with its address in cluster1:"; grep -i gateway <<<"$s"; return 1; }
+}
+
+# Step 5: istiod deployed the waypoint and gives it to the global service,
+# whose SANs name the waypoint's identity.
+test_step5_waypoint() {
+  local s
+  s=$(section "Step 5")
+  grep -q 'deployment "httpbin-waypoint" successfully rolled out' <<<"$s"
+  grep -q '^    distribution PreferClose istiod FAILOVER NETWORK,REGION,ZONE waypoint httpbin-waypoint.httpbin.svc.cluster.local$' <<<"$s"
+  grep -q '^    subjectAltNames spiffe://cluster.local/ns/httpbin/sa/httpbin-waypoint spiffe://cluster.local/ns/httpbin/sa/in-ambient$' <<<"$s"
+}
+
 test_step3_prefer_network() {
   # PreferNetwork is written as PreferClose, which upstream istiod applies.
   ranking_has 3-prefer-network "PreferClose"
@@ -223,11 +249,14 @@ test_controllers_use_chart_service_account() {
     [[ $(stat -c %a "$kc") == 600 ]]
     [[ $(kubectl --kubeconfig "$kc" auth whoami -o jsonpath='{.status.userInfo.username}') == \
       "system:serviceaccount:$NS:globalsvc" ]]
-    [[ $(kubectl --kubeconfig "$kc" auth can-i create serviceentries.networking.istio.io -n "$NS") == yes ]]
-    [[ $(kubectl --kubeconfig "$kc" auth can-i create serviceentries.networking.istio.io -n default || true) == no ]]
+    # The default shape writes in the Services' namespaces, and nothing else there.
+    [[ $(kubectl --kubeconfig "$kc" auth can-i create serviceentries.networking.istio.io -n httpbin) == yes ]]
+    [[ $(kubectl --kubeconfig "$kc" auth can-i create workloadentries.networking.istio.io -n httpbin) == yes ]]
+    [[ $(kubectl --kubeconfig "$kc" auth can-i update serviceentries.networking.istio.io -n httpbin || true) == no ]]
+    [[ $(kubectl --kubeconfig "$kc" auth can-i create services -n httpbin || true) == no ]]
     grep -q "remote cluster connected" "$GLOBALSVC_DEMO_DIR/$c/globalsvc.log"
     # The ServiceEntry was written by the controller, as that identity.
-    k --context="$c" get serviceentry -n "$NS" autogen.httpbin.in-ambient -o json \
+    k --context="$c" get serviceentry -n httpbin autogen.httpbin.in-ambient -o json \
       --show-managed-fields | python3 -c 'import json,sys; m=[f["manager"] for f in json.load(sys.stdin)["metadata"]["managedFields"]]; print(m); assert any("globalsvc" in x for x in m)'
   done
 }
@@ -379,6 +408,8 @@ main() {
   fi
   check "step 1: nodes and gateways carry the guide's localities" test_step1_localities
   check "step 2: autogen.httpbin.in-ambient in both clusters; traffic stays local" test_step2_serviceentries
+  check "step 2: istiod hands ztunnel the local pods as themselves and cluster2 behind its gateway" test_step2_istiod_view
+  check "step 5: istiod deploys the waypoint and gives it, and its identity, to the global service" test_step5_waypoint
   check "step 3: PreferNetwork keeps traffic in cluster1; at 0 replicas it goes to cluster2" test_step3_prefer_network
   check "step 4: PreferClose ranks us-east-1a, us-east-1b, then us-west-2" test_step4_prefer_close
   check "step 4: the pod in us-east-1a gone, traffic goes to us-east-1b" test_step4_zone_failover

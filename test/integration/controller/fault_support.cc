@@ -70,25 +70,12 @@ Result<std::unique_ptr<ControllerProcess>> ControllerProcess::Start(
   std::unique_ptr<ControllerProcess> process(new ControllerProcess);
   process->identity_ = options.identity;
   process->log_path_ = options.log_path;
-  std::vector<std::string> args = {GLOBALSVC_BINARY,
-                                   "controller",
-                                   "--cluster-name",
-                                   "cluster1",
-                                   "--kubeconfig",
-                                   options.kubeconfig.string(),
-                                   "--metrics-addr",
-                                   "127.0.0.1:0",
-                                   "--log-level",
-                                   "debug",
-                                   "--identity",
-                                   options.identity,
-                                   "--lease-name",
-                                   options.lease,
-                                   "--initial-sync-timeout",
-                                   "20",
-                                   // Checked through the inline shape's one object.
-                                   "--object-shape",
-                                   "inline"};
+  std::vector<std::string> args = {
+      GLOBALSVC_BINARY, "controller", "--cluster-name", "cluster1", "--kubeconfig",
+      options.kubeconfig.string(), "--metrics-addr", "127.0.0.1:0", "--log-level", "debug",
+      "--identity", options.identity, "--lease-name", options.lease, "--initial-sync-timeout", "20",
+      // Checked through the inline shape's one object.
+      "--object-shape", "inline"};
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   auto pid = SpawnLogged(std::move(args), process->log_path_);
   if (!pid.ok()) return pid.error();

@@ -587,8 +587,7 @@ spec:
     // and hands ztunnel the global service with that waypoint and its
     // identity among the SANs: the waypoint, here or behind the other
     // cluster's gateway, terminates the connection (istio/istio#61609).
-    REQUIRE_STATUS_OK(
-        bed.WaitForReadyReplicas("cluster1", "httpbin", "httpbin-waypoint", 1, 120s));
+    REQUIRE_STATUS_OK(bed.WaitForReadyReplicas("cluster1", "httpbin", "httpbin-waypoint", 1, 120s));
     CHECK_STATUS_OK(WaitFor("the global service uses the waypoint", 90s, [&](std::string* why) {
       auto current = AmbientView::Read(bed, "cluster1");
       if (!current.ok()) return false;
@@ -611,8 +610,7 @@ spec:
     CHECK(waypoint_identity);
 
     for (const char* cluster : {"cluster1", "cluster2"}) {
-      (void)bed.Kubectl(cluster,
-                        {"label", "namespace", "httpbin", "istio.io/use-waypoint-"});
+      (void)bed.Kubectl(cluster, {"label", "namespace", "httpbin", "istio.io/use-waypoint-"});
       (void)bed.Delete(cluster, waypoint);
     }
     CHECK_STATUS_OK(WaitFor("the waypoint is no longer used", 60s, [&](std::string* why) {

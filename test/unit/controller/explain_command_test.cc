@@ -1,6 +1,10 @@
 // globalsvc explain and lint run in-process on the fixture files.
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -119,6 +123,34 @@ TEST_CASE("explain accepts a region and a single file per cluster", "[cli][expla
   REQUIRE(run.code == kExitOk);
   CHECK_THAT(run.out, Catch::Contains("From:          cluster2 us-west-2/us-west-2b"));
   CHECK_THAT(run.out, Catch::Contains("1      5     10.245.1.4"));
+}
+
+TEST_CASE(
+    "explain and lint read files of odd JSON (explain's own output among them) without "
+    "crashing",
+    "[cli][explain][lint]") {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("explain-odd-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "cluster1");
+  std::filesystem::copy_file(kFixtures + "/guide/cluster1/serviceentries.yaml",
+                             dir / "cluster1/serviceentries.yaml");
+  // Fields of every wrong type where labels and kinds are read.
+  std::ofstream(dir / "cluster1/odd.json")
+      << R"([{"kind": 3, "metadata": {"labels": 4}}, {"kind": "WorkloadEntry", "metadata": 5},
+            {"kind": "ServiceEntry", "metadata": {"labels": {"app.kubernetes.io/managed-by": 6}}},
+            {"kind": "ServiceEntry", "metadata": {"labels": {"app.kubernetes.io/managed-by":
+             "globalsvc"}}, "spec": {"workloadSelector": {"labels": {
+             "globalsvc.solo.io/global-service": 7}}}},
+            {"kind": "WorkloadEntry", "metadata": {"labels": {"app.kubernetes.io/managed-by":
+             "globalsvc", "solo.io/parent-service": 8}}, "spec": {"weight": "x"}}, 9, "text"])";
+  // What explain -o json printed, next to the clusters' folders.
+  std::ofstream(dir / "explain.json") << Explain(GuideArgs({"-o", "json"})).out;
+  const Run explained = Explain({kHost, "--from", "cluster1/us-east-1a", "-f", dir.string()});
+  CHECK(explained.code == kExitOk);
+  CHECK_THAT(explained.out, Catch::Contains("1      5     10.244.0.5"));
+  const Run linted = LintFiles({"-f", dir.string()});
+  CHECK(linted.code != kExitUsage);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("explain exit codes", "[cli][explain]") {

@@ -67,9 +67,10 @@ TEST_CASE("plan --shape inline reproduces the guide's golden ServiceEntries byte
   }
 }
 
-TEST_CASE("plan prints the guide's objects for upstream istiod (the workload-entries shape, "
-          "the default)",
-          "[cli][plan]") {
+TEST_CASE(
+    "plan prints the guide's objects for upstream istiod (the workload-entries shape, "
+    "the default)",
+    "[cli][plan]") {
   for (const char* cluster : {"cluster1", "cluster2"}) {
     INFO(cluster);
     const Outcome result = Plan({"-f", (kGuide / "snapshot").string(), "--cluster", cluster,
@@ -119,9 +120,8 @@ TEST_CASE("the globalsvc binary prints the same golden output", "[cli][plan]") {
 }
 
 TEST_CASE("plan -o json prints a List of the same objects", "[cli][plan]") {
-  const Outcome result =
-      Plan({"-f", (kGuide / "snapshot").string(), "--cluster=cluster2", "-o", "json", "--shape",
-            "inline"});
+  const Outcome result = Plan({"-f", (kGuide / "snapshot").string(), "--cluster=cluster2", "-o",
+                               "json", "--shape", "inline"});
   REQUIRE(result.code == kExitOk);
   const auto list = nlohmann::json::parse(result.out);
   CHECK(list["kind"] == "List");

@@ -18,7 +18,8 @@ using nlohmann::json;
 struct GuideWithPods : GuideWorld {
   GuideWithPods() {
     for (ClusterState* cluster : {&cluster1, &cluster2}) {
-      cluster->UpsertNamespace({"httpbin", std::nullopt, "", std::nullopt, std::nullopt, std::nullopt});
+      cluster->UpsertNamespace(
+          {"httpbin", std::nullopt, "", std::nullopt, std::nullopt, std::nullopt});
       cluster->UpsertService(GlobalService("httpbin", "in-ambient"));
     }
     Endpoint a = ReadyEndpoint("10.244.0.5", "node-1");

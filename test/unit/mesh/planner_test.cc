@@ -50,7 +50,8 @@ TEST_CASE("Scope decides which services are exported", "[planner][scope]") {
       Service service = GlobalService("httpbin", "in-ambient");
       service.scope_label = c.service_label;
       world.cluster1.UpsertService(service);
-      world.cluster1.UpsertNamespace({"httpbin", c.namespace_label, "", std::nullopt, std::nullopt, std::nullopt});
+      world.cluster1.UpsertNamespace(
+          {"httpbin", c.namespace_label, "", std::nullopt, std::nullopt, std::nullopt});
       Diagnostics diagnostics;
       auto entry = PlanFor(world.clusters(), "cluster1", "httpbin", "in-ambient", diagnostics);
       CHECK(entry.has_value() == c.exported);
