@@ -11,6 +11,7 @@
 #include "controller/owned_objects.h"
 #include "lib/base/guard.h"
 #include "lib/mesh/carried_endpoints.h"
+#include "lib/mesh/istio_objects.h"
 #include "lib/mesh/model.h"
 #include "lib/observability/logging.h"
 
@@ -472,6 +473,24 @@ void Controller::CarryOverUnsyncedRemotes() {
     }
   }
   auto carried = mesh::CarryOver(entries, unsynced);
+  // Their peer Gateways too: without one, their carried endpoints behind a
+  // gateway are unroutable until they sync.
+  std::map<std::string, std::vector<mesh::PeerGateway>> gateways;
+  if (shape) {
+    auto listed_gateways = writer_->List(kube::resources::Gateways(),
+                                         options_.control_plane_namespace, owned);
+    if (listed_gateways.ok()) {
+      for (const auto& item : listed_gateways->items) {
+        if (auto gateway = mesh::PeerGatewayFromJson(item)) {
+          gateways[gateway->cluster].push_back(std::move(*gateway));
+        }
+      }
+    } else {
+      log_->warn("cannot read the existing peer Gateways: unsynced remote clusters start without "
+                 "them error={}",
+                 listed_gateways.error().message);
+    }
+  }
   for (const auto& cluster : unsynced) {
     auto it = carried.find(cluster);
     if (it == carried.end()) {
@@ -489,6 +508,9 @@ void Controller::CarryOverUnsyncedRemotes() {
         "are kept until it syncs cluster={} services={} endpoints={}",
         cluster, it->second.size(), endpoints);
     store_.SetCarried(cluster, std::move(it->second));
+    if (auto found = gateways.find(cluster); found != gateways.end()) {
+      store_.SetCarriedGateways(cluster, std::move(found->second));
+    }
   }
 }
 

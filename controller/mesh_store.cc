@@ -1,5 +1,6 @@
 #include "controller/mesh_store.h"
 
+#include <algorithm>
 #include <mutex>
 #include <set>
 
@@ -26,6 +27,7 @@ void MeshStore::RemoveCluster(const std::string& cluster) {
   std::unique_lock lock(mutex_);
   clusters_.erase(cluster);
   carried_.erase(cluster);
+  carried_gateways_.erase(cluster);
   withheld_.erase(cluster);
 }
 
@@ -33,8 +35,19 @@ void MeshStore::SetCarried(const std::string& cluster, mesh::CarriedServices ser
   std::unique_lock lock(mutex_);
   if (services.empty()) {
     carried_.erase(cluster);
+    carried_gateways_.erase(cluster);
   } else {
     carried_[cluster] = std::move(services);
+  }
+}
+
+void MeshStore::SetCarriedGateways(const std::string& cluster,
+                                   std::vector<mesh::PeerGateway> gateways) {
+  std::unique_lock lock(mutex_);
+  if (gateways.empty()) {
+    carried_gateways_.erase(cluster);
+  } else {
+    carried_gateways_[cluster] = std::move(gateways);
   }
 }
 
@@ -102,11 +115,27 @@ std::vector<mesh::PeerGateway> MeshStore::PlanPeerGateways(const std::string& ta
   std::shared_lock lock(mutex_);
   std::vector<const mesh::ClusterState*> views;
   views.reserve(clusters_.size());
+  std::string target_network;
   for (const auto& [name, state] : clusters_) {
+    if (name == target_cluster) target_network = state->network();
     if (withheld_.count(name)) continue;
     views.push_back(state.get());
   }
-  return mesh::PlanPeerGateways(views, target_cluster, options, diagnostics);
+  auto planned = mesh::PlanPeerGateways(views, target_cluster, options, diagnostics);
+  if (carried_gateways_.empty() || !clusters_.count(target_cluster)) return planned;
+  std::set<std::string> networks;
+  for (const auto& gateway : planned)
+    networks.insert(gateway.network);
+  for (const auto& [cluster, gateways] : carried_gateways_) {
+    if (!carried_.count(cluster) || withheld_.count(cluster)) continue;
+    for (const auto& gateway : gateways) {
+      if (gateway.network == target_network || !networks.insert(gateway.network).second) continue;
+      planned.push_back(gateway);
+    }
+  }
+  std::sort(planned.begin(), planned.end(),
+            [](const mesh::PeerGateway& a, const mesh::PeerGateway& b) { return a.name < b.name; });
+  return planned;
 }
 
 std::vector<std::string> MeshStore::ServiceKeys(const std::string& cluster) const {

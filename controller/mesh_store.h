@@ -45,7 +45,10 @@ class MeshStore {
                                                        const std::string& service_name,
                                                        const mesh::PlanOptions& options,
                                                        mesh::Diagnostics& diagnostics) const;
-  // The peer Gateways the target cluster needs (clusters withheld left out).
+  // The peer Gateways the target cluster needs: those of the clusters it
+  // holds (withheld ones left out), then, for a network none of them has a
+  // Gateway for, the carried-over one of a cluster whose endpoints are
+  // carried.
   [[nodiscard]] std::vector<mesh::PeerGateway> PlanPeerGateways(
       const std::string& target_cluster, const mesh::ShapeOptions& options,
       mesh::Diagnostics& diagnostics) const;
@@ -58,12 +61,16 @@ class MeshStore {
   // Replaces the cluster's carried-over endpoints (empty: none).
   void SetCarried(const std::string& cluster, mesh::CarriedServices services);
   [[nodiscard]] bool HasCarried(const std::string& cluster) const;
+  // The peer Gateways an earlier run wrote for the cluster: they keep its
+  // carried endpoints reachable. Forgotten with its carried endpoints.
+  void SetCarriedGateways(const std::string& cluster, std::vector<mesh::PeerGateway> gateways);
   void SetWithheld(const std::string& cluster, bool withheld);
   [[nodiscard]] bool IsWithheld(const std::string& cluster) const;
 
  private:
   mutable std::shared_mutex mutex_;
   std::map<std::string, mesh::CarriedServices> carried_;
+  std::map<std::string, std::vector<mesh::PeerGateway>> carried_gateways_;
   std::set<std::string> withheld_;
   // unique_ptr: states keep their address while the map changes.
   std::map<std::string, std::unique_ptr<mesh::ClusterState>> clusters_;

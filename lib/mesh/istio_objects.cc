@@ -309,6 +309,30 @@ std::string OwnedContentHash(const json& object) {
   return HexHash(Fnv1a64(owned.dump()));
 }
 
+std::optional<PeerGateway> PeerGatewayFromJson(const json& object) {
+  const json* metadata = Member(object, "metadata");
+  const json* labels = metadata ? Member(*metadata, "labels") : nullptr;
+  const json* spec = Member(object, "spec");
+  if (Text(object, "kind") != "Gateway" || !labels || !spec ||
+      Text(*labels, kManagedByLabel) != kManagedByValue ||
+      Text(*spec, "gatewayClassName") != kRemotePeerGatewayClass) {
+    return std::nullopt;
+  }
+  PeerGateway gateway;
+  gateway.name = Text(*metadata, "name");
+  gateway.namespace_name = Text(*metadata, "namespace");
+  gateway.network = Text(*labels, kNetworkLabel);
+  gateway.cluster = Text(*labels, kClusterLabel);
+  if (const json* addresses = Member(*spec, "addresses");
+      addresses && addresses->is_array() && !addresses->empty()) {
+    gateway.address = Text((*addresses)[0], "value");
+  }
+  if (gateway.name.empty() || gateway.network.empty() || gateway.address.empty()) {
+    return std::nullopt;
+  }
+  return gateway;
+}
+
 bool SelectsWorkloadEntries(const json& service_entry) {
   const auto spec = service_entry.find("spec");
   if (spec == service_entry.end() || !spec->is_object()) return false;

@@ -85,6 +85,11 @@ struct PeerGateway {
 // count, so equal hashes mean a write would change nothing of ours.
 [[nodiscard]] std::string OwnedContentHash(const nlohmann::json& object);
 
+// A peer Gateway globalsvc wrote, read back (an earlier run's, to keep a
+// network reachable until the cluster behind it syncs); nullopt for any
+// other object or one without name, network or address.
+[[nodiscard]] std::optional<PeerGateway> PeerGatewayFromJson(const nlohmann::json& object);
+
 // A ServiceEntry of this shape: it selects WorkloadEntries by
 // kGlobalServiceLabel.
 [[nodiscard]] bool SelectsWorkloadEntries(const nlohmann::json& service_entry);

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "lib/mesh/istio_objects.h"
 #include "test/unit/mesh/test_world.h"
 
 namespace globalsvc::controller {
@@ -106,6 +107,50 @@ TEST_CASE("Carried endpoints stand in for a cluster until they are dropped", "[m
   CHECK_FALSE(store.HasCarried("cluster2"));
   CHECK_FALSE(store.IsWithheld("cluster2"));
   CHECK(Clusters(PlanGuide(store)) == std::vector<std::string>{"cluster1/0"});
+}
+
+TEST_CASE("An unsynced cluster's carried-over peer Gateway stays planned until it syncs",
+          "[mesh-store]") {
+  MeshStore store;
+  // cluster1 knows no gateway of cluster2 yet: its listing is not done.
+  store.Update("cluster1", [](mesh::ClusterState& state) { state.set_network("net1"); });
+  store.Update("cluster2", [](mesh::ClusterState&) {});
+  mesh::Diagnostics diagnostics;
+  CHECK(store.PlanPeerGateways("cluster1", {}, diagnostics).empty());
+
+  // What an earlier run wrote, read back from its object.
+  const auto written = mesh::PeerGatewayFromJson(mesh::ToJson(mesh::PeerGateway{
+      "globalsvc-remote-net2", "istio-system", "net2", "192.0.2.2", "cluster2"}));
+  REQUIRE(written);
+  CHECK(written->address == "192.0.2.2");
+  CHECK(written->cluster == "cluster2");
+  store.SetCarriedGateways("cluster2", {*written});
+  // Without carried endpoints it carries nothing.
+  CHECK(store.PlanPeerGateways("cluster1", {}, diagnostics).empty());
+  mesh::CarriedService carried;
+  carried.ports = {{"http", 8000, "HTTP", 8080}};
+  store.SetCarried("cluster2", {{"httpbin/in-ambient", carried}});
+  CHECK(store.PlanPeerGateways("cluster1", {}, diagnostics) ==
+        std::vector<mesh::PeerGateway>{*written});
+  // A network a cluster we hold has a gateway for takes that one.
+  store.Update("cluster3", [](mesh::ClusterState& state) {
+    state.set_network("net2");
+    state.UpsertGateway({"ewgw", "net2", "r", "z", ""});
+    state.UpsertGatewayAddress({"ewgw", "203.0.113.9"});
+  });
+  const auto both = store.PlanPeerGateways("cluster1", {}, diagnostics);
+  REQUIRE(both.size() == 1);
+  CHECK(both[0].address == "203.0.113.9");
+  store.RemoveCluster("cluster3");
+  // Withheld, or synced: gone.
+  store.SetWithheld("cluster2", true);
+  CHECK(store.PlanPeerGateways("cluster1", {}, diagnostics).empty());
+  store.SetWithheld("cluster2", false);
+  store.SetCarried("cluster2", {});
+  CHECK(store.PlanPeerGateways("cluster1", {}, diagnostics).empty());
+  // Not a peer Gateway of ours: nothing read back.
+  CHECK_FALSE(mesh::PeerGatewayFromJson(nlohmann::json{{"kind", "Gateway"}}));
+  CHECK_FALSE(mesh::PeerGatewayFromJson(nlohmann::json::array()));
 }
 
 }  // namespace
