@@ -3,6 +3,7 @@
 #include <map>
 #include <sstream>
 
+#include "lib/base/json_fields.h"
 #include "lib/kube/kube_client.h"
 #include "lib/kube/kubeconfig.h"
 #include "lib/mesh/istio_objects.h"
@@ -57,15 +58,9 @@ Result<std::vector<nlohmann::json>> ReadWorkloadEntryShape(kube::KubeClient& cli
   return out;
 }
 
-// Any object, as read from a file too: a field of the wrong type reads as absent.
-std::string Label(const nlohmann::json& object, const char* key) {
-  if (!object.is_object()) return {};
-  const auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) return {};
-  const auto labels = metadata->find("labels");
-  if (labels == metadata->end() || !labels->is_object()) return {};
-  const auto it = labels->find(key);
-  return it != labels->end() && it->is_string() ? it->get<std::string>() : std::string();
+// Any object, as read from a server or a file: a field of the wrong type reads as absent.
+std::string Label(const nlohmann::json& object, std::string_view key) {
+  return StringFieldAt(object, {"metadata", "labels", key});
 }
 
 }  // namespace

@@ -1,19 +1,16 @@
 #include "controller/owned_object_observer.h"
 
 #include "controller/owned_objects.h"
+#include "lib/base/json_fields.h"
 #include "lib/mesh/istio_objects.h"
 #include "lib/mesh/model.h"
 
 namespace globalsvc::controller {
 namespace {
 
-std::string Label(const nlohmann::json& object, const char* key) {
-  const auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) return {};
-  const auto labels = metadata->find("labels");
-  if (labels == metadata->end() || !labels->is_object()) return {};
-  const auto value = labels->find(key);
-  return value != labels->end() && value->is_string() ? value->get<std::string>() : std::string();
+// Any object, as read from a server or a file: a field of the wrong type reads as absent.
+std::string Label(const nlohmann::json& object, std::string_view key) {
+  return StringFieldAt(object, {"metadata", "labels", key});
 }
 
 std::string ObjectKey(const std::string& namespace_name, const std::string& name) {
