@@ -258,7 +258,7 @@ void PrintTable(std::ostream& out, const std::string& host, const mesh::ExplainI
         << "\n";
   }
   if (!explanation.removed.empty()) {
-    out << "\nDown:\n";
+    out << "\nLeft out:\n";
     Table removed;
     for (const auto& item : explanation.removed) {
       removed.Row({"  " + mesh::EndpointDisplayName(item.endpoint), item.endpoint.cluster,

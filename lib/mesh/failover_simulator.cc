@@ -202,6 +202,41 @@ RankingPolicy ChooseRankingPolicy(const SimulationInput& input, std::vector<std:
   return policy;
 }
 
+namespace {
+
+// What upstream istiod (default mode) does when it builds a waypoint's EDS:
+// an endpoint on another network goes only through that network's gateway,
+// and only with Istio mTLS, which it assumes only of endpoints labelled
+// security.istio.io/tlsMode=istio; the rest it leaves out.
+void LeaveOutOtherNetworks(const FailoverClient& client, std::vector<FailoverEndpoint>& up,
+                           Explanation& explanation) {
+  if (client.network.empty()) return;
+  std::vector<FailoverEndpoint> kept;
+  std::vector<std::string> names;
+  for (auto& endpoint : up) {
+    const auto tls = endpoint.labels.find("security.istio.io/tlsMode");
+    const bool mutual_tls = tls != endpoint.labels.end() && tls->second == "istio";
+    if (endpoint.network.empty() || endpoint.network == client.network || mutual_tls) {
+      kept.push_back(std::move(endpoint));
+      continue;
+    }
+    names.push_back(EndpointDisplayName(endpoint));
+    explanation.removed.push_back(
+        {endpoint, "on network " + endpoint.network + ": upstream istiod gives a waypoint none"});
+  }
+  up = std::move(kept);
+  if (names.empty()) return;
+  std::string list;
+  for (const auto& name : names)
+    list += (list.empty() ? "" : ", ") + name;
+  explanation.notes.push_back(
+      list + ": on another network. Upstream istiod (default mode) hands a waypoint no endpoint "
+             "there, so requests through the waypoint never fail over to it; ztunnel alone "
+             "(no waypoint) does");
+}
+
+}  // namespace
+
 Explanation Explain(const SimulationInput& input) {
   Explanation explanation;
   explanation.policy = ChooseRankingPolicy(input, explanation.notes);
@@ -217,7 +252,10 @@ Explanation Explain(const SimulationInput& input) {
     }
   }
 
-  const std::vector<FailoverEndpoint> up = Survivors(input, explanation.removed);
+  std::vector<FailoverEndpoint> up = Survivors(input, explanation.removed);
+  if (input.data_plane == DataPlane::kWaypoint && !input.waypoint_reaches_other_networks) {
+    LeaveOutOtherNetworks(input.client, up, explanation);
+  }
   const RankingPolicy& policy = explanation.policy;
   const TopologyLabels client_labels = ClientTopologyLabels(input.client);
   std::map<int, RankedGroup> by_score;

@@ -15,6 +15,8 @@
 //   localityLbSetting without outlierDetection, or disabled, means no locality
 //   failover at all; else the traffic distribution mapped to labels; else, with
 //   outlierDetection, Istio's default locality failover [region, zone(, subzone)].
+// - Upstream istiod (default mode) gives a waypoint no endpoint on another
+//   network: those are left out at L7 (SimulationInput says otherwise).
 // - All traffic goes to the best group; inside it, by endpoint weight. Envoy's
 //   partial-health spillover (overprovisioning factor) is not modelled: failed
 //   endpoints are gone, the rest are healthy.
@@ -52,6 +54,11 @@ struct SimulationInput {
   DataPlane data_plane = DataPlane::kZtunnel;
   std::optional<DestinationRule> destination_rule;  // read at L7 only
   std::vector<Failure> failures;
+  // Upstream istiod in its default mode hands a waypoint no endpoint on
+  // another network (one not labelled security.istio.io/tlsMode=istio), so a
+  // waypoint never fails over across networks; only ztunnel does. True
+  // models a control plane that gives waypoints those endpoints (Solo's).
+  bool waypoint_reaches_other_networks = false;
 };
 
 enum class RankingKind {

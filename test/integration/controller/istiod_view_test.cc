@@ -7,6 +7,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "controller/controller.h"
@@ -313,6 +314,97 @@ Status WaitForIdentities(const TestBed& bed, const std::string& cluster, const s
                  });
 }
 
+// Endpoint groups, best first, each "address locality" sorted: how Envoy
+// ranks by priority and explain ranks by group.
+using RankedGroups = std::vector<std::vector<std::string>>;
+
+// What istiod hands the waypoint pod `waypoint` of `cluster` for `host`:port
+// (its EDS, through the xDS client), grouped by priority.
+Result<RankedGroups> WaypointEds(const TestBed& bed, const std::string& cluster,
+                                 const testsupport::PlacedPod& waypoint, const std::string& host) {
+#ifndef GLOBALSVC_XDS_CLIENT
+  (void)bed, (void)cluster, (void)waypoint, (void)host;
+  return MakeError(ErrorCode::kInternal, "built without Go: no xDS client");
+#else
+  const auto slash = waypoint.locality.find('/');
+  const auto got =
+      testsupport::RunCommand({GLOBALSVC_XDS_CLIENT,
+                               "--addr",
+                               "127.0.0.1:" + bed.ClusterValue(cluster, "ISTIOD_GRPC_PORT"),
+                               "--pod-ip",
+                               waypoint.ip,
+                               "--pod",
+                               waypoint.name,
+                               "--namespace",
+                               "httpbin",
+                               "--service-account",
+                               "httpbin-waypoint",
+                               "--cluster-id",
+                               cluster,
+                               "--network",
+                               cluster + "-network",
+                               "--region",
+                               waypoint.locality.substr(0, slash),
+                               "--zone",
+                               waypoint.locality.substr(slash + 1),
+                               "--host",
+                               host,
+                               "--port",
+                               "8000",
+                               "--timeout",
+                               "20s"});
+  if (!got.ok()) return MakeError(ErrorCode::kUnavailable, "xds-client: " + got.err);
+  std::map<int, std::vector<std::string>> by_priority;
+  std::istringstream lines(got.out);
+  for (std::string line; std::getline(lines, line);) {
+    // priority=P locality=L endpoint=ADDRESS:PORT weight=W
+    std::map<std::string, std::string> fields;
+    std::istringstream words(line);
+    for (std::string word; words >> word;) {
+      const auto eq = word.find('=');
+      if (eq != std::string::npos) fields[word.substr(0, eq)] = word.substr(eq + 1);
+    }
+    std::string address = fields["endpoint"];
+    address = address.substr(0, address.rfind(':'));
+    by_priority[std::stoi(fields["priority"])].push_back(address + " " + fields["locality"]);
+  }
+  RankedGroups groups;
+  for (auto& [priority, group] : by_priority) {
+    std::sort(group.begin(), group.end());
+    groups.push_back(std::move(group));
+  }
+  return groups;
+#endif
+}
+
+// What `globalsvc explain --l7` says, read live, from the waypoint's zone.
+Result<RankedGroups> ExplainL7(const TestBed& bed, const std::string& cluster,
+                               const testsupport::PlacedPod& waypoint, const std::string& host) {
+  const auto explained = testsupport::RunCommand(
+      {GLOBALSVC_BINARY, "explain", host, "--from", cluster + "/" + waypoint.locality, "--l7",
+       "--kubeconfig", bed.Kubeconfig(cluster).string(), "--context", cluster, "-o", "json"});
+  if (!explained.ok()) return MakeError(ErrorCode::kInternal, "explain: " + explained.err);
+  const auto json = nlohmann::json::parse(explained.out, nullptr, false);
+  if (!json.is_object()) return MakeError(ErrorCode::kInternal, "explain: " + explained.out);
+  RankedGroups groups;
+  for (const auto& group : json.value("groups", nlohmann::json::array())) {
+    std::vector<std::string> members;
+    for (const auto& endpoint : group["endpoints"]) {
+      members.push_back(endpoint.value("endpoint", "") + " " + endpoint.value("locality", ""));
+    }
+    std::sort(members.begin(), members.end());
+    groups.push_back(std::move(members));
+  }
+  return groups;
+}
+
+std::string Describe(const RankedGroups& groups) {
+  std::string out;
+  for (const auto& group : groups)
+    out += "[" + Joined(group) + " ]";
+  return out;
+}
+
 // Removes what the WorkloadEntry shape wrote, so that later cases start from
 // the inline shape alone.
 void RemoveShapeObjects(const TestBed& bed) {
@@ -609,6 +701,66 @@ spec:
     }
     CHECK(waypoint_identity);
 
+    // L7: what istiod hands the waypoint (EDS priorities, read by an xDS
+    // client connected as the waypoint pod) is what explain --l7 ranks,
+    // under the guide's DestinationRule with [zone, region] and [region,
+    // zone]. Neither holds an endpoint of cluster2: upstream istiod gives a
+    // waypoint none on another network.
+    auto waypoints =
+        bed.Pods("cluster1", "httpbin", "gateway.networking.k8s.io/gateway-name=httpbin-waypoint");
+    REQUIRE(waypoints.ok());
+    REQUIRE(waypoints->size() == 1);
+    const testsupport::PlacedPod waypoint_pod = waypoints->front();
+    auto local = GuidePodLines(bed, "cluster1", "cluster1-network");
+    REQUIRE(local.ok());
+    for (const char* order : {"[topology.kubernetes.io/zone, topology.kubernetes.io/region]",
+                              "[topology.kubernetes.io/region, topology.kubernetes.io/zone]"}) {
+      INFO(order);
+      REQUIRE_STATUS_OK(bed.Apply("cluster1", std::string(R"(apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: in-ambient-failover
+  namespace: httpbin
+spec:
+  host: in-ambient.httpbin.mesh.internal
+  trafficPolicy:
+    loadBalancer:
+      localityLbSetting:
+        enabled: true
+        failoverPriority: )") + order + R"(
+      simple: ROUND_ROBIN
+    outlierDetection:
+      consecutive5xxErrors: 5
+      interval: 10s
+      baseEjectionTime: 3m
+)"));
+      RankedGroups eds;
+      CHECK_STATUS_OK(
+          WaitFor("istiod hands the waypoint what explain --l7 ranks", 60s, [&](std::string* why) {
+            auto from_istiod = WaypointEds(bed, "cluster1", waypoint_pod, kHost);
+            auto from_explain = ExplainL7(bed, "cluster1", waypoint_pod, kHost);
+            if (!from_istiod.ok() || !from_explain.ok()) {
+              *why = !from_istiod.ok() ? from_istiod.error().message : from_explain.error().message;
+              return false;
+            }
+            eds = *from_istiod;
+            *why = "istiod " + Describe(eds) + " explain " + Describe(*from_explain);
+            return eds.size() == 2 && eds == *from_explain;
+          }));
+      // One group per zone of cluster1; nothing of cluster2 (192.0.2.2, its
+      // gateway, or its pods).
+      std::size_t endpoints = 0;
+      for (const auto& group : eds) {
+        for (const auto& member : group) {
+          CHECK(member.rfind("10.244.", 0) == 0);
+          ++endpoints;
+        }
+      }
+      CHECK(endpoints == local->size());
+    }
+    (void)bed.Kubectl("cluster1", {"delete", "destinationrule", "-n", "httpbin",
+                                   "in-ambient-failover", "--ignore-not-found"});
+
     for (const char* cluster : {"cluster1", "cluster2"}) {
       (void)bed.Kubectl(cluster, {"label", "namespace", "httpbin", "istio.io/use-waypoint-"});
       (void)bed.Delete(cluster, waypoint);
@@ -652,9 +804,10 @@ spec:
   }
 }
 
-TEST_CASE("three clusters on three networks: istiod keeps one workload behind each network's "
-          "gateway",
-          "[controller][istiod]") {
+TEST_CASE(
+    "three clusters on three networks: istiod keeps one workload behind each network's "
+    "gateway",
+    "[controller][istiod]") {
   obs::ConfigureLogging(obs::LogFormat::kText, spdlog::level::warn);
   auto shared = TestBed::Shared(3);
   REQUIRE(shared.ok());
@@ -663,8 +816,8 @@ TEST_CASE("three clusters on three networks: istiod keeps one workload behind ea
   REQUIRE(bed.clusters().size() >= 3);
   REQUIRE_STATUS_OK(AmbientView::Read(bed, "cluster1"));
   REQUIRE_STATUS_OK(testbed::PrepareGuideApp(bed));
-  REQUIRE(bed.Kubectl("cluster1", {"apply", "-f", std::string(GLOBALSVC_SOURCE_DIR) + "/crds"})
-              .ok());
+  REQUIRE(
+      bed.Kubectl("cluster1", {"apply", "-f", std::string(GLOBALSVC_SOURCE_DIR) + "/crds"}).ok());
   for (const char* remote : {"cluster2", "cluster3"}) {
     REQUIRE(bed.Apply("cluster1", testbed::RemoteSecretYaml(bed, remote)).ok());
   }
@@ -692,14 +845,14 @@ TEST_CASE("three clusters on three networks: istiod keeps one workload behind ea
   CHECK_STATUS_OK(WaitForIdentities(bed, "cluster1", kHost, want));
   // One peer Gateway per remote network, each with its gateway's address.
   CHECK_STATUS_OK(WaitFor("a peer Gateway per network, addressed", 60s, [&](std::string* why) {
-    auto listed = bed.GetJson("cluster1", {"gateways.gateway.networking.k8s.io", "-n",
-                                           "istio-system", "-l",
-                                           "app.kubernetes.io/managed-by=globalsvc"});
+    auto listed =
+        bed.GetJson("cluster1", {"gateways.gateway.networking.k8s.io", "-n", "istio-system", "-l",
+                                 "app.kubernetes.io/managed-by=globalsvc"});
     if (!listed.ok()) return false;
     std::vector<std::string> seen;
     for (const auto& item : (*listed)["items"]) {
-      const auto addresses =
-          item.value("status", nlohmann::json::object()).value("addresses", nlohmann::json::array());
+      const auto addresses = item.value("status", nlohmann::json::object())
+                                 .value("addresses", nlohmann::json::array());
       seen.push_back(item["metadata"]["name"].get<std::string>() + "=" +
                      (addresses.empty() ? std::string("-") : addresses[0].value("value", "")));
     }
@@ -711,9 +864,9 @@ TEST_CASE("three clusters on three networks: istiod keeps one workload behind ea
   c1->Stop();
   RemoveShapeObjects(bed);
   for (const char* remote : {"cluster2", "cluster3"}) {
-    (void)bed.Kubectl("cluster1", {"delete", "secret", "-n", "istio-system",
-                                   std::string("globalsvc-remote-") + remote,
-                                   "--ignore-not-found"});
+    (void)bed.Kubectl("cluster1",
+                      {"delete", "secret", "-n", "istio-system",
+                       std::string("globalsvc-remote-") + remote, "--ignore-not-found"});
   }
 }
 

@@ -88,36 +88,38 @@ TEST_CASE("The guide's outcomes", "[failover][guide]") {
        std::nullopt,
        Down({"region=us-east-1"}),
        {{"gateway(cluster2)"}}},
-      {"step 5: waypoint enforces PreferClose",
+      // Upstream istiod hands the waypoint cluster1's endpoints only: the
+      // other network's are left out (see the case of its own below).
+      {"step 5: waypoint enforces PreferClose, in cluster1's network",
        "PreferClose",
        DataPlane::kWaypoint,
        std::nullopt,
        {},
-       {{"10.244.0.5"}, {"10.244.1.8"}, {"gateway(cluster2)"}}},
-      {"step 6: [zone, region] with cluster1 down goes to cluster2",
+       {{"10.244.0.5"}, {"10.244.1.8"}}},
+      {"step 6: [zone, region] with cluster1 down: the waypoint has nothing left",
        "PreferClose",
        DataPlane::kWaypoint,
        Rule(zone_region, true),
        Down({"cluster=cluster1"}),
-       {{"gateway(cluster2)"}}},
-      {"step 6: [zone, region] ranks us-east-1b with us-west-2",
+       {}},
+      {"step 6: [zone, region] ranks us-east-1a, then us-east-1b",
        "PreferClose",
        DataPlane::kWaypoint,
        Rule(zone_region, true),
        {},
-       {{"10.244.0.5"}, {"10.244.1.8", "gateway(cluster2)"}}},
-      {"[region, zone] fails over zone, region, elsewhere",
+       {{"10.244.0.5"}, {"10.244.1.8"}}},
+      {"[region, zone] fails over zone, then region",
        "PreferClose",
        DataPlane::kWaypoint,
        Rule(region_zone, true),
        {},
-       {{"10.244.0.5"}, {"10.244.1.8"}, {"gateway(cluster2)"}}},
+       {{"10.244.0.5"}, {"10.244.1.8"}}},
       {"failoverPriority without outlierDetection: no failover",
        "PreferClose",
        DataPlane::kWaypoint,
        Rule(zone_region, false),
        {},
-       {{"10.244.0.5", "10.244.1.8", "gateway(cluster2)"}}},
+       {{"10.244.0.5", "10.244.1.8"}}},
       {"ztunnel ignores the DestinationRule",
        "PreferClose",
        DataPlane::kZtunnel,
@@ -135,9 +137,33 @@ TEST_CASE("The guide's outcomes", "[failover][guide]") {
   }
 }
 
-TEST_CASE("Step 6: cluster1 down, the waypoint sends to us-west-2a and us-west-2b",
+TEST_CASE("Upstream istiod gives a waypoint no endpoint on another network", "[failover][guide]") {
+  SimulationInput input = GuideInput("PreferClose", DataPlane::kWaypoint);
+  input.destination_rule = Rule({kZoneLabel, kRegionLabel}, true);
+  const Explanation explanation = Explain(input);
+  CHECK(GroupNames(explanation) == Groups{{"10.244.0.5"}, {"10.244.1.8"}});
+  REQUIRE(explanation.removed.size() == 1);
+  CHECK(EndpointDisplayName(explanation.removed[0].endpoint) == "gateway(cluster2)");
+  CHECK(explanation.removed[0].reason ==
+        "on network cluster2-network: upstream istiod gives a waypoint none");
+  bool noted = false;
+  for (const auto& note : explanation.notes)
+    noted = noted || note.find("gateway(cluster2): on another network") == 0;
+  CHECK(noted);
+  // ztunnel reaches it; so does a waypoint for an endpoint Istio's mTLS is
+  // assumed of (labelled security.istio.io/tlsMode=istio).
+  CHECK(GroupNames(Explain(GuideInput("PreferClose"))).size() == 3);
+  for (auto& endpoint : input.endpoints) {
+    if (endpoint.is_gateway()) endpoint.labels["security.istio.io/tlsMode"] = "istio";
+  }
+  CHECK(GroupNames(Explain(input)) == Groups{{"10.244.0.5"}, {"10.244.1.8", "gateway(cluster2)"}});
+}
+
+TEST_CASE("Step 6 with a control plane that gives waypoints other networks: cluster1 down, the "
+          "waypoint sends to us-west-2a and us-west-2b",
           "[failover][guide]") {
   SimulationInput input = GuideInput("PreferClose", DataPlane::kWaypoint);
+  input.waypoint_reaches_other_networks = true;
   input.destination_rule = Rule({kZoneLabel, kRegionLabel}, true);
   input.failures = Down({"cluster=cluster1"});
   const Explanation explanation = Explain(input);
@@ -286,6 +312,8 @@ TEST_CASE("Cases the guide does not show", "[failover]") {
     input.traffic_distribution = c.distribution;
     input.data_plane = c.plane;
     input.destination_rule = c.rule;
+    // The ranking rules alone; upstream's cut at the network is tested above.
+    input.waypoint_reaches_other_networks = true;
     CHECK(GroupNames(Explain(input)) == c.groups);
   }
 }
@@ -362,6 +390,7 @@ TEST_CASE("PreferClose and failoverPriority [region, zone] agree on the guide to
       ztunnel.failures = down;
       SimulationInput waypoint = ztunnel;
       waypoint.data_plane = DataPlane::kWaypoint;
+      waypoint.waypoint_reaches_other_networks = true;  // the ranking rules alone
       waypoint.destination_rule = Rule({kRegionLabel, kZoneLabel}, true);
       INFO(FormatLocality(client.locality) << " down " << down.size());
       CHECK(GroupNames(Explain(ztunnel)) == GroupNames(Explain(waypoint)));
@@ -385,6 +414,7 @@ TEST_CASE("PreferClose and [network, region, zone] differ only across networks",
   ztunnel.traffic_distribution = "PreferClose";
   SimulationInput waypoint = ztunnel;
   waypoint.data_plane = DataPlane::kWaypoint;
+  waypoint.waypoint_reaches_other_networks = true;  // the ranking rules alone
   waypoint.destination_rule = Rule({kNetworkLabel, kRegionLabel, kZoneLabel}, true);
   CHECK(GroupNames(Explain(ztunnel)) == GroupNames(Explain(waypoint)));
 
