@@ -18,6 +18,10 @@
 //           --globalsvc PATH (the binary) --markdown FILE (append a table)
 //           --object-shape inline|workload-entries (what the controller writes;
 //           results are read from that shape's objects)
+//           --istiod true (convergence, workload-entries shape, a test bed
+//           with istiod: each change also ends when cluster1's istiod shows it
+//           in its ambient view, /debug/ambientz, and istiod's share is given
+//           apart; keep --services small, every poll reads the whole view)
 //           --reuse-world true (keep the objects of the last run with the same
 //           sizes instead of deleting and creating them again)
 //           --wrap "CMD ARGS" (run the controller under a profiler, e.g.
@@ -77,6 +81,7 @@ struct Args {
   std::string markdown;
   std::string wrap;
   bool reuse_world = false;
+  bool istiod = false;  // also wait for cluster1's istiod to show each change
 
   // Endpoints per service in cluster c (1-based).
   [[nodiscard]] int EndpointsIn(int c) const {
@@ -119,8 +124,17 @@ std::string LoadAverage() {
   return "load " + one;
 }
 
+// The controller child running now, if any: Die stops it, since exit()
+// skips the destructor that would (an orphan would keep our stdout open).
+std::atomic<pid_t> running_controller{-1};
+
 [[noreturn]] void Die(const std::string& message) {
   std::fprintf(stderr, "bench_controller: %s\n", message.c_str());
+  if (const pid_t child = running_controller.exchange(-1); child > 0) {
+    ::kill(child, SIGTERM);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+  }
   std::exit(1);
 }
 
@@ -313,6 +327,7 @@ struct ControllerProcess {
       pointers.push_back(word.data());
     pointers.push_back(nullptr);
     pid = fork();
+    if (pid > 0) running_controller = pid;
     if (pid == 0) {
       const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (fd >= 0) ::dup2(fd, 2);
@@ -322,6 +337,7 @@ struct ControllerProcess {
   }
   void Stop() {
     if (pid <= 0) return;
+    running_controller = -1;
     kill(pid, SIGTERM);
     int status = 0;
     waitpid(pid, &status, 0);
@@ -334,6 +350,7 @@ struct ControllerProcess {
     int status = 0;
     if (waitpid(pid, &status, WNOHANG) == pid) {
       pid = -1;
+      running_controller = -1;
       Die("the controller exited (status " + std::to_string(status) + "); log: " + log.string() +
           "\n" + ReadFile(log).substr(0, 4000));
     }
@@ -372,8 +389,9 @@ struct ControllerProcess {
   bool Ready() const { return Metrics().find("globalsvc_leader 1") != std::string::npos; }
 };
 
-std::string ControllerProcess::Metrics() const {
-  // A tiny HTTP/1.0 GET without another dependency.
+// A tiny HTTP/1.0 GET of 127.0.0.1:`port` without another dependency: the
+// whole response, headers included.
+std::string HttpGet(int port, const std::string& path) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -381,7 +399,7 @@ std::string ControllerProcess::Metrics() const {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   std::string body;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    const std::string request = "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n";
+    const std::string request = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
     (void)::write(fd, request.data(), request.size());
     char buffer[65536];
     ssize_t n = 0;
@@ -391,6 +409,68 @@ std::string ControllerProcess::Metrics() const {
   ::close(fd);
   return body;
 }
+
+std::string ControllerProcess::Metrics() const {
+  return HttpGet(port, "/metrics");
+}
+
+// istiod's view of the bench services: polls /debug/ambientz of cluster1's
+// istiod and keeps, per bench host, the total capacity of the workloads that
+// carry it (what ztunnel would receive) and when that total was first seen.
+class AmbientWatcher {
+ public:
+  explicit AmbientWatcher(int istiod_port) : port_(istiod_port) {
+    thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
+  }
+
+  std::optional<Clock::time_point> WaitFor(const std::string& host, int capacity,
+                                           std::chrono::seconds timeout) {
+    std::unique_lock lock(mutex_);
+    const bool ok = changed_.wait_for(lock, timeout, [&] {
+      auto it = seen_.find(host);
+      return it != seen_.end() && it->second.first == capacity;
+    });
+    if (!ok) return std::nullopt;
+    return seen_[host].second;
+  }
+
+ private:
+  void Run(std::stop_token stop) {
+    while (!stop.stop_requested()) {
+      const std::string response = HttpGet(port_, "/debug/ambientz");
+      const auto now = Clock::now();
+      const auto body_at = response.find("\r\n\r\n");
+      if (body_at == std::string::npos) {
+        std::this_thread::sleep_for(50ms);
+        continue;
+      }
+      const auto view = nlohmann::json::parse(response.substr(body_at + 4), nullptr, false);
+      if (!view.is_object()) continue;
+      std::map<std::string, int> capacity;
+      for (const auto& workload : view.value("workloads", nlohmann::json::array())) {
+        const auto services = workload.value("services", nlohmann::json::object());
+        for (const auto& [key, ports] : services.items()) {
+          if (key.rfind("bench/", 0) != 0) continue;
+          capacity[key.substr(6)] += workload.value("capacity", 1);
+        }
+      }
+      {
+        std::lock_guard lock(mutex_);
+        for (const auto& [host, total] : capacity) {
+          auto& entry = seen_[host];
+          if (entry.first != total) entry = {total, now};
+        }
+      }
+      changed_.notify_all();
+    }
+  }
+
+  int port_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::map<std::string, std::pair<int, Clock::time_point>> seen_;
+  std::jthread thread_;
+};
 
 int FreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -762,11 +842,20 @@ void Convergence(const Args& args) {
   ControllerProcess controller;
   controller.Start(args, "cluster1", FreePort());
   WaitForController(controller, watcher, args.services, args.TotalWeight());
+  std::optional<AmbientWatcher> ambient;
+  if (args.istiod) {
+    const std::string env = ReadFile(args.testbed / "cluster1" / "cluster.env");
+    const auto at = env.find("ISTIOD_HTTP_PORT=");
+    if (at == std::string::npos) Die("cluster1 of the test bed runs no istiod (up --istio)");
+    ambient.emplace(std::stoi(env.substr(at + 17)));
+  }
 
   const std::string node = FirstNode(c2);
   const std::string load_before = LoadAverage();
   const int others = args.TotalWeight() - args.EndpointsIn(2);
   std::vector<double> latency;
+  std::vector<double> istiod_latency;  // to istiod's view
+  std::vector<double> istiod_share;    // from our object to istiod's view
   for (int s = 0; s < args.samples; ++s) {
     const int i = s % args.services;
     const int weight = args.EndpointsIn(2) + 1 + (s / args.services) % 2;  // changes every visit
@@ -779,6 +868,14 @@ void Convergence(const Args& args) {
       Die("change " + std::to_string(s) + " not seen within 30 s");
     }
     latency.push_back(std::chrono::duration<double, std::milli>(*seen - start).count());
+    if (ambient) {
+      auto shown = ambient->WaitFor("svc-" + std::to_string(i) + ".bench.mesh.internal",
+                                    others + weight, 30s);
+      if (!shown) Die("change " + std::to_string(s) + " not in istiod's view within 30 s");
+      istiod_latency.push_back(std::chrono::duration<double, std::milli>(*shown - start).count());
+      istiod_share.push_back(
+          std::max(0.0, std::chrono::duration<double, std::milli>(*shown - *seen).count()));
+    }
   }
   const std::string load_after = LoadAverage();
   // The two hops every change must make without any controller: the slice
@@ -815,6 +912,21 @@ void Convergence(const Args& args) {
                 Today().c_str(), args.Shape().c_str(), latency.size(), p50, p99, s50, e50, f99,
                 share * 100, reconcile_ms, writes, load_before.c_str(), load_after.c_str());
   AppendMarkdown(args, text);
+  if (!istiod_latency.empty()) {
+    // Our object is seen by a watch of ours; istiod's view by polling it, so
+    // istiod's share includes up to one poll (the time one /debug/ambientz
+    // read takes).
+    const double i50 = Percentile(istiod_latency, 0.5), i99 = Percentile(istiod_latency, 0.99);
+    const double own50 = Percentile(istiod_share, 0.5), own99 = Percentile(istiod_share, 0.99);
+    std::snprintf(text, sizeof(text),
+                  "| %s | convergence to istiod's view | %s, %zu remote EndpointSlice changes | "
+                  "p50 %.1f ms, p99 %.1f ms | globalsvc's part (to its object): p50 %.1f ms | "
+                  "istiod's part (object to ambient view, polled): p50 %.1f ms, p99 %.1f ms | "
+                  "%s to %s |\n",
+                  Today().c_str(), args.Shape().c_str(), istiod_latency.size(), i50, i99, p50,
+                  own50, own99, load_before.c_str(), LoadAverage().c_str());
+    AppendMarkdown(args, text);
+  }
 }
 
 double Floor(KubeClient& client, int services, int endpoints) {
@@ -1075,11 +1187,16 @@ int main(int argc, char** argv) {
       args.object_shape = value;
     else if (flag == "--reuse-world")
       args.reuse_world = value == "true";
+    else if (flag == "--istiod")
+      args.istiod = value == "true";
     else
       Die("unknown flag " + flag);
   }
   if (argc % 2 == 0) Die(std::string("flag without a value: ") + argv[argc - 1]);
   if (args.clusters < 2) Die("--clusters must be 2 or more");
+  if (args.istiod && (args.scenario != "convergence" || args.object_shape != "workload-entries")) {
+    Die("--istiod true measures the convergence scenario of --object-shape workload-entries");
+  }
   if (args.services < 1 && args.scenario != "memory") Die("--services must be positive");
   for (int c = 1; c <= args.clusters; ++c) {
     if (!fs::exists(args.testbed / ClusterName(c) / "kubeconfig")) {
