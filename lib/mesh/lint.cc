@@ -114,9 +114,19 @@ class Linter {
     for (const auto& sourced : objects_) {
       const std::string kind = String(sourced.object, {"kind"});
       if (kind == "ServiceEntry") {
+        std::set<std::string> networks;
+        if (const json* endpoints = At(sourced.object, {"spec", "endpoints"});
+            endpoints && endpoints->is_array()) {
+          for (const json& endpoint : *endpoints) {
+            const std::string network = String(endpoint, {"network"});
+            if (!network.empty()) networks.insert(network);
+          }
+        }
         if (const json* hosts = At(sourced.object, {"spec", "hosts"}); hosts && hosts->is_array()) {
           for (const json& host : *hosts) {
-            if (host.is_string()) hosts_.insert(host.get<std::string>());
+            if (!host.is_string()) continue;
+            hosts_.insert(host.get<std::string>());
+            host_networks_[host.get<std::string>()].insert(networks.begin(), networks.end());
           }
         }
       } else if (kind == "Service") {
@@ -165,6 +175,17 @@ class Linter {
       }
     }
     LintFailoverPriority(sourced, rule.failover_priority);
+    if (const auto it = host_networks_.find(rule.host);
+        it != host_networks_.end() && it->second.size() > 1 && rule.has_outlier_detection &&
+        (!rule.has_locality_lb_setting || rule.locality_lb_enabled)) {
+      Add(Severity::kInfo, LintCode::kWaypointStopsAtNetwork, sourced,
+          rule.host + " has endpoints on " + std::to_string(it->second.size()) +
+              " networks, but upstream istiod (default mode) hands a waypoint only the endpoints "
+              "of its own network: this rule's failover at the waypoint never leaves it, and "
+              "once its network has no endpoint left, requests through the waypoint fail; "
+              "ztunnel alone (no waypoint) fails over across networks",
+          "expect L7 failover within the network only (globalsvc explain --l7 shows it)");
+    }
   }
 
   void LintFailoverPriority(const SourcedObject& sourced, const std::vector<std::string>& labels) {
@@ -303,6 +324,8 @@ class Linter {
   const LintOptions& options_;
   std::set<std::string> hosts_;
   std::vector<LintFinding> findings_;
+  // The networks of each host's ServiceEntry endpoints.
+  std::map<std::string, std::set<std::string>> host_networks_;
 };
 
 }  // namespace
@@ -350,6 +373,8 @@ std::string_view LintCodeName(LintCode code) {
       return "UpstreamTrafficDistribution";
     case LintCode::kMissingLocality:
       return "MissingLocality";
+    case LintCode::kWaypointStopsAtNetwork:
+      return "WaypointStopsAtNetwork";
   }
   return "Unknown";
 }

@@ -27,6 +27,9 @@ enum class LintCode {
   // preference (warning).
   kUpstreamTrafficDistribution,
   kMissingLocality,  // ServiceEntry endpoints, gateways or nodes without region/zone
+  // A DestinationRule's locality failover for a global host with endpoints on
+  // several networks: upstream istiod gives a waypoint only its own network's.
+  kWaypointStopsAtNetwork,
 };
 
 struct LintFinding {

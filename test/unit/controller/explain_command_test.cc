@@ -87,8 +87,9 @@ TEST_CASE("explain --l7 with the guide's rule and cluster1 down", "[cli][explain
   // Upstream istiod gives the waypoint none of cluster2's endpoints: with
   // cluster1 down, requests through the waypoint fail.
   CHECK_THAT(run.out, Catch::Contains("cluster1  us-east-1/us-east-1a  cluster=cluster1"));
-  CHECK_THAT(run.out, Catch::Contains("gateway(cluster2)  cluster2  us-west-2/us-west-2a  on network "
-                                      "cluster2-network: upstream istiod gives a waypoint none"));
+  CHECK_THAT(run.out,
+             Catch::Contains("gateway(cluster2)  cluster2  us-west-2/us-west-2a  on network "
+                             "cluster2-network: upstream istiod gives a waypoint none"));
   CHECK_THAT(run.out, Catch::Contains("no endpoint is left: requests fail"));
   CHECK_THAT(run.out, !Catch::Contains("(cluster2 via gateway)"));
 }
@@ -181,7 +182,29 @@ TEST_CASE("lint flags the guide's rule and accepts [region, zone]", "[cli][lint]
   const Run fixed = LintFiles(
       {"-f", kFixtures + "/guide", "-f", kFixtures + "/destinationrule-region-zone.yaml"});
   CHECK(fixed.code == kExitOk);
-  CHECK_THAT(fixed.out, Catch::Contains("no findings"));
+  // Only what upstream cannot do: the waypoint's failover stays in its network.
+  CHECK_THAT(fixed.out, Catch::Contains("info WaypointStopsAtNetwork DestinationRule "
+                                        "httpbin/in-ambient-failover"));
+  CHECK_THAT(fixed.out, Catch::Contains("1 finding (0 errors)"));
+  // The same rule for a host on one network only: nothing to say.
+  const std::filesystem::path flat = std::filesystem::temp_directory_path() /
+                                     ("lint-flat-" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(flat) << R"(apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: autogen.httpbin.in-ambient, namespace: istio-system}
+spec:
+  hosts: [in-ambient.httpbin.mesh.internal]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{name: http, number: 8000, protocol: HTTP}]
+  endpoints:
+  - {address: 10.244.0.5, network: flat, locality: us-east-1/us-east-1a}
+  - {address: 10.245.0.7, network: flat, locality: us-west-2/us-west-2a}
+)";
+  const Run one_network =
+      LintFiles({"-f", flat.string(), "-f", kFixtures + "/destinationrule-region-zone.yaml"});
+  std::filesystem::remove(flat);
+  CHECK_THAT(one_network.out, Catch::Contains("no findings"));
 
   CHECK(LintFiles({"--help"}).code == kExitOk);
   CHECK(LintFiles({}).code == kExitUsage);
