@@ -35,10 +35,9 @@ const kube::ResourceType& Pods() {
 }
 
 // globalsvc's ServiceEntries of the WorkloadEntry shape (any namespace) with
-// their WorkloadEntries, as the inline shape writes them in the control-plane
-// namespace: what explain and lint read.
-Result<std::vector<nlohmann::json>> ReadWorkloadEntryShape(kube::KubeClient& client,
-                                                           const std::string& namespace_name) {
+// their WorkloadEntries, as the inline shape would hold them: what explain
+// and lint read.
+Result<std::vector<nlohmann::json>> ReadWorkloadEntryShape(kube::KubeClient& client) {
   kube::ListOptions owned;
   owned.label_selector = std::string(mesh::kManagedByLabel) + "=" + mesh::kManagedByValue;
   auto entries = client.List(kube::resources::ServiceEntries(), "", owned);
@@ -51,10 +50,8 @@ Result<std::vector<nlohmann::json>> ReadWorkloadEntryShape(kube::KubeClient& cli
   auto workloads = client.List(kube::resources::WorkloadEntries(), "", owned);
   if (!workloads.ok()) return workloads.error();
   std::vector<nlohmann::json> out;
-  for (auto& entry : mesh::EntriesFromObjects(shaped, workloads->items)) {
-    entry.namespace_name = namespace_name;
+  for (const auto& entry : mesh::EntriesFromObjects(shaped, workloads->items))
     out.push_back(mesh::ToJson(entry));
-  }
   return out;
 }
 
@@ -99,8 +96,7 @@ Result<mesh::ClientLocation> LocatePod(const std::vector<std::string>& kubeconfi
   return location;
 }
 
-void InlineWorkloadEntryShape(std::vector<mesh::SourcedObject>& objects,
-                              const std::string& control_plane_namespace) {
+void InlineWorkloadEntryShape(std::vector<mesh::SourcedObject>& objects) {
   struct Shape {
     std::vector<nlohmann::json> service_entries;
     std::vector<nlohmann::json> workload_entries;
@@ -127,7 +123,6 @@ void InlineWorkloadEntryShape(std::vector<mesh::SourcedObject>& objects,
   }
   for (const auto& [cluster, shape] : by_cluster) {
     for (auto& entry : mesh::EntriesFromObjects(shape.service_entries, shape.workload_entries)) {
-      entry.namespace_name = control_plane_namespace;
       kept.push_back({cluster, shape.source + " (with its WorkloadEntries)", mesh::ToJson(entry)});
     }
   }
@@ -183,7 +178,7 @@ Result<std::vector<mesh::SourcedObject>> LoadLiveObjects(
         mesh::AppendObjects(item, cluster, "cluster " + cluster + " (" + kind_list + ")", objects);
       }
     }
-    auto shaped = ReadWorkloadEntryShape(**client, control_plane_namespace);
+    auto shaped = ReadWorkloadEntryShape(**client);
     if (!shaped.ok()) return shaped.error();
     for (const auto& entry : *shaped) {
       mesh::AppendObjects(entry, cluster,

@@ -6,7 +6,7 @@
 // namespace, DestinationRules and Services of every namespace, and Nodes.
 // globalsvc's ServiceEntries of the WorkloadEntry shape (in the Services'
 // namespaces) are read with their WorkloadEntries and handed on as the
-// inline shape would hold them, in the control-plane namespace.
+// inline shape would hold them, where they are.
 
 #include <string>
 #include <vector>
@@ -18,10 +18,9 @@ namespace globalsvc::cli {
 
 // Replaces globalsvc's ServiceEntries of the WorkloadEntry shape and their
 // WorkloadEntries among `objects`, cluster by cluster, by the inline
-// ServiceEntries they amount to, in the control-plane namespace: what
-// explain and lint read from files such as `kubectl get -o yaml` dumps.
-void InlineWorkloadEntryShape(std::vector<mesh::SourcedObject>& objects,
-                              const std::string& control_plane_namespace);
+// ServiceEntries they amount to (in the same namespace): what explain and
+// lint read from files such as `kubectl get -o yaml` dumps.
+void InlineWorkloadEntryShape(std::vector<mesh::SourcedObject>& objects);
 
 // `kubeconfigs`: files, or ':'-separated lists of files, merged as kubectl
 // does (empty: $KUBECONFIG or ~/.kube/config). `contexts`: one per cluster

@@ -254,8 +254,11 @@ Result<ExplainInput> BuildExplainInput(std::span<const SourcedObject> objects,
     if (!IsIstioKind(sourced.object, "ServiceEntry") || !HasHost(sourced.object, query.host)) {
       continue;
     }
+    // Ours may live in the Service's namespace (the WorkloadEntry shape).
     const std::string ns = StringAt(sourced.object, {"metadata", "namespace"});
-    if (!ns.empty() && ns != query.control_plane_namespace) continue;
+    const bool ours =
+        StringAt(sourced.object, {"metadata", "labels", kManagedByLabel}) == kManagedByValue;
+    if (!ns.empty() && ns != query.control_plane_namespace && !ours) continue;
     auto entry = DecodeEntry(sourced);
     if (!entry.ok()) return entry.error();
     entries.push_back(std::move(entry).value());

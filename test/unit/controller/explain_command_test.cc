@@ -71,7 +71,14 @@ TEST_CASE("explain reads the WorkloadEntry shape from files as it ranks the inli
   const Run workload_entries = ranked("cluster1.workload-entries.yaml");
   REQUIRE(inline_shape.code == kExitOk);
   REQUIRE(workload_entries.code == kExitOk);
-  CHECK(workload_entries.out == inline_shape.out);
+  // The same ranking; the ServiceEntry is where that shape keeps it.
+  CHECK_THAT(workload_entries.out,
+             Catch::Contains("ServiceEntry:  cluster1: httpbin/autogen.httpbin.in-ambient"));
+  std::string moved = inline_shape.out;
+  const std::string from = "cluster1: istio-system/autogen";
+  REQUIRE(moved.find(from) != std::string::npos);
+  moved.replace(moved.find(from), from.size(), "cluster1: httpbin/autogen");
+  CHECK(workload_entries.out == moved);
   CHECK_THAT(workload_entries.out,
              Catch::Contains("3      0     gateway(cluster2)  cluster2  cluster2-network  "
                              "us-west-2/us-west-2a  2       0.0%"));
