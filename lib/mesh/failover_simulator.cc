@@ -230,9 +230,10 @@ void LeaveOutOtherNetworks(const FailoverClient& client, std::vector<FailoverEnd
   for (const auto& name : names)
     list += (list.empty() ? "" : ", ") + name;
   explanation.notes.push_back(
-      list + ": on another network. Upstream istiod (default mode) hands a waypoint no endpoint "
-             "there, so requests through the waypoint never fail over to it; ztunnel alone "
-             "(no waypoint) does");
+      list +
+      ": on another network. Upstream istiod (default mode) hands a waypoint no endpoint "
+      "there, so requests through the waypoint never fail over to it; ztunnel alone "
+      "(no waypoint) does");
 }
 
 }  // namespace

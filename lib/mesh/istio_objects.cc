@@ -123,6 +123,10 @@ ServiceObjects RenderServiceObjects(const ServiceEntry& entry, const ShapeOption
   }
   json labels = OwnedLabels(entry);
   labels[kScopeLabel] = "global";
+  if (!entry.use_waypoint.empty()) labels[kUseWaypointLabel] = entry.use_waypoint;
+  if (!entry.use_waypoint_namespace.empty()) {
+    labels[kUseWaypointNamespaceLabel] = entry.use_waypoint_namespace;
+  }
   json annotations = {{kTrafficDistributionAnnotation, entry.traffic_distribution}};
   if (!entry.requested_traffic_distribution.empty()) {
     annotations[kRequestedTrafficDistributionAnnotation] = entry.requested_traffic_distribution;
@@ -287,7 +291,8 @@ std::string OwnedContentHash(const json& object) {
     json labels = json::object();
     if (const json* stored = Member(*metadata, "labels")) {
       for (const char* key : {kManagedByLabel, kParentServiceLabel, kParentServiceNamespaceLabel,
-                              kScopeLabel, kGlobalServiceLabel, kClusterLabel, kNetworkLabel}) {
+                              kScopeLabel, kGlobalServiceLabel, kClusterLabel, kNetworkLabel,
+                              kUseWaypointLabel, kUseWaypointNamespaceLabel}) {
         CopyMember(*stored, labels, key);
       }
     }

@@ -654,6 +654,11 @@ std::optional<ServiceEntry> PlanSorted(std::string_view service_namespace,
 
   entry.service_accounts.assign(service_accounts.begin(), service_accounts.end());
   entry.waypoint_accounts.assign(waypoint_accounts.begin(), waypoint_accounts.end());
+  for (const Contributor& c : contributors) {
+    if (c.cluster != &target) continue;
+    entry.use_waypoint = c.service->waypoint_label.value_or("");
+    entry.use_waypoint_namespace = c.service->waypoint_namespace_label.value_or("");
+  }
   entry.namespace_exists_locally = target.FindNamespace(std::string(service_namespace)) != nullptr;
   entry.name = ServiceEntryName(service_namespace, service_name);
   entry.namespace_name = options.control_plane_namespace;

@@ -53,6 +53,12 @@ struct ServiceEntry {
   // "<namespace>/<name>", sorted: a waypoint terminates the connections, so
   // clients must accept its identity too.
   std::vector<std::string> waypoint_accounts;
+  // The local Service's istio.io/use-waypoint(-namespace) labels, carried to
+  // the WorkloadEntry shape's ServiceEntry so the global host goes through
+  // the waypoint the Service itself uses ("none" included). A Namespace's
+  // label reaches that ServiceEntry by itself. Empty: not set.
+  std::string use_waypoint;
+  std::string use_waypoint_namespace;
   // The Service's namespace exists in the target cluster: the WorkloadEntry
   // shape places the objects there, else in the control-plane namespace.
   bool namespace_exists_locally = true;

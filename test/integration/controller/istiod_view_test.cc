@@ -761,6 +761,29 @@ spec:
     (void)bed.Kubectl("cluster1", {"delete", "destinationrule", "-n", "httpbin",
                                    "in-ambient-failover", "--ignore-not-found"});
 
+    // The Service's own label instead of its Namespace's: istiod reads it
+    // from our ServiceEntry, which carries it over.
+    REQUIRE(bed.Kubectl("cluster1", {"label", "--overwrite", "service", "in-ambient", "-n",
+                                     "httpbin", "istio.io/use-waypoint=httpbin-waypoint"})
+                .ok());
+    REQUIRE(
+        bed.Kubectl("cluster1", {"label", "namespace", "httpbin", "istio.io/use-waypoint-"}).ok());
+    CHECK_STATUS_OK(WaitFor(
+        "the Service's own waypoint carries the global service", 60s, [&](std::string* why) {
+          auto current = AmbientView::Read(bed, "cluster1");
+          if (!current.ok()) return false;
+          const auto* global = current->Service(kHost);
+          if (global == nullptr) return false;
+          auto entry = bed.GetJson("cluster1", {"serviceentries.networking.istio.io",
+                                                testbed::kGuideEntry, "-n", "httpbin"});
+          *why = "waypoint '" + global->waypoint + "'";
+          return entry.ok() &&
+                 (*entry)["metadata"]["labels"].value("istio.io/use-waypoint", "") ==
+                     "httpbin-waypoint" &&
+                 global->waypoint == "httpbin-waypoint.httpbin.svc.cluster.local";
+        }));
+    (void)bed.Kubectl(
+        "cluster1", {"label", "service", "in-ambient", "-n", "httpbin", "istio.io/use-waypoint-"});
     for (const char* cluster : {"cluster1", "cluster2"}) {
       (void)bed.Kubectl(cluster, {"label", "namespace", "httpbin", "istio.io/use-waypoint-"});
       (void)bed.Delete(cluster, waypoint);

@@ -159,9 +159,10 @@ TEST_CASE("Upstream istiod gives a waypoint no endpoint on another network", "[f
   CHECK(GroupNames(Explain(input)) == Groups{{"10.244.0.5"}, {"10.244.1.8", "gateway(cluster2)"}});
 }
 
-TEST_CASE("Step 6 with a control plane that gives waypoints other networks: cluster1 down, the "
-          "waypoint sends to us-west-2a and us-west-2b",
-          "[failover][guide]") {
+TEST_CASE(
+    "Step 6 with a control plane that gives waypoints other networks: cluster1 down, the "
+    "waypoint sends to us-west-2a and us-west-2b",
+    "[failover][guide]") {
   SimulationInput input = GuideInput("PreferClose", DataPlane::kWaypoint);
   input.waypoint_reaches_other_networks = true;
   input.destination_rule = Rule({kZoneLabel, kRegionLabel}, true);

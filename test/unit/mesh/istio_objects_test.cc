@@ -105,12 +105,27 @@ TEST_CASE("Each exporting cluster's waypoint joins the service's identities", "[
                      "spiffe://cluster.local/ns/httpbin/sa/in-ambient-west",
                      "spiffe://cluster.local/ns/waypoints/sa/shared"}));
 
+  // Only the Namespace's label reaches the ServiceEntry by itself (istiod
+  // reads it there); the local Service's own label is carried over.
+  CHECK_FALSE(se["metadata"]["labels"].contains(kUseWaypointLabel));
+  const json from_cluster2 =
+      RenderServiceObjects(world.Planned("cluster2"), ShapeOptions{}).service_entry;
+  CHECK(from_cluster2["metadata"]["labels"][kUseWaypointLabel] == "shared");
+  CHECK(from_cluster2["metadata"]["labels"][kUseWaypointNamespaceLabel] == "waypoints");
+
   // The Service's own label wins over its Namespace's, and "none" means none.
   Service opted_out = GlobalService("httpbin", "in-ambient");
   opted_out.waypoint_label = "none";
   world.cluster1.UpsertService(opted_out);
   world.cluster2.UpsertService(GlobalService("httpbin", "in-ambient"));
-  CHECK(world.Planned().waypoint_accounts.empty());
+  const ServiceEntry without = world.Planned();
+  CHECK(without.waypoint_accounts.empty());
+  const json opted = RenderServiceObjects(without, ShapeOptions{}).service_entry;
+  CHECK(opted["metadata"]["labels"][kUseWaypointLabel] == "none");
+  // The label is ours to write: a change of it is a change of the object.
+  json relabelled = opted;
+  relabelled["metadata"]["labels"][kUseWaypointLabel] = "other";
+  CHECK(OwnedContentHash(relabelled) != OwnedContentHash(opted));
 }
 
 TEST_CASE("A global service renders as a ServiceEntry selecting its WorkloadEntries by our label",

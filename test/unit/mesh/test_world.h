@@ -81,6 +81,9 @@ inline std::optional<ServiceEntry> PlanFor(const std::vector<const ClusterState*
 // WorkloadEntry shape writes (identities, where the objects go).
 inline ServiceEntry InlineFields(ServiceEntry entry) {
   entry.service_accounts.clear();
+  entry.waypoint_accounts.clear();
+  entry.use_waypoint.clear();
+  entry.use_waypoint_namespace.clear();
   entry.namespace_exists_locally = true;
   for (auto& endpoint : entry.endpoints)
     endpoint.service_account.clear();
