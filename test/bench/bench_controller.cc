@@ -699,6 +699,11 @@ std::vector<double> Hop(KubeClient& client, const globalsvc::kube::ResourceType&
   for (int i = -1; i < samples; ++i) {  // sample -1 opens the watch
     const auto start = Clock::now();
     auto written = client.Apply(type, ns, make(i), apply);
+    // A connection the server closed while idle fails once; try again.
+    for (int attempt = 0; !written.ok() && written.error().retryable() && attempt < 5; ++attempt) {
+      std::this_thread::sleep_for(200ms);
+      written = client.Apply(type, ns, make(i), apply);
+    }
     if (!written.ok()) Die("floor apply: " + written.error().message);
     const std::string version = (*written)["metadata"].value("resourceVersion", "");
     std::unique_lock lock(mutex);
