@@ -37,6 +37,16 @@ class ObjectReader {
     return false;
   }
 
+  // A namespaced kind needs its namespace: without one it would plan as
+  // "autogen..<name>" with an invalid host (only a file or a broken server
+  // can send that).
+  bool NamedInNamespace() {
+    if (!Named()) return false;
+    if (!ref_.namespace_name.empty()) return true;
+    Problem(Severity::kWarning, "object has no metadata.namespace; ignored");
+    return false;
+  }
+
   void Problem(Severity severity, std::string message) const {
     if (context_.diagnostics) {
       context_.diagnostics->push_back(
@@ -165,7 +175,7 @@ std::optional<std::int64_t> ParseTimestamp(const std::string& text) {
 
 std::optional<Service> DecodeService(const json& object, const DecodeContext& context) {
   ObjectReader reader(object, "Service", context);
-  if (!reader.Named()) return std::nullopt;
+  if (!reader.NamedInNamespace()) return std::nullopt;
   Service service;
   service.name = reader.ref().name;
   service.namespace_name = reader.ref().namespace_name;
@@ -236,7 +246,7 @@ std::optional<Namespace> DecodeNamespace(const json& object, const DecodeContext
 
 std::optional<EndpointSlice> DecodeEndpointSlice(const json& object, const DecodeContext& context) {
   ObjectReader reader(object, "EndpointSlice", context);
-  if (!reader.Named()) return std::nullopt;
+  if (!reader.NamedInNamespace()) return std::nullopt;
   EndpointSlice slice;
   slice.name = reader.ref().name;
   slice.namespace_name = reader.ref().namespace_name;
@@ -345,7 +355,7 @@ std::optional<Gateway> DecodeGateway(const json& object, const DecodeContext& co
 
 std::optional<Pod> DecodePod(const json& object, const DecodeContext& context) {
   ObjectReader reader(object, "Pod", context);
-  if (!reader.Named()) return std::nullopt;
+  if (!reader.NamedInNamespace()) return std::nullopt;
   Pod pod;
   pod.name = reader.ref().name;
   pod.namespace_name = reader.ref().namespace_name;

@@ -12,7 +12,11 @@
 //   kept, a capped plan keeps a subset of the uncapped one, shared with
 //   max-min fairness between clusters and round-robin between the
 //   localities of each cluster;
-// - the JSON form serialises, and its content hash equals the entry's.
+// - the JSON form serialises, and its content hash equals the entry's;
+// - the WorkloadEntry shape: WorkloadEntry names are unique and carry the
+//   ServiceEntry's selector value, and reading the objects back gives the
+//   planned endpoints; peer Gateways do not depend on the clusters' order and
+//   have unique names.
 
 #include <algorithm>
 #include <cstddef>
@@ -26,6 +30,7 @@
 
 #include "lib/kube/json_parser.h"
 #include "lib/mesh/cluster_builder.h"
+#include "lib/mesh/istio_objects.h"
 #include "lib/mesh/planner.h"
 #include "lib/mesh/service_entry.h"
 #include "test/fuzz/fuzz_check.h"
@@ -77,6 +82,21 @@ void CheckEntry(const ServiceEntry& entry, const PlanOptions& options) {
 
 }  // namespace
 
+void CheckShape(const ServiceEntry& entry) {
+  const ServiceObjects objects = RenderServiceObjects(entry, ShapeOptions{});
+  const auto& selector = objects.service_entry["spec"]["workloadSelector"]["labels"];
+  FUZZ_CHECK(selector.contains(kGlobalServiceLabel));
+  std::set<std::string> names;
+  for (const auto& workload : objects.workload_entries) {
+    FUZZ_CHECK(names.insert(workload["metadata"]["name"].get<std::string>()).second);
+    FUZZ_CHECK(workload["metadata"]["labels"][kGlobalServiceLabel] ==
+               selector[kGlobalServiceLabel]);
+  }
+  const auto read = EntriesFromObjects({objects.service_entry}, objects.workload_entries);
+  FUZZ_CHECK(read.size() == 1);
+  FUZZ_CHECK(read[0].endpoints == entry.endpoints);
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto input =
       globalsvc::kube::ParseJson(std::string_view(reinterpret_cast<const char*>(data), size));
@@ -114,6 +134,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const Plan plan = PlanCluster(forward, options);
     const Plan again = PlanCluster(backward, options);
     FUZZ_CHECK(plan.entries == again.entries);
+    Diagnostics gateway_diagnostics;
+    const auto gateways =
+        PlanPeerGateways(forward, target->name(), ShapeOptions{}, gateway_diagnostics);
+    FUZZ_CHECK(gateways ==
+               PlanPeerGateways(backward, target->name(), ShapeOptions{}, gateway_diagnostics));
+    std::set<std::string> gateway_names;
+    for (const auto& gateway : gateways)
+      FUZZ_CHECK(gateway_names.insert(gateway.name).second);
 
     PlanOptions uncapped_options = options;
     uncapped_options.max_endpoints = kMaxServiceEntryEndpoints;
@@ -124,6 +152,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const ServiceEntry& entry = plan.entries[i];
       if (i > 0) FUZZ_CHECK(plan.entries[i - 1].name < entry.name);
       CheckEntry(entry, options);
+      CheckShape(entry);
 
       Diagnostics diagnostics;
       const auto single =

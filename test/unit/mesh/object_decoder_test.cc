@@ -91,6 +91,23 @@ TEST_CASE("Objects without a name are rejected", "[mesh][decode]") {
   CHECK(diagnostics.size() == 3);
 }
 
+TEST_CASE("A Service, EndpointSlice or Pod without a namespace is ignored, and said so",
+          "[mesh][decode]") {
+  // Found by the planner fuzz target: such a Service planned as
+  // "autogen..api" with the host "api..mesh.internal".
+  Diagnostics diagnostics;
+  CHECK_FALSE(DecodeService(Yaml("kind: Service\nmetadata: {name: api, labels: "
+                                 "{solo.io/service-scope: global}}\nspec: {ports: [{port: 80}]}\n"),
+                            {"c", &diagnostics}));
+  CHECK_FALSE(DecodeEndpointSlice(
+      Yaml("kind: EndpointSlice\nmetadata: {name: s, labels: {kubernetes.io/service-name: api}}\n"),
+      {"c", &diagnostics}));
+  CHECK_FALSE(DecodePod(Yaml("kind: Pod\nmetadata: {name: p}\n"), {"c", &diagnostics}));
+  REQUIRE(diagnostics.size() == 3);
+  for (const auto& d : diagnostics)
+    CHECK(d.message == "object has no metadata.namespace; ignored");
+}
+
 TEST_CASE("Decode a Namespace: scope, network and traffic distribution", "[mesh][decode]") {
   Diagnostics diagnostics;
   auto ns = DecodeNamespace(
