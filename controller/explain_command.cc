@@ -407,7 +407,7 @@ int RunExplain(const std::vector<std::string>& args, CommandIo io) {
     io.err << "globalsvc explain: " << objects.error().message << "\n";
     return kExitFindings;
   }
-  if (!live) InlineWorkloadEntryShape(*objects);
+  InlineWorkloadEntryShape(*objects);
   auto input = mesh::BuildExplainInput(*objects, query);
   if (!input.ok()) {
     io.err << "globalsvc explain: " << input.error().message << "\n";

@@ -86,7 +86,7 @@ int RunLint(const std::vector<std::string>& args, CommandIo io) {
     io.err << "globalsvc lint: " << objects.error().message << "\n";
     return kExitFindings;
   }
-  if (!live) InlineWorkloadEntryShape(*objects);
+  InlineWorkloadEntryShape(*objects);
   mesh::LintOptions options;
   options.host_suffix = flags->GetOr("--host-suffix", "mesh.internal");
   options.control_plane_namespace = flags->GetOr("--namespace", "istio-system");

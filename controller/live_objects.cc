@@ -34,27 +34,6 @@ const kube::ResourceType& Pods() {
   return type;
 }
 
-// globalsvc's ServiceEntries of the WorkloadEntry shape (any namespace) with
-// their WorkloadEntries, as the inline shape would hold them: what explain
-// and lint read.
-Result<std::vector<nlohmann::json>> ReadWorkloadEntryShape(kube::KubeClient& client) {
-  kube::ListOptions owned;
-  owned.label_selector = std::string(mesh::kManagedByLabel) + "=" + mesh::kManagedByValue;
-  auto entries = client.List(kube::resources::ServiceEntries(), "", owned);
-  if (!entries.ok()) return entries.error();
-  std::vector<nlohmann::json> shaped;
-  for (auto& entry : entries->items) {
-    if (mesh::SelectsWorkloadEntries(entry)) shaped.push_back(std::move(entry));
-  }
-  if (shaped.empty()) return std::vector<nlohmann::json>{};
-  auto workloads = client.List(kube::resources::WorkloadEntries(), "", owned);
-  if (!workloads.ok()) return workloads.error();
-  std::vector<nlohmann::json> out;
-  for (const auto& entry : mesh::EntriesFromObjects(shaped, workloads->items))
-    out.push_back(mesh::ToJson(entry));
-  return out;
-}
-
 // Any object, as read from a server or a file: a field of the wrong type reads as absent.
 std::string Label(const nlohmann::json& object, std::string_view key) {
   return StringFieldAt(object, {"metadata", "labels", key});
@@ -106,10 +85,7 @@ void InlineWorkloadEntryShape(std::vector<mesh::SourcedObject>& objects) {
   std::vector<mesh::SourcedObject> kept;
   kept.reserve(objects.size());
   for (auto& sourced : objects) {
-    const auto kind_field = sourced.object.find("kind");  // end() unless an object
-    const std::string kind = kind_field != sourced.object.end() && kind_field->is_string()
-                                 ? kind_field->get<std::string>()
-                                 : std::string();
+    const std::string kind = StringFieldAt(sourced.object, {"kind"});
     const bool ours = Label(sourced.object, mesh::kManagedByLabel) == mesh::kManagedByValue;
     if (ours && kind == "ServiceEntry" && mesh::SelectsWorkloadEntries(sourced.object)) {
       Shape& shape = by_cluster[sourced.cluster];
@@ -146,22 +122,32 @@ Result<std::vector<mesh::SourcedObject>> LoadLiveObjects(
     struct Read {
       const kube::ResourceType& type;
       std::string namespace_name;
+      bool owned = false;  // only globalsvc's objects
     };
+    // globalsvc's ServiceEntries of the WorkloadEntry shape live in the
+    // Services' namespaces: read in every namespace with their WorkloadEntries
+    // (InlineWorkloadEntryShape joins them), the others in the control plane's.
     const Read reads[] = {
         {kube::resources::ServiceEntries(), control_plane_namespace},
+        {kube::resources::ServiceEntries(), "", true},
+        {kube::resources::WorkloadEntries(), "", true},
         {DestinationRules(), ""},
         {kube::resources::Services(), ""},
         {kube::resources::Nodes(), ""},
         {kube::resources::Deployments(), control_plane_namespace},
     };
+    kube::ListOptions owned;
+    owned.label_selector = std::string(mesh::kManagedByLabel) + "=" + mesh::kManagedByValue;
     for (const Read& read : reads) {
-      auto listed = (*client)->List(read.type, read.namespace_name);
+      auto listed =
+          (*client)->List(read.type, read.namespace_name, read.owned ? owned : kube::ListOptions{});
       if (!listed.ok()) return listed.error();
       const std::string kind_list = read.type.plural;
+      const bool shape_entries = read.owned && &read.type == &kube::resources::ServiceEntries();
       for (auto& item : listed->items) {
-        // Read below with their WorkloadEntries.
+        // Each ServiceEntry once: the shape's from the owned read only.
         if (&read.type == &kube::resources::ServiceEntries() &&
-            mesh::SelectsWorkloadEntries(item)) {
+            mesh::SelectsWorkloadEntries(item) != shape_entries) {
           continue;
         }
         // Lists from the API server carry no kind on their items.
@@ -169,6 +155,7 @@ Result<std::vector<mesh::SourcedObject>> LoadLiveObjects(
         if (!item.contains("kind")) {
           static const std::map<std::string, std::string> kKinds = {
               {"serviceentries", "ServiceEntry"},
+              {"workloadentries", "WorkloadEntry"},
               {"destinationrules", "DestinationRule"},
               {"services", "Service"},
               {"nodes", "Node"},
@@ -177,13 +164,6 @@ Result<std::vector<mesh::SourcedObject>> LoadLiveObjects(
         }
         mesh::AppendObjects(item, cluster, "cluster " + cluster + " (" + kind_list + ")", objects);
       }
-    }
-    auto shaped = ReadWorkloadEntryShape(**client);
-    if (!shaped.ok()) return shaped.error();
-    for (const auto& entry : *shaped) {
-      mesh::AppendObjects(entry, cluster,
-                          "cluster " + cluster + " (serviceentries with their workloadentries)",
-                          objects);
     }
   }
   return objects;

@@ -5,8 +5,8 @@
 // ServiceEntries and east-west gateway Deployments of the control-plane
 // namespace, DestinationRules and Services of every namespace, and Nodes.
 // globalsvc's ServiceEntries of the WorkloadEntry shape (in the Services'
-// namespaces) are read with their WorkloadEntries and handed on as the
-// inline shape would hold them, where they are.
+// namespaces) are read with their WorkloadEntries; InlineWorkloadEntryShape
+// then joins them.
 
 #include <string>
 #include <vector>
@@ -19,7 +19,7 @@ namespace globalsvc::cli {
 // Replaces globalsvc's ServiceEntries of the WorkloadEntry shape and their
 // WorkloadEntries among `objects`, cluster by cluster, by the inline
 // ServiceEntries they amount to (in the same namespace): what explain and
-// lint read from files such as `kubectl get -o yaml` dumps.
+// lint read, from files (`kubectl get -o yaml` dumps) or live.
 void InlineWorkloadEntryShape(std::vector<mesh::SourcedObject>& objects);
 
 // `kubeconfigs`: files, or ':'-separated lists of files, merged as kubectl

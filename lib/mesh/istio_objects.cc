@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "lib/base/hash.h"
+#include "lib/base/json_fields.h"
 #include "lib/mesh/model.h"
 
 namespace globalsvc::mesh {
@@ -339,12 +340,8 @@ std::optional<PeerGateway> PeerGatewayFromJson(const json& object) {
 }
 
 bool SelectsWorkloadEntries(const json& service_entry) {
-  const auto spec = service_entry.find("spec");
-  if (spec == service_entry.end() || !spec->is_object()) return false;
-  const auto selector = spec->find("workloadSelector");
-  if (selector == spec->end() || !selector->is_object()) return false;
-  const auto labels = selector->find("labels");
-  return labels != selector->end() && labels->is_object() && labels->contains(kGlobalServiceLabel);
+  return FieldAt(service_entry, {"spec", "workloadSelector", "labels", kGlobalServiceLabel}) !=
+         nullptr;
 }
 
 std::vector<ServiceEntry> EntriesFromObjects(const std::vector<json>& service_entries,
