@@ -446,12 +446,19 @@ class AmbientWatcher {
       }
       const auto view = nlohmann::json::parse(response.substr(body_at + 4), nullptr, false);
       if (!view.is_object()) continue;
+      // Read without throwing: a field of another type counts as absent.
       std::map<std::string, int> capacity;
-      for (const auto& workload : view.value("workloads", nlohmann::json::array())) {
-        const auto services = workload.value("services", nlohmann::json::object());
-        for (const auto& [key, ports] : services.items()) {
-          if (key.rfind("bench/", 0) != 0) continue;
-          capacity[key.substr(6)] += workload.value("capacity", 1);
+      const auto workloads = view.find("workloads");
+      if (workloads == view.end() || !workloads->is_array()) continue;
+      for (const auto& workload : *workloads) {
+        const auto services = workload.find("services");
+        if (services == workload.end() || !services->is_object()) continue;
+        const auto declared = workload.find("capacity");
+        const int count = declared != workload.end() && declared->is_number_unsigned()
+                              ? declared->get<int>()
+                              : 1;  // istiod omits the default
+        for (const auto& [key, ports] : services->items()) {
+          if (key.rfind("bench/", 0) == 0) capacity[key.substr(6)] += count;
         }
       }
       {
