@@ -330,9 +330,10 @@ void AddDirectEndpoints(const Contributor& c, const std::vector<ReadyAddress>& a
 }
 
 // Endpoints on another network are reached through that cluster's east-west
-// gateways: one aggregated endpoint per gateway, weighted by the ready
-// endpoints it fronts. An endpoint is fronted by the gateway of its own zone
-// when there is one, else by the first gateway by name.
+// gateways: one aggregated endpoint per gateway place (network and
+// locality), weighted by the ready endpoints it fronts. An endpoint is
+// fronted by the gateway of its own zone when there is one, else by the
+// first gateway by name.
 void AddGatewayEndpoints(const Contributor& c, const std::vector<ReadyAddress>& addresses,
                          std::vector<ServiceEntryEndpoint>& out, Diagnostics& diagnostics) {
   if (addresses.empty()) return;
@@ -354,17 +355,25 @@ void AddGatewayEndpoints(const Contributor& c, const std::vector<ReadyAddress>& 
     if (gateway == gateways.end()) gateway = gateways.begin();
     ++fronted[gateway->first];
   }
+  // Gateways that read alike (same network, and a locality that says the
+  // same, e.g. none) give one endpoint: two would be one workload to istiod.
+  std::map<std::pair<std::string, std::string>, std::uint32_t> by_place;
   for (const auto& [name, count] : fronted) {
     const Gateway& gateway = gateways.at(name);
-    ServiceEntryEndpoint endpoint;
-    endpoint.network = gateway.network.empty() ? c.cluster->network() : gateway.network;
-    endpoint.locality = FormatLocality({gateway.region, gateway.zone, gateway.subzone});
-    if (endpoint.locality.empty()) {
+    const std::string network = gateway.network.empty() ? c.cluster->network() : gateway.network;
+    const std::string locality = FormatLocality({gateway.region, gateway.zone, gateway.subzone});
+    if (locality.empty()) {
       Report(diagnostics, Severity::kWarning, DiagnosticCode::kMissingLocality,
              {c.cluster->name(), "Deployment", "", gateway.name},
              "east-west gateway has no topology.kubernetes.io/region label; the " +
                  std::to_string(count) + " endpoint(s) behind it have no locality");
     }
+    by_place[{network, locality}] += count;
+  }
+  for (const auto& [place, count] : by_place) {
+    ServiceEntryEndpoint endpoint;
+    endpoint.network = place.first;
+    endpoint.locality = place.second;
     endpoint.weight = count;
     endpoint.cluster = c.cluster->name();
     out.push_back(std::move(endpoint));

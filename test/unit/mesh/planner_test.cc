@@ -668,6 +668,29 @@ TEST_CASE("Several gateways: each endpoint goes behind its zone's gateway",
   CHECK(entry->endpoints == expected);
 }
 
+TEST_CASE("Gateways that read alike give one endpoint with their summed weight",
+          "[planner][endpoints]") {
+  GuideWorld world;
+  // Neither gateway has a region, so both have no locality: two endpoints
+  // would be the same workload to istiod (and the same WorkloadEntry name).
+  world.cluster2.RemoveGateway("istio-eastwestgateway");
+  world.cluster2.UpsertGateway({"ewgw-a", "cluster2-network", "", "", ""});
+  world.cluster2.UpsertGateway({"ewgw-b", "cluster2-network", "", "us-west-2a", ""});
+  world.cluster2.UpsertNode({"node-3", "", "us-west-2a", ""});
+  world.cluster2.UpsertService(GlobalService("httpbin", "in-ambient"));
+  world.cluster2.UpsertEndpointSlice(
+      Slice("httpbin", "in-ambient", "s1",
+            {ReadyEndpoint("10.245.0.7", "node-3"), ReadyEndpoint("10.245.1.4", "", "mars-1a")}));
+  Diagnostics diagnostics;  // node-3's pod goes behind ewgw-b, the other behind ewgw-a
+  auto entry = PlanFor(world.clusters(), "cluster1", "httpbin", "in-ambient", diagnostics);
+  REQUIRE(entry);
+  const std::vector<ServiceEntryEndpoint> expected = {
+      {"", "cluster2-network", "", 2, "cluster2", {}},
+  };
+  CHECK(entry->endpoints == expected);
+  CHECK(HasDiagnostic(diagnostics, DiagnosticCode::kMissingLocality));
+}
+
 TEST_CASE("Locality falls back to the slice's zone and the zone's region", "[planner][endpoints]") {
   GuideWorld world;
   world.cluster1.UpsertService(GlobalService("ns", "svc"));
