@@ -16,38 +16,52 @@ const kube::ResourceType& RemoteClusterResource() {
 }
 
 StatusWriter::StatusWriter(kube::KubeClient& client, std::string namespace_name,
-                           ControllerMetrics& metrics)
+                           ControllerMetrics& metrics, kube::Clock& clock)
     : client_(client),
       namespace_(std::move(namespace_name)),
       metrics_(metrics),
+      clock_(clock),
       log_(obs::ComponentLogger("status")) {}
 
-Status StatusWriter::ReadExisting() {
-  kube::ListOptions owned;
-  owned.label_selector = ManagedBySelector();
-  auto existing = client_.List(RemoteClusterResource(), namespace_, owned);
-  if (!existing.ok()) return existing.error();
-  for (const auto& item : existing->items) {
-    const std::string name = StringAt(item, "metadata", "name");
-    if (name.empty()) continue;
-    // Compared as text with what Write() would send: both are dumps of the
-    // same fields with keys in order.
-    const auto status = item.find("status");
-    published_[name] = status != item.end() && status->is_object() ? DumpJson(*status) : "";
+void StatusWriter::Record(const nlohmann::json& object) {
+  const std::string name = StringAt(object, "metadata", "name");
+  if (name.empty()) return;
+  // Compared as text with what Write() would send: both are dumps of the
+  // same fields with keys in order.
+  const auto status = object.find("status");
+  Stored stored{StringAt(object, "metadata", "uid"),
+                status != object.end() && status->is_object() ? DumpJson(*status) : "",
+                IsManagedByGlobalsvc(object)};
+  if (!stored.managed && relist_at_ == kube::Clock::TimePoint{}) {
+    relist_at_ = clock_.Now() + kForeignRecheck;
   }
+  stored_[name] = std::move(stored);
+}
+
+Status StatusWriter::ReadExisting() {
+  auto existing = client_.List(RemoteClusterResource(), namespace_);
+  if (!existing.ok()) return existing.error();
+  stored_.clear();
+  relist_at_ = {};
+  for (const auto& item : existing->items)
+    Record(item);
   listed_existing_ = true;
   return Ok{};
 }
 
+void StatusWriter::WarnOnce(const std::string& what, const Error& error) {
+  if (warned_) return;
+  log_->warn("{} (is crds/ installed and allowed?) error={}", what, error.message);
+  warned_ = true;
+}
+
 void StatusWriter::Publish(const std::vector<ClusterStatusReport>& reports) {
+  if (listed_existing_ && relist_at_ != kube::Clock::TimePoint{} && clock_.Now() >= relist_at_) {
+    listed_existing_ = false;  // a foreign object may have gone since
+  }
   if (!listed_existing_) {
-    const Status listed = ReadExisting();
-    if (!listed.ok()) {
-      if (!warned_) {
-        log_->warn("RemoteCluster objects not listed (is crds/ installed and allowed?) error={}",
-                   listed.error().message);
-        warned_ = true;
-      }
+    if (const Status listed = ReadExisting(); !listed.ok()) {
+      WarnOnce("RemoteCluster objects not listed", listed.error());
       return;
     }
   }
@@ -59,6 +73,38 @@ void StatusWriter::Publish(const std::vector<ClusterStatusReport>& reports) {
     if (Write(report) == WriteOutcome::kStopAll) return;
   }
   DeleteGone(present);
+}
+
+StatusWriter::WriteOutcome StatusWriter::Create(const std::string& cluster) {
+  const nlohmann::json object = {
+      {"apiVersion", "globalsvc.solo.io/v1alpha1"},
+      {"kind", "RemoteCluster"},
+      {"metadata",
+       {{"name", cluster},
+        {"namespace", namespace_},
+        {"labels", {{mesh::kManagedByLabel, mesh::kManagedByValue}}}}},
+      {"spec", nlohmann::json::object()},
+  };
+  auto created = client_.Create(RemoteClusterResource(), namespace_, object);
+  if (created.ok()) {
+    metrics_.writes.Inc({"cluster-status"});
+    Record(*created);
+    return WriteOutcome::kWritten;
+  }
+  const ErrorCode code = created.error().code;
+  if (code == ErrorCode::kNotFound || code == ErrorCode::kForbidden) {
+    WarnOnce("RemoteCluster status not written", created.error());
+    return WriteOutcome::kStopAll;
+  }
+  if (code == ErrorCode::kConflict) {
+    // Made since the list, by someone: look at whose it is.
+    if (auto existing = client_.Get(RemoteClusterResource(), namespace_, cluster); existing.ok()) {
+      Record(*existing);
+      return WriteOutcome::kSkipped;
+    }
+  }
+  log_->warn("RemoteCluster not created cluster={} error={}", cluster, created.error().message);
+  return WriteOutcome::kFailed;
 }
 
 StatusWriter::WriteOutcome StatusWriter::Write(const ClusterStatusReport& report) {
@@ -76,65 +122,67 @@ StatusWriter::WriteOutcome StatusWriter::Write(const ClusterStatusReport& report
   };
   if (!report.secret.empty()) status["secret"] = report.secret;
   const std::string text = DumpJson(status);
-  auto it = published_.find(report.cluster);
-  if (it != published_.end() && it->second == text) return WriteOutcome::kWritten;
 
-  kube::ApplyOptions apply;
-  apply.field_manager = "globalsvc";
-  apply.force = true;
-  nlohmann::json object = {
+  auto it = stored_.find(report.cluster);
+  if (it == stored_.end()) {
+    if (const WriteOutcome created = Create(report.cluster); created != WriteOutcome::kWritten) {
+      if (created != WriteOutcome::kSkipped) return created;
+    }
+    it = stored_.find(report.cluster);
+    if (it == stored_.end()) return WriteOutcome::kFailed;
+  }
+  if (!it->second.managed) {
+    if (foreign_reported_.insert(report.cluster).second) {
+      log_->warn(
+          "RemoteCluster {}/{} exists and is not managed by globalsvc; its status is not written",
+          namespace_, report.cluster);
+    }
+    return WriteOutcome::kSkipped;
+  }
+  if (it->second.status == text) return WriteOutcome::kWritten;
+
+  const nlohmann::json object = {
       {"apiVersion", "globalsvc.solo.io/v1alpha1"},
       {"kind", "RemoteCluster"},
-      {"metadata",
-       {{"name", report.cluster},
-        {"namespace", namespace_},
-        {"labels", {{mesh::kManagedByLabel, mesh::kManagedByValue}}}}},
-      {"spec", nlohmann::json::object()},
+      {"metadata", {{"name", report.cluster}, {"namespace", namespace_}}},
+      {"status", std::move(status)},
   };
-  if (it == published_.end()) {
-    auto created = client_.Apply(RemoteClusterResource(), namespace_, object, apply);
-    if (!created.ok()) {
-      const ErrorCode code = created.error().code;
-      if (code == ErrorCode::kNotFound || code == ErrorCode::kForbidden) {
-        if (!warned_) {
-          log_->warn("RemoteCluster status not written (is crds/ installed and allowed?) error={}",
-                     created.error().message);
-          warned_ = true;
-        }
-        return WriteOutcome::kStopAll;
-      }
-      log_->warn("RemoteCluster not created cluster={} error={}", report.cluster,
-                 created.error().message);
-      return WriteOutcome::kFailed;
-    }
-    metrics_.writes.Inc({"cluster-status"});
-  }
-  object.erase("spec");
-  object["status"] = std::move(status);
+  kube::ApplyOptions apply;
+  apply.field_manager = "globalsvc";
+  apply.force = true;  // only on an object labelled as ours (checked above)
   apply.subresource = "status";
   auto written = client_.Apply(RemoteClusterResource(), namespace_, object, apply);
   if (!written.ok()) {
     log_->warn("RemoteCluster status not written cluster={} error={}", report.cluster,
                written.error().message);
-    published_.erase(report.cluster);
+    // Gone meanwhile, or replaced: read the namespace again before writing.
+    listed_existing_ = false;
     return WriteOutcome::kFailed;
   }
   metrics_.writes.Inc({"cluster-status"});
-  published_[report.cluster] = text;
+  it->second.uid = StringAt(*written, "metadata", "uid");
+  it->second.status = text;
   warned_ = false;
   return WriteOutcome::kWritten;
 }
 
 void StatusWriter::DeleteGone(const std::set<std::string>& present) {
-  // published_ holds what this run wrote and what an earlier run left.
-  std::vector<std::string> gone;
-  for (const auto& [cluster, text] : published_) {
-    if (!present.count(cluster)) gone.push_back(cluster);
+  // stored_ holds what this run wrote, what an earlier run left, and
+  // foreign objects, which are never deleted.
+  std::vector<std::pair<std::string, std::string>> gone;  // cluster, uid
+  for (const auto& [cluster, stored] : stored_) {
+    if (stored.managed && !present.count(cluster)) gone.emplace_back(cluster, stored.uid);
   }
-  for (const auto& cluster : gone) {
-    auto deleted = client_.Delete(RemoteClusterResource(), namespace_, cluster);
+  for (const auto& [cluster, uid] : gone) {
+    kube::DeleteOptions options;
+    options.uid = uid;  // never delete a newer object of the same name
+    auto deleted = client_.Delete(RemoteClusterResource(), namespace_, cluster, options);
     if (deleted.ok()) metrics_.writes.Inc({"cluster-status-delete"});
-    if (deleted.ok() || deleted.error().code == ErrorCode::kNotFound) published_.erase(cluster);
+    if (deleted.ok() || deleted.error().code == ErrorCode::kNotFound) {
+      stored_.erase(cluster);
+    } else if (deleted.error().code == ErrorCode::kConflict) {
+      listed_existing_ = false;  // another object of that name now: list again
+    }
   }
 }
 

@@ -13,6 +13,12 @@
 // A missing CRD or RBAC problem is logged once and never affects the
 // controller's main job.
 //
+// Like every owned object, a RemoteCluster that is not labelled as ours is
+// never taken over or deleted: new objects are created (a name taken meanwhile
+// fails with a conflict instead of being applied over), and deletes carry the
+// uid we wrote. A foreign object is reported once and looked at again after
+// kForeignRecheck, in case it was removed.
+//
 // Only the present state of each cluster is published: a count of watch
 // errors would cost a write per error and one after every restart (the metric
 // globalsvc_watch_errors_total keeps it), the writer's identity one after
@@ -20,6 +26,7 @@
 //
 // Threads: Publish() from one thread only.
 
+#include <chrono>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -28,6 +35,7 @@
 #include <vector>
 
 #include "controller/controller_metrics.h"
+#include "lib/kube/clock.h"
 #include "lib/kube/kube_client.h"
 
 namespace spdlog {
@@ -54,26 +62,44 @@ const kube::ResourceType& RemoteClusterResource();
 
 class StatusWriter {
  public:
-  StatusWriter(kube::KubeClient& client, std::string namespace_name, ControllerMetrics& metrics);
+  StatusWriter(kube::KubeClient& client, std::string namespace_name, ControllerMetrics& metrics,
+               kube::Clock& clock = kube::SystemClock::Instance());
 
   void Publish(const std::vector<ClusterStatusReport>& reports);
 
   // The longest lastError written (Kubernetes objects are read by people).
   static constexpr std::size_t kMaxLastErrorBytes = 1024;
+  // How long a RemoteCluster someone else made is left alone before it is
+  // listed again.
+  static constexpr std::chrono::minutes kForeignRecheck{5};
 
  private:
-  enum class WriteOutcome { kWritten, kFailed, kStopAll };
+  enum class WriteOutcome { kWritten, kSkipped, kFailed, kStopAll };
+  // What the namespace holds under a cluster's name.
+  struct Stored {
+    std::string uid;
+    std::string status;  // as written; compared as text with the next write
+    bool managed = true;
+  };
   WriteOutcome Write(const ClusterStatusReport& report);
+  // Creates the object; on a name taken meanwhile, records who holds it.
+  WriteOutcome Create(const std::string& cluster);
   void DeleteGone(const std::set<std::string>& present);
-  // Our objects from an earlier run and their status.
+  void Record(const nlohmann::json& object);
+  // Every RemoteCluster of the namespace (ours from an earlier run, and
+  // foreign ones), with their status.
   Status ReadExisting();
+  void WarnOnce(const std::string& what, const Error& error);
 
   kube::KubeClient& client_;
   const std::string namespace_;
   ControllerMetrics& metrics_;
+  kube::Clock& clock_;
   std::shared_ptr<spdlog::logger> log_;
-  std::map<std::string, std::string> published_;  // cluster -> status as written
+  std::map<std::string, Stored> stored_;  // cluster -> what the namespace holds
+  std::set<std::string> foreign_reported_;
   bool listed_existing_ = false;
+  kube::Clock::TimePoint relist_at_{};  // set while a foreign object is held
   bool warned_ = false;
 };
 

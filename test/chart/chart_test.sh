@@ -540,6 +540,9 @@ test_controller_rbac_forbids() {
     cannot "$SA" "$verb" remoteclusters.globalsvc.solo.io -n default
   done
   cannot "$SA" patch globalservices.globalsvc.solo.io --subresource=status -n default
+  # Status objects are created, never applied over: no patch of the objects.
+  cannot "$SA" patch remoteclusters.globalsvc.solo.io -n "$NS"
+  cannot "$SA" patch globalservices.globalsvc.solo.io -n "$NS"
   cannot "$SA" get secrets -n "$NS"
   cannot "$SA" get secrets -n "$SECRETS_NS"
   # Not the control plane's Secrets (the mesh CA among them).

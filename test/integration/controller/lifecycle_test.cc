@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <thread>
 
 #include "test/integration/controller/controller_test_support.h"
 #include "test/integration/controller/fault_support.h"
@@ -205,6 +206,46 @@ TEST_CASE("A third cluster joins through its Secret and leaves when it is delete
   CHECK_OK(WaitFor("RemoteCluster cluster3 deleted", 60s, [&](std::string*) {
     return !RemoteClusterStatus(bed, "cluster3").has_value();
   }));
+
+  // Someone else's RemoteCluster of that name, made after the controller
+  // listed the namespace: the cluster joins and leaves again, and the object
+  // is neither taken over nor deleted.
+  const std::string foreign = R"(
+apiVersion: globalsvc.solo.io/v1alpha1
+kind: RemoteCluster
+metadata:
+  name: cluster3
+  namespace: istio-system
+spec: {}
+)";
+  REQUIRE_OK(bed.Apply("cluster1", foreign));
+  auto foreign_before = bed.GetJson(
+      "cluster1", {"remoteclusters.globalsvc.solo.io", "-n", "istio-system", "cluster3"});
+  REQUIRE_OK(StatusOf(foreign_before));
+  REQUIRE_OK(ConnectRemote(bed, "cluster3"));
+  REQUIRE_OK(WaitForEndpoints(bed, "cluster1", with_cluster3));
+  CHECK_OK(WaitFor("the foreign RemoteCluster reported", 60s, [&](std::string* why) {
+    *why = "no warning; log tail: " + controller.Tail();
+    return controller.CountInLog("RemoteCluster istio-system/cluster3 exists and is not managed") ==
+           1;
+  }));
+  REQUIRE_OK(DisconnectRemote(bed, "cluster3"));
+  REQUIRE_OK(WaitForEndpoints(bed, "cluster1", FullView(2)));
+  CHECK_OK(WaitForMetric(controller, "cluster3 forgotten again", [](const ControllerProcess& c) {
+    return !c.Metric("globalsvc_cluster_connected", {{"cluster", "cluster3"}}).has_value();
+  }));
+  // Two gauge-loop rounds after the cluster left: a delete would be done.
+  std::this_thread::sleep_for(5s);
+  auto foreign_after = bed.GetJson(
+      "cluster1", {"remoteclusters.globalsvc.solo.io", "-n", "istio-system", "cluster3"});
+  REQUIRE_OK(StatusOf(foreign_after));
+  CHECK((*foreign_after)["metadata"]["resourceVersion"] ==
+        (*foreign_before)["metadata"]["resourceVersion"]);
+  CHECK_FALSE((*foreign_after)["metadata"]
+                  .value("labels", nlohmann::json::object())
+                  .contains("app.kubernetes.io/managed-by"));
+  CHECK_FALSE(foreign_after->contains("status"));
+  REQUIRE_OK(bed.Delete("cluster1", foreign));
 
   REQUIRE_OK(DisconnectRemote(bed, "cluster2"));
   REQUIRE_OK(WaitForEndpoints(bed, "cluster1", LocalView()));
