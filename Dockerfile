@@ -1,6 +1,6 @@
 # Container image of the globalsvc controller.
 #
-#   docker build -t globalsvc:0.1.0 .
+#   docker build -t globalsvc:0.2.0 .
 #
 # Two stages: a Debian 12 build with the same Debian packages as scripts/setup,
 # then a slim Debian 12 runtime with only the shared libraries the binary

@@ -152,6 +152,8 @@ Status Controller::Start() {
   }
 
   status_ = std::make_unique<StatusWriter>(*writer_, options_.control_plane_namespace, metrics_);
+  legacy_cleanup_ =
+      std::make_unique<LegacyStatusCleanup>(*writer_, options_.control_plane_namespace, metrics_);
   ServiceStatusWriterOptions service_status;
   service_status.namespace_name = options_.control_plane_namespace;
   service_status.qps = options_.status_qps;
@@ -477,8 +479,8 @@ void Controller::CarryOverUnsyncedRemotes() {
   // gateway are unroutable until they sync.
   std::map<std::string, std::vector<mesh::PeerGateway>> gateways;
   if (shape) {
-    auto listed_gateways = writer_->List(kube::resources::Gateways(),
-                                         options_.control_plane_namespace, owned);
+    auto listed_gateways =
+        writer_->List(kube::resources::Gateways(), options_.control_plane_namespace, owned);
     if (listed_gateways.ok()) {
       for (const auto& item : listed_gateways->items) {
         if (auto gateway = mesh::PeerGatewayFromJson(item)) {
@@ -486,9 +488,10 @@ void Controller::CarryOverUnsyncedRemotes() {
         }
       }
     } else {
-      log_->warn("cannot read the existing peer Gateways: unsynced remote clusters start without "
-                 "them error={}",
-                 listed_gateways.error().message);
+      log_->warn(
+          "cannot read the existing peer Gateways: unsynced remote clusters start without "
+          "them error={}",
+          listed_gateways.error().message);
     }
   }
   for (const auto& cluster : unsynced) {
@@ -581,6 +584,9 @@ void Controller::RefreshGauges() {
   // Status objects are written by the leader only, once its first pass has
   // counted every service, at this loop's pace and only when they change.
   if (status_ && first_pass_.done() && MayWrite()) status_->Publish(reports);
+  // Objects of the old API group: deleted once, by the leader; a transient
+  // error is tried again on the next round.
+  if (legacy_cleanup_ && !legacy_cleanup_->done() && MayWrite()) (void)legacy_cleanup_->Run();
 }
 
 }  // namespace globalsvc::controller

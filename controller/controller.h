@@ -21,6 +21,7 @@
 #include "controller/error_delta.h"
 #include "controller/event_recorder.h"
 #include "controller/first_pass.h"
+#include "controller/legacy_status_cleanup.h"
 #include "controller/mesh_store.h"
 #include "controller/object_set_writer.h"
 #include "controller/owned_object_observer.h"
@@ -133,6 +134,7 @@ class Controller {
   std::unique_ptr<kube::Reflector> legacy_secret_reflector_;  // --read-legacy-secrets
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<StatusWriter> status_;
+  std::unique_ptr<LegacyStatusCleanup> legacy_cleanup_;  // objects of the old API group
   std::unique_ptr<ServiceStatusWriter> service_status_;  // GlobalService objects
   std::unique_ptr<kube::LeaderElector> elector_;
   std::unique_ptr<obs::HttpServer> http_;

@@ -1,7 +1,7 @@
 #pragma once
 
 // The status of one global service as `kubectl get globalservices` shows it
-// (crds/globalsvc.solo.io_globalservices.yaml): host, ServiceEntry, endpoints
+// (crds/globalsvc.io_globalservices.yaml): host, ServiceEntry, endpoints
 // by cluster, conflicts and input problems, built from the plan and the
 // reconcile's outcome. Pure: the same input gives the same JSON, and
 // StatusHash() of it equals StatusHash() of the copy the API server returns,

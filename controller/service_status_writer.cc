@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "controller/api_group.h"
 #include "controller/owned_objects.h"
 #include "controller/service_status.h"
 #include "lib/base/guard.h"
@@ -13,14 +14,13 @@
 namespace globalsvc::controller {
 namespace {
 
-constexpr const char* kApiVersion = "globalsvc.solo.io/v1alpha1";
 constexpr const char* kKind = "GlobalService";
 constexpr const char* kFieldManager = "globalsvc";
 
 }  // namespace
 
 const kube::ResourceType& GlobalServiceResource() {
-  static const kube::ResourceType type{"globalsvc.solo.io", "v1alpha1", "globalservices", true};
+  static const kube::ResourceType type{kApiGroup, kApiGroupVersion, "globalservices", true};
   return type;
 }
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "controller/api_group.h"
 #include "controller/owned_objects.h"
 #include "lib/base/json_fields.h"
 #include "lib/base/utf8.h"
@@ -11,7 +12,7 @@
 namespace globalsvc::controller {
 
 const kube::ResourceType& RemoteClusterResource() {
-  static const kube::ResourceType type{"globalsvc.solo.io", "v1alpha1", "remoteclusters", true};
+  static const kube::ResourceType type{kApiGroup, kApiGroupVersion, "remoteclusters", true};
   return type;
 }
 
@@ -77,7 +78,7 @@ void StatusWriter::Publish(const std::vector<ClusterStatusReport>& reports) {
 
 StatusWriter::WriteOutcome StatusWriter::Create(const std::string& cluster) {
   const nlohmann::json object = {
-      {"apiVersion", "globalsvc.solo.io/v1alpha1"},
+      {"apiVersion", kApiVersion},
       {"kind", "RemoteCluster"},
       {"metadata",
        {{"name", cluster},
@@ -142,7 +143,7 @@ StatusWriter::WriteOutcome StatusWriter::Write(const ClusterStatusReport& report
   if (it->second.status == text) return WriteOutcome::kWritten;
 
   const nlohmann::json object = {
-      {"apiVersion", "globalsvc.solo.io/v1alpha1"},
+      {"apiVersion", kApiVersion},
       {"kind", "RemoteCluster"},
       {"metadata", {{"name", report.cluster}, {"namespace", namespace_}}},
       {"status", std::move(status)},

@@ -738,7 +738,7 @@ void InstallCrds(KubeClient& client) {
       ApplyObject(client, crds, crd, "");
     }
   }
-  const globalsvc::kube::ResourceType global_services{"globalsvc.solo.io", "v1alpha1",
+  const globalsvc::kube::ResourceType global_services{"globalsvc.io", "v1alpha1",
                                                       "globalservices", true};
   const auto deadline = Clock::now() + 60s;
   while (!client.List(global_services, "istio-system").ok()) {

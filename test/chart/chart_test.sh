@@ -495,6 +495,17 @@ cannot() {
   fi
 }
 
+# The project's CRDs as they were in the old API group, so that `auth can-i`
+# can resolve its resources.
+legacy_crds() {
+  local f
+  for f in "$REPO_ROOT"/crds/*.yaml; do
+    echo "---"
+    sed -e 's/^\(  name: [a-z]*\)\.globalsvc\.io$/\1.globalsvc.solo.io/' \
+      -e 's/^  group: globalsvc\.io$/  group: globalsvc.solo.io/' -e '/shortNames:/d' "$f"
+  done
+}
+
 test_controller_rbac_allows() {
   local r
   for r in services namespaces nodes endpointslices.discovery.k8s.io; do
@@ -508,11 +519,16 @@ test_controller_rbac_allows() {
   can "$SA" watch deployments.apps -n "$NS"
   # The status objects (crds/): the objects, and patches of their status.
   local r
-  for r in remoteclusters.globalsvc.solo.io globalservices.globalsvc.solo.io; do
+  for r in remoteclusters.globalsvc.io globalservices.globalsvc.io; do
     for verb in get list create delete; do
       can "$SA" "$verb" "$r" -n "$NS"
     done
     can "$SA" patch "$r" --subresource=status -n "$NS"
+  done
+  # The same resources in the old API group: listed and deleted after an upgrade.
+  for r in remoteclusters.globalsvc.solo.io globalservices.globalsvc.solo.io; do
+    can "$SA" list "$r" -n "$NS"
+    can "$SA" delete "$r" -n "$NS"
   done
   can "$SA" list secrets -n "$SECRETS_NS"
   can "$SA" watch secrets -n "$SECRETS_NS"
@@ -536,13 +552,19 @@ test_controller_rbac_forbids() {
     cannot "$SA" "$verb" nodes
   done
   for verb in create patch delete; do
-    cannot "$SA" "$verb" globalservices.globalsvc.solo.io -n default
-    cannot "$SA" "$verb" remoteclusters.globalsvc.solo.io -n default
+    cannot "$SA" "$verb" globalservices.globalsvc.io -n default
+    cannot "$SA" "$verb" remoteclusters.globalsvc.io -n default
   done
-  cannot "$SA" patch globalservices.globalsvc.solo.io --subresource=status -n default
+  cannot "$SA" patch globalservices.globalsvc.io --subresource=status -n default
+  # Nothing is ever written in the old API group.
+  for verb in create patch update; do
+    cannot "$SA" "$verb" remoteclusters.globalsvc.solo.io -n "$NS"
+    cannot "$SA" "$verb" globalservices.globalsvc.solo.io -n "$NS"
+  done
+  cannot "$SA" patch remoteclusters.globalsvc.solo.io --subresource=status -n "$NS"
   # Status objects are created, never applied over: no patch of the objects.
-  cannot "$SA" patch remoteclusters.globalsvc.solo.io -n "$NS"
-  cannot "$SA" patch globalservices.globalsvc.solo.io -n "$NS"
+  cannot "$SA" patch remoteclusters.globalsvc.io -n "$NS"
+  cannot "$SA" patch globalservices.globalsvc.io -n "$NS"
   cannot "$SA" get secrets -n "$NS"
   cannot "$SA" get secrets -n "$SECRETS_NS"
   # Not the control plane's Secrets (the mesh CA among them).
@@ -598,7 +620,7 @@ test_controller_writes_only_in_control_plane_namespace() {
 
 globalservice() { # NAMESPACE
   cat <<EOF
-apiVersion: globalsvc.solo.io/v1alpha1
+apiVersion: globalsvc.io/v1alpha1
 kind: GlobalService
 metadata:
   name: chart-test.probe
@@ -611,7 +633,7 @@ EOF
 # its status can be written in the control-plane namespace only.
 test_status_objects_only_in_control_plane_namespace() {
   local as=--as=system:serviceaccount:$NS:$SA out crd
-  for crd in remoteclusters.globalsvc.solo.io globalservices.globalsvc.solo.io; do
+  for crd in remoteclusters.globalsvc.io globalservices.globalsvc.io; do
     [[ $(k get crd "$crd" -o jsonpath='{.status.conditions[?(@.type=="Established")].status}') == True ]] ||
       { echo "CRD $crd not established"; return 1; }
   done
@@ -706,6 +728,25 @@ test_upgrade_to_workload_entries() {
   cannot "$SA" patch workloadentries.networking.istio.io -n default
 }
 
+# An upgrade from 0.1 meets a cluster without the new group's CRDs (Helm
+# leaves crds/ alone on upgrade): the NOTES say to apply them; with them, no
+# such note.
+test_upgrade_notes_new_api_group() {
+  local out
+  k delete crd remoteclusters.globalsvc.io >/dev/null
+  out=$(helm_ upgrade "$RELEASE" "$CHART" -n "$NS" --reuse-values --wait=false 2>&1)
+  k apply -f "$CHART/crds/" >/dev/null
+  grep -q "UPGRADE: the status resources" <<<"$out" || { echo "$out"; return 1; }
+  grep -q "kubectl apply -f <this chart>/crds/" <<<"$out" || { echo "$out"; return 1; }
+  k wait --for=condition=Established crd/remoteclusters.globalsvc.io --timeout=60s >/dev/null
+  out=$(helm_ upgrade "$RELEASE" "$CHART" -n "$NS" --reuse-values --wait=false 2>&1)
+  if grep -q "UPGRADE:" <<<"$out"; then
+    echo "the note shows although the CRDs are there:"
+    echo "$out"
+    return 1
+  fi
+}
+
 test_upgrade_to_ha() {
   helm_ upgrade "$RELEASE" "$CHART" -n "$NS" --reuse-values --set replicas=2 \
     --wait=false >/dev/null
@@ -787,8 +828,12 @@ main() {
   # check runs each test in a subshell: ask helm whether the release is there.
   if helm_ status "$RELEASE" -n "$NS" >/dev/null 2>&1; then
     INSTALLED=1
+    legacy_crds | k apply -f - >/dev/null
+    k wait --for=condition=Established crd/remoteclusters.globalsvc.solo.io \
+      crd/globalservices.globalsvc.solo.io --timeout=60s >/dev/null
     check "the controller's ServiceAccount may do its job" test_controller_rbac_allows
     check "the controller's ServiceAccount may not write elsewhere" test_controller_rbac_forbids
+    legacy_crds | k delete --ignore-not-found -f - >/dev/null
     check "as the ServiceAccount: ServiceEntry writes only in $NS, no Service writes" \
       test_controller_writes_only_in_control_plane_namespace
     check "as the ServiceAccount: GlobalService status only in $NS (CRDs installed)" \
@@ -797,6 +842,8 @@ main() {
     check "the reader token works in a kubeconfig of its own" test_reader_token_works
     check "objectShape=workload-entries grants its writes and Pod reads, and takes them back" \
       test_upgrade_to_workload_entries
+    check "an upgrade without the globalsvc.io CRDs says to apply them" \
+      test_upgrade_notes_new_api_group
     check "helm upgrade to 2 replicas adds the PodDisruptionBudget" test_upgrade_to_ha
     check "helm uninstall removes everything" test_uninstall
     helm_ status "$RELEASE" -n "$NS" >/dev/null 2>&1 || INSTALLED=0

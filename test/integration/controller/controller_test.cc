@@ -39,7 +39,7 @@ double MetricValue(Controller& controller, const std::string& series) {
 // The GlobalService status object `name` in the cluster's istio-system.
 std::optional<nlohmann::json> GetGlobalService(const TestBed& bed, const std::string& cluster,
                                                const std::string& name) {
-  auto got = bed.Kubectl(cluster, {"get", "globalservices.globalsvc.solo.io", "-n", "istio-system",
+  auto got = bed.Kubectl(cluster, {"get", "globalservices.globalsvc.io", "-n", "istio-system",
                                    name, "-o", "json", "--ignore-not-found"});
   if (!got.ok() || got.out.empty()) return std::nullopt;
   return nlohmann::json::parse(got.out);
@@ -115,9 +115,9 @@ TEST_CASE("Two controllers keep the guide's ServiceEntries exact", "[controller]
     // What the controller knows of each cluster, readable with kubectl.
     auto status = WaitFor("RemoteCluster status in cluster1", 60s, [&](std::string* why) {
       auto remote = bed.GetJson(
-          "cluster1", {"remoteclusters.globalsvc.solo.io", "-n", "istio-system", "cluster2"});
+          "cluster1", {"remoteclusters.globalsvc.io", "-n", "istio-system", "cluster2"});
       auto local = bed.GetJson(
-          "cluster1", {"remoteclusters.globalsvc.solo.io", "-n", "istio-system", "cluster1"});
+          "cluster1", {"remoteclusters.globalsvc.io", "-n", "istio-system", "cluster1"});
       if (!remote.ok() || !local.ok()) {
         *why = remote.ok() ? local.error().message : remote.error().message;
         return false;
@@ -271,7 +271,7 @@ spec:
     // loop that publishes it every 2 s may not have run since that change.
     c1.reset();
     auto clusters_before =
-        bed.GetJson("cluster1", {"remoteclusters.globalsvc.solo.io", "-n", "istio-system"});
+        bed.GetJson("cluster1", {"remoteclusters.globalsvc.io", "-n", "istio-system"});
     REQUIRE(clusters_before.ok());
     {
       // What cluster2 contributes to every ServiceEntry here (other tests'
@@ -319,7 +319,7 @@ spec:
     std::this_thread::sleep_for(5s);
     {
       auto clusters_after =
-          bed.GetJson("cluster1", {"remoteclusters.globalsvc.solo.io", "-n", "istio-system"});
+          bed.GetJson("cluster1", {"remoteclusters.globalsvc.io", "-n", "istio-system"});
       REQUIRE(clusters_after.ok());
       auto statuses = [](const nlohmann::json& list) {
         std::string text;
@@ -386,7 +386,7 @@ spec:
 )";
     // A GlobalService of that name in cluster2 that globalsvc does not own.
     const std::string user_status = R"(
-apiVersion: globalsvc.solo.io/v1alpha1
+apiVersion: globalsvc.io/v1alpha1
 kind: GlobalService
 metadata:
   name: default.foreign

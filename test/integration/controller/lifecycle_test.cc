@@ -4,7 +4,8 @@
 // removes nothing and is read again within seconds; --remote-stale-timeout
 // removes an unreachable cluster's endpoints and brings them back; a
 // controller restarted while a remote API server is down keeps that
-// cluster's endpoints from the ServiceEntries it finds.
+// cluster's endpoints from the ServiceEntries it finds; after an upgrade the
+// status objects of the old API group that globalsvc made are deleted.
 //
 // Needs three clusters: uses the test bed of GLOBALSVC_TESTBED_DIR when it
 // has three, else starts its own (stopped at exit).
@@ -128,7 +129,7 @@ void StartClean(const TestBed& bed) {
 // cluster1's RemoteCluster status for `cluster`.
 std::optional<nlohmann::json> RemoteClusterStatus(const TestBed& bed, const std::string& cluster) {
   auto object =
-      bed.GetJson("cluster1", {"remoteclusters.globalsvc.solo.io", "-n", "istio-system", cluster});
+      bed.GetJson("cluster1", {"remoteclusters.globalsvc.io", "-n", "istio-system", cluster});
   if (!object.ok()) return std::nullopt;
   return (*object).value("status", nlohmann::json::object());
 }
@@ -211,7 +212,7 @@ TEST_CASE("A third cluster joins through its Secret and leaves when it is delete
   // listed the namespace: the cluster joins and leaves again, and the object
   // is neither taken over nor deleted.
   const std::string foreign = R"(
-apiVersion: globalsvc.solo.io/v1alpha1
+apiVersion: globalsvc.io/v1alpha1
 kind: RemoteCluster
 metadata:
   name: cluster3
@@ -219,8 +220,8 @@ metadata:
 spec: {}
 )";
   REQUIRE_OK(bed.Apply("cluster1", foreign));
-  auto foreign_before = bed.GetJson(
-      "cluster1", {"remoteclusters.globalsvc.solo.io", "-n", "istio-system", "cluster3"});
+  auto foreign_before =
+      bed.GetJson("cluster1", {"remoteclusters.globalsvc.io", "-n", "istio-system", "cluster3"});
   REQUIRE_OK(StatusOf(foreign_before));
   REQUIRE_OK(ConnectRemote(bed, "cluster3"));
   REQUIRE_OK(WaitForEndpoints(bed, "cluster1", with_cluster3));
@@ -236,8 +237,8 @@ spec: {}
   }));
   // Two gauge-loop rounds after the cluster left: a delete would be done.
   std::this_thread::sleep_for(5s);
-  auto foreign_after = bed.GetJson(
-      "cluster1", {"remoteclusters.globalsvc.solo.io", "-n", "istio-system", "cluster3"});
+  auto foreign_after =
+      bed.GetJson("cluster1", {"remoteclusters.globalsvc.io", "-n", "istio-system", "cluster3"});
   REQUIRE_OK(StatusOf(foreign_after));
   CHECK((*foreign_after)["metadata"]["resourceVersion"] ==
         (*foreign_before)["metadata"]["resourceVersion"]);
@@ -468,6 +469,99 @@ TEST_CASE("A controller restarted while a remote API server is down keeps that c
   REQUIRE_OK(DisconnectRemote(bed, "cluster2"));
   REQUIRE_OK(WaitForEndpoints(bed, "cluster1", LocalView()));
   CHECK(controller.Terminate());
+}
+
+// The project's CRDs as they were in the old API group (globalsvc.solo.io).
+std::string LegacyCrds() {
+  std::string out;
+  for (const char* resource : {"remoteclusters", "globalservices"}) {
+    std::string text = testbed::ReadFile(testsupport::SourceDir() / "crds" /
+                                         (std::string("globalsvc.io_") + resource + ".yaml"));
+    for (const auto& [from, to] : {std::pair<std::string, std::string>{
+                                       "name: " + std::string(resource) + ".globalsvc.io",
+                                       "name: " + std::string(resource) + ".globalsvc.solo.io"},
+                                   {"group: globalsvc.io", "group: globalsvc.solo.io"}}) {
+      const auto at = text.find(from);
+      if (at != std::string::npos) text.replace(at, from.size(), to);
+    }
+    out += "---\n" + text;
+  }
+  return out;
+}
+
+TEST_CASE(
+    "After an upgrade, the status objects of the old API group are deleted, foreign ones kept",
+    "[controller][lifecycle][testbed]") {
+  World& world = GetWorld();
+  const TestBed& bed = *world.bed;
+  StartClean(bed);
+  const std::string crds = LegacyCrds();
+  REQUIRE_OK(bed.Apply("cluster1", crds));
+  CHECK_OK(WaitFor("the old group served", 60s, [&](std::string* why) {
+    auto listed = bed.Kubectl("cluster1", {"get", "remoteclusters.globalsvc.solo.io", "-A"});
+    *why = listed.err;
+    return listed.ok();
+  }));
+  const std::string old_objects = R"(
+apiVersion: globalsvc.solo.io/v1alpha1
+kind: RemoteCluster
+metadata:
+  name: cluster2
+  namespace: istio-system
+  labels: {app.kubernetes.io/managed-by: globalsvc}
+spec: {}
+---
+apiVersion: globalsvc.solo.io/v1alpha1
+kind: GlobalService
+metadata:
+  name: httpbin.in-ambient
+  namespace: istio-system
+  labels: {app.kubernetes.io/managed-by: globalsvc}
+spec: {}
+---
+apiVersion: globalsvc.solo.io/v1alpha1
+kind: RemoteCluster
+metadata:
+  name: someone-elses
+  namespace: istio-system
+spec: {}
+)";
+  REQUIRE_OK(bed.Apply("cluster1", old_objects));
+  auto names = [&](const std::string& resource) {
+    std::vector<std::string> out;
+    auto listed = bed.GetJson("cluster1", {resource, "-n", "istio-system"});
+    if (!listed.ok()) return std::vector<std::string>{"(" + listed.error().message + ")"};
+    for (const auto& item : (*listed)["items"])
+      out.push_back(item["metadata"].value("name", ""));
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+
+  auto started = StartController(world, "lifecycle-legacy-group");
+  REQUIRE_OK(StatusOf(started));
+  ControllerProcess& controller = **started;
+  REQUIRE_OK(ConnectRemote(bed, "cluster2"));
+  REQUIRE_OK(WaitForEndpoints(bed, "cluster1", FullView(2)));
+  CHECK_OK(
+      WaitFor("ours in the old group deleted, the foreign one kept", 60s, [&](std::string* why) {
+        const auto clusters = names("remoteclusters.globalsvc.solo.io");
+        const auto services = names("globalservices.globalsvc.solo.io");
+        *why = "remoteclusters: " + Joined(clusters) + "; globalservices: " + Joined(services);
+        return clusters == std::vector<std::string>{"someone-elses"} && services.empty();
+      }));
+  CHECK_OK(WaitForMetric(controller, "two legacy deletes", [](const ControllerProcess& c) {
+    return c.Metric("globalsvc_writes_total", {{"kind", "legacy-status-delete"}}) == 2.0;
+  }));
+  // The new group holds what the controller knows.
+  CHECK_OK(WaitForStatus(bed, "cluster2", "synced", true));
+
+  REQUIRE_OK(DisconnectRemote(bed, "cluster2"));
+  REQUIRE_OK(WaitForEndpoints(bed, "cluster1", LocalView()));
+  CHECK(controller.Terminate());
+  auto removed = bed.Kubectl(
+      "cluster1", {"delete", "--ignore-not-found", "crd", "remoteclusters.globalsvc.solo.io",
+                   "globalservices.globalsvc.solo.io"});
+  CHECK(removed.ok());
 }
 
 }  // namespace
