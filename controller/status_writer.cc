@@ -126,9 +126,9 @@ StatusWriter::WriteOutcome StatusWriter::Write(const ClusterStatusReport& report
 
   auto it = stored_.find(report.cluster);
   if (it == stored_.end()) {
-    if (const WriteOutcome created = Create(report.cluster); created != WriteOutcome::kWritten) {
-      if (created != WriteOutcome::kSkipped) return created;
-    }
+    // kSkipped: the name was taken meanwhile, and is now recorded below.
+    const WriteOutcome created = Create(report.cluster);
+    if (created == WriteOutcome::kFailed || created == WriteOutcome::kStopAll) return created;
     it = stored_.find(report.cluster);
     if (it == stored_.end()) return WriteOutcome::kFailed;
   }

@@ -738,8 +738,8 @@ void InstallCrds(KubeClient& client) {
       ApplyObject(client, crds, crd, "");
     }
   }
-  const globalsvc::kube::ResourceType global_services{"globalsvc.io", "v1alpha1",
-                                                      "globalservices", true};
+  const globalsvc::kube::ResourceType global_services{"globalsvc.io", "v1alpha1", "globalservices",
+                                                      true};
   const auto deadline = Clock::now() + 60s;
   while (!client.List(global_services, "istio-system").ok()) {
     if (Clock::now() > deadline) Die("the GlobalService CRD was not served within 60 s");

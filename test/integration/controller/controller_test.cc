@@ -39,8 +39,8 @@ double MetricValue(Controller& controller, const std::string& series) {
 // The GlobalService status object `name` in the cluster's istio-system.
 std::optional<nlohmann::json> GetGlobalService(const TestBed& bed, const std::string& cluster,
                                                const std::string& name) {
-  auto got = bed.Kubectl(cluster, {"get", "globalservices.globalsvc.io", "-n", "istio-system",
-                                   name, "-o", "json", "--ignore-not-found"});
+  auto got = bed.Kubectl(cluster, {"get", "globalservices.globalsvc.io", "-n", "istio-system", name,
+                                   "-o", "json", "--ignore-not-found"});
   if (!got.ok() || got.out.empty()) return std::nullopt;
   return nlohmann::json::parse(got.out);
 }
@@ -114,10 +114,10 @@ TEST_CASE("Two controllers keep the guide's ServiceEntries exact", "[controller]
 
     // What the controller knows of each cluster, readable with kubectl.
     auto status = WaitFor("RemoteCluster status in cluster1", 60s, [&](std::string* why) {
-      auto remote = bed.GetJson(
-          "cluster1", {"remoteclusters.globalsvc.io", "-n", "istio-system", "cluster2"});
-      auto local = bed.GetJson(
-          "cluster1", {"remoteclusters.globalsvc.io", "-n", "istio-system", "cluster1"});
+      auto remote = bed.GetJson("cluster1",
+                                {"remoteclusters.globalsvc.io", "-n", "istio-system", "cluster2"});
+      auto local = bed.GetJson("cluster1",
+                               {"remoteclusters.globalsvc.io", "-n", "istio-system", "cluster1"});
       if (!remote.ok() || !local.ok()) {
         *why = remote.ok() ? local.error().message : remote.error().message;
         return false;

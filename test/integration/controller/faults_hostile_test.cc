@@ -54,8 +54,8 @@ std::vector<std::string> ServiceEventNotes(const TestBed& bed, const std::string
 
 // cluster2's RemoteCluster lastError in cluster1 ("" when absent).
 std::string RemoteClusterLastError(const TestBed& bed) {
-  auto object = bed.GetJson("cluster1",
-                            {"remoteclusters.globalsvc.io", "-n", "istio-system", "cluster2"});
+  auto object =
+      bed.GetJson("cluster1", {"remoteclusters.globalsvc.io", "-n", "istio-system", "cluster2"});
   if (!object.ok()) return {};
   return object->value("status", json::object()).value("lastError", "");
 }
@@ -345,8 +345,8 @@ TEST_CASE("A Secret whose data key is not a cluster name",
   REQUIRE_OK(ApplySecret(bed, kSecret, kubeconfig));
   REQUIRE_OK(WaitForEndpoints(bed, "cluster1", FullView(2)));
   REQUIRE_OK(WaitFor("cluster2's RemoteCluster status", 60s, [&](std::string* why) {
-    auto object = bed.GetJson(
-        "cluster1", {"remoteclusters.globalsvc.io", "-n", "istio-system", "cluster2"});
+    auto object =
+        bed.GetJson("cluster1", {"remoteclusters.globalsvc.io", "-n", "istio-system", "cluster2"});
     *why = object.ok() ? object->dump() : object.error().message;
     return object.ok() && object->value("status", json::object()).value("connected", false);
   }));
