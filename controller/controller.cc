@@ -142,6 +142,7 @@ Status Controller::Start() {
   plan.target_cluster = options_.cluster_name;
   plan.control_plane_namespace = options_.control_plane_namespace;
   plan.host_suffix = options_.host_suffix;
+  plan.cluster_domain = options_.cluster_domain;
   reconciler_ = std::make_unique<Reconciler>(store_, *observer_, *writer_, plan, metrics_,
                                              events_.get(), [this] { return MayWrite(); });
   if (shape_writer_) {

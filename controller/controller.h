@@ -57,6 +57,7 @@ struct ControllerOptions {
   bool read_legacy_secrets = true;
   std::string gateway_selector = "topology.istio.io/network";
   std::string host_suffix = "mesh.internal";
+  std::string cluster_domain = "cluster.local";  // of a taken-over <svc>.<ns>.svc.<domain>
   ObjectShape object_shape = ObjectShape::kWorkloadEntries;
   std::string trust_domain = "cluster.local";  // of the SANs the WorkloadEntry shape writes
   int workers = 2;

@@ -33,6 +33,8 @@ Flags:
       --gateway-selector SEL     label selector of east-west gateway Deployments
                                  (default topology.istio.io/network)
       --host-suffix S            host suffix (default mesh.internal)
+      --cluster-domain D         the clusters' DNS domain, of a taken-over
+                                 <svc>.<ns>.svc.<D> (default cluster.local)
       --object-shape SHAPE       workload-entries (default): what upstream istiod
                                  needs, a ServiceEntry in the Service's namespace
                                  selecting one WorkloadEntry per endpoint, and an
@@ -107,6 +109,7 @@ int RunController(const std::vector<std::string>& args, CommandIo io) {
                  "--read-legacy-secrets",
                  "--gateway-selector",
                  "--host-suffix",
+                 "--cluster-domain",
                  "--object-shape",
                  "--trust-domain",
                  "--workers",
@@ -148,6 +151,7 @@ int RunController(const std::vector<std::string>& args, CommandIo io) {
   options.secret_namespace = flags->GetOr("--secret-namespace", "");
   options.gateway_selector = flags->GetOr("--gateway-selector", options.gateway_selector);
   options.host_suffix = flags->GetOr("--host-suffix", options.host_suffix);
+  options.cluster_domain = flags->GetOr("--cluster-domain", options.cluster_domain);
   options.trust_domain = flags->GetOr("--trust-domain", options.trust_domain);
   if (const std::string shape = flags->GetOr("--object-shape", "workload-entries");
       shape == "inline") {

@@ -37,6 +37,7 @@ Flags:
       --cluster NAME     the cluster to plan for (required)
       --namespace NS     control-plane namespace (default istio-system)
       --host-suffix S    host suffix (default mesh.internal)
+      --cluster-domain D the clusters' DNS domain (default cluster.local)
       --shape SHAPE      workload-entries (default) or inline
       --trust-domain TD  trust domain of the SANs (default cluster.local)
   -o, --output FORMAT    yaml (default) or json
@@ -47,7 +48,7 @@ Problems are printed to standard error. Exit code 1 when any is an error.
 }  // namespace
 
 int RunPlan(const std::vector<std::string>& args, CommandIo io) {
-  FlagSpec spec{{"-f", "--filename", "--cluster", "--namespace", "--host-suffix", "--shape",
+  FlagSpec spec{{"-f", "--filename", "--cluster", "--namespace", "--host-suffix", "--cluster-domain", "--shape",
                  "--trust-domain", "-o", "--output"},
                 {"--help", "-h"}};
   auto flags = ParseFlags(args, spec);
@@ -84,6 +85,7 @@ int RunPlan(const std::vector<std::string>& args, CommandIo io) {
   options.target_cluster = *cluster;
   options.control_plane_namespace = snapshot_options.control_plane_namespace;
   options.host_suffix = flags->GetOr("--host-suffix", "mesh.internal");
+  options.cluster_domain = flags->GetOr("--cluster-domain", "cluster.local");
   std::vector<const mesh::ClusterState*> views;
   for (const auto& state : *clusters)
     views.push_back(&state);

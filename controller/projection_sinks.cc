@@ -214,6 +214,7 @@ class NamespaceSink final : public ProjectionSink {
     bool distribution_changed = false;
     bool waypoint_changed = false;
     bool network_changed = false;
+    bool takeover_changed = false;
     bool wants_relist = false;
     context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
       const mesh::Namespace* old = state.FindNamespace(ns.name);
@@ -225,12 +226,14 @@ class NamespaceSink final : public ProjectionSink {
       waypoint_changed = !old || old->waypoint_label != ns.waypoint_label ||
                          old->waypoint_namespace_label != ns.waypoint_namespace_label;
       network_changed = !old || old->network_label != ns.network_label;
+      takeover_changed = !old || old->takeover_label != ns.takeover_label;
       state.UpsertNamespace(ns);
       if (scope_changed) Rescope(state, ns.name, wants_relist);
     });
     ReportRefused();
     if (wants_relist) RequestRelist();
     if (scope_changed || distribution_changed || waypoint_changed) AffectedBy(ns, keys);
+    if (takeover_changed) TakeoverAffectedBy(ns, keys);
     if (network_changed && ns.name == context_.control_plane_namespace) {
       SetNetwork(ns.network_label, keys);
     }
@@ -241,6 +244,15 @@ class NamespaceSink final : public ProjectionSink {
   void AffectedBy(const mesh::Namespace& ns, std::vector<std::string>& keys) {
     const std::string prefix = ns.name + "/";
     for (const auto& key : context_.store->ServiceKeys(context_.cluster)) {
+      if (key.rfind(prefix, 0) == 0) keys.push_back(key);
+    }
+  }
+
+  // A namespace's takeover label speaks for the Services of that namespace in
+  // every cluster (a remote-only one included): the keys of all clusters.
+  void TakeoverAffectedBy(const mesh::Namespace& ns, std::vector<std::string>& keys) {
+    const std::string prefix = ns.name + "/";
+    for (const auto& key : context_.store->ServiceKeys()) {
       if (key.rfind(prefix, 0) == 0) keys.push_back(key);
     }
   }

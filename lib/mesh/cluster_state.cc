@@ -15,6 +15,7 @@ void MakeDormant(Service& service) {
   service.traffic_distribution_annotation.reset();
   std::string().swap(service.traffic_distribution_spec);
   std::vector<ServicePort>().swap(service.ports);
+  std::vector<std::pair<std::string, std::string>>().swap(service.selector);
   service.dormant = true;
 }
 

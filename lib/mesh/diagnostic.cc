@@ -24,6 +24,10 @@ std::string_view DiagnosticCodeName(DiagnosticCode code) {
       return "UnknownScope";
     case DiagnosticCode::kDeprecatedScope:
       return "DeprecatedScope";
+    case DiagnosticCode::kInvalidTakeover:
+      return "InvalidTakeover";
+    case DiagnosticCode::kTakeoverNotHonoured:
+      return "TakeoverNotHonoured";
     case DiagnosticCode::kUnknownTrafficDistribution:
       return "UnknownTrafficDistribution";
     case DiagnosticCode::kTrafficDistributionDisagreement:

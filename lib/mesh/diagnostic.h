@@ -15,6 +15,8 @@ enum class DiagnosticCode {
   kInvalidObject,    // an object (or one of its fields) could not be read
   kUnknownScope,     // solo.io/service-scope value not understood
   kDeprecatedScope,  // global-only
+  kInvalidTakeover,  // solo.io/service-takeover neither "true" nor "false"
+  kTakeoverNotHonoured,  // takeover asked where upstream istiod cannot apply it
   kUnknownTrafficDistribution,
   kTrafficDistributionDisagreement,
   kPortConflict,      // one port number defined differently across clusters

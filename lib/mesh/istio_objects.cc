@@ -46,11 +46,30 @@ json PortsJson(const ServiceEntry& entry) {
   return ports;
 }
 
+// Under takeover of a global Service the target cluster has, another
+// cluster's endpoint carries the Service's selector (our own labels win a
+// clash), and the annotation names those labels as ours.
+bool JoinsTakenOverService(const ServiceEntry& entry, const ServiceEntryEndpoint& endpoint) {
+  return !entry.takeover_selector.empty() && endpoint.cluster != entry.takeover_local_cluster;
+}
+
 json WorkloadEntryJson(const ServiceEntry& entry, const ServiceEntryEndpoint& endpoint,
                        const std::string& ns, const std::string& selector_value) {
   json labels = OwnedLabels(entry);
   labels[kGlobalServiceLabel] = selector_value;
   if (!endpoint.cluster.empty()) labels[kClusterLabel] = endpoint.cluster;
+  if (entry.takeover) labels[kServiceTakeoverLabel] = "true";
+  json annotations = json::object();
+  const bool joins = JoinsTakenOverService(entry, endpoint);
+  if (joins) {
+    std::string keys;
+    for (const auto& [key, value] : entry.takeover_selector) {
+      if (labels.contains(key)) continue;
+      labels[key] = value;
+      keys += (keys.empty() ? "" : ",") + key;
+    }
+    annotations[kTakeoverLabelsAnnotation] = keys;
+  }
   json spec = json::object();
   if (!endpoint.address.empty()) spec["address"] = endpoint.address;
   if (!endpoint.network.empty()) spec["network"] = endpoint.network;
@@ -59,18 +78,33 @@ json WorkloadEntryJson(const ServiceEntry& entry, const ServiceEntryEndpoint& en
   // writes a gateway endpoint without endpoints behind it.
   if (endpoint.weight != 0) spec["weight"] = endpoint.weight;
   if (!endpoint.service_account.empty()) spec["serviceAccount"] = endpoint.service_account;
-  if (!endpoint.ports.empty()) {
-    json ports = json::object();
-    for (const auto& [name, number] : endpoint.ports)
-      ports[name] = number;
-    spec["ports"] = std::move(ports);
+  json ports = json::object();
+  for (const auto& [name, number] : endpoint.ports)
+    ports[name] = number;
+  if (joins) {
+    // The Service's named targetPorts: the endpoint's own number for that
+    // port when it has one, else the port itself (a gateway endpoint is
+    // reached through the gateway by service port).
+    for (const auto& [target_name, service_port] : entry.takeover_named_ports) {
+      if (ports.contains(target_name)) continue;
+      std::int32_t number = service_port;
+      for (const auto& port : entry.ports) {
+        if (port.number != service_port) continue;
+        for (const auto& [name, value] : endpoint.ports) {
+          if (name == port.name) number = value;
+        }
+      }
+      ports[target_name] = number;
+    }
   }
+  if (!ports.empty()) spec["ports"] = std::move(ports);
+  json metadata = {{"name", WorkloadEntryName(entry, endpoint)},
+                   {"namespace", ns},
+                   {"labels", std::move(labels)}};
+  if (!annotations.empty()) metadata["annotations"] = std::move(annotations);
   return {{"apiVersion", "networking.istio.io/v1"},
           {"kind", "WorkloadEntry"},
-          {"metadata",
-           {{"name", WorkloadEntryName(entry, endpoint)},
-            {"namespace", ns},
-            {"labels", std::move(labels)}}},
+          {"metadata", std::move(metadata)},
           {"spec", std::move(spec)}};
 }
 
@@ -103,7 +137,7 @@ ServiceObjects RenderServiceObjects(const ServiceEntry& entry, const ShapeOption
   const std::string ns = ObjectsNamespace(entry, options);
   const std::string selector_value = GlobalServiceLabelValue(entry, options);
 
-  json spec = {{"hosts", json::array({entry.host})},
+  json spec = {{"hosts", HostsJson(entry)},
                {"location", "MESH_INTERNAL"},
                {"resolution", "STATIC"},
                {"ports", PortsJson(entry)},
@@ -124,6 +158,7 @@ ServiceObjects RenderServiceObjects(const ServiceEntry& entry, const ShapeOption
   }
   json labels = OwnedLabels(entry);
   labels[kScopeLabel] = "global";
+  if (entry.takeover) labels[kServiceTakeoverLabel] = "true";
   if (!entry.use_waypoint.empty()) labels[kUseWaypointLabel] = entry.use_waypoint;
   if (!entry.use_waypoint_namespace.empty()) {
     labels[kUseWaypointNamespaceLabel] = entry.use_waypoint_namespace;
@@ -290,17 +325,29 @@ std::string OwnedContentHash(const json& object) {
     CopyMember(*metadata, m, "name");
     CopyMember(*metadata, m, "namespace");
     json labels = json::object();
-    if (const json* stored = Member(*metadata, "labels")) {
+    const json* stored_labels = Member(*metadata, "labels");
+    if (stored_labels) {
       for (const char* key : {kManagedByLabel, kParentServiceLabel, kParentServiceNamespaceLabel,
                               kScopeLabel, kGlobalServiceLabel, kClusterLabel, kNetworkLabel,
-                              kUseWaypointLabel, kUseWaypointNamespaceLabel}) {
-        CopyMember(*stored, labels, key);
+                              kUseWaypointLabel, kUseWaypointNamespaceLabel,
+                              kServiceTakeoverLabel}) {
+        CopyMember(*stored_labels, labels, key);
       }
     }
     json annotations = json::object();
     if (const json* stored = Member(*metadata, "annotations")) {
       CopyMember(*stored, annotations, kTrafficDistributionAnnotation);
       CopyMember(*stored, annotations, kRequestedTrafficDistributionAnnotation);
+      CopyMember(*stored, annotations, kTakeoverLabelsAnnotation);
+      // The labels a taken-over Service selects are ours too.
+      const std::string keys = Text(*stored, kTakeoverLabelsAnnotation);
+      for (std::size_t start = 0; stored_labels && start < keys.size();) {
+        std::size_t comma = keys.find(',', start);
+        if (comma == std::string::npos) comma = keys.size();
+        const std::string key = keys.substr(start, comma - start);
+        CopyMember(*stored_labels, labels, key.c_str());
+        start = comma + 1;
+      }
     }
     m["labels"] = std::move(labels);
     m["annotations"] = std::move(annotations);

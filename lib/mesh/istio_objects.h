@@ -21,6 +21,10 @@ namespace globalsvc::mesh {
 // with istiod's default PILOT_ENABLE_K8S_SELECT_WORKLOAD_ENTRIES the
 // Kubernetes Service would select them too and go global unasked.
 inline constexpr const char* kGlobalServiceLabel = "globalsvc.solo.io/global-service";
+// On a WorkloadEntry that joins a taken-over Kubernetes Service: the keys of
+// the Service's selector labels it carries (comma-separated), which are ours
+// to keep.
+inline constexpr const char* kTakeoverLabelsAnnotation = "globalsvc.io/takeover-labels";
 inline constexpr const char* kRemotePeerGatewayClass = "istio-remote";
 // HBONE port of an east-west gateway (what istiod resolves a network's
 // gateway from).

@@ -7,11 +7,15 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace globalsvc::mesh {
 
 inline constexpr const char* kScopeLabel = "solo.io/service-scope";
+// "true" or "false" on a Service or Namespace: whether the cluster-local name
+// <svc>.<ns>.svc.<cluster domain> is routed to the global service too.
+inline constexpr const char* kServiceTakeoverLabel = "solo.io/service-takeover";
 inline constexpr const char* kTrafficDistributionAnnotation =
     "networking.istio.io/traffic-distribution";
 // On a generated ServiceEntry: the traffic distribution the Service asked
@@ -39,6 +43,7 @@ struct ServicePort {
   std::string protocol = "TCP";  // TCP, UDP or SCTP
   std::string app_protocol;
   std::int32_t target_port = 0;  // numeric targetPort; 0 when named or absent
+  std::string target_port_name{};  // a named targetPort (a container port's name)
 
   friend bool operator==(const ServicePort&, const ServicePort&) = default;
 };
@@ -47,11 +52,15 @@ struct Service {
   std::string namespace_name;
   std::string name;
   std::optional<std::string> scope_label;
+  std::optional<std::string> takeover_label{};  // solo.io/service-takeover
   std::optional<std::string> traffic_distribution_annotation;
   std::string traffic_distribution_spec;                // spec.trafficDistribution
   std::optional<std::string> waypoint_label;            // istio.io/use-waypoint
   std::optional<std::string> waypoint_namespace_label;  // istio.io/use-waypoint-namespace
   std::vector<ServicePort> ports;
+  // spec.selector, sorted by key: the labels a taken-over Service's remote
+  // WorkloadEntries carry so that the Service itself selects them.
+  std::vector<std::pair<std::string, std::string>> selector{};
   std::int64_t creation_timestamp = 0;  // seconds since the epoch
   // Kept as a name only: the controller knew it was not exported, so it
   // dropped everything planning needs. A dormant record never contributes;
@@ -71,6 +80,7 @@ struct Namespace {
   // The waypoint of the Services that name none themselves.
   std::optional<std::string> waypoint_label;
   std::optional<std::string> waypoint_namespace_label;
+  std::optional<std::string> takeover_label{};  // solo.io/service-takeover
 
   friend bool operator==(const Namespace&, const Namespace&) = default;
 };

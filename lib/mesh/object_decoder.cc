@@ -1,5 +1,6 @@
 #include "lib/mesh/object_decoder.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 
@@ -173,6 +174,37 @@ std::optional<std::int64_t> ParseTimestamp(const std::string& text) {
   return static_cast<std::int64_t>(timegm(&fields)) - offset;
 }
 
+// spec.selector as sorted pairs. A selector past kMaxSelectorLabels (the API
+// server allows far fewer in practice) or with a non-string value is dropped
+// whole: a partial selector would select more than the Service does.
+constexpr std::size_t kMaxSelectorLabels = 64;
+
+std::vector<std::pair<std::string, std::string>> Selector(const ObjectReader& reader,
+                                                          const json& spec) {
+  const json* selector = Field(spec, "selector");
+  if (!selector || selector->is_null()) return {};
+  if (!selector->is_object()) {
+    reader.Problem(Severity::kWarning, "spec.selector is not a map; ignored");
+    return {};
+  }
+  if (selector->size() > kMaxSelectorLabels) {
+    reader.Problem(Severity::kWarning, "spec.selector has more than " +
+                                           std::to_string(kMaxSelectorLabels) +
+                                           " labels; ignored");
+    return {};
+  }
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (const auto& [key, value] : selector->items()) {
+    if (!value.is_string()) {
+      reader.Problem(Severity::kWarning, "spec.selector[" + key + "] is not a string; ignored");
+      return {};
+    }
+    pairs.emplace_back(key, value.get<std::string>());
+  }
+  std::sort(pairs.begin(), pairs.end());
+  return pairs;
+}
+
 std::optional<Service> DecodeService(const json& object, const DecodeContext& context) {
   ObjectReader reader(object, "Service", context);
   if (!reader.NamedInNamespace()) return std::nullopt;
@@ -180,6 +212,7 @@ std::optional<Service> DecodeService(const json& object, const DecodeContext& co
   service.name = reader.ref().name;
   service.namespace_name = reader.ref().namespace_name;
   service.scope_label = reader.MetadataEntry("labels", kScopeLabel);
+  service.takeover_label = reader.MetadataEntry("labels", kServiceTakeoverLabel);
   service.traffic_distribution_annotation =
       reader.MetadataEntry("annotations", kTrafficDistributionAnnotation);
   service.waypoint_label = reader.MetadataEntry("labels", kUseWaypointLabel);
@@ -200,6 +233,7 @@ std::optional<Service> DecodeService(const json& object, const DecodeContext& co
   if (!spec) return service;
   service.traffic_distribution_spec =
       reader.String(*spec, "trafficDistribution", "spec.trafficDistribution");
+  service.selector = Selector(reader, *spec);
   const json* ports = Array(reader, *spec, "ports", "spec.ports");
   if (!ports) return service;
   for (std::size_t i = 0; i < ports->size(); ++i) {
@@ -223,6 +257,8 @@ std::optional<Service> DecodeService(const json& object, const DecodeContext& co
       if (target->is_number_integer()) {
         const auto value = target->get<std::int64_t>();
         if (value >= 1 && value <= 65535) port.target_port = static_cast<std::int32_t>(value);
+      } else if (target->is_string()) {
+        port.target_port_name = reader.String(item, "targetPort", (path + ".targetPort").c_str());
       }
     }
     service.ports.push_back(std::move(port));
@@ -236,6 +272,7 @@ std::optional<Namespace> DecodeNamespace(const json& object, const DecodeContext
   Namespace ns;
   ns.name = reader.ref().name;
   ns.scope_label = reader.MetadataEntry("labels", kScopeLabel);
+  ns.takeover_label = reader.MetadataEntry("labels", kServiceTakeoverLabel);
   ns.network_label = reader.MetadataEntry("labels", kNetworkLabel).value_or("");
   ns.traffic_distribution_annotation =
       reader.MetadataEntry("annotations", kTrafficDistributionAnnotation);

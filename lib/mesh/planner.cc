@@ -13,6 +13,7 @@
 #include "lib/mesh/locality.h"
 #include "lib/mesh/port_protocol.h"
 #include "lib/mesh/scope.h"
+#include "lib/mesh/takeover.h"
 #include "lib/mesh/traffic_distribution.h"
 
 namespace globalsvc::mesh {
@@ -21,6 +22,7 @@ namespace {
 struct Contributor {
   const ClusterState* cluster;
   const Service* service;
+  ScopeValue scope = ScopeValue::kGlobal;
 };
 
 // The service account of the waypoint `c`'s cluster sends the service
@@ -576,12 +578,13 @@ std::vector<Contributor> FindContributors(const std::string& key, std::string_vi
     } else if (scope.value == ScopeValue::kGlobalOnly) {
       Report(diagnostics, Severity::kInfo, DiagnosticCode::kDeprecatedScope,
              ServiceRef(*cluster, *service),
-             std::string(kScopeLabel) + "=global-only is deprecated; use global");
+             std::string(kScopeLabel) + "=global-only is deprecated; use global with " +
+                 kServiceTakeoverLabel + "=true");
     }
     // A dormant record (or slice) is incomplete until it is read again: the
     // cluster contributes as it did before it was exported.
     if (scope.exported && !service->dormant && !cluster->HasDormantSlices(key)) {
-      contributors.push_back({cluster, service});
+      contributors.push_back({cluster, service, scope.value});
     }
   }
   return contributors;
@@ -603,6 +606,79 @@ const ClusterState* FindTarget(const std::vector<const ClusterState*>& clusters,
          {options.target_cluster, "", "", ""},
          "target cluster '" + options.target_cluster + "' is not among the connected clusters");
   return nullptr;
+}
+
+std::string Unquoted(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items)
+    out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+// solo.io/service-takeover (takeover.h) and what upstream istiod can make of
+// it. Without a Service of that name here, the ServiceEntry also carries the
+// cluster-local name. With a global one, its selector goes onto the other
+// clusters' WorkloadEntries so that istiod adds them to the Service itself
+// (PILOT_ENABLE_K8S_SELECT_WORKLOAD_ENTRIES, on by default). A Service here
+// that is not global keeps its name and endpoints: nothing takes it over.
+void ApplyTakeover(const std::string& key, const std::vector<Contributor>& contributors,
+                   const ClusterState& target, const PlanOptions& options, ServiceEntry& entry,
+                   Diagnostics& diagnostics) {
+  const Service* local = target.FindService(key);
+  const Namespace* local_namespace = target.FindNamespace(entry.service_namespace);
+  const Contributor* local_contributor = nullptr;
+  std::vector<TakeoverVoice> voices;
+  voices.push_back({target.name(), local ? local->takeover_label : std::nullopt,
+                    local_namespace ? local_namespace->takeover_label : std::nullopt, false});
+  for (const Contributor& c : contributors) {
+    if (c.cluster == &target) {
+      local_contributor = &c;
+      voices.front().global_only = c.scope == ScopeValue::kGlobalOnly;
+      continue;
+    }
+    const Namespace* ns = c.cluster->FindNamespace(entry.service_namespace);
+    voices.push_back({c.cluster->name(), c.service->takeover_label,
+                      ns ? ns->takeover_label : std::nullopt,
+                      c.scope == ScopeValue::kGlobalOnly});
+  }
+  const TakeoverDecision decision = DecideTakeover(voices);
+  const Contributor& first = local_contributor ? *local_contributor : contributors.front();
+  const ObjectRef service_ref = ServiceRef(*first.cluster, *first.service);
+  if (!decision.invalid.empty()) {
+    Report(diagnostics, Severity::kWarning, DiagnosticCode::kInvalidTakeover, service_ref,
+           std::string(kServiceTakeoverLabel) + " must be 'true' or 'false'; ignored: " +
+               Unquoted(decision.invalid));
+  }
+  if (!decision.takeover) return;
+  entry.takeover = true;
+  const std::string cluster_local_name =
+      entry.service_name + "." + entry.service_namespace + ".svc." + options.cluster_domain;
+  if (!local) {
+    entry.cluster_local_host = cluster_local_name;
+    return;
+  }
+  if (!local_contributor) {
+    Report(diagnostics, Severity::kWarning, DiagnosticCode::kTakeoverNotHonoured,
+           {target.name(), "Service", local->namespace_name, local->name},
+           "takeover (decided by " + decision.decided_by + ") is not applied here: this cluster's " +
+               "Service is not global, so " + cluster_local_name + " keeps its own endpoints");
+    return;
+  }
+  if (local->selector.empty()) {
+    Report(diagnostics, Severity::kWarning, DiagnosticCode::kTakeoverNotHonoured, service_ref,
+           "takeover (decided by " + decision.decided_by + ") is not applied here: the Service " +
+               "has no selector, so istiod cannot add the other clusters' endpoints to " +
+               cluster_local_name);
+    return;
+  }
+  entry.takeover_selector = local->selector;
+  entry.takeover_local_cluster = target.name();
+  for (const ServicePort& port : local->ports) {
+    if (!port.target_port_name.empty()) {
+      entry.takeover_named_ports.emplace_back(port.target_port_name, port.port);
+    }
+  }
+  std::sort(entry.takeover_named_ports.begin(), entry.takeover_named_ports.end());
 }
 
 std::optional<ServiceEntry> PlanSorted(std::string_view service_namespace,
@@ -675,6 +751,7 @@ std::optional<ServiceEntry> PlanSorted(std::string_view service_namespace,
   entry.service_name = std::string(service_name);
   entry.host = entry.service_name + "." + entry.service_namespace + "." + options.host_suffix;
   SetTrafficDistribution(entry, DecideTrafficDistribution(contributors, target, diagnostics));
+  ApplyTakeover(key, contributors, target, options, entry, diagnostics);
   ApplyEndpointCap(entry.endpoints, options.max_endpoints, target.name(),
                    {target.name(), "ServiceEntry", entry.namespace_name, entry.name}, diagnostics);
   return entry;

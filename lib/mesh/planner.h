@@ -42,6 +42,7 @@ struct PlanOptions {
   std::string target_cluster;
   std::string control_plane_namespace = "istio-system";
   std::string host_suffix = "mesh.internal";
+  std::string cluster_domain = "cluster.local";  // of <svc>.<ns>.svc.<domain>
   std::size_t max_endpoints = kMaxServiceEntryEndpoints;
 };
 

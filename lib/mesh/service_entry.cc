@@ -36,7 +36,7 @@ nlohmann::json ToJson(const ServiceEntry& entry) {
     ports.push_back(std::move(p));
   }
 
-  json spec = {{"hosts", json::array({entry.host})},
+  json spec = {{"hosts", HostsJson(entry)},
                {"location", "MESH_INTERNAL"},
                {"resolution", "STATIC"},
                {"ports", std::move(ports)}};
@@ -65,20 +65,27 @@ nlohmann::json ToJson(const ServiceEntry& entry) {
   if (!entry.requested_traffic_distribution.empty()) {
     annotations[kRequestedTrafficDistributionAnnotation] = entry.requested_traffic_distribution;
   }
+  json labels = {{kManagedByLabel, kManagedByValue},
+                 {kParentServiceLabel, entry.service_name},
+                 {kParentServiceNamespaceLabel, entry.service_namespace},
+                 {kScopeLabel, "global"}};
+  if (entry.takeover) labels[kServiceTakeoverLabel] = "true";
   return {
       {"apiVersion", "networking.istio.io/v1"},
       {"kind", "ServiceEntry"},
       {"metadata",
        {{"name", entry.name},
         {"namespace", entry.namespace_name},
-        {"labels",
-         {{kManagedByLabel, kManagedByValue},
-          {kParentServiceLabel, entry.service_name},
-          {kParentServiceNamespaceLabel, entry.service_namespace},
-          {kScopeLabel, "global"}}},
+        {"labels", std::move(labels)},
         {"annotations", std::move(annotations)}}},
       {"spec", std::move(spec)},
   };
+}
+
+nlohmann::json HostsJson(const ServiceEntry& entry) {
+  nlohmann::json hosts = nlohmann::json::array({entry.host});
+  if (!entry.cluster_local_host.empty()) hosts.push_back(entry.cluster_local_host);
+  return hosts;
 }
 
 namespace {
@@ -126,6 +133,8 @@ std::optional<ServiceEntry> ServiceEntryFromJson(const nlohmann::json& object) {
       StringField(annotations, kRequestedTrafficDistributionAnnotation);
   const auto& hosts = ArrayField(spec, "hosts");
   if (!hosts.empty() && hosts.front().is_string()) entry.host = hosts.front().get<std::string>();
+  if (hosts.size() > 1 && hosts[1].is_string()) entry.cluster_local_host = hosts[1].get<std::string>();
+  entry.takeover = StringField(labels, kServiceTakeoverLabel) == "true";
   for (const auto& p : ArrayField(spec, "ports")) {
     ServiceEntryPort port;
     port.name = StringField(p, "name");
@@ -174,8 +183,8 @@ nlohmann::json OwnedFields(const nlohmann::json& object) {
     nlohmann::json labels = nlohmann::json::object();
     nlohmann::json annotations = nlohmann::json::object();
     if (auto it = metadata->find("labels"); it != metadata->end()) {
-      for (const char* key :
-           {kManagedByLabel, kParentServiceLabel, kParentServiceNamespaceLabel, kScopeLabel}) {
+      for (const char* key : {kManagedByLabel, kParentServiceLabel, kParentServiceNamespaceLabel,
+                              kScopeLabel, kServiceTakeoverLabel}) {
         CopyIfPresent(*it, labels, key);
       }
     }

@@ -62,6 +62,21 @@ struct ServiceEntry {
   // The Service's namespace exists in the target cluster: the WorkloadEntry
   // shape places the objects there, else in the control-plane namespace.
   bool namespace_exists_locally = true;
+  // Takeover (solo.io/service-takeover) is on: the objects say so in a label.
+  bool takeover = false;
+  // <svc>.<ns>.svc.<cluster domain>, a second host, when takeover is on and
+  // the target cluster has no Service of that name to own the name.
+  std::string cluster_local_host;
+  // Takeover of a global Service the target cluster has: its selector. The
+  // WorkloadEntry shape gives it to the other clusters' WorkloadEntries so
+  // that istiod adds them to the Kubernetes Service itself. Empty: not set.
+  std::vector<std::pair<std::string, std::string>> takeover_selector;
+  // With takeover_selector: the target cluster (whose own endpoints the
+  // Service already has), and the Service's named targetPorts with the port
+  // number each belongs to (istiod skips a port whose named targetPort a
+  // WorkloadEntry does not list).
+  std::string takeover_local_cluster;
+  std::vector<std::pair<std::string, std::int32_t>> takeover_named_ports;
 
   friend bool operator==(const ServiceEntry&, const ServiceEntry&) = default;
 };
@@ -77,6 +92,9 @@ void SetTrafficDistribution(ServiceEntry& entry, std::string_view requested);
                                            std::string_view service_name);
 
 [[nodiscard]] nlohmann::json ToJson(const ServiceEntry& entry);
+
+// spec.hosts: the global host, then the cluster-local one under takeover.
+[[nodiscard]] nlohmann::json HostsJson(const ServiceEntry& entry);
 
 // The inverse of ToJson for an object as the API server returns it (fields
 // other writers add are ignored); nullopt when it is not a ServiceEntry

@@ -24,10 +24,11 @@ metadata:
   namespace: httpbin
   creationTimestamp: "2025-03-06T17:00:05Z"
   labels: {solo.io/service-scope: global, istio.io/use-waypoint: wp,
-           istio.io/use-waypoint-namespace: waypoints}
+           istio.io/use-waypoint-namespace: waypoints, solo.io/service-takeover: "true"}
   annotations: {networking.istio.io/traffic-distribution: PreferClose}
 spec:
   trafficDistribution: PreferSameZone
+  selector: {version: v1, app: httpbin}
   ports:
   - {name: http, port: 8000, targetPort: 8080}
   - {name: dns, port: 53, protocol: UDP, targetPort: dns}
@@ -49,7 +50,33 @@ spec:
   CHECK(service->ports[0].target_port == 8080);
   CHECK(service->ports[1].protocol == "UDP");
   CHECK(service->ports[1].target_port == 0);  // named target port
+  CHECK(service->ports[1].target_port_name == "dns");
   CHECK(service->ports[2].app_protocol == "grpc");
+  CHECK(service->takeover_label == "true");
+  CHECK(service->selector ==
+        std::vector<std::pair<std::string, std::string>>{{"app", "httpbin"}, {"version", "v1"}});
+}
+
+TEST_CASE("A Service selector that is not a map of strings is dropped whole", "[mesh][decode]") {
+  Diagnostics diagnostics;
+  auto odd = DecodeService(Yaml(R"(
+kind: Service
+metadata: {name: a, namespace: b}
+spec:
+  selector: {app: a, replicas: 3}
+)"),
+                           {"c1", &diagnostics});
+  REQUIRE(odd);
+  CHECK(odd->selector.empty());  // a partial selector would select more
+  REQUIRE(diagnostics.size() == 1);
+  CHECK(diagnostics[0].message == "spec.selector[replicas] is not a string; ignored");
+  diagnostics.clear();
+  auto listed = DecodeService(Yaml("kind: Service\nmetadata: {name: a, namespace: b}\n"
+                                   "spec: {selector: [a]}\n"),
+                              {"c1", &diagnostics});
+  REQUIRE(listed);
+  CHECK(listed->selector.empty());
+  CHECK(diagnostics.size() == 1);
 }
 
 TEST_CASE("A Service with bad fields keeps its good ones", "[mesh][decode]") {
@@ -112,7 +139,8 @@ TEST_CASE("Decode a Namespace: scope, network and traffic distribution", "[mesh]
   Diagnostics diagnostics;
   auto ns = DecodeNamespace(
       Yaml("kind: Namespace\nmetadata: {name: ns, labels: {solo.io/service-scope: global, "
-           "topology.istio.io/network: n1, istio.io/use-waypoint: httpbin-waypoint}, annotations: "
+           "topology.istio.io/network: n1, istio.io/use-waypoint: httpbin-waypoint, "
+           "solo.io/service-takeover: 'false'}, annotations: "
            "{networking.istio.io/traffic-distribution: PreferClose}}\n"),
       {"c", &diagnostics});
   REQUIRE(ns);
@@ -121,6 +149,7 @@ TEST_CASE("Decode a Namespace: scope, network and traffic distribution", "[mesh]
   CHECK(ns->traffic_distribution_annotation == "PreferClose");
   CHECK(ns->waypoint_label == "httpbin-waypoint");
   CHECK_FALSE(ns->waypoint_namespace_label.has_value());
+  CHECK(ns->takeover_label == "false");
   auto bare = DecodeNamespace(Yaml("kind: Namespace\nmetadata: {name: ns}\n"), {"c", &diagnostics});
   REQUIRE(bare);
   CHECK_FALSE(bare->traffic_distribution_annotation.has_value());

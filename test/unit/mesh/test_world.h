@@ -85,6 +85,9 @@ inline ServiceEntry InlineFields(ServiceEntry entry) {
   entry.use_waypoint.clear();
   entry.use_waypoint_namespace.clear();
   entry.namespace_exists_locally = true;
+  entry.takeover_selector.clear();
+  entry.takeover_local_cluster.clear();
+  entry.takeover_named_ports.clear();
   for (auto& endpoint : entry.endpoints)
     endpoint.service_account.clear();
   return entry;
