@@ -86,6 +86,7 @@ int RunPlan(const std::vector<std::string>& args, CommandIo io) {
   options.control_plane_namespace = snapshot_options.control_plane_namespace;
   options.host_suffix = flags->GetOr("--host-suffix", "mesh.internal");
   options.cluster_domain = flags->GetOr("--cluster-domain", "cluster.local");
+  options.can_join_kubernetes_service = shape != "inline";
   std::vector<const mesh::ClusterState*> views;
   for (const auto& state : *clusters)
     views.push_back(&state);

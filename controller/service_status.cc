@@ -46,6 +46,13 @@ std::string ObjectText(const mesh::ObjectRef& object) {
   return text + object.name;
 }
 
+// How the cluster-local name is taken over (status.takeover).
+std::string TakeoverText(const mesh::ServiceEntry& entry) {
+  if (!entry.cluster_local_host.empty()) return "ServiceEntryHost";
+  if (!entry.takeover_selector.empty()) return "KubernetesService";
+  return "NotApplied";
+}
+
 }  // namespace
 
 nlohmann::json BuildServiceStatus(const ServiceStatusInput& input) {
@@ -109,6 +116,7 @@ nlohmann::json BuildServiceStatus(const ServiceStatusInput& input) {
   if (!entry.traffic_distribution.empty()) {
     status["trafficDistribution"] = entry.traffic_distribution;
   }
+  if (entry.takeover) status["takeover"] = TakeoverText(entry);
   if (!input.message.empty()) status["message"] = ShortUtf8(input.message, kMaxMessageBytes);
   if (!by_cluster.empty()) status["endpointsByCluster"] = by_cluster;
   if (!cluster_list.empty()) status["clusters"] = std::move(cluster_list);

@@ -8,6 +8,7 @@
 
 #include "lib/mesh/destination_rule.h"
 #include "lib/mesh/scope.h"
+#include "lib/mesh/takeover.h"
 #include "lib/mesh/traffic_distribution.h"
 
 namespace globalsvc::mesh {
@@ -76,6 +77,7 @@ class Linter {
         LintServiceEntry(sourced);
       } else if (kind == "Service" || kind == "Namespace") {
         LintTrafficDistribution(sourced);
+        LintTakeover(sourced, kind);
       } else if (kind == "Node") {
         LintNode(sourced);
       } else if (kind == "Deployment") {
@@ -104,11 +106,14 @@ class Linter {
 
   // Hosts some ServiceEntry serves, or some Service labelled global will get.
   void CollectHosts() {
-    std::map<std::pair<std::string, std::string>, std::optional<std::string>> namespace_scope;
+    auto& namespace_scope = namespace_scope_;
     for (const auto& sourced : objects_) {
       if (String(sourced.object, {"kind"}) == "Namespace") {
-        namespace_scope[{sourced.cluster, String(sourced.object, {"metadata", "name"})}] =
-            OptionalString(sourced.object, {"metadata", "labels", kScopeLabel});
+        const std::pair<std::string, std::string> key{sourced.cluster,
+                                                      String(sourced.object, {"metadata", "name"})};
+        namespace_scope[key] = OptionalString(sourced.object, {"metadata", "labels", kScopeLabel});
+        namespace_takeover_[key] =
+            OptionalString(sourced.object, {"metadata", "labels", kServiceTakeoverLabel});
       }
     }
     for (const auto& sourced : objects_) {
@@ -140,6 +145,51 @@ class Linter {
                         options_.host_suffix);
         }
       }
+    }
+  }
+
+  // Takeover upstream istiod cannot honour, judged from one cluster's objects.
+  void LintTakeover(const SourcedObject& sourced, const std::string& kind) {
+    const auto label = OptionalString(sourced.object, {"metadata", "labels", kServiceTakeoverLabel});
+    if (ParseTakeover(label) == TakeoverValue::kInvalid) {
+      Add(Severity::kWarning, LintCode::kTakeoverNotHonoured, sourced,
+          std::string(kServiceTakeoverLabel) + " is '" + *label +
+              "'; only 'true' and 'false' count, so it decides nothing",
+          std::string("set ") + kServiceTakeoverLabel + "=true or =false");
+      return;
+    }
+    if (kind != "Service") return;
+    const std::string ns = String(sourced.object, {"metadata", "namespace"});
+    const std::pair<std::string, std::string> key{sourced.cluster, ns};
+    const auto scope_it = namespace_scope_.find(key);
+    const ScopeDecision scope =
+        DecideScope(OptionalString(sourced.object, {"metadata", "labels", kScopeLabel}),
+                    scope_it == namespace_scope_.end() ? std::nullopt : scope_it->second);
+    std::optional<std::string> said = label;
+    if (!said) {
+      const auto it = namespace_takeover_.find(key);
+      if (it != namespace_takeover_.end()) said = it->second;
+    }
+    const bool wanted = ParseTakeover(said) == TakeoverValue::kTrue ||
+                        (!said && scope.value == ScopeValue::kGlobalOnly);
+    if (!wanted) return;
+    const std::string name = String(sourced.object, {"metadata", "name"});
+    const std::string local_name = name + "." + ns + ".svc.<cluster domain>";
+    if (!scope.exported) {
+      Add(Severity::kWarning, LintCode::kTakeoverNotHonoured, sourced,
+          "takeover is asked for a Service that is not global here: " + local_name +
+              " keeps this cluster's endpoints only, in this cluster",
+          std::string("label the Service ") + kScopeLabel + "=global, or drop " +
+              kServiceTakeoverLabel);
+      return;
+    }
+    const json* selector = At(sourced.object, {"spec", "selector"});
+    if (!selector || !selector->is_object() || selector->empty()) {
+      Add(Severity::kWarning, LintCode::kTakeoverNotHonoured, sourced,
+          "takeover of a Service without a selector: upstream istiod adds other clusters' "
+          "endpoints to a Service only through WorkloadEntries its selector matches, so " +
+              local_name + " keeps this cluster's endpoints",
+          "clients can use " + name + "." + ns + "." + options_.host_suffix + " instead");
     }
   }
 
@@ -321,6 +371,8 @@ class Linter {
   }
 
   std::span<const SourcedObject> objects_;
+  std::map<std::pair<std::string, std::string>, std::optional<std::string>> namespace_scope_;
+  std::map<std::pair<std::string, std::string>, std::optional<std::string>> namespace_takeover_;
   const LintOptions& options_;
   std::set<std::string> hosts_;
   std::vector<LintFinding> findings_;
@@ -375,6 +427,8 @@ std::string_view LintCodeName(LintCode code) {
       return "MissingLocality";
     case LintCode::kWaypointStopsAtNetwork:
       return "WaypointStopsAtNetwork";
+    case LintCode::kTakeoverNotHonoured:
+      return "TakeoverNotHonoured";
   }
   return "Unknown";
 }

@@ -30,6 +30,9 @@ enum class LintCode {
   // A DestinationRule's locality failover for a global host with endpoints on
   // several networks: upstream istiod gives a waypoint only its own network's.
   kWaypointStopsAtNetwork,
+  // solo.io/service-takeover that is invalid, or asked where upstream istiod
+  // cannot apply it (a Service not global, or without a selector).
+  kTakeoverNotHonoured,
 };
 
 struct LintFinding {

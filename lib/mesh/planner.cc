@@ -664,6 +664,13 @@ void ApplyTakeover(const std::string& key, const std::vector<Contributor>& contr
                "Service is not global, so " + cluster_local_name + " keeps its own endpoints");
     return;
   }
+  if (!options.can_join_kubernetes_service) {
+    Report(diagnostics, Severity::kWarning, DiagnosticCode::kTakeoverNotHonoured, service_ref,
+           "takeover (decided by " + decision.decided_by + ") is not applied here: the inline " +
+               "object shape cannot add endpoints to " + cluster_local_name +
+               "; use the workload-entries shape");
+    return;
+  }
   if (local->selector.empty()) {
     Report(diagnostics, Severity::kWarning, DiagnosticCode::kTakeoverNotHonoured, service_ref,
            "takeover (decided by " + decision.decided_by + ") is not applied here: the Service " +

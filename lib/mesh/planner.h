@@ -43,6 +43,10 @@ struct PlanOptions {
   std::string control_plane_namespace = "istio-system";
   std::string host_suffix = "mesh.internal";
   std::string cluster_domain = "cluster.local";  // of <svc>.<ns>.svc.<domain>
+  // The objects written can add endpoints to a Kubernetes Service (the
+  // WorkloadEntry shape can, the inline shape cannot): takeover of a Service
+  // the target cluster has needs it.
+  bool can_join_kubernetes_service = true;
   std::size_t max_endpoints = kMaxServiceEntryEndpoints;
 };
 

@@ -85,6 +85,24 @@ TEST_CASE("GlobalService status of the guide topology counts endpoints by cluste
         nlohmann::json::parse(R"([{"name": "http", "number": 8000, "protocol": "HTTP"}])"));
 }
 
+TEST_CASE("The status says how the cluster-local name is taken over", "[controller][status]") {
+  GuideWorld world = GuideWithPods();
+  CHECK_FALSE(BuildFor(world, "cluster1").status.contains("takeover"));
+  mesh::Service service = *world.cluster1.FindService("httpbin/in-ambient");
+  service.takeover_label = "true";
+  service.selector = {{"app", "in-ambient"}};
+  world.cluster1.UpsertService(service);
+  CHECK(BuildFor(world, "cluster1").status["takeover"] == "KubernetesService");
+  service.selector.clear();
+  world.cluster1.UpsertService(service);
+  CHECK(BuildFor(world, "cluster1").status["takeover"] == "NotApplied");
+  // cluster2's view: the label comes from cluster1, cluster2's own Service
+  // exists, so it joins (no selector there: NotApplied).
+  CHECK(BuildFor(world, "cluster2").status["takeover"] == "NotApplied");
+  world.cluster2.RemoveService("httpbin", "in-ambient");
+  CHECK(BuildFor(world, "cluster2").status["takeover"] == "ServiceEntryHost");
+}
+
 TEST_CASE("A cluster where the service is global but has no ready endpoint shows 0",
           "[controller][status]") {
   GuideWorld world = GuideWithPods();

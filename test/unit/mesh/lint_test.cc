@@ -68,6 +68,17 @@ std::ostream& operator<<(std::ostream& out, const Expected& e) {
   return out << SeverityName(e.severity) << " " << LintCodeName(e.code);
 }
 
+// A Service echo/echo with this scope, takeover label (YAML, empty: none)
+// and, or not, a selector.
+std::string TakeoverService(const std::string& scope, const std::string& takeover,
+                            bool selector) {
+  std::string labels = "solo.io/service-scope: " + scope;
+  if (!takeover.empty()) labels += ", solo.io/service-takeover: " + takeover;
+  return "apiVersion: v1\nkind: Service\nmetadata: {name: echo, namespace: echo, labels: {" +
+         labels + "}}\nspec:\n  ports: [{name: http, port: 80}]\n" +
+         (selector ? "  selector: {app: echo}\n" : "");
+}
+
 TEST_CASE("Lint rules", "[lint]") {
   using enum LintCode;
   const auto error = Severity::kError;
@@ -224,6 +235,25 @@ metadata: {name: broken, namespace: httpbin}
 spec: {trafficPolicy: {}}
 )",
        {{error, kInvalidObject}}},
+      {"takeover of a global Service with a selector", TakeoverService("global", "'true'", true),
+       {}},
+      {"takeover of a global Service without a selector",
+       TakeoverService("global", "'true'", false),
+       {{warning, kTakeoverNotHonoured}}},
+      {"global-only without a selector", TakeoverService("global-only", "", false),
+       {{warning, kTakeoverNotHonoured}}},
+      {"an explicit false asks for nothing", TakeoverService("global-only", "'false'", false),
+       {}},
+      {"takeover of a Service that is not global", TakeoverService("cluster", "'true'", true),
+       {{warning, kTakeoverNotHonoured}}},
+      {"a takeover value that is neither true nor false",
+       TakeoverService("global", "'yes'", true),
+       {{warning, kTakeoverNotHonoured}}},
+      {"the namespace asks for takeover of a selector-less global Service",
+       "apiVersion: v1\nkind: Namespace\nmetadata: {name: echo, labels: "
+       "{solo.io/service-takeover: 'true'}}\n---\n" +
+           TakeoverService("global", "", false),
+       {{warning, kTakeoverNotHonoured}}},
   };
   for (const auto& c : cases) {
     INFO(c.name);

@@ -250,6 +250,16 @@ TEST_CASE("Takeover of a global Service this cluster has: the other clusters joi
     edited["metadata"]["labels"]["unrelated"] = "x";  // someone else's label
     CHECK(OwnedContentHash(edited) == before);
   }
+  SECTION("the inline shape cannot add endpoints to a Kubernetes Service") {
+    PlanOptions options;
+    options.target_cluster = "cluster1";
+    options.can_join_kubernetes_service = false;
+    Diagnostics more;
+    auto inline_entry = PlanService("echo", "echo", world.clusters(), options, more);
+    REQUIRE(inline_entry);
+    CHECK(inline_entry->takeover_selector.empty());
+    CHECK(HasDiagnostic(more, DiagnosticCode::kTakeoverNotHonoured));
+  }
   SECTION("a Service without a selector cannot be taken over") {
     Service echo = *world.cluster1.FindService(ServiceKey("echo", "echo"));
     echo.selector.clear();
