@@ -92,6 +92,24 @@ void CheckShape(const ServiceEntry& entry) {
     FUZZ_CHECK(workload["metadata"]["labels"][kGlobalServiceLabel] ==
                selector[kGlobalServiceLabel]);
   }
+  // Takeover: only other clusters' endpoints join the Kubernetes Service, with
+  // every selector label that does not clash with ours, and the hash keeps
+  // those labels.
+  for (const auto& workload : objects.workload_entries) {
+    const auto& labels = workload["metadata"]["labels"];
+    const bool local = labels.value(kClusterLabel, "") == entry.takeover_local_cluster;
+    const bool joins = !entry.takeover_selector.empty() && !local;
+    FUZZ_CHECK(workload["metadata"].contains("annotations") == joins);
+    if (joins) {
+      for (const auto& [key, value] : entry.takeover_selector)
+        FUZZ_CHECK(labels.contains(key));
+    }
+    FUZZ_CHECK(OwnedContentHash(workload) ==
+               OwnedContentHash(nlohmann::json::parse(workload.dump())));
+  }
+  FUZZ_CHECK(entry.cluster_local_host.empty() || entry.takeover);
+  FUZZ_CHECK(entry.takeover_selector.empty() || entry.takeover);
+  FUZZ_CHECK(entry.cluster_local_host.empty() || entry.takeover_selector.empty());
   const auto read = EntriesFromObjects({objects.service_entry}, objects.workload_entries);
   FUZZ_CHECK(read.size() == 1);
   FUZZ_CHECK(read[0].endpoints == entry.endpoints);

@@ -803,6 +803,9 @@ spec:
     const std::string scope = "labels: {solo.io/service-scope: global}";
     echo.replace(echo.find(scope), scope.size(),
                  "labels: {solo.io/service-scope: global, solo.io/service-takeover: 'true'}");
+    // An earlier case deletes the namespace without waiting.
+    (void)bed.Kubectl("cluster2", {"wait", "--for=delete", "namespace/remote-only",
+                                   "--timeout=120s"});
     REQUIRE_STATUS_OK(bed.Apply("cluster2", echo));
     const std::vector<std::string> behind_gateway = {
         "istio-system  cluster2-network us-west-2/us-west-2a 1 gateway"};

@@ -307,5 +307,88 @@ TEST_CASE("An invalid takeover label is reported and decides nothing", "[mesh][t
   REQUIRE(HasDiagnostic(diagnostics, DiagnosticCode::kInvalidTakeover));
 }
 
+TEST_CASE("Property: scope x takeover labels x where the Service exists, planned in cluster c0",
+          "[mesh][takeover][property]") {
+  const std::vector<std::optional<std::string>> scopes = {"global", "global-only", "cluster",
+                                                          std::nullopt};
+  const std::vector<std::optional<std::string>> labels = {std::nullopt, "true", "false", "bogus"};
+  std::mt19937 rng(61206);
+  auto pick = [&](const auto& values) { return values[rng() % values.size()]; };
+  for (int run = 0; run < 1500; ++run) {
+    struct Say {
+      bool has_service, has_namespace, selector;
+      std::optional<std::string> scope, service_label, namespace_label;
+    };
+    std::vector<ClusterState> clusters;
+    std::vector<Say> says;
+    for (int c = 0; c < 3; ++c) {
+      const std::string name = "c" + std::to_string(c);
+      ClusterState cluster(name, "net" + std::to_string(c));
+      cluster.UpsertNode({"node", "r" + std::to_string(c), "r" + std::to_string(c) + "a", ""});
+      cluster.UpsertGateway({"ew", "net" + std::to_string(c), "r" + std::to_string(c), "", ""});
+      cluster.UpsertGatewayAddress({"ew", "192.0.2." + std::to_string(c + 1)});
+      Say say{rng() % 4 != 0, rng() % 3 != 0, rng() % 4 != 0,
+              pick(scopes),   pick(labels),   pick(labels)};
+      if (say.has_namespace) {
+        Namespace ns{"app", std::nullopt, "", std::nullopt, std::nullopt, std::nullopt};
+        ns.takeover_label = say.namespace_label;
+        cluster.UpsertNamespace(ns);
+      }
+      if (say.has_service) {
+        Service service = GlobalService("app", "api");
+        service.scope_label = say.scope;
+        service.takeover_label = say.service_label;
+        if (say.selector) service.selector = {{"app", "api"}};
+        cluster.UpsertService(service);
+        cluster.UpsertEndpointSlice(Slice(
+            "app", "api", "s", {ReadyEndpoint("10.0." + std::to_string(c) + ".1", "node")}));
+      }
+      clusters.push_back(std::move(cluster));
+      says.push_back(say);
+    }
+    std::vector<const ClusterState*> views;
+    for (const auto& cluster : clusters)
+      views.push_back(&cluster);
+    Diagnostics diagnostics;
+    const auto entry = PlanFor(views, "c0", "app", "api", diagnostics);
+
+    // The model, written out from the rules.
+    auto exported = [&](const Say& say) {
+      return say.has_service && (say.scope == "global" || say.scope == "global-only");
+    };
+    const bool any_exported = std::any_of(says.begin(), says.end(), exported);
+    REQUIRE(entry.has_value() == any_exported);
+    if (!entry) continue;
+    auto explicit_value = [](const std::optional<std::string>& label) -> std::optional<bool> {
+      if (label == "true") return true;
+      if (label == "false") return false;
+      return std::nullopt;
+    };
+    std::optional<bool> decided;
+    bool global_only = false;
+    for (std::size_t c = 0; c < says.size(); ++c) {
+      const Say& say = says[c];
+      if (c > 0 && !exported(say)) continue;  // only exporting remotes speak
+      if (!decided && say.has_service) decided = explicit_value(say.service_label);
+      if (!decided && say.has_namespace) decided = explicit_value(say.namespace_label);
+      global_only = global_only || (exported(say) && say.scope == "global-only");
+    }
+    const bool takeover = decided.value_or(global_only);
+    const Say& local = says[0];
+    INFO("run " << run);
+    CHECK(entry->takeover == takeover);
+    CHECK(entry->cluster_local_host.empty() == !(takeover && !local.has_service));
+    CHECK(entry->takeover_selector.empty() ==
+          !(takeover && exported(local) && local.selector));
+    CHECK(HasDiagnostic(diagnostics, DiagnosticCode::kTakeoverNotHonoured) ==
+          (takeover && local.has_service && !(exported(local) && local.selector)));
+    for (const json& workload : RenderServiceObjects(*entry, {}).workload_entries) {
+      const json& object_labels = workload["metadata"]["labels"];
+      const bool joins = object_labels[kClusterLabel] != "c0" && !entry->takeover_selector.empty();
+      CHECK(object_labels.contains("app") == joins);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace globalsvc::mesh
