@@ -423,8 +423,13 @@ std::vector<ServiceEntry> EntriesFromObjects(const std::vector<json>& service_en
     endpoint.service_account = Text(*spec, "serviceAccount");
     endpoint.cluster = Text(*labels, kClusterLabel);
     if (const json* ports = Member(*spec, "ports"); ports && ports->is_object()) {
+      const auto& declared = it->second.ports;
       for (const auto& [name, number] : ports->items()) {
-        if (number.is_number_integer())
+        // Only the ServiceEntry's own port names: a taken-over Service's
+        // named targetPorts are rendered again from the plan.
+        const bool ours = std::any_of(declared.begin(), declared.end(),
+                                      [&](const ServiceEntryPort& port) { return port.name == name; });
+        if (ours && number.is_number_integer())
           endpoint.ports.emplace_back(name, number.get<std::int32_t>());
       }
       std::sort(endpoint.ports.begin(), endpoint.ports.end());

@@ -227,7 +227,8 @@ TEST_CASE("Takeover of a global Service this cluster has: the other clusters joi
     Diagnostics more;
     auto named = world.Plan("echo", "echo", more);
     REQUIRE(named);
-    for (const json& workload : RenderServiceObjects(*named, {}).workload_entries) {
+    const ServiceObjects rendered = RenderServiceObjects(*named, {});
+    for (const json& workload : rendered.workload_entries) {
       if (workload["metadata"]["labels"][kClusterLabel] == "cluster1") {
         CHECK_FALSE(workload["spec"]["ports"].contains("web"));
       } else {
@@ -235,6 +236,10 @@ TEST_CASE("Takeover of a global Service this cluster has: the other clusters joi
         CHECK(workload["spec"]["ports"]["web"] == 8000);
       }
     }
+    // Read back (an earlier run's objects), the endpoints are the plan's.
+    const auto read = EntriesFromObjects({rendered.service_entry}, rendered.workload_entries);
+    REQUIRE(read.size() == 1);
+    CHECK(read[0].endpoints == named->endpoints);
   }
   SECTION("the selector's labels count in the content hash") {
     json joining;
