@@ -48,8 +48,8 @@ Problems are printed to standard error. Exit code 1 when any is an error.
 }  // namespace
 
 int RunPlan(const std::vector<std::string>& args, CommandIo io) {
-  FlagSpec spec{{"-f", "--filename", "--cluster", "--namespace", "--host-suffix", "--cluster-domain", "--shape",
-                 "--trust-domain", "-o", "--output"},
+  FlagSpec spec{{"-f", "--filename", "--cluster", "--namespace", "--host-suffix",
+                 "--cluster-domain", "--shape", "--trust-domain", "-o", "--output"},
                 {"--help", "-h"}};
   auto flags = ParseFlags(args, spec);
   if (!flags.ok()) {

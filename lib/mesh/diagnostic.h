@@ -12,10 +12,10 @@ namespace globalsvc::mesh {
 enum class Severity { kInfo, kWarning, kError };
 
 enum class DiagnosticCode {
-  kInvalidObject,    // an object (or one of its fields) could not be read
-  kUnknownScope,     // solo.io/service-scope value not understood
-  kDeprecatedScope,  // global-only
-  kInvalidTakeover,  // solo.io/service-takeover neither "true" nor "false"
+  kInvalidObject,        // an object (or one of its fields) could not be read
+  kUnknownScope,         // solo.io/service-scope value not understood
+  kDeprecatedScope,      // global-only
+  kInvalidTakeover,      // solo.io/service-takeover neither "true" nor "false"
   kTakeoverNotHonoured,  // takeover asked where upstream istiod cannot apply it
   kUnknownTrafficDistribution,
   kTrafficDistributionDisagreement,

@@ -327,10 +327,10 @@ std::string OwnedContentHash(const json& object) {
     json labels = json::object();
     const json* stored_labels = Member(*metadata, "labels");
     if (stored_labels) {
-      for (const char* key : {kManagedByLabel, kParentServiceLabel, kParentServiceNamespaceLabel,
-                              kScopeLabel, kGlobalServiceLabel, kClusterLabel, kNetworkLabel,
-                              kUseWaypointLabel, kUseWaypointNamespaceLabel,
-                              kServiceTakeoverLabel}) {
+      for (const char* key :
+           {kManagedByLabel, kParentServiceLabel, kParentServiceNamespaceLabel, kScopeLabel,
+            kGlobalServiceLabel, kClusterLabel, kNetworkLabel, kUseWaypointLabel,
+            kUseWaypointNamespaceLabel, kServiceTakeoverLabel}) {
         CopyMember(*stored_labels, labels, key);
       }
     }
@@ -423,13 +423,13 @@ std::vector<ServiceEntry> EntriesFromObjects(const std::vector<json>& service_en
     endpoint.service_account = Text(*spec, "serviceAccount");
     endpoint.cluster = Text(*labels, kClusterLabel);
     if (const json* ports = Member(*spec, "ports"); ports && ports->is_object()) {
-      const auto& declared = it->second.ports;
+      // Only the ServiceEntry's own port names: a taken-over Service's named
+      // targetPorts are rendered again from the plan.
+      std::set<std::string> declared;
+      for (const ServiceEntryPort& port : it->second.ports)
+        declared.insert(port.name);
       for (const auto& [name, number] : ports->items()) {
-        // Only the ServiceEntry's own port names: a taken-over Service's
-        // named targetPorts are rendered again from the plan.
-        const bool ours = std::any_of(declared.begin(), declared.end(),
-                                      [&](const ServiceEntryPort& port) { return port.name == name; });
-        if (ours && number.is_number_integer())
+        if (declared.contains(name) && number.is_number_integer())
           endpoint.ports.emplace_back(name, number.get<std::int32_t>());
       }
       std::sort(endpoint.ports.begin(), endpoint.ports.end());

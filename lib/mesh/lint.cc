@@ -150,7 +150,8 @@ class Linter {
 
   // Takeover upstream istiod cannot honour, judged from one cluster's objects.
   void LintTakeover(const SourcedObject& sourced, const std::string& kind) {
-    const auto label = OptionalString(sourced.object, {"metadata", "labels", kServiceTakeoverLabel});
+    const auto label =
+        OptionalString(sourced.object, {"metadata", "labels", kServiceTakeoverLabel});
     if (ParseTakeover(label) == TakeoverValue::kInvalid) {
       Add(Severity::kWarning, LintCode::kTakeoverNotHonoured, sourced,
           std::string(kServiceTakeoverLabel) + " is '" + *label +

@@ -42,7 +42,7 @@ struct ServicePort {
   std::int32_t port = 0;
   std::string protocol = "TCP";  // TCP, UDP or SCTP
   std::string app_protocol;
-  std::int32_t target_port = 0;  // numeric targetPort; 0 when named or absent
+  std::int32_t target_port = 0;    // numeric targetPort; 0 when named or absent
   std::string target_port_name{};  // a named targetPort (a container port's name)
 
   friend bool operator==(const ServicePort&, const ServicePort&) = default;

@@ -189,8 +189,7 @@ std::vector<std::pair<std::string, std::string>> Selector(const ObjectReader& re
   }
   if (selector->size() > kMaxSelectorLabels) {
     reader.Problem(Severity::kWarning, "spec.selector has more than " +
-                                           std::to_string(kMaxSelectorLabels) +
-                                           " labels; ignored");
+                                           std::to_string(kMaxSelectorLabels) + " labels; ignored");
     return {};
   }
   std::vector<std::pair<std::string, std::string>> pairs;

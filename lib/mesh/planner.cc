@@ -638,16 +638,15 @@ void ApplyTakeover(const std::string& key, const std::vector<Contributor>& contr
     }
     const Namespace* ns = c.cluster->FindNamespace(entry.service_namespace);
     voices.push_back({c.cluster->name(), c.service->takeover_label,
-                      ns ? ns->takeover_label : std::nullopt,
-                      c.scope == ScopeValue::kGlobalOnly});
+                      ns ? ns->takeover_label : std::nullopt, c.scope == ScopeValue::kGlobalOnly});
   }
   const TakeoverDecision decision = DecideTakeover(voices);
   const Contributor& first = local_contributor ? *local_contributor : contributors.front();
   const ObjectRef service_ref = ServiceRef(*first.cluster, *first.service);
   if (!decision.invalid.empty()) {
     Report(diagnostics, Severity::kWarning, DiagnosticCode::kInvalidTakeover, service_ref,
-           std::string(kServiceTakeoverLabel) + " must be 'true' or 'false'; ignored: " +
-               Unquoted(decision.invalid));
+           std::string(kServiceTakeoverLabel) +
+               " must be 'true' or 'false'; ignored: " + Unquoted(decision.invalid));
   }
   if (!decision.takeover) return;
   entry.takeover = true;
@@ -660,8 +659,9 @@ void ApplyTakeover(const std::string& key, const std::vector<Contributor>& contr
   if (!local_contributor) {
     Report(diagnostics, Severity::kWarning, DiagnosticCode::kTakeoverNotHonoured,
            {target.name(), "Service", local->namespace_name, local->name},
-           "takeover (decided by " + decision.decided_by + ") is not applied here: this cluster's " +
-               "Service is not global, so " + cluster_local_name + " keeps its own endpoints");
+           "takeover (decided by " + decision.decided_by +
+               ") is not applied here: this cluster's " + "Service is not global, so " +
+               cluster_local_name + " keeps its own endpoints");
     return;
   }
   if (!options.can_join_kubernetes_service) {

@@ -133,7 +133,8 @@ std::optional<ServiceEntry> ServiceEntryFromJson(const nlohmann::json& object) {
       StringField(annotations, kRequestedTrafficDistributionAnnotation);
   const auto& hosts = ArrayField(spec, "hosts");
   if (!hosts.empty() && hosts.front().is_string()) entry.host = hosts.front().get<std::string>();
-  if (hosts.size() > 1 && hosts[1].is_string()) entry.cluster_local_host = hosts[1].get<std::string>();
+  if (hosts.size() > 1 && hosts[1].is_string())
+    entry.cluster_local_host = hosts[1].get<std::string>();
   entry.takeover = StringField(labels, kServiceTakeoverLabel) == "true";
   for (const auto& p : ArrayField(spec, "ports")) {
     ServiceEntryPort port;

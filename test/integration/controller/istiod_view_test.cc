@@ -804,15 +804,15 @@ spec:
     echo.replace(echo.find(scope), scope.size(),
                  "labels: {solo.io/service-scope: global, solo.io/service-takeover: 'true'}");
     // An earlier case deletes the namespace without waiting.
-    (void)bed.Kubectl("cluster2", {"wait", "--for=delete", "namespace/remote-only",
-                                   "--timeout=120s"});
+    (void)bed.Kubectl("cluster2",
+                      {"wait", "--for=delete", "namespace/remote-only", "--timeout=120s"});
     REQUIRE_STATUS_OK(bed.Apply("cluster2", echo));
     const std::vector<std::string> behind_gateway = {
         "istio-system  cluster2-network us-west-2/us-west-2a 1 gateway"};
     CHECK_STATUS_OK(
         WaitForIdentities(bed, "cluster1", "echo.remote-only.mesh.internal", behind_gateway));
-    CHECK_STATUS_OK(WaitForIdentities(bed, "cluster1", "echo.remote-only.svc.cluster.local",
-                                      behind_gateway));
+    CHECK_STATUS_OK(
+        WaitForIdentities(bed, "cluster1", "echo.remote-only.svc.cluster.local", behind_gateway));
     auto taken_view = AmbientView::Read(bed, "cluster1");
     REQUIRE(taken_view.ok());
     const auto* taken = taken_view->Service("echo.remote-only.svc.cluster.local");
@@ -820,18 +820,16 @@ spec:
     CHECK(taken->namespace_name == "istio-system");
     CHECK_FALSE(taken->vips.empty());  // what ztunnel's DNS answers with
     // Takeover off again: the cluster-local host goes, the global one stays.
-    REQUIRE(bed.Kubectl("cluster2", {"label", "--overwrite", "service", "echo", "-n",
-                                     "remote-only", "solo.io/service-takeover=false"})
+    REQUIRE(bed.Kubectl("cluster2", {"label", "--overwrite", "service", "echo", "-n", "remote-only",
+                                     "solo.io/service-takeover=false"})
                 .ok());
-    CHECK_STATUS_OK(WaitFor("istiod of cluster1 drops echo.remote-only.svc.cluster.local", 60s,
-                            [&](std::string* why) {
-                              auto now = AmbientView::Read(bed, "cluster1");
-                              *why = now.ok() ? "still there" : now.error().message;
-                              return now.ok() &&
-                                     now->Service("echo.remote-only.svc.cluster.local") ==
-                                         nullptr &&
-                                     now->Service("echo.remote-only.mesh.internal") != nullptr;
-                            }));
+    CHECK_STATUS_OK(WaitFor(
+        "istiod of cluster1 drops echo.remote-only.svc.cluster.local", 60s, [&](std::string* why) {
+          auto now = AmbientView::Read(bed, "cluster1");
+          *why = now.ok() ? "still there" : now.error().message;
+          return now.ok() && now->Service("echo.remote-only.svc.cluster.local") == nullptr &&
+                 now->Service("echo.remote-only.mesh.internal") != nullptr;
+        }));
     (void)bed.Kubectl("cluster2", {"delete", "namespace", "remote-only", "--wait=false"});
   }
 
@@ -853,13 +851,11 @@ spec:
     CHECK_STATUS_OK(WaitForIdentities(bed, "cluster2", local_host, *local2));
     CHECK_STATUS_OK(WaitForIdentities(bed, "cluster1", local_host, global1));
     // Without the label, cluster1's Service is local again.
-    REQUIRE(bed.Kubectl("cluster1",
-                        {"label", "service", "in-ambient", "-n", "httpbin",
-                         "solo.io/service-takeover-"})
+    REQUIRE(bed.Kubectl("cluster1", {"label", "service", "in-ambient", "-n", "httpbin",
+                                     "solo.io/service-takeover-"})
                 .ok());
-    REQUIRE(bed.Kubectl("cluster2",
-                        {"label", "service", "in-ambient", "-n", "httpbin",
-                         "solo.io/service-takeover-"})
+    REQUIRE(bed.Kubectl("cluster2", {"label", "service", "in-ambient", "-n", "httpbin",
+                                     "solo.io/service-takeover-"})
                 .ok());
     CHECK_STATUS_OK(WaitForIdentities(bed, "cluster1", local_host, *local1));
     CHECK_STATUS_OK(WaitForIdentities(bed, "cluster1", kHost, global1));

@@ -70,8 +70,7 @@ std::ostream& operator<<(std::ostream& out, const Expected& e) {
 
 // A Service echo/echo with this scope, takeover label (YAML, empty: none)
 // and, or not, a selector.
-std::string TakeoverService(const std::string& scope, const std::string& takeover,
-                            bool selector) {
+std::string TakeoverService(const std::string& scope, const std::string& takeover, bool selector) {
   std::string labels = "solo.io/service-scope: " + scope;
   if (!takeover.empty()) labels += ", solo.io/service-takeover: " + takeover;
   return "apiVersion: v1\nkind: Service\nmetadata: {name: echo, namespace: echo, labels: {" +
@@ -235,16 +234,18 @@ metadata: {name: broken, namespace: httpbin}
 spec: {trafficPolicy: {}}
 )",
        {{error, kInvalidObject}}},
-      {"takeover of a global Service with a selector", TakeoverService("global", "'true'", true),
+      {"takeover of a global Service with a selector",
+       TakeoverService("global", "'true'", true),
        {}},
       {"takeover of a global Service without a selector",
        TakeoverService("global", "'true'", false),
        {{warning, kTakeoverNotHonoured}}},
-      {"global-only without a selector", TakeoverService("global-only", "", false),
+      {"global-only without a selector",
+       TakeoverService("global-only", "", false),
        {{warning, kTakeoverNotHonoured}}},
-      {"an explicit false asks for nothing", TakeoverService("global-only", "'false'", false),
-       {}},
-      {"takeover of a Service that is not global", TakeoverService("cluster", "'true'", true),
+      {"an explicit false asks for nothing", TakeoverService("global-only", "'false'", false), {}},
+      {"takeover of a Service that is not global",
+       TakeoverService("cluster", "'true'", true),
        {{warning, kTakeoverNotHonoured}}},
       {"a takeover value that is neither true nor false",
        TakeoverService("global", "'yes'", true),

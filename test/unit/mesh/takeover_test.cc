@@ -32,23 +32,34 @@ TEST_CASE("The first explicit takeover label wins: local Service, local Namespac
   };
   const std::vector<Row> rows = {
       {"nothing said", {{"c1", {}, {}, false}, {"c2", {}, {}, false}}, false, ""},
-      {"the local Service says true", {{"c1", V("true"), V("false"), false}}, true,
+      {"the local Service says true",
+       {{"c1", V("true"), V("false"), false}},
+       true,
        "the Service in c1"},
       {"an explicit false on the Service beats its namespace",
-       {{"c1", V("false"), V("true"), false}, {"c2", V("true"), {}, false}}, false,
+       {{"c1", V("false"), V("true"), false}, {"c2", V("true"), {}, false}},
+       false,
        "the Service in c1"},
       {"the local Namespace before any remote",
-       {{"c1", {}, V("true"), false}, {"c2", V("false"), {}, false}}, true,
+       {{"c1", {}, V("true"), false}, {"c2", V("false"), {}, false}},
+       true,
        "the Namespace in c1"},
       {"a remote decides when the local cluster says nothing",
        {{"c1", {}, {}, false}, {"c2", {}, V("true"), false}, {"c3", V("false"), {}, false}},
-       true, "the Namespace in c2"},
+       true,
+       "the Namespace in c2"},
       {"an explicit false beats global-only",
-       {{"c1", {}, {}, true}, {"c2", V("false"), {}, false}}, false, "the Service in c2"},
+       {{"c1", {}, {}, true}, {"c2", V("false"), {}, false}},
+       false,
+       "the Service in c2"},
       {"global-only anywhere means takeover without a label",
-       {{"c1", {}, {}, false}, {"c2", {}, {}, true}}, true, "the global-only scope in c2"},
+       {{"c1", {}, {}, false}, {"c2", {}, {}, true}},
+       true,
+       "the global-only scope in c2"},
       {"an invalid value decides nothing",
-       {{"c1", V("yes"), {}, false}, {"c2", V("false"), {}, false}}, false, "the Service in c2"},
+       {{"c1", V("yes"), {}, false}, {"c2", V("false"), {}, false}},
+       false,
+       "the Service in c2"},
   };
   for (const Row& row : rows) {
     INFO(row.name);
@@ -101,7 +112,8 @@ TEST_CASE("Property: takeover is the first explicit value in order, else any glo
 struct TakeoverWorld : GuideWorld {
   TakeoverWorld() {
     for (ClusterState* cluster : {&cluster1, &cluster2}) {
-      cluster->UpsertNamespace({"echo", std::nullopt, "", std::nullopt, std::nullopt, std::nullopt});
+      cluster->UpsertNamespace(
+          {"echo", std::nullopt, "", std::nullopt, std::nullopt, std::nullopt});
       Service echo = GlobalService("echo", "echo");
       echo.selector = {{"app", "echo"}};
       cluster->UpsertService(echo);
@@ -195,8 +207,8 @@ TEST_CASE("Takeover of a global Service this cluster has: the other clusters joi
   REQUIRE(entry);
   CHECK(entry->takeover);
   CHECK(entry->cluster_local_host.empty());  // the Kubernetes Service owns it
-  CHECK(entry->takeover_selector == std::vector<std::pair<std::string, std::string>>{
-                                        {"app", "echo"}});
+  CHECK(entry->takeover_selector ==
+        std::vector<std::pair<std::string, std::string>>{{"app", "echo"}});
   CHECK(diagnostics.empty());
 
   const ServiceObjects objects = RenderServiceObjects(*entry, {});
@@ -345,8 +357,8 @@ TEST_CASE("Property: scope x takeover labels x where the Service exists, planned
         service.takeover_label = say.service_label;
         if (say.selector) service.selector = {{"app", "api"}};
         cluster.UpsertService(service);
-        cluster.UpsertEndpointSlice(Slice(
-            "app", "api", "s", {ReadyEndpoint("10.0." + std::to_string(c) + ".1", "node")}));
+        cluster.UpsertEndpointSlice(
+            Slice("app", "api", "s", {ReadyEndpoint("10.0." + std::to_string(c) + ".1", "node")}));
       }
       clusters.push_back(std::move(cluster));
       says.push_back(say);
@@ -383,8 +395,7 @@ TEST_CASE("Property: scope x takeover labels x where the Service exists, planned
     INFO("run " << run);
     CHECK(entry->takeover == takeover);
     CHECK(entry->cluster_local_host.empty() == !(takeover && !local.has_service));
-    CHECK(entry->takeover_selector.empty() ==
-          !(takeover && exported(local) && local.selector));
+    CHECK(entry->takeover_selector.empty() == !(takeover && exported(local) && local.selector));
     CHECK(HasDiagnostic(diagnostics, DiagnosticCode::kTakeoverNotHonoured) ==
           (takeover && local.has_service && !(exported(local) && local.selector)));
     for (const json& workload : RenderServiceObjects(*entry, {}).workload_entries) {
