@@ -5,6 +5,10 @@
 #include <set>
 #include <sstream>
 
+#include "lib/mesh/istio_objects.h"
+#include "lib/mesh/model.h"
+#include "lib/mesh/service_entry.h"
+
 namespace globalsvc::controller::testbed {
 
 using testsupport::TestBed;
@@ -65,10 +69,6 @@ controller::ControllerOptions InProcessOptions(const TestBed& bed, const std::st
   options.identity = identity;
   options.lease_name = lease_name;
   options.initial_sync_timeout = std::chrono::seconds(30);
-  // These suites check the controller's mechanics on a test bed without
-  // istiod, through the endpoints the inline shape holds in one object; the
-  // default shape is checked against istiod's view (istiod_view_test).
-  options.object_shape = controller::ObjectShape::kInline;
   return options;
 }
 
@@ -95,12 +95,35 @@ Status PrepareGuideApp(const TestBed& bed) {
 
 std::optional<nlohmann::json> GetServiceEntry(const TestBed& bed, const std::string& cluster,
                                               const std::string& name) {
-  auto result = bed.Kubectl(cluster, {"get", "serviceentries.networking.istio.io", "-n",
-                                      "istio-system", name, "-o", "json", "--ignore-not-found"});
+  // Of either shape, in whichever namespace it lives (the Service's, or the
+  // control plane's); the WorkloadEntry shape is read back as the inline one
+  // (its endpoints joined in), with the ServiceEntry's own metadata.
+  auto result = bed.Kubectl(cluster, {"get", "serviceentries.networking.istio.io", "-A",
+                                      "--field-selector", "metadata.name=" + name, "-o", "json"});
   if (!result.ok() || result.out.empty()) return std::nullopt;
-  auto parsed = nlohmann::json::parse(result.out, nullptr, false);
-  if (parsed.is_discarded()) return std::nullopt;
-  return parsed;
+  auto list = nlohmann::json::parse(result.out, nullptr, false);
+  if (list.is_discarded() || !list.contains("items") || list["items"].empty()) return std::nullopt;
+  nlohmann::json entry = list["items"][0];
+  if (!mesh::SelectsWorkloadEntries(entry)) return entry;
+  const std::string ns = entry["metadata"].value("namespace", "");
+  const auto labels = entry["metadata"].value("labels", nlohmann::json::object());
+  auto workloads = bed.Kubectl(
+      cluster, {"get", "workloadentries.networking.istio.io", "-n", ns, "-l",
+                std::string(mesh::kParentServiceNamespaceLabel) + "=" +
+                    labels.value(mesh::kParentServiceNamespaceLabel, "") + "," +
+                    mesh::kParentServiceLabel + "=" + labels.value(mesh::kParentServiceLabel, ""),
+                "-o", "json"});
+  if (!workloads.ok()) return std::nullopt;
+  auto workload_list = nlohmann::json::parse(workloads.out, nullptr, false);
+  if (workload_list.is_discarded()) return std::nullopt;
+  std::vector<nlohmann::json> items;
+  for (auto& item : workload_list.value("items", nlohmann::json::array()))
+    items.push_back(std::move(item));
+  const auto joined = mesh::EntriesFromObjects({entry}, items);
+  if (joined.size() != 1) return std::nullopt;
+  nlohmann::json inline_form = mesh::ToJson(joined[0]);
+  inline_form["metadata"] = entry["metadata"];
+  return inline_form;
 }
 
 std::vector<std::string> EndpointLines(const nlohmann::json& entry) {

@@ -73,9 +73,7 @@ Result<std::unique_ptr<ControllerProcess>> ControllerProcess::Start(
   std::vector<std::string> args = {
       GLOBALSVC_BINARY, "controller", "--cluster-name", "cluster1", "--kubeconfig",
       options.kubeconfig.string(), "--metrics-addr", "127.0.0.1:0", "--log-level", "debug",
-      "--identity", options.identity, "--lease-name", options.lease, "--initial-sync-timeout", "20",
-      // Checked through the inline shape's one object.
-      "--object-shape", "inline"};
+      "--identity", options.identity, "--lease-name", options.lease, "--initial-sync-timeout", "20"};
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   auto pid = SpawnLogged(std::move(args), process->log_path_);
   if (!pid.ok()) return pid.error();
