@@ -21,8 +21,11 @@ namespace globalsvc::controller {
 namespace {
 
 using testbed::GetServiceEntry;
+using testbed::kGuideEntry;
+using testbed::ManagedServiceEntries;
 using testbed::PrepareGuideApp;
 using testbed::RemoteSecretYaml;
+using testbed::ServiceEntryNamespace;
 using testbed::WaitForEndpoints;
 using testsupport::TestBed;
 using testsupport::WaitFor;
@@ -188,7 +191,8 @@ TEST_CASE("Two controllers keep the guide's ServiceEntries exact", "[controller]
           {out, err});
       INFO(out.str() << err.str());
       CHECK(code == cli::kExitOk);
-      CHECK_THAT(out.str(), Catch::Contains("ServiceEntry:  cluster1: istio-system/"
+      // The default shape keeps it in the Service's namespace.
+      CHECK_THAT(out.str(), Catch::Contains("ServiceEntry:  cluster1: httpbin/"
                                             "autogen.httpbin.in-ambient"));
       CHECK_THAT(out.str(), Catch::Contains("gateway(cluster2)"));
       CHECK_THAT(out.str(), Catch::Contains("us-east-1/us-east-1b"));
@@ -276,11 +280,8 @@ spec:
     {
       // What cluster2 contributes to every ServiceEntry here (other tests'
       // services may share the test bed), each gateway counted by its weight.
-      auto entries = bed.GetJson("cluster1", {"serviceentries", "-n", "istio-system", "-l",
-                                              "app.kubernetes.io/managed-by=globalsvc"});
-      REQUIRE(entries.ok());
       std::int64_t contributed = 0;
-      for (const auto& item : (*entries)["items"]) {
+      for (const auto& item : ManagedServiceEntries(bed, "cluster1")) {
         for (const auto& e : item["spec"].value("endpoints", nlohmann::json::array())) {
           const auto labels = e.value("labels", nlohmann::json::object());
           if (labels.value("topology.istio.io/cluster", "") == "cluster2") {
@@ -341,7 +342,8 @@ spec:
           (*status_before)["metadata"]["resourceVersion"]);
 
     // Someone deletes the ServiceEntry: it comes back.
-    REQUIRE(bed.Kubectl("cluster1", {"delete", "serviceentry", "-n", "istio-system",
+    REQUIRE(bed.Kubectl("cluster1", {"delete", "serviceentry", "-n",
+                                     ServiceEntryNamespace(bed, "cluster1", kGuideEntry),
                                      "autogen.httpbin.in-ambient"})
                 .ok());
     CHECK(WaitForEndpoints(bed, "cluster1", cluster1_view).ok());
@@ -368,7 +370,7 @@ apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata:
   name: autogen.default.foreign
-  namespace: istio-system
+  namespace: default
 spec:
   hosts: [user-owned.example]
   resolution: STATIC

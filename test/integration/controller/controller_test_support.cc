@@ -93,37 +93,72 @@ Status PrepareGuideApp(const TestBed& bed) {
   return Ok{};
 }
 
-std::optional<nlohmann::json> GetServiceEntry(const TestBed& bed, const std::string& cluster,
-                                              const std::string& name) {
-  // Of either shape, in whichever namespace it lives (the Service's, or the
-  // control plane's); the WorkloadEntry shape is read back as the inline one
-  // (its endpoints joined in), with the ServiceEntry's own metadata.
-  auto result = bed.Kubectl(cluster, {"get", "serviceentries.networking.istio.io", "-A",
-                                      "--field-selector", "metadata.name=" + name, "-o", "json"});
+namespace {
+
+std::optional<nlohmann::json> ParsedList(const TestBed& bed, const std::string& cluster,
+                                         const std::vector<std::string>& args) {
+  auto result = bed.Kubectl(cluster, args);
   if (!result.ok() || result.out.empty()) return std::nullopt;
   auto list = nlohmann::json::parse(result.out, nullptr, false);
-  if (list.is_discarded() || !list.contains("items") || list["items"].empty()) return std::nullopt;
-  nlohmann::json entry = list["items"][0];
+  if (list.is_discarded() || !list.contains("items")) return std::nullopt;
+  return list;
+}
+
+// The WorkloadEntry shape read back as the inline one: its endpoints joined
+// in, the ServiceEntry's own metadata kept.
+std::optional<nlohmann::json> Joined(const TestBed& bed, const std::string& cluster,
+                                     nlohmann::json entry) {
   if (!mesh::SelectsWorkloadEntries(entry)) return entry;
   const std::string ns = entry["metadata"].value("namespace", "");
   const auto labels = entry["metadata"].value("labels", nlohmann::json::object());
-  auto workloads = bed.Kubectl(
-      cluster, {"get", "workloadentries.networking.istio.io", "-n", ns, "-l",
-                std::string(mesh::kParentServiceNamespaceLabel) + "=" +
-                    labels.value(mesh::kParentServiceNamespaceLabel, "") + "," +
-                    mesh::kParentServiceLabel + "=" + labels.value(mesh::kParentServiceLabel, ""),
-                "-o", "json"});
-  if (!workloads.ok()) return std::nullopt;
-  auto workload_list = nlohmann::json::parse(workloads.out, nullptr, false);
-  if (workload_list.is_discarded()) return std::nullopt;
+  auto workloads =
+      ParsedList(bed, cluster,
+                 {"get", "workloadentries.networking.istio.io", "-n", ns, "-l",
+                  std::string(mesh::kParentServiceNamespaceLabel) + "=" +
+                      labels.value(mesh::kParentServiceNamespaceLabel, "") + "," +
+                      mesh::kParentServiceLabel + "=" + labels.value(mesh::kParentServiceLabel, ""),
+                  "-o", "json"});
+  if (!workloads) return std::nullopt;
   std::vector<nlohmann::json> items;
-  for (auto& item : workload_list.value("items", nlohmann::json::array()))
+  for (auto& item : (*workloads)["items"])
     items.push_back(std::move(item));
-  const auto joined = mesh::EntriesFromObjects({entry}, items);
-  if (joined.size() != 1) return std::nullopt;
-  nlohmann::json inline_form = mesh::ToJson(joined[0]);
+  const auto read = mesh::EntriesFromObjects({entry}, items);
+  if (read.size() != 1) return std::nullopt;
+  nlohmann::json inline_form = mesh::ToJson(read[0]);
   inline_form["metadata"] = entry["metadata"];
   return inline_form;
+}
+
+}  // namespace
+
+std::optional<nlohmann::json> GetServiceEntry(const TestBed& bed, const std::string& cluster,
+                                              const std::string& name) {
+  auto list = ParsedList(bed, cluster,
+                         {"get", "serviceentries.networking.istio.io", "-A", "--field-selector",
+                          "metadata.name=" + name, "-o", "json"});
+  if (!list || (*list)["items"].empty()) return std::nullopt;
+  return Joined(bed, cluster, (*list)["items"][0]);
+}
+
+std::vector<nlohmann::json> ManagedServiceEntries(const TestBed& bed, const std::string& cluster) {
+  std::vector<nlohmann::json> out;
+  auto list = ParsedList(bed, cluster,
+                         {"get", "serviceentries.networking.istio.io", "-A", "-l",
+                          "app.kubernetes.io/managed-by=globalsvc", "-o", "json"});
+  if (!list) return out;
+  for (auto& item : (*list)["items"]) {
+    if (auto joined = Joined(bed, cluster, std::move(item))) out.push_back(std::move(*joined));
+  }
+  return out;
+}
+
+std::string ServiceEntryNamespace(const TestBed& bed, const std::string& cluster,
+                                  const std::string& name) {
+  auto list = ParsedList(bed, cluster,
+                         {"get", "serviceentries.networking.istio.io", "-A", "--field-selector",
+                          "metadata.name=" + name, "-o", "json"});
+  if (!list || (*list)["items"].empty()) return "";
+  return (*list)["items"][0]["metadata"].value("namespace", "");
 }
 
 std::vector<std::string> EndpointLines(const nlohmann::json& entry) {

@@ -45,8 +45,18 @@ controller::ControllerOptions InProcessOptions(const testsupport::TestBed& bed,
 // per zone), the Service labelled global, no traffic-distribution annotation.
 Status PrepareGuideApp(const testsupport::TestBed& bed);
 
+// ServiceEntry `name` of `cluster`, in whichever namespace it lives; one of
+// the WorkloadEntry shape comes with its WorkloadEntries joined into
+// spec.endpoints, as the inline shape holds them.
 std::optional<nlohmann::json> GetServiceEntry(const testsupport::TestBed& bed,
                                               const std::string& cluster, const std::string& name);
+// Every ServiceEntry globalsvc manages in `cluster`, each as GetServiceEntry
+// gives it.
+std::vector<nlohmann::json> ManagedServiceEntries(const testsupport::TestBed& bed,
+                                                  const std::string& cluster);
+// The namespace ServiceEntry `name` lives in ("" when there is none).
+std::string ServiceEntryNamespace(const testsupport::TestBed& bed, const std::string& cluster,
+                                  const std::string& name);
 
 // The endpoints of a ServiceEntry as comparable, sorted lines:
 // "cluster network locality weight pod|gateway".
