@@ -131,13 +131,23 @@ std::optional<nlohmann::json> Joined(const TestBed& bed, const std::string& clus
 
 }  // namespace
 
-std::optional<nlohmann::json> GetServiceEntry(const TestBed& bed, const std::string& cluster,
-                                              const std::string& name) {
+Result<std::optional<nlohmann::json>> ReadServiceEntry(const TestBed& bed,
+                                                       const std::string& cluster,
+                                                       const std::string& name) {
   auto list = ParsedList(bed, cluster,
                          {"get", "serviceentries.networking.istio.io", "-A", "--field-selector",
-                          "metadata.name=" + name, "-o", "json"});
-  if (!list || (*list)["items"].empty()) return std::nullopt;
-  return Joined(bed, cluster, (*list)["items"][0]);
+                          "metadata.name=" + name, "-o", "json", "--request-timeout=10s"});
+  if (!list) return MakeError(ErrorCode::kUnavailable, "ServiceEntries not listed");
+  if ((*list)["items"].empty()) return std::optional<nlohmann::json>();
+  auto joined = Joined(bed, cluster, (*list)["items"][0]);
+  if (!joined) return MakeError(ErrorCode::kUnavailable, "WorkloadEntries not listed");
+  return joined;
+}
+
+std::optional<nlohmann::json> GetServiceEntry(const TestBed& bed, const std::string& cluster,
+                                              const std::string& name) {
+  auto read = ReadServiceEntry(bed, cluster, name);
+  return read.ok() ? *read : std::nullopt;
 }
 
 std::vector<nlohmann::json> ManagedServiceEntries(const TestBed& bed, const std::string& cluster) {

@@ -50,6 +50,10 @@ Status PrepareGuideApp(const testsupport::TestBed& bed);
 // spec.endpoints, as the inline shape holds them.
 std::optional<nlohmann::json> GetServiceEntry(const testsupport::TestBed& bed,
                                               const std::string& cluster, const std::string& name);
+// The same, telling a failed read (an error) from a missing entry (nullopt).
+Result<std::optional<nlohmann::json>> ReadServiceEntry(const testsupport::TestBed& bed,
+                                                       const std::string& cluster,
+                                                       const std::string& name);
 // Every ServiceEntry globalsvc manages in `cluster`, each as GetServiceEntry
 // gives it.
 std::vector<nlohmann::json> ManagedServiceEntries(const testsupport::TestBed& bed,

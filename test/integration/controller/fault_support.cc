@@ -70,10 +70,22 @@ Result<std::unique_ptr<ControllerProcess>> ControllerProcess::Start(
   std::unique_ptr<ControllerProcess> process(new ControllerProcess);
   process->identity_ = options.identity;
   process->log_path_ = options.log_path;
-  std::vector<std::string> args = {
-      GLOBALSVC_BINARY, "controller", "--cluster-name", "cluster1", "--kubeconfig",
-      options.kubeconfig.string(), "--metrics-addr", "127.0.0.1:0", "--log-level", "debug",
-      "--identity", options.identity, "--lease-name", options.lease, "--initial-sync-timeout", "20"};
+  std::vector<std::string> args = {GLOBALSVC_BINARY,
+                                   "controller",
+                                   "--cluster-name",
+                                   "cluster1",
+                                   "--kubeconfig",
+                                   options.kubeconfig.string(),
+                                   "--metrics-addr",
+                                   "127.0.0.1:0",
+                                   "--log-level",
+                                   "debug",
+                                   "--identity",
+                                   options.identity,
+                                   "--lease-name",
+                                   options.lease,
+                                   "--initial-sync-timeout",
+                                   "20"};
   args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   auto pid = SpawnLogged(std::move(args), process->log_path_);
   if (!pid.ok()) return pid.error();
@@ -288,17 +300,12 @@ EntryPoller::EntryPoller(const TestBed& bed,
             while (!stop.stop_requested()) {
               // A poll counts only when cluster1 answers: an API server
               // that is down says nothing about the ServiceEntry.
-              auto got = bed.Kubectl(
-                  "cluster1", {"get", "serviceentries.networking.istio.io", "-n", "istio-system",
-                               name, "-o", "json", "--ignore-not-found", "--request-timeout=10s"});
+              auto got = ReadServiceEntry(bed, "cluster1", name);
               if (!got.ok()) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(200));
                 continue;
               }
-              auto entry = got.out.empty() ? nlohmann::json()
-                                           : nlohmann::json::parse(got.out, nullptr, false);
-              if (entry.is_discarded()) continue;
-              std::string bad = problem(got.out.empty() ? nullptr : &entry);
+              std::string bad = problem(got->has_value() ? &**got : nullptr);
               std::lock_guard lock(mutex_);
               ++polls_;
               if (!bad.empty() && misses_.size() < 20) misses_.push_back(std::move(bad));
