@@ -82,8 +82,9 @@ Status WaitForLocalExact(const TestBed& bed) {
 // The names of every ServiceEntry globalsvc owns in cluster1.
 std::vector<std::string> OwnedEntries(const TestBed& bed) {
   std::vector<std::string> names;
-  auto list = bed.GetJson("cluster1", {"serviceentries.networking.istio.io", "-n", "istio-system",
-                                       "-l", "app.kubernetes.io/managed-by=globalsvc"});
+  // In every namespace: the default shape keeps them in the Services' own.
+  auto list = bed.GetJson("cluster1", {"serviceentries.networking.istio.io", "-A", "-l",
+                                       "app.kubernetes.io/managed-by=globalsvc"});
   if (!list.ok()) return {"(list failed: " + list.error().message + ")"};
   for (const auto& item : (*list)["items"])
     names.push_back(item["metadata"].value("name", ""));
