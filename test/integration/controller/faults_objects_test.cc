@@ -86,7 +86,10 @@ TEST_CASE("Port-less Services, port conflicts across clusters, more than 4096 en
   for (const char* cluster : {"cluster1", "cluster2"}) {
     (void)bed.Kubectl(cluster, {"create", "namespace", kNamespace});  // may exist already
   }
-  auto started = StartController("objects", "globalsvc-faults-objects");
+  // The 5,000-endpoint case writes 4,096 WorkloadEntries and deletes most of
+  // them again: a rate limit above the default keeps it short.
+  auto started =
+      StartController("objects", "globalsvc-faults-objects", {"--qps=400", "--burst=800"});
   REQUIRE_OK(StatusOf(started));
   ControllerProcess& controller = **started;
   REQUIRE_OK(ApplySecret(bed, "faults-remote", ReadFile(bed.Kubeconfig("cluster2"))));
@@ -207,7 +210,7 @@ TEST_CASE("Port-less Services, port conflicts across clusters, more than 4096 en
         *c2, Slice("many-remote", "many", slice_ports, 6000, 3, "node-us-west-2a-0")));
     std::optional<json> entry;
     // cluster1 alone fills the cap: wait for cluster2's gateway as well.
-    CHECK_OK(WaitFor("4096 endpoints, one of them cluster2's gateway", 120s, [&](std::string* why) {
+    CHECK_OK(WaitFor("4096 endpoints, one of them cluster2's gateway", 300s, [&](std::string* why) {
       entry = GetServiceEntry(bed, "cluster1", EntryName("many"));
       const auto endpoints = entry ? (*entry)["spec"].value("endpoints", json::array()) : json();
       const bool gateway = std::any_of(endpoints.begin(), endpoints.end(),
@@ -245,7 +248,7 @@ TEST_CASE("Port-less Services, port conflicts across clusters, more than 4096 en
       REQUIRE_OK(StatusOf(
           c1->Delete(kube::resources::EndpointSlices(), kNamespace, "many-" + std::to_string(s))));
     }
-    CHECK_OK(WaitFor("1001 endpoints", 60s, [&](std::string* why) {
+    CHECK_OK(WaitFor("1001 endpoints", 300s, [&](std::string* why) {
       entry = GetServiceEntry(bed, "cluster1", EntryName("many"));
       const auto count = entry ? (*entry)["spec"].value("endpoints", json::array()).size() : 0;
       *why = std::to_string(count) + " endpoints";
@@ -254,7 +257,7 @@ TEST_CASE("Port-less Services, port conflicts across clusters, more than 4096 en
     for (auto* client : {c1.get(), c2.get()}) {
       CHECK(client->Delete(kube::resources::Services(), kNamespace, "many").ok());
     }
-    CHECK_OK(WaitFor("many ServiceEntry removed", 30s, [&](std::string*) {
+    CHECK_OK(WaitFor("many ServiceEntry removed", 300s, [&](std::string*) {
       return !GetServiceEntry(bed, "cluster1", EntryName("many"));
     }));
   }
