@@ -35,7 +35,7 @@ std::string RemoteSecretYaml(const testsupport::TestBed& bed, const std::string&
 
 // Options of a controller run inside the test process against `cluster`:
 // its admin kubeconfig, metrics on a free port, a 30 s initial sync, the
-// inline shape.
+// default (WorkloadEntry) shape.
 controller::ControllerOptions InProcessOptions(const testsupport::TestBed& bed,
                                                const std::string& cluster,
                                                const std::string& identity,
