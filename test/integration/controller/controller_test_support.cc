@@ -126,6 +126,7 @@ std::optional<nlohmann::json> Joined(const TestBed& bed, const std::string& clus
   if (read.size() != 1) return std::nullopt;
   nlohmann::json inline_form = mesh::ToJson(read[0]);
   inline_form["metadata"] = entry["metadata"];
+  if (entry.contains("status")) inline_form["status"] = entry["status"];
   return inline_form;
 }
 
