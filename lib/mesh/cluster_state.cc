@@ -16,6 +16,8 @@ void MakeDormant(Service& service) {
   std::string().swap(service.traffic_distribution_spec);
   std::vector<ServicePort>().swap(service.ports);
   std::vector<std::pair<std::string, std::string>>().swap(service.selector);
+  std::vector<std::pair<std::string, std::string>>().swap(service.labels);
+  std::vector<std::pair<std::string, std::string>>().swap(service.annotations);
   service.dormant = true;
 }
 
@@ -170,7 +172,21 @@ std::size_t ClusterState::endpoint_slice_count() const {
 
 std::size_t ClusterState::object_count() const {
   return services_.size() + namespaces_.size() + nodes_.size() + gateways_.size() +
-         gateway_addresses_.size() + pods_.size() + slice_count_;
+         gateway_addresses_.size() + pods_.size() + segments_.size() + slice_count_;
+}
+
+void ClusterState::UpsertSegment(Segment segment) {
+  std::string name = segment.name;
+  segments_.insert_or_assign(std::move(name), std::move(segment));
+}
+
+void ClusterState::RemoveSegment(std::string_view name) {
+  segments_.erase(std::string(name));
+}
+
+const Segment* ClusterState::FindSegment(const std::string& name) const {
+  auto it = segments_.find(name);
+  return it == segments_.end() ? nullptr : &it->second;
 }
 
 }  // namespace globalsvc::mesh

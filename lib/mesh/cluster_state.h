@@ -50,10 +50,15 @@ class ClusterState {
   // Pods are held only for their service account (see model.h).
   void UpsertPod(Pod pod);
   void RemovePod(std::string_view namespace_name, std::string_view name);
+  // The cluster's Segment resources (its control-plane namespace's).
+  void UpsertSegment(Segment segment);
+  void RemoveSegment(std::string_view name);
 
   [[nodiscard]] const Service* FindService(const std::string& key) const;
   [[nodiscard]] const Namespace* FindNamespace(const std::string& name) const;
   [[nodiscard]] const Node* FindNode(const std::string& name) const;
+  [[nodiscard]] const Segment* FindSegment(const std::string& name) const;
+  [[nodiscard]] const std::map<std::string, Segment>& segments() const { return segments_; }
   // The service account of a Pod; empty when the Pod is unknown.
   [[nodiscard]] std::string ServiceAccountOf(const std::string& namespace_name,
                                              const std::string& pod_name) const;
@@ -95,6 +100,7 @@ class ClusterState {
   std::size_t slice_count_ = 0;  // slices in slices_by_service_
   std::unordered_map<std::string, Node> nodes_;
   std::map<std::string, Gateway> gateways_;
+  std::map<std::string, Segment> segments_;
   std::unordered_map<std::string, std::string> gateway_addresses_;  // name -> address
   std::unordered_map<std::string, Pod> pods_;                       // "<ns>/<name>" -> pod
   // zone -> region -> node count; lets an endpoint whose node is unknown still

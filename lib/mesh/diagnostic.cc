@@ -26,6 +26,16 @@ std::string_view DiagnosticCodeName(DiagnosticCode code) {
       return "DeprecatedScope";
     case DiagnosticCode::kInvalidTakeover:
       return "InvalidTakeover";
+    case DiagnosticCode::kSegmentRefused:
+      return "SegmentRefused";
+    case DiagnosticCode::kInvalidSegment:
+      return "InvalidSegment";
+    case DiagnosticCode::kSegmentScopeWithoutSegment:
+      return "SegmentScopeWithoutSegment";
+    case DiagnosticCode::kAliasSkipped:
+      return "AliasSkipped";
+    case DiagnosticCode::kAliasCollision:
+      return "AliasCollision";
     case DiagnosticCode::kTakeoverNotHonoured:
       return "TakeoverNotHonoured";
     case DiagnosticCode::kUnknownTrafficDistribution:

@@ -31,9 +31,11 @@ bool IsDnsLabel(std::string_view text, std::size_t max) {
 }
 
 json OwnedLabels(const ServiceEntry& entry) {
-  return {{kManagedByLabel, kManagedByValue},
-          {kParentServiceLabel, entry.service_name},
-          {kParentServiceNamespaceLabel, entry.service_namespace}};
+  json labels = {{kManagedByLabel, kManagedByValue},
+                 {kParentServiceLabel, entry.service_name},
+                 {kParentServiceNamespaceLabel, entry.service_namespace}};
+  if (!entry.segment.empty()) labels[kSegmentObjectLabel] = entry.segment;
+  return labels;
 }
 
 json PortsJson(const ServiceEntry& entry) {
@@ -118,6 +120,8 @@ std::string GlobalServiceLabelValue(const ServiceEntry& entry, const ShapeOption
   const bool own_namespace = ObjectsNamespace(entry, options) == entry.service_namespace;
   std::string value =
       own_namespace ? entry.service_name : entry.service_namespace + "." + entry.service_name;
+  // Each segment's ServiceEntry selects only its own WorkloadEntries.
+  if (!entry.segment.empty()) value = entry.segment + "." + value;
   if (value.size() <= kMaxLabelValue) return value;
   // Both parts are DNS labels, so the cut ends on a letter, digit, '-' or
   // '.'; trim to end on an alphanumeric as label values must.
@@ -330,7 +334,7 @@ std::string OwnedContentHash(const json& object) {
       for (const char* key :
            {kManagedByLabel, kParentServiceLabel, kParentServiceNamespaceLabel, kScopeLabel,
             kGlobalServiceLabel, kClusterLabel, kNetworkLabel, kUseWaypointLabel,
-            kUseWaypointNamespaceLabel, kServiceTakeoverLabel}) {
+            kUseWaypointNamespaceLabel, kServiceTakeoverLabel, kSegmentObjectLabel}) {
         CopyMember(*stored_labels, labels, key);
       }
     }
@@ -397,6 +401,8 @@ std::vector<ServiceEntry> EntriesFromObjects(const std::vector<json>& service_en
   for (const json& object : service_entries) {
     auto entry = ServiceEntryFromJson(object);
     if (!entry || entry->service_namespace.empty() || entry->service_name.empty()) continue;
+    // Only the default segment's endpoints are carried over.
+    if (!entry->segment.empty()) continue;
     entry->endpoints.clear();  // an inline entry left behind is not of this shape
     std::string key = ServiceKey(entry->service_namespace, entry->service_name);
     by_key.insert_or_assign(std::move(key), std::move(*entry));
@@ -406,6 +412,7 @@ std::vector<ServiceEntry> EntriesFromObjects(const std::vector<json>& service_en
     const json* labels = metadata ? Member(*metadata, "labels") : nullptr;
     const json* spec = Member(object, "spec");
     if (!labels || !spec) continue;
+    if (!Text(*labels, kSegmentObjectLabel).empty()) continue;
     auto it = by_key.find(ServiceKey(Text(*labels, kParentServiceNamespaceLabel),
                                      Text(*labels, kParentServiceLabel)));
     if (it == by_key.end()) continue;

@@ -16,6 +16,10 @@ inline constexpr const char* kScopeLabel = "solo.io/service-scope";
 // "true" or "false" on a Service or Namespace: whether the cluster-local name
 // <svc>.<ns>.svc.<cluster domain> is routed to the global service too.
 inline constexpr const char* kServiceTakeoverLabel = "solo.io/service-takeover";
+// On the control-plane namespace: the segment (Segment resource) the
+// cluster belongs to; absent, "default" or unknown: the default segment.
+inline constexpr const char* kSegmentLabel = "admin.solo.io/segment";
+inline constexpr const char* kDefaultSegmentName = "default";
 inline constexpr const char* kTrafficDistributionAnnotation =
     "networking.istio.io/traffic-distribution";
 // On a generated ServiceEntry: the traffic distribution the Service asked
@@ -62,6 +66,10 @@ struct Service {
   // WorkloadEntries carry so that the Service itself selects them.
   std::vector<std::pair<std::string, std::string>> selector{};
   std::int64_t creation_timestamp = 0;  // seconds since the epoch
+  // The labels and annotations hostname aliases may name (segments.h):
+  // sorted, only values of at most 63 characters, at most 64 of each.
+  std::vector<std::pair<std::string, std::string>> labels{};
+  std::vector<std::pair<std::string, std::string>> annotations{};
   // Kept as a name only: the controller knew it was not exported, so it
   // dropped everything planning needs. A dormant record never contributes;
   // whoever made it dormant reads it again when it may be exported.
@@ -81,6 +89,7 @@ struct Namespace {
   std::optional<std::string> waypoint_label;
   std::optional<std::string> waypoint_namespace_label;
   std::optional<std::string> takeover_label{};  // solo.io/service-takeover
+  std::optional<std::string> segment_label{};   // admin.solo.io/segment
 
   friend bool operator==(const Namespace&, const Namespace&) = default;
 };
@@ -163,6 +172,26 @@ struct GatewayAddress {
   std::string address;
 
   friend bool operator==(const GatewayAddress&, const GatewayAddress&) = default;
+};
+
+// A hostname alias of a segment: an RFC 6570-style template over
+// {service}, {namespace}, {labels['k']} and {annotations['k']}, for the
+// Services whose labels match match_labels (sorted; empty: every Service).
+struct SegmentAlias {
+  std::string pattern;
+  std::vector<std::pair<std::string, std::string>> match_labels;
+
+  friend bool operator==(const SegmentAlias&, const SegmentAlias&) = default;
+};
+
+// A Segment resource in the control-plane namespace: a group of clusters
+// whose global services share one host domain.
+struct Segment {
+  std::string name;
+  std::string domain;
+  std::vector<SegmentAlias> aliases;
+
+  friend bool operator==(const Segment&, const Segment&) = default;
 };
 
 }  // namespace globalsvc::mesh

@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <ctime>
 
+#include "lib/mesh/aliases.h"
+#include "lib/mesh/segments.h"
+
 namespace globalsvc::mesh {
 namespace {
 
@@ -204,6 +207,31 @@ std::vector<std::pair<std::string, std::string>> Selector(const ObjectReader& re
   return pairs;
 }
 
+// What hostname aliases may name of metadata.labels or .annotations: string
+// values of at most a DNS label's length (an alias part longer could not be
+// a host anyway), at most kMaxAliasFields of them, sorted. Bounds what a
+// Service costs however large its annotations are.
+constexpr std::size_t kMaxAliasFields = 64;
+constexpr std::size_t kMaxAliasFieldValue = 63;
+constexpr std::size_t kMaxAliasFieldKey = 317;  // prefix (253) + '/' + name (63)
+
+std::vector<std::pair<std::string, std::string>> AliasFields(const ObjectReader& reader,
+                                                             const char* map) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  const json* metadata = reader.metadata();
+  const json* entries = metadata ? Field(*metadata, map) : nullptr;
+  if (!entries || !entries->is_object()) return pairs;
+  for (const auto& [key, value] : entries->items()) {
+    if (pairs.size() == kMaxAliasFields) break;
+    if (!value.is_string() || key.size() > kMaxAliasFieldKey) continue;
+    const auto& text = value.get_ref<const std::string&>();
+    if (text.size() > kMaxAliasFieldValue) continue;
+    pairs.emplace_back(key, text);
+  }
+  std::sort(pairs.begin(), pairs.end());
+  return pairs;
+}
+
 std::optional<Service> DecodeService(const json& object, const DecodeContext& context) {
   ObjectReader reader(object, "Service", context);
   if (!reader.NamedInNamespace()) return std::nullopt;
@@ -216,6 +244,8 @@ std::optional<Service> DecodeService(const json& object, const DecodeContext& co
       reader.MetadataEntry("annotations", kTrafficDistributionAnnotation);
   service.waypoint_label = reader.MetadataEntry("labels", kUseWaypointLabel);
   service.waypoint_namespace_label = reader.MetadataEntry("labels", kUseWaypointNamespaceLabel);
+  service.labels = AliasFields(reader, "labels");
+  service.annotations = AliasFields(reader, "annotations");
   if (const json* metadata = reader.metadata()) {
     std::string created =
         reader.String(*metadata, "creationTimestamp", "metadata.creationTimestamp");
@@ -273,11 +303,80 @@ std::optional<Namespace> DecodeNamespace(const json& object, const DecodeContext
   ns.scope_label = reader.MetadataEntry("labels", kScopeLabel);
   ns.takeover_label = reader.MetadataEntry("labels", kServiceTakeoverLabel);
   ns.network_label = reader.MetadataEntry("labels", kNetworkLabel).value_or("");
+  ns.segment_label = reader.MetadataEntry("labels", kSegmentLabel);
   ns.traffic_distribution_annotation =
       reader.MetadataEntry("annotations", kTrafficDistributionAnnotation);
   ns.waypoint_label = reader.MetadataEntry("labels", kUseWaypointLabel);
   ns.waypoint_namespace_label = reader.MetadataEntry("labels", kUseWaypointNamespaceLabel);
   return ns;
+}
+
+namespace {
+
+// Segment resources hold a few aliases; more are refused whole.
+constexpr std::size_t kMaxSegmentAliases = 32;
+
+std::optional<SegmentAlias> DecodeAlias(const ObjectReader& reader, const json& item,
+                                        const std::string& path) {
+  if (!item.is_object()) {
+    reader.Problem(Severity::kWarning, path + " is not an object; ignored");
+    return std::nullopt;
+  }
+  SegmentAlias alias;
+  alias.pattern = reader.String(item, "pattern", (path + ".pattern").c_str());
+  if (std::string problem = AliasPatternProblem(alias.pattern); !problem.empty()) {
+    reader.Problem(Severity::kWarning, path + ".pattern: " + problem + "; ignored");
+    return std::nullopt;
+  }
+  const json* selector = Field(item, "selector");
+  const json* match = selector ? Field(*selector, "matchLabels") : nullptr;
+  if (match) {
+    if (!match->is_object() || match->size() > kMaxSelectorLabels) {
+      reader.Problem(Severity::kWarning, path + ".selector.matchLabels is not a map of at most " +
+                                             std::to_string(kMaxSelectorLabels) +
+                                             " labels; the alias is ignored");
+      return std::nullopt;
+    }
+    for (const auto& [key, value] : match->items()) {
+      if (!value.is_string()) {
+        reader.Problem(Severity::kWarning, path + ".selector.matchLabels[" + key +
+                                               "] is not a string; the alias is ignored");
+        return std::nullopt;
+      }
+      alias.match_labels.emplace_back(key, value.get<std::string>());
+    }
+    std::sort(alias.match_labels.begin(), alias.match_labels.end());
+  }
+  return alias;
+}
+
+}  // namespace
+
+std::optional<Segment> DecodeSegment(const json& object, const DecodeContext& context) {
+  ObjectReader reader(object, "Segment", context);
+  if (!reader.Named()) return std::nullopt;
+  Segment segment;
+  segment.name = reader.ref().name;
+  const json* spec = Field(object, "spec");
+  if (spec) segment.domain = reader.String(*spec, "domain", "spec.domain");
+  if (std::string problem = SegmentDomainProblem(segment.domain); !problem.empty()) {
+    reader.Problem(Severity::kWarning, "spec.domain '" + segment.domain + "': " + problem +
+                                           "; the Segment is ignored");
+    return std::nullopt;
+  }
+  const json* aliases = spec ? Array(reader, *spec, "aliases", "spec.aliases") : nullptr;
+  if (!aliases) return segment;
+  if (aliases->size() > kMaxSegmentAliases) {
+    reader.Problem(Severity::kWarning, "spec.aliases has more than " +
+                                           std::to_string(kMaxSegmentAliases) +
+                                           " entries; the aliases are ignored");
+    return segment;
+  }
+  for (std::size_t i = 0; i < aliases->size(); ++i) {
+    if (auto alias = DecodeAlias(reader, (*aliases)[i], "spec.aliases[" + std::to_string(i) + "]"))
+      segment.aliases.push_back(std::move(*alias));
+  }
+  return segment;
 }
 
 std::optional<EndpointSlice> DecodeEndpointSlice(const json& object, const DecodeContext& context) {

@@ -32,6 +32,11 @@ struct DecodeContext {
 [[nodiscard]] std::optional<Gateway> DecodeGateway(const nlohmann::json& object,
                                                    const DecodeContext& context);
 
+// A Segment resource; nullopt (with a diagnostic) when its domain cannot be
+// used. An alias that cannot expand is dropped, the others kept.
+[[nodiscard]] std::optional<Segment> DecodeSegment(const nlohmann::json& object,
+                                                   const DecodeContext& context);
+
 // A Pod's service account ("default" when it names none).
 [[nodiscard]] std::optional<Pod> DecodePod(const nlohmann::json& object,
                                            const DecodeContext& context);

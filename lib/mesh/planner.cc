@@ -10,9 +10,11 @@
 #include <set>
 #include <tuple>
 
+#include "lib/mesh/aliases.h"
 #include "lib/mesh/locality.h"
 #include "lib/mesh/port_protocol.h"
 #include "lib/mesh/scope.h"
+#include "lib/mesh/segments.h"
 #include "lib/mesh/takeover.h"
 #include "lib/mesh/traffic_distribution.h"
 
@@ -553,7 +555,7 @@ std::string ScopeHint(const std::string& raw) {
   std::string lowered = raw;
   std::transform(lowered.begin(), lowered.end(), lowered.begin(),
                  [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-  for (const char* known : {"global", "global-only", "cluster", "local"}) {
+  for (const char* known : {"global", "global-only", "segment", "cluster", "local"}) {
     if (lowered == known) return std::string(" (did you mean '") + known + "'?)";
   }
   return "";
@@ -574,7 +576,7 @@ std::vector<Contributor> FindContributors(const std::string& key, std::string_vi
              ServiceRef(*cluster, *service),
              std::string("unknown ") + kScopeLabel + " value '" + scope.raw + "'" +
                  (scope.from_namespace ? " on its namespace" : "") + ScopeHint(scope.raw) +
-                 "; the service is not exported (use global, cluster or local)");
+                 "; the service is not exported (use global, segment, cluster or local)");
     } else if (scope.value == ScopeValue::kGlobalOnly) {
       Report(diagnostics, Severity::kInfo, DiagnosticCode::kDeprecatedScope,
              ServiceRef(*cluster, *service),
@@ -688,14 +690,125 @@ void ApplyTakeover(const std::string& key, const std::vector<Contributor>& contr
   std::sort(entry.takeover_named_ports.begin(), entry.takeover_named_ports.end());
 }
 
-std::optional<ServiceEntry> PlanSorted(std::string_view service_namespace,
-                                       std::string_view service_name,
-                                       const std::vector<const ClusterState*>& clusters,
-                                       const ClusterState& target, const PlanOptions& options,
-                                       Diagnostics& diagnostics) {
+// The clusters of one segment that export a service, as the target sees
+// them.
+struct SegmentGroup {
+  SegmentMembership membership;
+  bool local = false;  // the target's own segment
+  std::vector<Contributor> contributors;
+};
+
+// Splits the exporting clusters by segment: the target's own segment first
+// (every exported scope), then each other segment by name (scope "segment"
+// stays inside its segment). A refused cluster contributes nothing.
+std::vector<SegmentGroup> GroupBySegment(const std::vector<Contributor>& contributors,
+                                         const ClusterState& target, const PlanOptions& options,
+                                         Diagnostics& diagnostics) {
+  std::vector<SegmentGroup> groups;
+  groups.push_back({MembershipOf(target, target, options.control_plane_namespace,
+                                 options.host_suffix),
+                    true,
+                    {}});
+  std::map<std::string, std::size_t> index;  // other segment -> position in groups
+  for (const Contributor& c : contributors) {
+    SegmentMembership membership = MembershipOf(*c.cluster, target, options.control_plane_namespace,
+                                                options.host_suffix);
+    if (membership.refused) {
+      Report(diagnostics, Severity::kWarning, DiagnosticCode::kSegmentRefused,
+             ServiceRef(*c.cluster, *c.service),
+             "cluster '" + c.cluster->name() + "' is refused: " + membership.reason +
+                 "; its endpoints are not planned (apply that Segment here, as in its cluster)");
+      continue;
+    }
+    if (c.scope == ScopeValue::kSegment && membership.name.empty()) {
+      Report(diagnostics, Severity::kInfo, DiagnosticCode::kSegmentScopeWithoutSegment,
+             ServiceRef(*c.cluster, *c.service),
+             std::string(kScopeLabel) + "=segment in cluster '" + c.cluster->name() +
+                 "', which is in no segment: the service is shared with the other clusters of "
+                 "the default segment");
+    }
+    if (membership.name == groups.front().membership.name) {
+      groups.front().contributors.push_back(c);
+      continue;
+    }
+    if (c.scope == ScopeValue::kSegment) continue;  // not for other segments
+    auto [it, added] = index.emplace(membership.name, 0);
+    if (added) {
+      it->second = groups.size();
+      groups.push_back({std::move(membership), false, {}});
+    }
+    groups[it->second].contributors.push_back(c);
+  }
+  std::sort(groups.begin() + 1, groups.end(), [](const SegmentGroup& a, const SegmentGroup& b) {
+    return a.membership.name < b.membership.name;
+  });
+  return groups;
+}
+
+// The alias hosts every contributor's Service expands to in the group's
+// segment, skipped ones reported once each.
+std::set<std::string> ExpandAliases(const SegmentGroup& group, const PlanOptions& options,
+                                    Diagnostics* diagnostics) {
+  std::set<std::string> hosts;
+  if (!group.membership.segment) return hosts;
+  for (const SegmentAlias& alias : group.membership.segment->aliases) {
+    for (const Contributor& c : group.contributors) {
+      if (!AliasSelects(alias, *c.service)) continue;
+      AliasExpansion expansion = ExpandAlias(alias.pattern, *c.service, options.cluster_domain);
+      if (!expansion.host.empty()) {
+        hosts.insert(std::move(expansion.host));
+      } else if (diagnostics) {
+        Report(*diagnostics, Severity::kInfo, DiagnosticCode::kAliasSkipped,
+               ServiceRef(*c.cluster, *c.service),
+               "alias of segment '" + group.membership.name + "' skipped: " + expansion.skipped);
+      }
+    }
+  }
+  return hosts;
+}
+
+// For each of `hosts`, whether a service of a smaller key in the same
+// segment claims it too: that service keeps the alias (a deterministic
+// winner), this one drops it with a diagnostic.
+void DropCollidingAliases(const std::string& key, const SegmentGroup& group,
+                          const std::vector<const ClusterState*>& clusters,
+                          const ClusterState& target, const PlanOptions& options,
+                          std::set<std::string>& hosts, const ObjectRef& reported_on,
+                          Diagnostics& diagnostics) {
+  if (hosts.empty()) return;
+  std::map<std::string, SegmentGroup> others;  // smaller key -> its contributors here
+  for (const ClusterState* cluster : clusters) {
+    const SegmentMembership membership = MembershipOf(
+        *cluster, target, options.control_plane_namespace, options.host_suffix);
+    if (membership.refused || membership.name != group.membership.name) continue;
+    for (const auto& [other_key, service] : cluster->services()) {
+      if (other_key >= key || service.dormant) continue;
+      const Namespace* ns = cluster->FindNamespace(service.namespace_name);
+      const ScopeDecision scope =
+          DecideScope(service.scope_label, ns ? ns->scope_label : std::nullopt);
+      if (!scope.exported || (!group.local && scope.value == ScopeValue::kSegment)) continue;
+      auto [it, added] = others.try_emplace(other_key);
+      if (added) it->second.membership = group.membership;
+      it->second.contributors.push_back({cluster, &service, scope.value});
+    }
+  }
+  for (const auto& [other_key, other] : others) {
+    for (const std::string& host : ExpandAliases(other, options, nullptr)) {
+      if (hosts.erase(host) == 0) continue;
+      Report(diagnostics, Severity::kWarning, DiagnosticCode::kAliasCollision, reported_on,
+             "alias " + host + " is also the alias of " + other_key +
+                 ", which keeps it (the first by namespace/name)");
+    }
+  }
+}
+
+std::optional<ServiceEntry> PlanGroup(std::string_view service_namespace,
+                                      std::string_view service_name,
+                                      const std::vector<const ClusterState*>& clusters,
+                                      const ClusterState& target, const PlanOptions& options,
+                                      const SegmentGroup& group, Diagnostics& diagnostics) {
   const std::string key = ServiceKey(service_namespace, service_name);
-  std::vector<Contributor> contributors =
-      FindContributors(key, service_namespace, clusters, diagnostics);
+  const std::vector<Contributor>& contributors = group.contributors;
   if (contributors.empty()) return std::nullopt;
 
   // Contributors come by cluster name; the local cluster's Service goes first.
@@ -752,16 +865,47 @@ std::optional<ServiceEntry> PlanSorted(std::string_view service_namespace,
     entry.use_waypoint_namespace = c.service->waypoint_namespace_label.value_or("");
   }
   entry.namespace_exists_locally = target.FindNamespace(std::string(service_namespace)) != nullptr;
-  entry.name = ServiceEntryName(service_namespace, service_name);
+  entry.segment = group.membership.name;
+  entry.name = SegmentEntryName(entry.segment, service_namespace, service_name);
   entry.namespace_name = options.control_plane_namespace;
   entry.service_namespace = std::string(service_namespace);
   entry.service_name = std::string(service_name);
-  entry.host = entry.service_name + "." + entry.service_namespace + "." + options.host_suffix;
+  entry.host = entry.service_name + "." + entry.service_namespace + "." + group.membership.domain;
   SetTrafficDistribution(entry, DecideTrafficDistribution(contributors, target, diagnostics));
-  ApplyTakeover(key, contributors, target, options, entry, diagnostics);
-  ApplyEndpointCap(entry.endpoints, options.max_endpoints, target.name(),
-                   {target.name(), "ServiceEntry", entry.namespace_name, entry.name}, diagnostics);
+  // Takeover is decided within the target's own segment only.
+  if (group.local) ApplyTakeover(key, contributors, target, options, entry, diagnostics);
+  const ObjectRef entry_ref{target.name(), "ServiceEntry", entry.namespace_name, entry.name};
+  std::set<std::string> aliases = ExpandAliases(group, options, &diagnostics);
+  aliases.erase(entry.host);
+  aliases.erase(entry.cluster_local_host);
+  DropCollidingAliases(key, group, clusters, target, options, aliases, entry_ref, diagnostics);
+  entry.alias_hosts.assign(aliases.begin(), aliases.end());
+  ApplyEndpointCap(entry.endpoints, options.max_endpoints, target.name(), entry_ref, diagnostics);
   return entry;
+}
+
+// Every entry of one key: the target segment's first, then the others'. An
+// alias two segments give one service is kept by the first entry.
+std::vector<ServiceEntry> PlanKey(std::string_view service_namespace, std::string_view service_name,
+                                  const std::vector<const ClusterState*>& clusters,
+                                  const ClusterState& target, const PlanOptions& options,
+                                  Diagnostics& diagnostics) {
+  const std::string key = ServiceKey(service_namespace, service_name);
+  const std::vector<Contributor> contributors =
+      FindContributors(key, service_namespace, clusters, diagnostics);
+  std::vector<ServiceEntry> entries;
+  if (contributors.empty()) return entries;
+  std::set<std::string> hosts;
+  for (const SegmentGroup& group : GroupBySegment(contributors, target, options, diagnostics)) {
+    auto entry =
+        PlanGroup(service_namespace, service_name, clusters, target, options, group, diagnostics);
+    if (!entry) continue;
+    hosts.insert(entry->host);
+    std::erase_if(entry->alias_hosts,
+                  [&](const std::string& alias) { return !hosts.insert(alias).second; });
+    entries.push_back(std::move(*entry));
+  }
+  return entries;
 }
 
 }  // namespace
@@ -771,14 +915,32 @@ bool EndpointLess(const ServiceEntryEndpoint& a, const ServiceEntryEndpoint& b) 
          std::tie(b.cluster, b.address, b.network, b.locality, b.weight);
 }
 
+std::vector<ServiceEntry> PlanServiceEntries(std::string_view service_namespace,
+                                             std::string_view service_name,
+                                             std::span<const ClusterState* const> clusters,
+                                             const PlanOptions& options,
+                                             Diagnostics& diagnostics) {
+  const auto sorted = SortedClusters(clusters);
+  const ClusterState* target = FindTarget(sorted, options, diagnostics);
+  if (!target) return {};
+  return PlanKey(service_namespace, service_name, sorted, *target, options, diagnostics);
+}
+
 std::optional<ServiceEntry> PlanService(std::string_view service_namespace,
                                         std::string_view service_name,
                                         std::span<const ClusterState* const> clusters,
                                         const PlanOptions& options, Diagnostics& diagnostics) {
-  const auto sorted = SortedClusters(clusters);
-  const ClusterState* target = FindTarget(sorted, options, diagnostics);
-  if (!target) return std::nullopt;
-  return PlanSorted(service_namespace, service_name, sorted, *target, options, diagnostics);
+  auto entries =
+      PlanServiceEntries(service_namespace, service_name, clusters, options, diagnostics);
+  if (entries.empty()) return std::nullopt;
+  // Entries exist, so the target does.
+  const auto target = std::find_if(clusters.begin(), clusters.end(), [&](const ClusterState* c) {
+    return c->name() == options.target_cluster;
+  });
+  const SegmentMembership own =
+      MembershipOf(**target, **target, options.control_plane_namespace, options.host_suffix);
+  if (entries.front().segment != own.name) return std::nullopt;
+  return std::move(entries.front());
 }
 
 Plan PlanCluster(std::span<const ClusterState* const> clusters, const PlanOptions& options) {
@@ -794,9 +956,8 @@ Plan PlanCluster(std::span<const ClusterState* const> clusters, const PlanOption
     }
   }
   for (const auto& [ns, name] : keys) {
-    if (auto entry = PlanSorted(ns, name, sorted, *target, options, plan.diagnostics)) {
-      plan.entries.push_back(std::move(*entry));
-    }
+    for (auto& entry : PlanKey(ns, name, sorted, *target, options, plan.diagnostics))
+      plan.entries.push_back(std::move(entry));
   }
   // (namespace, name) order is not "autogen.<ns>.<name>" order when one
   // namespace is a prefix of another ("a" / "a-b"), so sort by name.

@@ -41,7 +41,7 @@ inline constexpr std::size_t kMaxServiceEntryEndpoints = 4096;
 struct PlanOptions {
   std::string target_cluster;
   std::string control_plane_namespace = "istio-system";
-  std::string host_suffix = "mesh.internal";
+  std::string host_suffix = "mesh.internal";  // the default segment's host domain
   std::string cluster_domain = "cluster.local";  // of <svc>.<ns>.svc.<domain>
   // The objects written can add endpoints to a Kubernetes Service (the
   // WorkloadEntry shape can, the inline shape cannot): takeover of a Service
@@ -54,9 +54,18 @@ struct PlanOptions {
 // weight.
 [[nodiscard]] bool EndpointLess(const ServiceEntryEndpoint& a, const ServiceEntryEndpoint& b);
 
-// Plans the ServiceEntry of one Service key in the target cluster, or nothing
-// when no cluster exports that Service. `clusters` holds every connected
-// cluster, the target included, in any order.
+// Plans the ServiceEntries of one Service key in the target cluster (none
+// when no cluster exports that Service): one per segment whose clusters
+// export it to the target (segments.h), the target's own segment's first.
+// `clusters` holds every connected cluster, the target included, in any
+// order.
+[[nodiscard]] std::vector<ServiceEntry> PlanServiceEntries(
+    std::string_view service_namespace, std::string_view service_name,
+    std::span<const ClusterState* const> clusters, const PlanOptions& options,
+    Diagnostics& diagnostics);
+
+// The ServiceEntry of one Service key in the target cluster's own segment,
+// or nothing when none of its segment's clusters exports that Service.
 [[nodiscard]] std::optional<ServiceEntry> PlanService(std::string_view service_namespace,
                                                       std::string_view service_name,
                                                       std::span<const ClusterState* const> clusters,

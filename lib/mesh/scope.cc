@@ -8,6 +8,7 @@ ScopeValue ParseScope(const std::optional<std::string>& label) {
   if (v.empty()) return ScopeValue::kEmpty;
   if (v == "global") return ScopeValue::kGlobal;
   if (v == "global-only") return ScopeValue::kGlobalOnly;
+  if (v == "segment") return ScopeValue::kSegment;
   if (v == "cluster") return ScopeValue::kCluster;
   if (v == "local") return ScopeValue::kLocal;
   return ScopeValue::kUnknown;
@@ -23,7 +24,8 @@ ScopeDecision DecideScope(const std::optional<std::string>& service_label,
   decision.from_namespace = !service_decides && namespace_label.has_value();
   decision.raw = deciding.value_or("");
   decision.exported =
-      decision.value == ScopeValue::kGlobal || decision.value == ScopeValue::kGlobalOnly;
+      decision.value == ScopeValue::kGlobal || decision.value == ScopeValue::kGlobalOnly ||
+                      decision.value == ScopeValue::kSegment;
   return decision;
 }
 

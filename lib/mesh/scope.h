@@ -11,7 +11,8 @@ namespace globalsvc::mesh {
 enum class ScopeValue {
   kUnset,       // label absent
   kGlobal,      // "global"
-  kGlobalOnly,  // "global-only": deprecated spelling of global
+  kGlobalOnly,  // "global-only": deprecated spelling of global with takeover
+  kSegment,     // "segment": exported within the cluster's segment only
   kCluster,     // "cluster"
   kLocal,       // "local"
   kEmpty,       // label present with an empty value

@@ -70,6 +70,7 @@ nlohmann::json ToJson(const ServiceEntry& entry) {
                  {kParentServiceNamespaceLabel, entry.service_namespace},
                  {kScopeLabel, "global"}};
   if (entry.takeover) labels[kServiceTakeoverLabel] = "true";
+  if (!entry.segment.empty()) labels[kSegmentObjectLabel] = entry.segment;
   return {
       {"apiVersion", "networking.istio.io/v1"},
       {"kind", "ServiceEntry"},
@@ -85,6 +86,8 @@ nlohmann::json ToJson(const ServiceEntry& entry) {
 nlohmann::json HostsJson(const ServiceEntry& entry) {
   nlohmann::json hosts = nlohmann::json::array({entry.host});
   if (!entry.cluster_local_host.empty()) hosts.push_back(entry.cluster_local_host);
+  for (const auto& alias : entry.alias_hosts)
+    hosts.push_back(alias);
   return hosts;
 }
 
@@ -133,8 +136,19 @@ std::optional<ServiceEntry> ServiceEntryFromJson(const nlohmann::json& object) {
       StringField(annotations, kRequestedTrafficDistributionAnnotation);
   const auto& hosts = ArrayField(spec, "hosts");
   if (!hosts.empty() && hosts.front().is_string()) entry.host = hosts.front().get<std::string>();
-  if (hosts.size() > 1 && hosts[1].is_string())
-    entry.cluster_local_host = hosts[1].get<std::string>();
+  // After the global host: the cluster-local one (<svc>.<ns>.svc.<domain>)
+  // under takeover, then aliases.
+  const std::string cluster_local_prefix = entry.service_name + "." + entry.service_namespace + ".svc.";
+  for (std::size_t i = 1; i < hosts.size(); ++i) {
+    if (!hosts[i].is_string()) continue;
+    std::string host = hosts[i].get<std::string>();
+    if (i == 1 && host.starts_with(cluster_local_prefix)) {
+      entry.cluster_local_host = std::move(host);
+    } else {
+      entry.alias_hosts.push_back(std::move(host));
+    }
+  }
+  entry.segment = StringField(labels, kSegmentObjectLabel);
   entry.takeover = StringField(labels, kServiceTakeoverLabel) == "true";
   for (const auto& p : ArrayField(spec, "ports")) {
     ServiceEntryPort port;
@@ -185,7 +199,7 @@ nlohmann::json OwnedFields(const nlohmann::json& object) {
     nlohmann::json annotations = nlohmann::json::object();
     if (auto it = metadata->find("labels"); it != metadata->end()) {
       for (const char* key : {kManagedByLabel, kParentServiceLabel, kParentServiceNamespaceLabel,
-                              kScopeLabel, kServiceTakeoverLabel}) {
+                              kScopeLabel, kServiceTakeoverLabel, kSegmentObjectLabel}) {
         CopyIfPresent(*it, labels, key);
       }
     }

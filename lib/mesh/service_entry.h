@@ -37,11 +37,16 @@ struct ServiceEntryEndpoint {
 };
 
 struct ServiceEntry {
-  std::string name;            // autogen.<namespace>.<service>
+  std::string name;            // autogen.[<segment>.]<namespace>.<service>
   std::string namespace_name;  // the control-plane namespace
   std::string service_namespace;
   std::string service_name;
-  std::string host;                             // <service>.<namespace>.<suffix>
+  std::string host;  // <service>.<namespace>.<segment domain>
+  // The segment whose clusters' endpoints it holds (segments.h); empty: the
+  // default segment.
+  std::string segment{};
+  // Further hosts from the segment's hostname aliases (aliases.h), sorted.
+  std::vector<std::string> alias_hosts{};
   std::string traffic_distribution;             // as written (WrittenTrafficDistribution)
   std::string requested_traffic_distribution;   // what the Service asked for
   std::vector<ServiceEntryPort> ports;          // sorted by number
@@ -93,7 +98,11 @@ void SetTrafficDistribution(ServiceEntry& entry, std::string_view requested);
 
 [[nodiscard]] nlohmann::json ToJson(const ServiceEntry& entry);
 
-// spec.hosts: the global host, then the cluster-local one under takeover.
+// On the objects of a segment other than the default one: its name.
+inline constexpr const char* kSegmentObjectLabel = "globalsvc.io/segment";
+
+// spec.hosts: the global host, the cluster-local one under takeover, then
+// the aliases.
 [[nodiscard]] nlohmann::json HostsJson(const ServiceEntry& entry);
 
 // The inverse of ToJson for an object as the API server returns it (fields
