@@ -1,5 +1,7 @@
 #include "controller/cluster_connection.h"
 
+#include "controller/api_group.h"
+
 namespace globalsvc::controller {
 
 Result<std::unique_ptr<ClusterConnection>> ClusterConnection::Connect(
@@ -50,6 +52,7 @@ Result<std::unique_ptr<ClusterConnection>> ClusterConnection::Connect(
     std::string namespace_name;
     std::string label_selector;
     bool relisted_on_request = false;  // holds dormant records
+    bool may_be_absent = false;        // a resource type the server may not serve
   };
   std::vector<Watched> watched;
   // Namespaces first: scope labels and the network decide how the rest reads.
@@ -61,6 +64,11 @@ Result<std::unique_ptr<ClusterConnection>> ClusterConnection::Connect(
   // Only slices that belong to a Service.
   watched.push_back({kube::resources::EndpointSlices(), MakeEndpointSliceSink(context), "",
                      "kubernetes.io/service-name", true});
+  if (o.watch_segments) {
+    Watched segments{SegmentsResource(), MakeSegmentSink(context), o.control_plane_namespace, ""};
+    segments.may_be_absent = true;
+    watched.push_back(std::move(segments));
+  }
   if (o.watch_identities) {
     watched.push_back({kube::resources::Pods(), MakePodSink(context), "", ""});
     watched.push_back({kube::resources::Services(), MakeGatewayAddressSink(context),
@@ -71,6 +79,7 @@ Result<std::unique_ptr<ClusterConnection>> ClusterConnection::Connect(
     reflector_options.namespace_name = w.namespace_name;
     reflector_options.list.label_selector = w.label_selector;
     reflector_options.backoff = kWatchBackoff;
+    if (w.may_be_absent) reflector_options.absent_relist_interval = kAbsentResourceRelist;
     connection->reflectors_.push_back(std::make_unique<kube::Reflector>(
         *connection->client_, w.type, *w.sink, reflector_options));
     if (w.relisted_on_request)

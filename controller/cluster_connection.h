@@ -33,6 +33,10 @@ struct ClusterConnectionOptions {
   // Also read Pods (service accounts) and the east-west gateways' Services
   // (addresses): what the WorkloadEntry shape needs.
   bool watch_identities = false;
+  // Also read the Segments (globalsvc.io) of the control-plane namespace: the
+  // local cluster's copies decide every cluster's segment. A cluster without
+  // the Segment CRD (not upgraded yet) counts as holding none.
+  bool watch_segments = false;
   MeshStore* store = nullptr;
   KeysCallback on_keys;
   DiagnosticsCallback on_diagnostics;

@@ -4,6 +4,8 @@
 #include <mutex>
 #include <set>
 
+#include "lib/mesh/segments.h"
+
 namespace globalsvc::controller {
 
 void MeshStore::Update(const std::string& cluster,
@@ -78,11 +80,28 @@ std::vector<std::string> MeshStore::ClusterNames() const {
   return names;
 }
 
-std::optional<mesh::ServiceEntry> MeshStore::Plan(const std::string& service_namespace,
-                                                  const std::string& service_name,
-                                                  const mesh::PlanOptions& options,
-                                                  mesh::Diagnostics& diagnostics) const {
+std::optional<mesh::ServiceEntry> MeshStore::Plan(
+    const std::string& service_namespace, const std::string& service_name,
+    const mesh::PlanOptions& options, mesh::Diagnostics& diagnostics,
+    std::vector<mesh::ServiceEntry>* other_segments) const {
   std::shared_lock lock(mutex_);
+  return PlanLocked(service_namespace, service_name, options, diagnostics, other_segments);
+}
+
+bool MeshStore::HasAliases() const {
+  std::shared_lock lock(mutex_);
+  for (const auto& [name, state] : clusters_) {
+    for (const auto& [segment_name, segment] : state->segments()) {
+      if (!segment.aliases.empty()) return true;
+    }
+  }
+  return false;
+}
+
+std::optional<mesh::ServiceEntry> MeshStore::PlanLocked(
+    const std::string& service_namespace, const std::string& service_name,
+    const mesh::PlanOptions& options, mesh::Diagnostics& diagnostics,
+    std::vector<mesh::ServiceEntry>* other_segments) const {
   std::vector<const mesh::ClusterState*> views;
   views.reserve(clusters_.size());
   for (const auto& [name, state] : clusters_) {
@@ -90,7 +109,27 @@ std::optional<mesh::ServiceEntry> MeshStore::Plan(const std::string& service_nam
     if (withheld_.count(name) || carried_.count(name)) continue;
     views.push_back(state.get());
   }
-  auto planned = mesh::PlanService(service_namespace, service_name, views, options, diagnostics);
+  auto entries =
+      mesh::PlanServiceEntries(service_namespace, service_name, views, options, diagnostics);
+  std::optional<mesh::ServiceEntry> planned;
+  if (!entries.empty()) {
+    // The target's own segment comes first, when it exports the service.
+    std::string own_segment;
+    if (auto target = clusters_.find(options.target_cluster); target != clusters_.end()) {
+      own_segment = mesh::MembershipOf(*target->second, *target->second,
+                                       options.control_plane_namespace, options.host_suffix)
+                        .name;
+    }
+    auto first = entries.begin();
+    if (first->segment == own_segment) {
+      planned = std::move(*first);
+      ++first;
+    }
+    if (other_segments) {
+      other_segments->insert(other_segments->end(), std::make_move_iterator(first),
+                             std::make_move_iterator(entries.end()));
+    }
+  }
   if (carried_.empty()) return planned;
   const std::string key = mesh::ServiceKey(service_namespace, service_name);
   std::vector<mesh::CarriedPart> parts;

@@ -41,10 +41,17 @@ class MeshStore {
   void RemoveCluster(const std::string& cluster);
   [[nodiscard]] std::vector<std::string> ClusterNames() const;
 
-  [[nodiscard]] std::optional<mesh::ServiceEntry> Plan(const std::string& service_namespace,
-                                                       const std::string& service_name,
-                                                       const mesh::PlanOptions& options,
-                                                       mesh::Diagnostics& diagnostics) const;
+  // The target segment's ServiceEntry of one key, carried-over endpoints
+  // merged; the entries of the other segments that export the service to
+  // the target (mesh::PlanServiceEntries) go to `other_segments` when given.
+  [[nodiscard]] std::optional<mesh::ServiceEntry> Plan(
+      const std::string& service_namespace, const std::string& service_name,
+      const mesh::PlanOptions& options, mesh::Diagnostics& diagnostics,
+      std::vector<mesh::ServiceEntry>* other_segments = nullptr) const;
+  // True when a cluster holds a Segment with hostname aliases: a Service's
+  // labels may then decide another service's aliases.
+  [[nodiscard]] bool HasAliases() const;
+
   // The peer Gateways the target cluster needs: those of the clusters it
   // holds (withheld ones left out), then, for a network none of them has a
   // Gateway for, the carried-over one of a cluster whose endpoints are
@@ -68,6 +75,13 @@ class MeshStore {
   [[nodiscard]] bool IsWithheld(const std::string& cluster) const;
 
  private:
+  // Plan() under the lock held by the caller; the other segments' entries
+  // go to `other_segments` when given.
+  std::optional<mesh::ServiceEntry> PlanLocked(
+      const std::string& service_namespace, const std::string& service_name,
+      const mesh::PlanOptions& options, mesh::Diagnostics& diagnostics,
+      std::vector<mesh::ServiceEntry>* other_segments) const;
+
   mutable std::shared_mutex mutex_;
   std::map<std::string, mesh::CarriedServices> carried_;
   std::map<std::string, std::vector<mesh::PeerGateway>> carried_gateways_;

@@ -140,10 +140,14 @@ class ServiceSink final : public ProjectionSink {
     Report(diagnostics);
     if (!service) return Remove(key, keys);
     bool wants_relist = false;
+    bool alias_fields_changed = false;
     context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
       if (KnownNotExported(state, *service)) mesh::MakeDormant(*service);
       const mesh::Service* old = state.FindService(key);
       if (old && *old == *service) return;
+      alias_fields_changed = !old || old->labels != service->labels ||
+                             old->annotations != service->annotations ||
+                             old->dormant != service->dormant;
       if (!old && !MayAdd(state)) return;
       const bool dormant = service->dormant;
       state.UpsertService(std::move(*service));
@@ -156,15 +160,26 @@ class ServiceSink final : public ProjectionSink {
     });
     ReportRefused();
     if (wants_relist) RequestRelist();
+    // Another service may lose or win an alias this one expands to.
+    if (alias_fields_changed && context_.store->HasAliases()) {
+      auto all = context_.store->ServiceKeys();
+      keys.insert(keys.end(), all.begin(), all.end());
+    }
   }
 
   void Remove(const std::string& key, std::vector<std::string>& keys) override {
+    bool removed = false;
     context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
       const mesh::Service* old = state.FindService(key);
       if (!old) return;
       state.RemoveService(old->namespace_name, old->name);  // key is built before erasing
       keys.push_back(key);
+      removed = true;
     });
+    if (removed && context_.store->HasAliases()) {
+      auto all = context_.store->ServiceKeys();
+      keys.insert(keys.end(), all.begin(), all.end());
+    }
   }
 
   std::vector<std::string> StoredKeys() override {
@@ -196,7 +211,7 @@ class NamespaceSink final : public ProjectionSink {
     mesh::Namespace gone;
     gone.name = key;
     AffectedBy(gone, keys);
-    if (key == context_.control_plane_namespace) SetNetwork("", keys);
+    if (key == context_.control_plane_namespace) SetNetwork("", keys);  // all keys
   }
 
   std::vector<std::string> StoredKeys() override {
@@ -215,6 +230,7 @@ class NamespaceSink final : public ProjectionSink {
     bool waypoint_changed = false;
     bool network_changed = false;
     bool takeover_changed = false;
+    bool segment_changed = false;
     bool wants_relist = false;
     context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
       const mesh::Namespace* old = state.FindNamespace(ns.name);
@@ -227,6 +243,7 @@ class NamespaceSink final : public ProjectionSink {
                          old->waypoint_namespace_label != ns.waypoint_namespace_label;
       network_changed = !old || old->network_label != ns.network_label;
       takeover_changed = !old || old->takeover_label != ns.takeover_label;
+      segment_changed = (old ? old->segment_label : std::nullopt) != ns.segment_label;
       state.UpsertNamespace(ns);
       if (scope_changed) Rescope(state, ns.name, wants_relist);
     });
@@ -236,6 +253,11 @@ class NamespaceSink final : public ProjectionSink {
     if (takeover_changed) TakeoverAffectedBy(ns, keys);
     if (network_changed && ns.name == context_.control_plane_namespace) {
       SetNetwork(ns.network_label, keys);
+    }
+    if (segment_changed && ns.name == context_.control_plane_namespace) {
+      // The cluster's segment decides which entries every key has.
+      auto all = context_.store->ServiceKeys();
+      keys.insert(keys.end(), all.begin(), all.end());
     }
   }
 
@@ -427,6 +449,58 @@ class GatewaySink final : public ProjectionSink {
   }
 };
 
+// The cluster's Segments: a segment's domain or aliases decide the hosts of
+// every global service of its clusters, so a change replans all keys.
+class SegmentSink final : public ProjectionSink {
+ public:
+  using ProjectionSink::ProjectionSink;
+
+ protected:
+  void Apply(const nlohmann::json& object, const std::string& key,
+             std::vector<std::string>& keys) override {
+    mesh::Diagnostics diagnostics;
+    auto segment = mesh::DecodeSegment(object, {context_.cluster, &diagnostics});
+    Report(diagnostics);
+    if (!segment) return Remove(key, keys);
+    bool changed = false;
+    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
+      const mesh::Segment* old = state.FindSegment(segment->name);
+      if (old && *old == *segment) return;
+      if (!old && !MayAdd(state)) return;
+      state.UpsertSegment(std::move(*segment));
+      changed = true;
+    });
+    ReportRefused();
+    if (changed) AddAllKeys(keys);
+  }
+
+  void Remove(const std::string& key, std::vector<std::string>& keys) override {
+    const std::string name = key.substr(key.find('/') + 1);
+    bool existed = false;
+    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
+      existed = state.FindSegment(name) != nullptr;
+      state.RemoveSegment(name);
+    });
+    if (existed) AddAllKeys(keys);
+  }
+
+  std::vector<std::string> StoredKeys() override {
+    std::vector<std::string> stored;
+    context_.store->Read(context_.cluster, [&](const mesh::ClusterState& state) {
+      for (const auto& [name, segment] : state.segments()) {
+        stored.push_back(mesh::ServiceKey(context_.control_plane_namespace, name));
+      }
+    });
+    return stored;
+  }
+
+ private:
+  void AddAllKeys(std::vector<std::string>& keys) const {
+    auto all = context_.store->ServiceKeys();
+    keys.insert(keys.end(), all.begin(), all.end());
+  }
+};
+
 // Pods are kept for their service account only: a WorkloadEntry carries a
 // pod's identity, which its EndpointSlice does not name. Status updates (the
 // bulk of Pod events) leave the record equal and stop here.
@@ -536,6 +610,10 @@ std::unique_ptr<ProjectionSink> MakeNodeSink(SinkContext context) {
 std::unique_ptr<ProjectionSink> MakeGatewaySink(SinkContext context) {
   return std::make_unique<GatewaySink>(std::move(context));
 }
+std::unique_ptr<ProjectionSink> MakeSegmentSink(SinkContext context) {
+  return std::make_unique<SegmentSink>(std::move(context));
+}
+
 std::unique_ptr<ProjectionSink> MakePodSink(SinkContext context) {
   return std::make_unique<PodSink>(std::move(context));
 }

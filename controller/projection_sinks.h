@@ -101,6 +101,8 @@ std::unique_ptr<ProjectionSink> MakeNamespaceSink(SinkContext context);
 std::unique_ptr<ProjectionSink> MakeEndpointSliceSink(SinkContext context);
 std::unique_ptr<ProjectionSink> MakeNodeSink(SinkContext context);
 std::unique_ptr<ProjectionSink> MakeGatewaySink(SinkContext context);
+// The cluster's Segments (globalsvc.io), in the control-plane namespace.
+std::unique_ptr<ProjectionSink> MakeSegmentSink(SinkContext context);
 // Pods' service accounts and the east-west gateways' Service addresses: read
 // only for the WorkloadEntry shape.
 std::unique_ptr<ProjectionSink> MakePodSink(SinkContext context);

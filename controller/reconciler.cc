@@ -52,7 +52,11 @@ ReconcileResult Reconciler::Reconcile(const std::string& key) {
   const std::string name = slash == std::string::npos ? std::string() : key.substr(slash + 1);
 
   mesh::Diagnostics diagnostics;
-  const auto desired = store_.Plan(ns, name, options_, diagnostics);
+  // Other segments' entries exist only in the WorkloadEntry shape: the
+  // inline shape keeps one ServiceEntry per key.
+  std::vector<mesh::ServiceEntry> other_segments;
+  const auto desired =
+      store_.Plan(ns, name, options_, diagnostics, shape_writer_ ? &other_segments : nullptr);
 
   // Report a key's problems when they change, not on every reconcile.
   std::string digest;
@@ -96,7 +100,7 @@ ReconcileResult Reconciler::Reconcile(const std::string& key) {
   const auto observed = observed_.Get(entry_name);
   ReconcileResult result;
   if (shape_writer_) {
-    result = WriteShape(key, ns, name, desired);
+    result = WriteShape(key, ns, name, desired, other_segments);
   } else if (desired) {
     if (observed && !observed->managed) {
       log_->error(
@@ -181,15 +185,19 @@ ReconcileResult Reconciler::Delete(const ObservedEntry& observed) {
 
 ReconcileResult Reconciler::WriteShape(const std::string& key, const std::string& ns,
                                        const std::string& name,
-                                       const std::optional<mesh::ServiceEntry>& desired) {
+                                       const std::optional<mesh::ServiceEntry>& desired,
+                                       const std::vector<mesh::ServiceEntry>& other_segments) {
   std::vector<nlohmann::json> objects;
-  if (desired) {
-    auto rendered = mesh::RenderServiceObjects(*desired, shape_);
-    objects.reserve(rendered.workload_entries.size() + 1);
+  auto render = [&](const mesh::ServiceEntry& entry) {
+    auto rendered = mesh::RenderServiceObjects(entry, shape_);
+    objects.reserve(objects.size() + rendered.workload_entries.size() + 1);
     objects.push_back(std::move(rendered.service_entry));
     for (auto& workload : rendered.workload_entries)
       objects.push_back(std::move(workload));
-  }
+  };
+  if (desired) render(*desired);
+  for (const auto& entry : other_segments)
+    render(entry);
   const ObjectSetResult written = shape_writer_->Write(key, objects);
   for (const auto& conflict : written.conflicts) {
     log_->error("conflict: {} exists and is not managed by globalsvc; it is left untouched",

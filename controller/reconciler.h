@@ -74,7 +74,8 @@ class Reconciler {
   ReconcileResult Apply(const mesh::ServiceEntry& desired, const std::string& desired_hash);
   ReconcileResult Delete(const ObservedEntry& observed);
   ReconcileResult WriteShape(const std::string& key, const std::string& ns, const std::string& name,
-                             const std::optional<mesh::ServiceEntry>& desired);
+                             const std::optional<mesh::ServiceEntry>& desired,
+                             const std::vector<mesh::ServiceEntry>& other_segments);
   ReconcileResult ReconcilePeerGateways();
   void CountEndpoints(const std::string& key, const mesh::ServiceEntry* entry);
   void PublishStatus(const std::string& key, const std::optional<mesh::ServiceEntry>& desired,

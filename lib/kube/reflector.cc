@@ -115,6 +115,17 @@ Status Reflector::ListAndReplace() {
   return Ok{};
 }
 
+void Reflector::HoldNothing() {
+  sink_.BeginReplace();
+  {
+    std::lock_guard lock(mutex_);
+    last_list_ = clock_.Now();
+    ++stats_.lists;
+    stats_.last_error.clear();
+  }
+  sink_.EndReplace();
+}
+
 Status Reflector::WatchOnce(std::stop_token stop, bool& made_progress) {
   WatchOptions watch;
   watch.resource_version = resource_version();
@@ -220,6 +231,14 @@ void Reflector::RunLoop(std::stop_token stop) {
     if (resource_version().empty()) {
       auto listed = ListAndReplace();
       if (stop.stop_requested()) break;
+      if (!listed.ok() && listed.error().code == ErrorCode::kNotFound &&
+          options_.absent_relist_interval.count() > 0) {
+        HoldNothing();
+        Log().info("event=resource_absent {} retry_in_s={}", description(),
+                   options_.absent_relist_interval.count());
+        Wait(stop, options_.absent_relist_interval);
+        continue;
+      }
       if (!listed.ok()) {
         RecordError(listed.error());
         const auto delay = std::max(backoff_.Next(), listed.error().retry_after);

@@ -38,6 +38,10 @@ struct ReflectorOptions {
   // requests is one relist; a source of requests cannot make it list hot).
   std::chrono::milliseconds min_relist_interval{2000};
   std::uint64_t random_seed = std::random_device{}();
+  // Nonzero: a resource type the server does not serve (404 on the list, a
+  // CRD not installed) holds nothing; the sink is synced empty, no error is
+  // recorded, and the list is tried again after this long.
+  std::chrono::seconds absent_relist_interval{0};
 };
 
 struct ReflectorStats {
@@ -77,6 +81,8 @@ class Reflector {
   void Run(std::stop_token stop);
   void RunLoop(std::stop_token stop);
   Status ListAndReplace();
+  // An empty list: what a resource type the server does not serve holds.
+  void HoldNothing();
   // One watch; an exception from the sink or the decoder is an error (the
   // next attempt lists afresh), never the end of the thread.
   Status WatchOnce(std::stop_token stop, bool& made_progress);

@@ -319,3 +319,37 @@ TEST_CASE("Forbidden and unauthorized reflectors back off instead of spinning",
 
 }  // namespace
 }  // namespace globalsvc::kube
+
+namespace globalsvc::kube {
+namespace {
+
+TEST_CASE("Reflector of a resource type the server does not serve holds nothing, synced",
+          "[integration][reflector]") {
+  auto& tb = testing::RequireTestBed();
+  auto client = testing::MakeClient(tb.config);
+  const ResourceType absent{"absent.globalsvc.test", "v1", "widgets", true};
+  Cache<ConfigMapView> cache(Project);
+  ReflectorOptions options;
+  options.namespace_name = "default";
+  options.backoff = {std::chrono::milliseconds(100), std::chrono::milliseconds(200), 2.0, 0.5};
+  options.absent_relist_interval = std::chrono::seconds(1);
+  Reflector reflector(*client, absent, cache, options);
+  reflector.Start();
+  REQUIRE(cache.WaitForSync(std::chrono::seconds(30)));
+  CHECK(cache.size() == 0);
+  // Looked for again, never counted as a failure.
+  REQUIRE(testing::Eventually(std::chrono::seconds(10), [&] { return reflector.stats().lists >= 3; }));
+  CHECK(reflector.stats().errors == 0);
+  CHECK(reflector.stats().last_error.empty());
+
+  // Without the option the same answer is a failure.
+  Cache<ConfigMapView> strict_cache(Project);
+  options.absent_relist_interval = std::chrono::seconds(0);
+  Reflector strict(*client, absent, strict_cache, options);
+  strict.Start();
+  REQUIRE(testing::Eventually(std::chrono::seconds(10), [&] { return strict.stats().errors >= 1; }));
+  CHECK_FALSE(strict_cache.HasSynced());
+}
+
+}  // namespace
+}  // namespace globalsvc::kube
