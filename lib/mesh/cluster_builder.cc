@@ -55,6 +55,10 @@ void ClusterBuilder::Add(const nlohmann::json& object) {
     if (InControlPlaneNamespace(object)) {
       if (auto gateway = DecodeGateway(object, context)) state_.UpsertGateway(std::move(*gateway));
     }
+  } else if (kind == "Segment") {
+    if (InControlPlaneNamespace(object)) {
+      if (auto segment = DecodeSegment(object, context)) state_.UpsertSegment(std::move(*segment));
+    }
   }
 }
 

@@ -6,7 +6,9 @@
 #include <set>
 #include <tuple>
 
+#include "lib/mesh/cluster_builder.h"
 #include "lib/mesh/destination_rule.h"
+#include "lib/mesh/planner.h"
 #include "lib/mesh/scope.h"
 #include "lib/mesh/takeover.h"
 #include "lib/mesh/traffic_distribution.h"
@@ -84,6 +86,7 @@ class Linter {
         LintGateway(sourced);
       }
     }
+    LintSegments();
     std::stable_sort(
         findings_.begin(), findings_.end(), [](const LintFinding& a, const LintFinding& b) {
           return std::tie(a.object.cluster, a.object.kind, a.object.namespace_name, a.object.name,
@@ -191,6 +194,62 @@ class Linter {
           "endpoints to a Service only through WorkloadEntries its selector matches, so " +
               local_name + " keeps this cluster's endpoints",
           "clients can use " + name + "." + ns + "." + options_.host_suffix + " instead");
+    }
+  }
+
+  // Plans every named cluster as the target, with the others as its remotes,
+  // and reports the segment problems the planner finds, once each.
+  void LintSegments() {
+    std::map<std::string, ClusterBuilder> builders;
+    for (const auto& sourced : objects_) {
+      if (sourced.cluster.empty()) continue;
+      auto it = builders.find(sourced.cluster);
+      if (it == builders.end()) {
+        ClusterBuildOptions build;
+        build.cluster_name = sourced.cluster;
+        build.control_plane_namespace = options_.control_plane_namespace;
+        it = builders.emplace(sourced.cluster, ClusterBuilder(build, nullptr)).first;
+      }
+      it->second.Add(sourced.object);
+    }
+    std::vector<ClusterState> clusters;
+    for (auto& [name, builder] : builders)
+      clusters.push_back(std::move(builder).Build());
+    std::vector<const ClusterState*> views;
+    for (const auto& cluster : clusters)
+      views.push_back(&cluster);
+    std::set<std::string> seen;
+    for (const auto& cluster : clusters) {
+      PlanOptions plan;
+      plan.target_cluster = cluster.name();
+      plan.host_suffix = options_.host_suffix;
+      plan.control_plane_namespace = options_.control_plane_namespace;
+      for (const Diagnostic& d : PlanCluster(views, plan).diagnostics) {
+        LintCode code;
+        std::string fix;
+        if (d.code == DiagnosticCode::kAliasCollision) {
+          code = LintCode::kAliasCollision;
+          fix = "give one of the services a label or annotation that makes its alias its own, "
+                "or an alias selector that leaves it out";
+        } else if (d.code == DiagnosticCode::kSegmentScopeWithoutSegment) {
+          code = LintCode::kSegmentScopeWithoutSegment;
+          fix = std::string("label the control-plane namespace ") + kSegmentLabel +
+                "=<segment> with a Segment of that name, or use scope global or cluster";
+        } else if (d.code == DiagnosticCode::kSegmentRefused) {
+          code = LintCode::kSegmentRefused;
+          fix = "apply the remote's Segment in " + cluster.name() + " with the same domain";
+        } else {
+          continue;
+        }
+        // A refused remote once per target, not once per service.
+        const std::string once =
+            code == LintCode::kSegmentRefused
+                ? "refused|" + cluster.name() + "|" + d.object.cluster
+                : std::string(LintCodeName(code)) + "|" + d.object.cluster + "|" +
+                      d.object.namespace_name + "|" + d.object.name + "|" + d.message;
+        if (!seen.insert(once).second) continue;
+        findings_.push_back({Severity::kWarning, code, d.object, d.message, fix});
+      }
     }
   }
 
@@ -430,6 +489,12 @@ std::string_view LintCodeName(LintCode code) {
       return "WaypointStopsAtNetwork";
     case LintCode::kTakeoverNotHonoured:
       return "TakeoverNotHonoured";
+    case LintCode::kAliasCollision:
+      return "AliasCollision";
+    case LintCode::kSegmentScopeWithoutSegment:
+      return "SegmentScopeWithoutSegment";
+    case LintCode::kSegmentRefused:
+      return "SegmentRefused";
   }
   return "Unknown";
 }

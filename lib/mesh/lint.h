@@ -33,6 +33,12 @@ enum class LintCode {
   // solo.io/service-takeover that is invalid, or asked where upstream istiod
   // cannot apply it (a Service not global, or without a selector).
   kTakeoverNotHonoured,
+  // Segments, judged by planning each cluster as the controller would: two
+  // services expanding to one alias, scope "segment" in a cluster of no
+  // segment, a remote refused for a segment the cluster has no copy of.
+  kAliasCollision,
+  kSegmentScopeWithoutSegment,
+  kSegmentRefused,
 };
 
 struct LintFinding {

@@ -878,7 +878,9 @@ std::optional<ServiceEntry> PlanGroup(std::string_view service_namespace,
   std::set<std::string> aliases = ExpandAliases(group, options, &diagnostics);
   aliases.erase(entry.host);
   aliases.erase(entry.cluster_local_host);
-  DropCollidingAliases(key, group, clusters, target, options, aliases, entry_ref, diagnostics);
+  DropCollidingAliases(key, group, clusters, target, options, aliases,
+                       ServiceRef(*by_precedence.front().cluster, *by_precedence.front().service),
+                       diagnostics);
   entry.alias_hosts.assign(aliases.begin(), aliases.end());
   ApplyEndpointCap(entry.endpoints, options.max_endpoints, target.name(), entry_ref, diagnostics);
   return entry;

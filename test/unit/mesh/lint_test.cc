@@ -291,3 +291,72 @@ TEST_CASE("CoarseToFine keeps other labels in place", "[lint]") {
 
 }  // namespace
 }  // namespace globalsvc::mesh
+
+namespace globalsvc::mesh {
+namespace {
+
+constexpr const char* kSegmentCluster = R"(apiVersion: v1
+kind: Namespace
+metadata: {name: istio-system, labels: {admin.solo.io/segment: acme}}
+---
+apiVersion: globalsvc.io/v1alpha1
+kind: Segment
+metadata: {name: acme, namespace: istio-system}
+spec: {domain: mesh.acme, aliases: [{pattern: "{service}.acme"}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: cart, namespace: a, labels: {solo.io/service-scope: global}}
+spec: {ports: [{name: http, port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: cart, namespace: b, labels: {solo.io/service-scope: global}}
+spec: {ports: [{name: http, port: 80}]}
+)";
+
+std::vector<std::string> Codes(const std::vector<LintFinding>& findings) {
+  std::vector<std::string> codes;
+  for (const auto& finding : findings)
+    codes.push_back(std::string(LintCodeName(finding.code)) + " " + finding.object.cluster + " " +
+                    finding.object.namespace_name + "/" + finding.object.name);
+  return codes;
+}
+
+TEST_CASE("Lint plans segments: alias collisions, segment scope without segment, refused remotes",
+          "[lint][segments]") {
+  // Two services named cart expand {service}.acme alike: b/cart loses it.
+  auto findings = Lint(Objects(kSegmentCluster, "cluster1"), LintOptions{});
+  CHECK(Codes(findings) == std::vector<std::string>{"AliasCollision cluster1 b/cart"});
+
+  // cluster2 is in no segment and exports a segment-scoped service;
+  // cluster3 names a segment no other cluster has a copy of.
+  auto objects = Objects(kSegmentCluster, "cluster1");
+  for (auto& more : Objects(R"(apiVersion: v1
+kind: Service
+metadata: {name: seg, namespace: app, labels: {solo.io/service-scope: segment}}
+spec: {ports: [{name: http, port: 80}]}
+)",
+                            "cluster2"))
+    objects.push_back(std::move(more));
+  for (auto& more : Objects(R"(apiVersion: v1
+kind: Namespace
+metadata: {name: istio-system, labels: {admin.solo.io/segment: gamma}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: app, labels: {solo.io/service-scope: global}}
+spec: {ports: [{name: http, port: 80}]}
+)",
+                            "cluster3"))
+    objects.push_back(std::move(more));
+  findings = Lint(objects, LintOptions{});
+  const auto codes = Codes(findings);
+  CHECK(std::count(codes.begin(), codes.end(), "AliasCollision cluster1 b/cart") == 1);
+  CHECK(std::count(codes.begin(), codes.end(), "SegmentScopeWithoutSegment cluster2 app/seg") == 1);
+  // cluster3 names gamma, which neither cluster1 nor cluster2 holds.
+  CHECK(std::count(codes.begin(), codes.end(), "SegmentRefused cluster3 app/web") == 2);
+}
+
+}  // namespace
+}  // namespace globalsvc::mesh
