@@ -553,6 +553,14 @@ void Controller::RefreshGauges() {
     report.endpoints_removed = removed;
     store_.Read(cluster,
                 [&](const mesh::ClusterState& state) { report.network = state.network(); });
+    mesh::PlanOptions segment_view;
+    segment_view.target_cluster = options_.cluster_name;
+    segment_view.control_plane_namespace = options_.control_plane_namespace;
+    segment_view.host_suffix = options_.host_suffix;
+    if (auto membership = store_.Membership(cluster, segment_view)) {
+      report.segment = membership->name;
+      report.segment_refused = membership->reason;
+    }
     if (auto it = contributions.find(cluster); it != contributions.end()) {
       report.services = it->second.services;
       report.endpoints = it->second.endpoints;

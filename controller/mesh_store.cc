@@ -4,7 +4,6 @@
 #include <mutex>
 #include <set>
 
-#include "lib/mesh/segments.h"
 
 namespace globalsvc::controller {
 
@@ -86,6 +85,18 @@ std::optional<mesh::ServiceEntry> MeshStore::Plan(
     std::vector<mesh::ServiceEntry>* other_segments) const {
   std::shared_lock lock(mutex_);
   return PlanLocked(service_namespace, service_name, options, diagnostics, other_segments);
+}
+
+std::optional<mesh::SegmentMembership> MeshStore::Membership(
+    const std::string& cluster, const mesh::PlanOptions& options) const {
+  std::shared_lock lock(mutex_);
+  auto it = clusters_.find(cluster);
+  auto target = clusters_.find(options.target_cluster);
+  if (it == clusters_.end() || target == clusters_.end()) return std::nullopt;
+  auto membership = mesh::MembershipOf(*it->second, *target->second,
+                                       options.control_plane_namespace, options.host_suffix);
+  membership.segment = nullptr;  // points into the store; not valid past the lock
+  return membership;
 }
 
 bool MeshStore::HasAliases() const {

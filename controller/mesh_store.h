@@ -26,6 +26,7 @@
 #include "lib/mesh/cluster_state.h"
 #include "lib/mesh/istio_objects.h"
 #include "lib/mesh/planner.h"
+#include "lib/mesh/segments.h"
 
 namespace globalsvc::controller {
 
@@ -48,6 +49,10 @@ class MeshStore {
       const std::string& service_namespace, const std::string& service_name,
       const mesh::PlanOptions& options, mesh::Diagnostics& diagnostics,
       std::vector<mesh::ServiceEntry>* other_segments = nullptr) const;
+  // The segment `cluster` belongs to as `options.target_cluster` sees it;
+  // nullopt when either is unknown.
+  [[nodiscard]] std::optional<mesh::SegmentMembership> Membership(
+      const std::string& cluster, const mesh::PlanOptions& options) const;
   // True when a cluster holds a Segment with hostname aliases: a Service's
   // labels may then decide another service's aliases.
   [[nodiscard]] bool HasAliases() const;

@@ -122,6 +122,10 @@ StatusWriter::WriteOutcome StatusWriter::Write(const ClusterStatusReport& report
       {"lastError", ShortUtf8(report.last_error, kMaxLastErrorBytes)},
   };
   if (!report.secret.empty()) status["secret"] = report.secret;
+  if (!report.segment.empty()) status["segment"] = report.segment;
+  if (!report.segment_refused.empty()) {
+    status["segmentRefused"] = ShortUtf8(report.segment_refused, kMaxLastErrorBytes);
+  }
   const std::string text = DumpJson(status);
 
   auto it = stored_.find(report.cluster);

@@ -53,6 +53,8 @@ struct ClusterStatusReport {
   bool stale = false;
   bool endpoints_removed = false;  // unreachable longer than --remote-stale-timeout
   std::string network;
+  std::string segment;          // as the local cluster sees it; empty: the default
+  std::string segment_refused;  // why its services are refused; empty: accepted
   std::int64_t services = 0;
   std::int64_t endpoints = 0;
   std::string last_error;
