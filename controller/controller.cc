@@ -119,7 +119,7 @@ Status Controller::Start() {
 
   ClusterConnectionOptions remote_template = connection;
   remote_template.network_override.clear();  // remote networks come from their own labels
-  remote_template.watch_segments = false;      // the local copies decide
+  remote_template.watch_segments = false;    // the local copies decide
   remote_template.max_objects = static_cast<std::size_t>(options_.max_remote_objects);
   remotes_ = std::make_unique<RemoteClusters>(options_.cluster_name, remote_template, metrics_,
                                               events_.get(), options_.secret_namespace,

@@ -4,7 +4,6 @@
 #include <mutex>
 #include <set>
 
-
 namespace globalsvc::controller {
 
 void MeshStore::Update(const std::string& cluster,

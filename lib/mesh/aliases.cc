@@ -24,9 +24,9 @@ struct Variable {
 std::optional<Variable> ParseVariable(std::string_view text) {
   if (text == "service") return Variable{Variable::Kind::kService, {}};
   if (text == "namespace") return Variable{Variable::Kind::kNamespace, {}};
-  for (auto [prefix, kind] : {std::pair{std::string_view("labels["), Variable::Kind::kLabel},
-                              std::pair{std::string_view("annotations["),
-                                        Variable::Kind::kAnnotation}}) {
+  for (auto [prefix, kind] :
+       {std::pair{std::string_view("labels["), Variable::Kind::kLabel},
+        std::pair{std::string_view("annotations["), Variable::Kind::kAnnotation}}) {
     if (!text.starts_with(prefix) || !text.ends_with("]")) continue;
     std::string_view quoted = text.substr(prefix.size(), text.size() - prefix.size() - 1);
     if (quoted.size() < 3) return std::nullopt;

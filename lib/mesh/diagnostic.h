@@ -20,8 +20,8 @@ enum class DiagnosticCode {
   kSegmentRefused,       // a remote in a segment the target does not know (or knows otherwise)
   kInvalidSegment,       // a Segment whose domain or alias cannot be used
   kSegmentScopeWithoutSegment,  // scope "segment" in a cluster of the default segment
-  kAliasSkipped,         // a hostname alias that does not expand for a service
-  kAliasCollision,       // two services expand to one alias: the first key keeps it
+  kAliasSkipped,                // a hostname alias that does not expand for a service
+  kAliasCollision,              // two services expand to one alias: the first key keeps it
   kUnknownTrafficDistribution,
   kTrafficDistributionDisagreement,
   kPortConflict,      // one port number defined differently across clusters

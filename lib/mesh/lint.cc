@@ -229,8 +229,9 @@ class Linter {
         std::string fix;
         if (d.code == DiagnosticCode::kAliasCollision) {
           code = LintCode::kAliasCollision;
-          fix = "give one of the services a label or annotation that makes its alias its own, "
-                "or an alias selector that leaves it out";
+          fix =
+              "give one of the services a label or annotation that makes its alias its own, "
+              "or an alias selector that leaves it out";
         } else if (d.code == DiagnosticCode::kSegmentScopeWithoutSegment) {
           code = LintCode::kSegmentScopeWithoutSegment;
           fix = std::string("label the control-plane namespace ") + kSegmentLabel +
@@ -242,11 +243,11 @@ class Linter {
           continue;
         }
         // A refused remote once per target, not once per service.
-        const std::string once =
-            code == LintCode::kSegmentRefused
-                ? "refused|" + cluster.name() + "|" + d.object.cluster
-                : std::string(LintCodeName(code)) + "|" + d.object.cluster + "|" +
-                      d.object.namespace_name + "|" + d.object.name + "|" + d.message;
+        const std::string once = code == LintCode::kSegmentRefused
+                                     ? "refused|" + cluster.name() + "|" + d.object.cluster
+                                     : std::string(LintCodeName(code)) + "|" + d.object.cluster +
+                                           "|" + d.object.namespace_name + "|" + d.object.name +
+                                           "|" + d.message;
         if (!seen.insert(once).second) continue;
         findings_.push_back({Severity::kWarning, code, d.object, d.message, fix});
       }

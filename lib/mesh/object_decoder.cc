@@ -360,8 +360,8 @@ std::optional<Segment> DecodeSegment(const json& object, const DecodeContext& co
   const json* spec = Field(object, "spec");
   if (spec) segment.domain = reader.String(*spec, "domain", "spec.domain");
   if (std::string problem = SegmentDomainProblem(segment.domain); !problem.empty()) {
-    reader.Problem(Severity::kWarning, "spec.domain '" + segment.domain + "': " + problem +
-                                           "; the Segment is ignored");
+    reader.Problem(Severity::kWarning,
+                   "spec.domain '" + segment.domain + "': " + problem + "; the Segment is ignored");
     return std::nullopt;
   }
   const json* aliases = spec ? Array(reader, *spec, "aliases", "spec.aliases") : nullptr;

@@ -705,14 +705,14 @@ std::vector<SegmentGroup> GroupBySegment(const std::vector<Contributor>& contrib
                                          const ClusterState& target, const PlanOptions& options,
                                          Diagnostics& diagnostics) {
   std::vector<SegmentGroup> groups;
-  groups.push_back({MembershipOf(target, target, options.control_plane_namespace,
-                                 options.host_suffix),
-                    true,
-                    {}});
+  groups.push_back(
+      {MembershipOf(target, target, options.control_plane_namespace, options.host_suffix),
+       true,
+       {}});
   std::map<std::string, std::size_t> index;  // other segment -> position in groups
   for (const Contributor& c : contributors) {
-    SegmentMembership membership = MembershipOf(*c.cluster, target, options.control_plane_namespace,
-                                                options.host_suffix);
+    SegmentMembership membership =
+        MembershipOf(*c.cluster, target, options.control_plane_namespace, options.host_suffix);
     if (membership.refused) {
       Report(diagnostics, Severity::kWarning, DiagnosticCode::kSegmentRefused,
              ServiceRef(*c.cluster, *c.service),
@@ -778,8 +778,8 @@ void DropCollidingAliases(const std::string& key, const SegmentGroup& group,
   if (hosts.empty()) return;
   std::map<std::string, SegmentGroup> others;  // smaller key -> its contributors here
   for (const ClusterState* cluster : clusters) {
-    const SegmentMembership membership = MembershipOf(
-        *cluster, target, options.control_plane_namespace, options.host_suffix);
+    const SegmentMembership membership =
+        MembershipOf(*cluster, target, options.control_plane_namespace, options.host_suffix);
     if (membership.refused || membership.name != group.membership.name) continue;
     for (const auto& [other_key, service] : cluster->services()) {
       if (other_key >= key || service.dormant) continue;
@@ -920,8 +920,7 @@ bool EndpointLess(const ServiceEntryEndpoint& a, const ServiceEntryEndpoint& b) 
 std::vector<ServiceEntry> PlanServiceEntries(std::string_view service_namespace,
                                              std::string_view service_name,
                                              std::span<const ClusterState* const> clusters,
-                                             const PlanOptions& options,
-                                             Diagnostics& diagnostics) {
+                                             const PlanOptions& options, Diagnostics& diagnostics) {
   const auto sorted = SortedClusters(clusters);
   const ClusterState* target = FindTarget(sorted, options, diagnostics);
   if (!target) return {};

@@ -41,7 +41,7 @@ inline constexpr std::size_t kMaxServiceEntryEndpoints = 4096;
 struct PlanOptions {
   std::string target_cluster;
   std::string control_plane_namespace = "istio-system";
-  std::string host_suffix = "mesh.internal";  // the default segment's host domain
+  std::string host_suffix = "mesh.internal";     // the default segment's host domain
   std::string cluster_domain = "cluster.local";  // of <svc>.<ns>.svc.<domain>
   // The objects written can add endpoints to a Kubernetes Service (the
   // WorkloadEntry shape can, the inline shape cannot): takeover of a Service

@@ -23,8 +23,8 @@ ScopeDecision DecideScope(const std::optional<std::string>& service_label,
   decision.value = ParseScope(deciding);
   decision.from_namespace = !service_decides && namespace_label.has_value();
   decision.raw = deciding.value_or("");
-  decision.exported =
-      decision.value == ScopeValue::kGlobal || decision.value == ScopeValue::kGlobalOnly ||
+  decision.exported = decision.value == ScopeValue::kGlobal ||
+                      decision.value == ScopeValue::kGlobalOnly ||
                       decision.value == ScopeValue::kSegment;
   return decision;
 }

@@ -35,7 +35,8 @@ std::string SegmentDomainProblem(std::string_view domain) {
   return {};
 }
 
-std::string SegmentLabelOf(const ClusterState& cluster, const std::string& control_plane_namespace) {
+std::string SegmentLabelOf(const ClusterState& cluster,
+                           const std::string& control_plane_namespace) {
   const Namespace* ns = cluster.FindNamespace(control_plane_namespace);
   if (!ns || !ns->segment_label || *ns->segment_label == kDefaultSegmentName) return {};
   return *ns->segment_label;

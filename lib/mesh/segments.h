@@ -24,8 +24,8 @@ inline constexpr std::size_t kMaxSegmentDomain = 63;
 [[nodiscard]] std::string SegmentDomainProblem(std::string_view domain);
 
 struct SegmentMembership {
-  std::string name;               // empty: the default segment
-  std::string domain;             // the segment's host domain
+  std::string name;                  // empty: the default segment
+  std::string domain;                // the segment's host domain
   const Segment* segment = nullptr;  // the target's copy; null for the default
   bool refused = false;
   std::string reason;  // why refused
@@ -45,7 +45,8 @@ struct SegmentMembership {
 
 // The generated ServiceEntry's name: autogen.<ns>.<svc> in the default
 // segment, autogen.<segment>.<ns>.<svc> in another.
-[[nodiscard]] std::string SegmentEntryName(std::string_view segment, std::string_view namespace_name,
+[[nodiscard]] std::string SegmentEntryName(std::string_view segment,
+                                           std::string_view namespace_name,
                                            std::string_view service_name);
 
 }  // namespace globalsvc::mesh

@@ -138,7 +138,8 @@ std::optional<ServiceEntry> ServiceEntryFromJson(const nlohmann::json& object) {
   if (!hosts.empty() && hosts.front().is_string()) entry.host = hosts.front().get<std::string>();
   // After the global host: the cluster-local one (<svc>.<ns>.svc.<domain>)
   // under takeover, then aliases.
-  const std::string cluster_local_prefix = entry.service_name + "." + entry.service_namespace + ".svc.";
+  const std::string cluster_local_prefix =
+      entry.service_name + "." + entry.service_namespace + ".svc.";
   for (std::size_t i = 1; i < hosts.size(); ++i) {
     if (!hosts[i].is_string()) continue;
     std::string host = hosts[i].get<std::string>();

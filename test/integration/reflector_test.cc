@@ -338,7 +338,8 @@ TEST_CASE("Reflector of a resource type the server does not serve holds nothing,
   REQUIRE(cache.WaitForSync(std::chrono::seconds(30)));
   CHECK(cache.size() == 0);
   // Looked for again, never counted as a failure.
-  REQUIRE(testing::Eventually(std::chrono::seconds(10), [&] { return reflector.stats().lists >= 3; }));
+  REQUIRE(
+      testing::Eventually(std::chrono::seconds(10), [&] { return reflector.stats().lists >= 3; }));
   CHECK(reflector.stats().errors == 0);
   CHECK(reflector.stats().last_error.empty());
 
@@ -347,7 +348,8 @@ TEST_CASE("Reflector of a resource type the server does not serve holds nothing,
   options.absent_relist_interval = std::chrono::seconds(0);
   Reflector strict(*client, absent, strict_cache, options);
   strict.Start();
-  REQUIRE(testing::Eventually(std::chrono::seconds(10), [&] { return strict.stats().errors >= 1; }));
+  REQUIRE(
+      testing::Eventually(std::chrono::seconds(10), [&] { return strict.stats().errors >= 1; }));
   CHECK_FALSE(strict_cache.HasSynced());
 }
 

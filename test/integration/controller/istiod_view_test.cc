@@ -1037,11 +1037,12 @@ TEST_CASE(
                                       (cluster == "cluster3" ? "beta" : "acme")})
                 .ok());
     for (const auto& remote : clusters) {
-      if (remote != cluster) REQUIRE(bed.Apply(cluster, testbed::RemoteSecretYaml(bed, remote)).ok());
+      if (remote != cluster)
+        REQUIRE(bed.Apply(cluster, testbed::RemoteSecretYaml(bed, remote)).ok());
     }
   }
-  REQUIRE(bed.Kubectl("cluster1", {"label", "--overwrite", "service", "in-ambient", "-n",
-                                   "httpbin", "tier=web"})
+  REQUIRE(bed.Kubectl("cluster1", {"label", "--overwrite", "service", "in-ambient", "-n", "httpbin",
+                                   "tier=web"})
               .ok());
   std::map<std::string, std::unique_ptr<Controller>> controllers;
   for (const auto& cluster : clusters) {
@@ -1056,9 +1057,8 @@ TEST_CASE(
     const auto labels = gateway.ok()
                             ? (*gateway)["metadata"].value("labels", nlohmann::json::object())
                             : nlohmann::json::object();
-    return "httpbin  " + cluster + "-network " +
-           labels.value("topology.kubernetes.io/region", "") + "/" +
-           labels.value("topology.kubernetes.io/zone", "") + " " + std::to_string(weight) +
+    return "httpbin  " + cluster + "-network " + labels.value("topology.kubernetes.io/region", "") +
+           "/" + labels.value("topology.kubernetes.io/zone", "") + " " + std::to_string(weight) +
            " gateway";
   };
   auto pods = [&](const std::string& cluster) {
@@ -1095,8 +1095,8 @@ TEST_CASE(
   CHECK_STATUS_OK(WaitForIdentities(bed, "cluster1", "in-ambient.web.acme", acme_from_1));
   CHECK(hosts_of("cluster1") ==
         std::vector<std::string>{"in-ambient.acme", "in-ambient.httpbin.mesh.acme",
-                                 "in-ambient.httpbin.mesh.beta", "in-ambient.web.acme",
-                                 "seg.acme", "seg.httpbin.mesh.acme"});
+                                 "in-ambient.httpbin.mesh.beta", "in-ambient.web.acme", "seg.acme",
+                                 "seg.httpbin.mesh.acme"});
 
   // cluster3 (beta): its own segment alone under mesh.beta; acme's global
   // service under acme's domain and aliases, with cluster1 and cluster2.
@@ -1116,9 +1116,9 @@ TEST_CASE(
   CHECK((*entry)["metadata"]["labels"][mesh::kSegmentObjectLabel] == "acme");
 
   SECTION("a remote in a segment this cluster has no copy of is refused") {
-    REQUIRE(bed.Kubectl("cluster1", {"delete", "segments.globalsvc.io", "beta", "-n",
-                                     "istio-system"})
-                .ok());
+    REQUIRE(
+        bed.Kubectl("cluster1", {"delete", "segments.globalsvc.io", "beta", "-n", "istio-system"})
+            .ok());
     CHECK_STATUS_OK(WaitFor("istiod of cluster1 drops beta's hosts", 90s, [&](std::string* why) {
       const auto hosts = hosts_of("cluster1");
       *why = Joined(hosts);
@@ -1144,25 +1144,24 @@ TEST_CASE(
     all_from_1.push_back(gateway_line("cluster3", 2));
     CHECK_STATUS_OK(
         WaitForIdentities(bed, "cluster1", "in-ambient.httpbin.mesh.internal", all_from_1));
-    CHECK_STATUS_OK(WaitFor("istiod of cluster1 shows only mesh.internal", 90s,
-                            [&](std::string* why) {
-                              const auto hosts = hosts_of("cluster1");
-                              *why = Joined(hosts);
-                              return hosts == std::vector<std::string>{
-                                                  "in-ambient.httpbin.mesh.internal",
-                                                  "seg.httpbin.mesh.internal"};
-                            }));
+    CHECK_STATUS_OK(
+        WaitFor("istiod of cluster1 shows only mesh.internal", 90s, [&](std::string* why) {
+          const auto hosts = hosts_of("cluster1");
+          *why = Joined(hosts);
+          return hosts == std::vector<std::string>{"in-ambient.httpbin.mesh.internal",
+                                                   "seg.httpbin.mesh.internal"};
+        }));
   }
 
   for (auto& [cluster, controller] : controllers)
     controller->Stop();
   for (const auto& cluster : clusters) {
-    (void)bed.Kubectl(cluster, {"label", "namespace", "istio-system",
-                                std::string(mesh::kSegmentLabel) + "-"});
+    (void)bed.Kubectl(
+        cluster, {"label", "namespace", "istio-system", std::string(mesh::kSegmentLabel) + "-"});
     (void)bed.Kubectl(cluster, {"delete", "segments.globalsvc.io", "--all", "-n", "istio-system",
                                 "--ignore-not-found"});
-    (void)bed.Kubectl(cluster, {"delete", "service", "seg", "loc", "-n", "httpbin",
-                                "--ignore-not-found"});
+    (void)bed.Kubectl(cluster,
+                      {"delete", "service", "seg", "loc", "-n", "httpbin", "--ignore-not-found"});
     (void)bed.Kubectl(cluster,
                       {"delete",
                        "serviceentries.networking.istio.io,"

@@ -161,6 +161,29 @@ TEST_CASE(
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("explain ranks a segment's alias host as the ServiceEntry that carries it",
+          "[cli][explain][segments]") {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("explain-alias-" + std::to_string(::getpid()));
+  for (const char* cluster : {"cluster1", "cluster2"}) {
+    std::filesystem::create_directories(dir / cluster);
+    std::ifstream in(kFixtures + "/guide/" + cluster + "/serviceentries.yaml");
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string yaml = text.str();
+    const std::string host = "- " + kHost;
+    REQUIRE(yaml.find(host) != std::string::npos);
+    yaml.replace(yaml.find(host), host.size(), host + "\n  - in-ambient.acme");
+    std::ofstream(dir / cluster / "serviceentries.yaml") << yaml;
+  }
+  const Run run = Explain({"in-ambient.acme", "--from", "cluster1/us-east-1a", "-f", dir.string()});
+  CHECK(run.code == kExitOk);
+  CHECK_THAT(run.out,
+             Catch::Contains("ServiceEntry:  cluster1: istio-system/autogen.httpbin.in-ambient"));
+  CHECK_THAT(run.out, Catch::Contains("1      5     10.244.0.5"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("explain exit codes", "[cli][explain]") {
   CHECK(Explain({"--help"}).code == kExitOk);
   CHECK(Explain({}).code == kExitUsage);

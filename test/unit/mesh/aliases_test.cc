@@ -148,8 +148,7 @@ TEST_CASE("Two services expanding to one alias: the first by namespace/name keep
   diagnostics.clear();
   b = world.Plan("b", "cart", diagnostics);
   REQUIRE(b.size() == 1);
-  CHECK(b[0].alias_hosts ==
-        std::vector<std::string>{"cart.acme", "cart.api.acme", "cart.db.acme"});
+  CHECK(b[0].alias_hosts == std::vector<std::string>{"cart.acme", "cart.api.acme", "cart.db.acme"});
   CHECK(diagnostics.empty());
 }
 

@@ -95,8 +95,8 @@ TEST_CASE("A Segment decodes with its aliases; a bad domain refuses it, a bad al
   CHECK_FALSE(DecodeSegment(
       json::parse(R"({"metadata": {"name": "x"}, "spec": {"domain": "cluster.local"}})"), context));
   CHECK_FALSE(DecodeSegment(json::parse(R"({"metadata": {"name": "x"}, "spec": {}})"), context));
-  CHECK_FALSE(DecodeSegment(json::parse(R"({"metadata": {"name": "x"}, "spec": {"domain": 7}})"),
-                            context));
+  CHECK_FALSE(
+      DecodeSegment(json::parse(R"({"metadata": {"name": "x"}, "spec": {"domain": 7}})"), context));
   CHECK(diagnostics.size() >= 3);
 }
 
@@ -205,8 +205,7 @@ TEST_CASE("A refused remote contributes nothing and is reported", "[mesh][segmen
   CHECK(HasDiagnostic(diagnostics, DiagnosticCode::kSegmentRefused));
 }
 
-TEST_CASE("Scope segment in the default segment is shared there, with a note",
-          "[mesh][segments]") {
+TEST_CASE("Scope segment in the default segment is shared there, with a note", "[mesh][segments]") {
   ClusterState c0 = MakeCluster(0);
   ClusterState c1 = MakeCluster(1);
   Export(c0, 0, "segment");
@@ -246,8 +245,8 @@ struct ClusterSay {
 
 TEST_CASE("Property: scope x segment x takeover, planned in c0 against a model of the rules",
           "[mesh][segments][property]") {
-  const std::vector<std::optional<std::string>> segments = {std::nullopt, "default", "acme",
-                                                            "beta", "gamma"};
+  const std::vector<std::optional<std::string>> segments = {std::nullopt, "default", "acme", "beta",
+                                                            "gamma"};
   const std::vector<std::optional<std::string>> scopes = {"global", "global-only", "segment",
                                                           "cluster", std::nullopt};
   const std::vector<std::optional<std::string>> takeovers = {std::nullopt, "true", "false"};
@@ -270,8 +269,8 @@ TEST_CASE("Property: scope x segment x takeover, planned in c0 against a model o
         service.scope_label = say.scope;
         service.takeover_label = say.takeover;
         cluster.UpsertService(service);
-        cluster.UpsertEndpointSlice(Slice(
-            "app", "api", "s", {ReadyEndpoint("10.0." + std::to_string(c) + ".1", "node")}));
+        cluster.UpsertEndpointSlice(
+            Slice("app", "api", "s", {ReadyEndpoint("10.0." + std::to_string(c) + ".1", "node")}));
       }
       clusters.push_back(std::move(cluster));
       says.push_back(say);
@@ -288,7 +287,7 @@ TEST_CASE("Property: scope x segment x takeover, planned in c0 against a model o
     };
     auto label = [](const ClusterSay& say) {
       return say.segment_label.value_or("") == "default" ? std::string()
-                                                          : say.segment_label.value_or("");
+                                                         : say.segment_label.value_or("");
     };
     const std::string own = known(label(says[0])) ? label(says[0]) : "";
     std::map<std::string, std::set<std::string>> expected;  // segment -> endpoint clusters
@@ -296,8 +295,9 @@ TEST_CASE("Property: scope x segment x takeover, planned in c0 against a model o
     bool global_only = false;
     for (int c = 0; c < 4; ++c) {
       const ClusterSay& say = says[static_cast<std::size_t>(c)];
-      const bool exported = say.has_service && (say.scope == "global" ||
-                                                say.scope == "global-only" || say.scope == "segment");
+      const bool exported =
+          say.has_service &&
+          (say.scope == "global" || say.scope == "global-only" || say.scope == "segment");
       std::string segment = label(say);
       if (c == 0) {
         segment = own;
@@ -322,8 +322,8 @@ TEST_CASE("Property: scope x segment x takeover, planned in c0 against a model o
       got[entry.segment] = EndpointClusters(entry);
       const std::string domain = entry.segment.empty() ? "mesh.internal" : "mesh." + entry.segment;
       CHECK(entry.host == "api.app." + domain);
-      CHECK(entry.name == (entry.segment.empty() ? "autogen.app.api"
-                                                 : "autogen." + entry.segment + ".app.api"));
+      CHECK(entry.name ==
+            (entry.segment.empty() ? "autogen.app.api" : "autogen." + entry.segment + ".app.api"));
       if (entry.segment != own) CHECK_FALSE(entry.takeover);
     }
     REQUIRE(got == expected);
