@@ -128,7 +128,11 @@ ReconcileResult Reconciler::Reconcile(const std::string& key) {
     result = Delete(*observed);
   }
   if (result.outcome != ReconcileOutcome::kError && result.outcome != ReconcileOutcome::kConflict) {
-    CountEndpoints(key, desired ? &*desired : nullptr);
+    std::vector<const mesh::ServiceEntry*> counted;
+    if (desired) counted.push_back(&*desired);
+    for (const auto& entry : other_segments)
+      counted.push_back(&entry);
+    CountEndpoints(key, counted);
   }
   PublishStatus(key, desired, diagnostics, result);
 
@@ -297,9 +301,10 @@ std::map<std::string, Reconciler::Contribution> Reconciler::Contributions() cons
   return out;
 }
 
-void Reconciler::CountEndpoints(const std::string& key, const mesh::ServiceEntry* entry) {
+void Reconciler::CountEndpoints(const std::string& key,
+                                const std::vector<const mesh::ServiceEntry*>& entries) {
   std::map<std::string, double> now;
-  if (entry) {
+  for (const mesh::ServiceEntry* entry : entries) {
     for (const auto& endpoint : entry->endpoints) {
       now[endpoint.cluster] += endpoint.weight > 0 ? endpoint.weight : 1;
     }
@@ -310,7 +315,7 @@ void Reconciler::CountEndpoints(const std::string& key, const mesh::ServiceEntry
     metrics_.endpoints.Add(-count, {cluster});
   for (const auto& [cluster, count] : now)
     metrics_.endpoints.Add(count, {cluster});
-  if (entry) {
+  if (!entries.empty()) {
     before = std::move(now);
   } else {
     endpoints_by_key_.erase(key);

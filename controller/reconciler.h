@@ -77,7 +77,9 @@ class Reconciler {
                              const std::optional<mesh::ServiceEntry>& desired,
                              const std::vector<mesh::ServiceEntry>& other_segments);
   ReconcileResult ReconcilePeerGateways();
-  void CountEndpoints(const std::string& key, const mesh::ServiceEntry* entry);
+  // Every entry of the key (each segment's) counts toward its clusters.
+  void CountEndpoints(const std::string& key,
+                      const std::vector<const mesh::ServiceEntry*>& entries);
   void PublishStatus(const std::string& key, const std::optional<mesh::ServiceEntry>& desired,
                      const mesh::Diagnostics& diagnostics, const ReconcileResult& result);
 
