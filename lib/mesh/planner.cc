@@ -802,6 +802,33 @@ void DropCollidingAliases(const std::string& key, const SegmentGroup& group,
   }
 }
 
+// An alias under the default domain or a segment's domain could be another
+// service's default host: such names are left to default hosts.
+void DropAliasesUnderDomains(const SegmentGroup& group, const ClusterState& target,
+                             const PlanOptions& options, std::set<std::string>& aliases,
+                             Diagnostics& diagnostics) {
+  if (aliases.empty()) return;
+  std::set<std::string> domains = {options.host_suffix};
+  for (const auto& [name, segment] : target.segments())
+    domains.insert(segment.domain);
+  for (auto it = aliases.begin(); it != aliases.end();) {
+    const std::string& alias = *it;
+    const bool under = std::any_of(domains.begin(), domains.end(), [&](const std::string& d) {
+      return alias == d || (alias.size() > d.size() && alias.ends_with("." + d));
+    });
+    if (!under) {
+      ++it;
+      continue;
+    }
+    Report(diagnostics, Severity::kInfo, DiagnosticCode::kAliasSkipped,
+           ServiceRef(*group.contributors.front().cluster, *group.contributors.front().service),
+           "alias " + alias + " of segment '" + group.membership.name +
+               "' skipped: it is under a segment's host domain, whose names are the services' "
+               "own hosts");
+    it = aliases.erase(it);
+  }
+}
+
 std::optional<ServiceEntry> PlanGroup(std::string_view service_namespace,
                                       std::string_view service_name,
                                       const std::vector<const ClusterState*>& clusters,
@@ -878,6 +905,7 @@ std::optional<ServiceEntry> PlanGroup(std::string_view service_namespace,
   std::set<std::string> aliases = ExpandAliases(group, options, &diagnostics);
   aliases.erase(entry.host);
   aliases.erase(entry.cluster_local_host);
+  DropAliasesUnderDomains(group, target, options, aliases, diagnostics);
   DropCollidingAliases(key, group, clusters, target, options, aliases,
                        ServiceRef(*by_precedence.front().cluster, *by_precedence.front().service),
                        diagnostics);
@@ -902,7 +930,15 @@ std::vector<ServiceEntry> PlanKey(std::string_view service_namespace, std::strin
     auto entry =
         PlanGroup(service_namespace, service_name, clusters, target, options, group, diagnostics);
     if (!entry) continue;
-    hosts.insert(entry->host);
+    if (!hosts.insert(entry->host).second) {
+      // Two segments (or a segment and the default) with one domain.
+      Report(diagnostics, Severity::kWarning, DiagnosticCode::kInvalidSegment,
+             {target.name(), "Segment", options.control_plane_namespace, entry->segment},
+             "segment '" + entry->segment + "' has the domain of another segment, so " +
+                 entry->host + " would be two services; its entry is left out (give each "
+                 "segment a domain of its own)");
+      continue;
+    }
     std::erase_if(entry->alias_hosts,
                   [&](const std::string& alias) { return !hosts.insert(alias).second; });
     entries.push_back(std::move(*entry));

@@ -4,8 +4,9 @@
 //   {"maxEndpoints": N, "clusters": {"<name>": <List or array of objects>, ...}}
 // Invariants, beyond not crashing:
 // - the plan is deterministic and does not depend on the clusters' order;
-// - entries are sorted by name and names are unique; PlanService gives the
-//   same entry as PlanCluster;
+// - entries are sorted by name and names are unique, and no host is two
+//   entries'; PlanServiceEntries gives each entry PlanCluster gives, and
+//   PlanService one of them;
 // - ports are sorted, unique by number and by name, within 1-65535;
 // - endpoints are sorted, each endpoint is unique, an address appears once
 //   per cluster, endpoint ports name entry ports, at most maxEndpoints are
@@ -111,8 +112,9 @@ void CheckShape(const ServiceEntry& entry) {
   FUZZ_CHECK(entry.takeover_selector.empty() || entry.takeover);
   FUZZ_CHECK(entry.cluster_local_host.empty() || entry.takeover_selector.empty());
   const auto read = EntriesFromObjects({objects.service_entry}, objects.workload_entries);
-  FUZZ_CHECK(read.size() == 1);
-  FUZZ_CHECK(read[0].endpoints == entry.endpoints);
+  // Only the default segment's entries are carried over.
+  FUZZ_CHECK(read.size() == (entry.segment.empty() ? 1u : 0u));
+  if (!read.empty()) FUZZ_CHECK(read[0].endpoints == entry.endpoints);
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -166,6 +168,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const Plan uncapped = PlanCluster(forward, uncapped_options);
     FUZZ_CHECK(plan.entries.size() == uncapped.entries.size());
 
+    std::set<std::string> plan_hosts;
     for (std::size_t i = 0; i < plan.entries.size(); ++i) {
       const ServiceEntry& entry = plan.entries[i];
       if (i > 0) FUZZ_CHECK(plan.entries[i - 1].name < entry.name);
@@ -173,9 +176,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       CheckShape(entry);
 
       Diagnostics diagnostics;
+      const auto entries = PlanServiceEntries(entry.service_namespace, entry.service_name,
+                                              backward, options, diagnostics);
+      FUZZ_CHECK(std::count(entries.begin(), entries.end(), entry) == 1);
       const auto single =
           PlanService(entry.service_namespace, entry.service_name, backward, options, diagnostics);
-      FUZZ_CHECK(single.has_value() && *single == entry);
+      FUZZ_CHECK(!single || std::count(entries.begin(), entries.end(), *single) == 1);
+      // No host (default, cluster-local or alias) is two entries'.
+      for (const auto& host : HostsJson(entry))
+        FUZZ_CHECK(plan_hosts.insert(host.get<std::string>()).second);
 
       const ServiceEntry& full = uncapped.entries[i];
       FUZZ_CHECK(full.name == entry.name);
