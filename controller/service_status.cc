@@ -117,6 +117,8 @@ nlohmann::json BuildServiceStatus(const ServiceStatusInput& input) {
     status["trafficDistribution"] = entry.traffic_distribution;
   }
   if (entry.takeover) status["takeover"] = TakeoverText(entry);
+  if (!entry.segment.empty()) status["segment"] = entry.segment;
+  if (!entry.alias_hosts.empty()) status["aliases"] = entry.alias_hosts;
   if (!input.message.empty()) status["message"] = ShortUtf8(input.message, kMaxMessageBytes);
   if (!by_cluster.empty()) status["endpointsByCluster"] = by_cluster;
   if (!cluster_list.empty()) status["clusters"] = std::move(cluster_list);

@@ -33,6 +33,7 @@
 #include "lib/mesh/cluster_builder.h"
 #include "lib/mesh/istio_objects.h"
 #include "lib/mesh/planner.h"
+#include "lib/mesh/segments.h"
 #include "lib/mesh/service_entry.h"
 #include "test/fuzz/fuzz_check.h"
 
@@ -46,7 +47,17 @@ bool EndpointBefore(const ServiceEntryEndpoint& a, const ServiceEntryEndpoint& b
 }
 
 void CheckEntry(const ServiceEntry& entry, const PlanOptions& options) {
-  FUZZ_CHECK(entry.name == ServiceEntryName(entry.service_namespace, entry.service_name));
+  FUZZ_CHECK(entry.name ==
+             SegmentEntryName(entry.segment, entry.service_namespace, entry.service_name));
+  const std::string prefix = entry.service_name + "." + entry.service_namespace + ".";
+  FUZZ_CHECK(entry.host.starts_with(prefix));
+  if (entry.segment.empty()) FUZZ_CHECK(entry.host == prefix + options.host_suffix);
+  // Takeover stays within the target's own segment; aliases are new names.
+  for (const auto& alias : entry.alias_hosts) {
+    FUZZ_CHECK(alias != entry.host && alias != entry.cluster_local_host);
+    FUZZ_CHECK(!alias.ends_with("." + options.cluster_domain));
+  }
+  FUZZ_CHECK(std::is_sorted(entry.alias_hosts.begin(), entry.alias_hosts.end()));
   FUZZ_CHECK(!entry.ports.empty());
   std::set<std::int32_t> numbers;
   std::set<std::string> names;

@@ -103,6 +103,22 @@ TEST_CASE("The status says how the cluster-local name is taken over", "[controll
   CHECK(BuildFor(world, "cluster2").status["takeover"] == "ServiceEntryHost");
 }
 
+TEST_CASE("The status names the cluster's segment and the aliases", "[controller][status]") {
+  GuideWorld world = GuideWithPods();
+  CHECK_FALSE(BuildFor(world, "cluster1").status.contains("segment"));
+  CHECK_FALSE(BuildFor(world, "cluster1").status.contains("aliases"));
+  mesh::Namespace control_plane;
+  control_plane.name = "istio-system";
+  control_plane.network_label = "cluster1-network";
+  control_plane.segment_label = "acme";
+  world.cluster1.UpsertNamespace(control_plane);
+  world.cluster1.UpsertSegment({"acme", "mesh.acme", {{"{service}.acme", {}}}});
+  const auto status = BuildFor(world, "cluster1").status;
+  CHECK(status["segment"] == "acme");
+  CHECK(status["host"] == "in-ambient.httpbin.mesh.acme");
+  CHECK(status["aliases"] == nlohmann::json::array({"in-ambient.acme"}));
+}
+
 TEST_CASE("A cluster where the service is global but has no ready endpoint shows 0",
           "[controller][status]") {
   GuideWorld world = GuideWithPods();

@@ -167,3 +167,28 @@ TEST_CASE("The default segment has no aliases", "[mesh][aliases]") {
 
 }  // namespace
 }  // namespace globalsvc::mesh
+
+namespace globalsvc::mesh {
+namespace {
+
+TEST_CASE("An alias under a segment's domain is skipped: those names are default hosts",
+          "[mesh][aliases]") {
+  AliasWorld world;
+  world.c0.UpsertSegment({"acme",
+                          "mesh.acme",
+                          {{"{labels['x']}.shop.mesh.acme", {}}, {"{service}.mesh.internal", {}}}});
+  Service cart = Tiered("cart", "web");
+  cart.labels.emplace_back("x", "other");
+  std::sort(cart.labels.begin(), cart.labels.end());
+  world.Add(cart, "10.0.0.1");
+  Diagnostics diagnostics;
+  auto entries = world.Plan("shop", "cart", diagnostics);
+  REQUIRE(entries.size() == 1);
+  CHECK(entries[0].alias_hosts.empty());
+  CHECK(std::count_if(diagnostics.begin(), diagnostics.end(), [](const Diagnostic& d) {
+          return d.code == DiagnosticCode::kAliasSkipped;
+        }) == 2);
+}
+
+}  // namespace
+}  // namespace globalsvc::mesh

@@ -338,3 +338,30 @@ TEST_CASE("Property: scope x segment x takeover, planned in c0 against a model o
 
 }  // namespace
 }  // namespace globalsvc::mesh
+
+namespace globalsvc::mesh {
+namespace {
+
+TEST_CASE("Two segments with one domain: the second's entry is left out, reported",
+          "[mesh][segments]") {
+  ClusterState c0 = MakeCluster(0);
+  ClusterState c1 = MakeCluster(1);
+  ClusterState c2 = MakeCluster(2);
+  c0.UpsertSegment({"beta", "mesh.shared", {}});
+  c0.UpsertSegment({"gamma", "mesh.shared", {}});
+  JoinSegment(c1, "beta");
+  JoinSegment(c2, "gamma");
+  Export(c0, 0, "global");
+  Export(c1, 1, "global");
+  Export(c2, 2, "global");
+  Diagnostics diagnostics;
+  auto entries = PlanAll({&c0, &c1, &c2}, "c0", diagnostics);
+  REQUIRE(entries.size() == 2);
+  CHECK(entries[0].host == "api.app.mesh.internal");
+  CHECK(entries[1].host == "api.app.mesh.shared");
+  CHECK(EndpointClusters(entries[1]) == std::set<std::string>{"c1"});
+  CHECK(HasDiagnostic(diagnostics, DiagnosticCode::kInvalidSegment));
+}
+
+}  // namespace
+}  // namespace globalsvc::mesh
