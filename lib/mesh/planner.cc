@@ -935,7 +935,8 @@ std::vector<ServiceEntry> PlanKey(std::string_view service_namespace, std::strin
       Report(diagnostics, Severity::kWarning, DiagnosticCode::kInvalidSegment,
              {target.name(), "Segment", options.control_plane_namespace, entry->segment},
              "segment '" + entry->segment + "' has the domain of another segment, so " +
-                 entry->host + " would be two services; its entry is left out (give each "
+                 entry->host +
+                 " would be two services; its entry is left out (give each "
                  "segment a domain of its own)");
       continue;
     }

@@ -187,8 +187,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       CheckShape(entry);
 
       Diagnostics diagnostics;
-      const auto entries = PlanServiceEntries(entry.service_namespace, entry.service_name,
-                                              backward, options, diagnostics);
+      const auto entries = PlanServiceEntries(entry.service_namespace, entry.service_name, backward,
+                                              options, diagnostics);
       FUZZ_CHECK(std::count(entries.begin(), entries.end(), entry) == 1);
       const auto single =
           PlanService(entry.service_namespace, entry.service_name, backward, options, diagnostics);
