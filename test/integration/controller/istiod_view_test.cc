@@ -412,8 +412,9 @@ std::string Describe(const RankedGroups& groups) {
 
 // Removes what the WorkloadEntry shape wrote, so that later cases start from
 // the inline shape alone.
-void RemoveShapeObjects(const TestBed& bed) {
-  for (const char* cluster : {"cluster1", "cluster2"}) {
+void RemoveShapeObjects(const TestBed& bed,
+                        const std::vector<std::string>& clusters = {"cluster1", "cluster2"}) {
+  for (const auto& cluster : clusters) {
     (void)bed.Kubectl(cluster,
                       {"delete",
                        "serviceentries.networking.istio.io,"
@@ -1162,20 +1163,13 @@ TEST_CASE(
                                 "--ignore-not-found"});
     (void)bed.Kubectl(cluster,
                       {"delete", "service", "seg", "loc", "-n", "httpbin", "--ignore-not-found"});
-    (void)bed.Kubectl(cluster,
-                      {"delete",
-                       "serviceentries.networking.istio.io,"
-                       "workloadentries.networking.istio.io",
-                       "-A", "-l", "app.kubernetes.io/managed-by=globalsvc", "--ignore-not-found"});
-    (void)bed.Kubectl(cluster,
-                      {"delete", "gateways.gateway.networking.k8s.io", "-n", "istio-system", "-l",
-                       "app.kubernetes.io/managed-by=globalsvc", "--ignore-not-found"});
     for (const auto& remote : clusters) {
       if (remote == cluster) continue;
       (void)bed.Kubectl(cluster, {"delete", "secret", "-n", "istio-system",
                                   "globalsvc-remote-" + remote, "--ignore-not-found"});
     }
   }
+  RemoveShapeObjects(bed, clusters);
   (void)bed.Kubectl("cluster1", {"label", "service", "in-ambient", "-n", "httpbin", "tier-"});
 }
 
