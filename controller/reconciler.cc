@@ -55,8 +55,12 @@ ReconcileResult Reconciler::Reconcile(const std::string& key) {
   // Other segments' entries exist only in the WorkloadEntry shape: the
   // inline shape keeps one ServiceEntry per key.
   std::vector<mesh::ServiceEntry> other_segments;
-  const auto desired =
+  auto desired =
       store_.Plan(ns, name, options_, diagnostics, shape_writer_ ? &other_segments : nullptr);
+  // The inline shape knows its ServiceEntries by name, one per key: the
+  // cluster's own segment's entry keeps the default name (its host is the
+  // segment's).
+  if (!shape_writer_ && desired) desired->name = mesh::ServiceEntryName(ns, name);
 
   // Report a key's problems when they change, not on every reconcile.
   std::string digest;
