@@ -463,5 +463,56 @@ spec: {}
   c2.reset();
 }
 
+TEST_CASE("Inline shape in a segment: one ServiceEntry of the default name, written once",
+          "[controller][testbed][segments]") {
+  obs::ConfigureLogging(obs::LogFormat::kText, spdlog::level::warn);
+  auto shared = TestBed::Shared(2);
+  REQUIRE(shared.ok());
+  TestBed& bed = **shared;
+  REQUIRE_STATUS_OK(PrepareGuideApp(bed));
+  REQUIRE(
+      bed.Kubectl("cluster1", {"apply", "-f", std::string(GLOBALSVC_SOURCE_DIR) + "/crds"}).ok());
+  REQUIRE(bed.Kubectl("cluster1", {"wait", "--for=condition=Established",
+                                   "crd/segments.globalsvc.io", "--timeout=60s"})
+              .ok());
+  REQUIRE(bed.Apply("cluster1", R"(apiVersion: globalsvc.io/v1alpha1
+kind: Segment
+metadata: {name: acme, namespace: istio-system}
+spec: {domain: mesh.acme}
+)")
+              .ok());
+  REQUIRE(bed.Kubectl("cluster1", {"label", "--overwrite", "namespace", "istio-system",
+                                   "admin.solo.io/segment=acme"})
+              .ok());
+  ControllerOptions options = OptionsFor(bed, "cluster1");
+  options.object_shape = ObjectShape::kInline;
+  auto c1 = std::make_unique<Controller>(options);
+  REQUIRE(c1->Start().ok());
+  CHECK_STATUS_OK(WaitFor("the inline entry has the segment's host", 60s, [&](std::string* why) {
+    auto entry = bed.GetJson("cluster1", {"serviceentries.networking.istio.io", kGuideEntry, "-n",
+                                          "istio-system", "--ignore-not-found"});
+    *why = entry.ok() ? entry->dump() : entry.error().message;
+    return entry.ok() && (*entry)["spec"]["hosts"][0] == "in-ambient.httpbin.mesh.acme";
+  }));
+  // Settled: no write follows, and nothing is deleted.
+  std::this_thread::sleep_for(3s);
+  const double applied = MetricValue(*c1, "globalsvc_writes_total{kind=\"apply\"}");
+  std::this_thread::sleep_for(4s);
+  CHECK(MetricValue(*c1, "globalsvc_writes_total{kind=\"apply\"}") == applied);
+  CHECK(MetricValue(*c1, "globalsvc_writes_total{kind=\"delete\"}") == 0);
+  auto listed =
+      bed.Kubectl("cluster1", {"get", "serviceentries.networking.istio.io", "-n", "istio-system",
+                               "-l", "app.kubernetes.io/managed-by=globalsvc", "-o", "name"});
+  CHECK(listed.out == "serviceentry.networking.istio.io/" + std::string(kGuideEntry) + "\n");
+
+  c1.reset();
+  (void)bed.Kubectl("cluster1", {"label", "namespace", "istio-system", "admin.solo.io/segment-"});
+  (void)bed.Kubectl("cluster1", {"delete", "segments.globalsvc.io", "acme", "-n", "istio-system",
+                                 "--ignore-not-found"});
+  (void)bed.Kubectl("cluster1",
+                    {"delete", "serviceentries.networking.istio.io", "-n", "istio-system", "-l",
+                     "app.kubernetes.io/managed-by=globalsvc", "--ignore-not-found"});
+}
+
 }  // namespace
 }  // namespace globalsvc::controller
