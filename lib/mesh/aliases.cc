@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "lib/mesh/segments.h"
+
 namespace globalsvc::mesh {
 namespace {
 
@@ -37,23 +39,6 @@ std::optional<Variable> ParseVariable(std::string_view text) {
     return Variable{kind, std::string(key)};
   }
   return std::nullopt;
-}
-
-bool IsDnsLabel(std::string_view label) {
-  if (label.empty() || label.size() > 63) return false;
-  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  if (!alnum(label.front()) || !alnum(label.back())) return false;
-  return std::all_of(label.begin(), label.end(), [&](char c) { return alnum(c) || c == '-'; });
-}
-
-bool IsHostName(std::string_view host) {
-  if (host.empty() || host.size() > kMaxHost) return false;
-  while (true) {
-    const auto dot = host.find('.');
-    if (!IsDnsLabel(host.substr(0, dot))) return false;
-    if (dot == std::string_view::npos) return true;
-    host.remove_prefix(dot + 1);
-  }
 }
 
 // Walks the pattern: literal text and {variables}. `on_variable` returns
@@ -130,7 +115,7 @@ AliasExpansion ExpandAlias(std::string_view pattern, const Service& service,
     result.skipped = "pattern '" + std::string(pattern) + "': " + problem;
   } else if (!missing.empty()) {
     result.skipped = "pattern '" + std::string(pattern) + "': " + missing;
-  } else if (!IsHostName(host)) {
+  } else if (!IsLowercaseDnsName(host, kMaxHost)) {
     result.skipped = "pattern '" + std::string(pattern) + "' gives '" + host +
                      "', which is not a lowercase DNS name";
   } else if (const std::string suffix = "." + std::string(cluster_domain);

@@ -17,20 +17,24 @@ bool IsDnsLabel(std::string_view label) {
 
 }  // namespace
 
+bool IsLowercaseDnsName(std::string_view name, std::size_t max_length) {
+  if (name.empty() || name.size() > max_length) return false;
+  while (true) {
+    const auto dot = name.find('.');
+    if (!IsDnsLabel(name.substr(0, dot))) return false;
+    if (dot == std::string_view::npos) return true;
+    name.remove_prefix(dot + 1);
+  }
+}
+
 std::string SegmentDomainProblem(std::string_view domain) {
   if (domain.empty()) return "the domain is empty";
   if (domain.size() > kMaxSegmentDomain) {
     return "the domain has more than " + std::to_string(kMaxSegmentDomain) + " characters";
   }
   if (domain == "cluster.local") return "the domain cluster.local belongs to Kubernetes";
-  std::string_view rest = domain;
-  while (true) {
-    const auto dot = rest.find('.');
-    if (!IsDnsLabel(rest.substr(0, dot))) {
-      return "the domain is not a lowercase DNS name (labels of a-z, 0-9 and '-')";
-    }
-    if (dot == std::string_view::npos) break;
-    rest.remove_prefix(dot + 1);
+  if (!IsLowercaseDnsName(domain, kMaxSegmentDomain)) {
+    return "the domain is not a lowercase DNS name (labels of a-z, 0-9 and '-')";
   }
   return {};
 }

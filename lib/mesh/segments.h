@@ -19,6 +19,10 @@ namespace globalsvc::mesh {
 // The most characters a segment domain may have.
 inline constexpr std::size_t kMaxSegmentDomain = 63;
 
+// A lowercase DNS name: labels of a-z, 0-9 and '-' (not at either end), at
+// most 63 characters each, `max_length` in all.
+[[nodiscard]] bool IsLowercaseDnsName(std::string_view name, std::size_t max_length);
+
 // Why `domain` cannot be a segment's domain (not a lowercase DNS name, over
 // kMaxSegmentDomain characters, or cluster.local); empty when it can.
 [[nodiscard]] std::string SegmentDomainProblem(std::string_view domain);
