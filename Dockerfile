@@ -21,8 +21,8 @@ RUN set -eu; \
 COPY . .
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
     && cmake --build /build --target globalsvc --parallel \
-    && strip /build/controller/globalsvc \
-    && /build/controller/globalsvc version
+    && strip /build/cli/globalsvc \
+    && /build/cli/globalsvc version
 
 FROM debian:12-slim
 # The runtime halves of the -dev packages the binary links (cpp-httplib with
@@ -33,7 +33,7 @@ RUN set -eu; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates libcpp-httplib0.11 libspdlog1.10 libfmt9 libyaml-cpp0.7 libssl3; \
     rm -rf /var/lib/apt/lists/*
-COPY --from=build /build/controller/globalsvc /usr/local/bin/globalsvc
+COPY --from=build /build/cli/globalsvc /usr/local/bin/globalsvc
 # Fails the build when a shared library is missing from this stage.
 RUN ! ldd /usr/local/bin/globalsvc | grep -q 'not found'
 USER 65532:65532

@@ -10,7 +10,7 @@ Result<std::unique_ptr<ClusterConnection>> ClusterConnection::Connect(
   transport.qps = options.qps;
   transport.burst = options.burst;
   transport.max_response_bytes = options.max_response_bytes;
-  auto client = kube::KubeClient::Create(options.config, kube::SystemClock::Instance(), transport);
+  auto client = kube::KubeClient::Create(options.config, *options.clock, transport);
   if (!client.ok()) return client.error();
 
   std::unique_ptr<ClusterConnection> connection(new ClusterConnection(std::move(options)));

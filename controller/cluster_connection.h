@@ -13,20 +13,23 @@
 
 #include "controller/projection_sinks.h"
 #include "lib/base/result.h"
+#include "lib/kube/clock.h"
 #include "lib/kube/kube_client.h"
 #include "lib/kube/kubeconfig.h"
 #include "lib/kube/reflector.h"
+#include "lib/mesh/model.h"
 
 namespace globalsvc::controller {
 
 struct ClusterConnectionOptions {
   std::string cluster;  // the name the mesh knows the cluster by
   kube::ClusterConfig config;
-  std::string control_plane_namespace = "istio-system";
+  std::string control_plane_namespace = mesh::kDefaultControlPlaneNamespace;
   std::string network_override;
   std::string gateway_selector = "topology.istio.io/network";  // label selector
   double qps = 50;
   int burst = 100;
+  kube::Clock* clock = &kube::SystemClock::Instance();  // the client's and its reflectors'
   std::size_t max_response_bytes = 16u << 20;
   std::size_t max_objects = 0;  // SinkContext::max_objects; 0 for the local cluster
   NamespaceFilter namespaces;   // SinkContext::namespaces; all for the local cluster

@@ -72,17 +72,17 @@ Status Controller::Start() {
   transport.burst = options_.burst;
   transport.max_response_bytes = static_cast<std::size_t>(options_.max_response_mib) << 20;
   // Leader election writes its Lease whether or not it leads: its own client.
-  auto election_client =
-      kube::KubeClient::Create(*config, kube::SystemClock::Instance(), transport);
+  auto election_client = kube::KubeClient::Create(*config, *options_.clock, transport);
   if (!election_client.ok()) return election_client.error();
   election_client_ = std::move(*election_client);
   // Every other write is fenced right before it is sent.
   transport.may_write = [this] { return MayWrite(); };
-  auto writer = kube::KubeClient::Create(*config, kube::SystemClock::Instance(), transport);
+  auto writer = kube::KubeClient::Create(*config, *options_.clock, transport);
   if (!writer.ok()) return writer.error();
   writer_ = std::move(*writer);
 
   ClusterConnectionOptions connection;
+  connection.clock = options_.clock;
   connection.cluster = options_.cluster_name;
   connection.config = *config;
   connection.control_plane_namespace = options_.control_plane_namespace;
@@ -112,8 +112,8 @@ Status Controller::Start() {
   observer_options.backoff = kWatchBackoff;
   observer_reflector_ = std::make_unique<kube::Reflector>(
       *writer_, kube::resources::ServiceEntries(), *observer_, observer_options);
-  events_ =
-      std::make_unique<EventRecorder>(*writer_, options_.identity, [this] { return MayWrite(); });
+  events_ = std::make_unique<EventRecorder>(
+      *writer_, options_.identity, [this] { return MayWrite(); }, *options_.clock);
   observer_reflector_->Start();
   if (options_.object_shape == ObjectShape::kWorkloadEntries) StartShapeObservers();
 
@@ -155,12 +155,14 @@ Status Controller::Start() {
     reconciler_->WriteShapeWith(shape_writer_.get(), shape);
   }
 
-  status_ = std::make_unique<StatusWriter>(*writer_, options_.control_plane_namespace, metrics_);
+  status_ = std::make_unique<StatusWriter>(*writer_, options_.control_plane_namespace, metrics_,
+                                           *options_.clock);
   legacy_cleanup_ =
       std::make_unique<LegacyStatusCleanup>(*writer_, options_.control_plane_namespace, metrics_);
   ServiceStatusWriterOptions service_status;
   service_status.namespace_name = options_.control_plane_namespace;
   service_status.qps = options_.status_qps;
+  service_status.clock = options_.clock;
   service_status_ = std::make_unique<ServiceStatusWriter>(
       *writer_, service_status, metrics_, [this] { return MayWrite(); },
       [this](std::vector<std::string> keys) { Enqueue(std::move(keys)); });
@@ -290,7 +292,7 @@ void Controller::StartShapeObservers() {
 }
 
 bool Controller::WaitForSync(std::stop_token stop) {
-  const auto deadline = std::chrono::steady_clock::now() + options_.initial_sync_timeout;
+  const auto deadline = options_.clock->Now() + options_.initial_sync_timeout;
   bool warned = false;
   while (!stop.stop_requested()) {
     if (Ready().first) {
@@ -299,7 +301,7 @@ bool Controller::WaitForSync(std::stop_token stop) {
         if (remote.connected && !remote.health.synced) waiting.push_back(remote.cluster);
       }
       if (waiting.empty()) return true;
-      if (std::chrono::steady_clock::now() >= deadline) {
+      if (options_.clock->Now() >= deadline) {
         if (!warned) {
           for (const auto& cluster : waiting) {
             log_->warn(
@@ -384,7 +386,7 @@ void Controller::Work(std::stop_token stop) {
 void Controller::RunGaugeLoop(std::stop_token stop) {
   do {
     (void)RunGuarded("gauge loop", [&] {
-      TrackRemoteClusters(std::chrono::steady_clock::now());
+      TrackRemoteClusters(options_.clock->Now());
       RefreshGauges();
     });
   } while (SleepFor(stop, std::chrono::seconds(2)));

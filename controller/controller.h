@@ -32,9 +32,11 @@
 #include "controller/service_status_writer.h"
 #include "controller/status_writer.h"
 #include "lib/base/result.h"
+#include "lib/kube/clock.h"
 #include "lib/kube/leader_elector.h"
 #include "lib/kube/reflector.h"
 #include "lib/kube/work_queue.h"
+#include "lib/mesh/model.h"
 #include "lib/observability/http_server.h"
 #include "lib/observability/metrics.h"
 
@@ -51,7 +53,7 @@ struct ControllerOptions {
   std::string kubeconfig;  // empty: in-cluster configuration
   std::string context;
   std::string network;  // empty: the control-plane namespace's topology.istio.io/network label
-  std::string control_plane_namespace = "istio-system";
+  std::string control_plane_namespace = mesh::kDefaultControlPlaneNamespace;
   std::string secret_namespace;  // empty: the control-plane namespace
   // Also read remote Secrets with the legacy istio/multiCluster=true label.
   bool read_legacy_secrets = true;
@@ -74,6 +76,8 @@ struct ControllerOptions {
   // A remote cluster unreachable (or unsynced) this long has its endpoints
   // removed until it can be read again; zero keeps them forever (stale).
   std::chrono::milliseconds remote_stale_timeout{0};
+  // Every read of the time, so tests can drive it.
+  kube::Clock* clock = &kube::SystemClock::Instance();
 };
 
 class Controller {

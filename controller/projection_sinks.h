@@ -28,6 +28,7 @@
 #include "controller/namespace_filter.h"
 #include "lib/kube/reflector_sink.h"
 #include "lib/mesh/diagnostic.h"
+#include "lib/mesh/model.h"
 
 namespace globalsvc::controller {
 
@@ -36,7 +37,7 @@ using DiagnosticsCallback = std::function<void(const mesh::Diagnostics& diagnost
 
 struct SinkContext {
   std::string cluster;
-  std::string control_plane_namespace = "istio-system";
+  std::string control_plane_namespace = mesh::kDefaultControlPlaneNamespace;
   std::string network_override;  // when set, the namespace label is not used
   MeshStore* store = nullptr;
   KeysCallback on_keys;

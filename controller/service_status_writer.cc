@@ -33,7 +33,7 @@ ServiceStatusWriter::ServiceStatusWriter(kube::KubeClient& client,
       metrics_(metrics),
       may_write_(std::move(may_write)),
       on_keys_(std::move(on_keys)),
-      limiter_(options_.qps, options_.burst, kube::SystemClock::Instance()),
+      limiter_(options_.qps, options_.burst, *options_.clock),
       pending_gauge_(metrics.registry.AddGauge(
           "globalsvc_status_pending", "GlobalService status changes waiting to be written.")),
       log_(obs::ComponentLogger("service-status")) {}
@@ -91,7 +91,7 @@ void ServiceStatusWriter::Run(std::stop_token stop) {
       wake_.wait_for(lock, stop, std::chrono::seconds(1), never);
       continue;
     }
-    if (!listed_ || std::chrono::steady_clock::now() >= next_list_) {
+    if (!listed_ || options_.clock->Now() >= next_list_) {
       lock.unlock();
       bool listed = false;
       (void)RunGuarded("status list", [&] { listed = List(); });
@@ -156,7 +156,7 @@ bool ServiceStatusWriter::List() {
     }
     stored_ = std::move(now);
     listed_ = true;
-    next_list_ = std::chrono::steady_clock::now() + options_.relist_period;
+    next_list_ = options_.clock->Now() + options_.relist_period;
   }
   if (on_keys_ && !keys.empty()) on_keys_(std::move(keys));
   return true;
@@ -218,7 +218,7 @@ bool ServiceStatusWriter::Write(const std::string& name, const Desired& desired)
   }
 
   nlohmann::json status = nlohmann::json::parse(*desired.status);
-  status[kLastChangeTimeField] = kube::FormatMicroTime(std::chrono::system_clock::now());
+  status[kLastChangeTimeField] = kube::FormatMicroTime(options_.clock->WallNow());
   nlohmann::json object = {
       {"apiVersion", kApiVersion},
       {"kind", kKind},

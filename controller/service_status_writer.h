@@ -35,8 +35,10 @@
 
 #include "controller/controller_metrics.h"
 #include "controller/projection_sinks.h"
+#include "lib/kube/clock.h"
 #include "lib/kube/kube_client.h"
 #include "lib/kube/rate_limiter.h"
+#include "lib/mesh/model.h"
 
 namespace spdlog {
 class logger;
@@ -47,13 +49,14 @@ namespace globalsvc::controller {
 const kube::ResourceType& GlobalServiceResource();
 
 struct ServiceStatusWriterOptions {
-  std::string namespace_name = "istio-system";
+  std::string namespace_name = mesh::kDefaultControlPlaneNamespace;
   // Status writes per second, at most: a share of the client's QPS, so
   // ServiceEntry writes keep the rest.
   double qps = 10;
   int burst = 50;
   std::chrono::seconds relist_period{600};
   std::chrono::seconds retry_delay{5};
+  kube::Clock* clock = &kube::SystemClock::Instance();
 };
 
 class ServiceStatusWriter {

@@ -11,12 +11,13 @@
 
 #include "lib/mesh/cluster_state.h"
 #include "lib/mesh/diagnostic.h"
+#include "lib/mesh/model.h"
 
 namespace globalsvc::mesh {
 
 struct ClusterBuildOptions {
   std::string cluster_name;
-  std::string control_plane_namespace = "istio-system";
+  std::string control_plane_namespace = kDefaultControlPlaneNamespace;
   std::string network;  // empty: from the control-plane namespace label
 };
 

@@ -13,6 +13,7 @@
 
 #include "lib/mesh/cluster_state.h"
 #include "lib/mesh/diagnostic.h"
+#include "lib/mesh/model.h"
 #include "lib/mesh/service_entry.h"
 
 namespace globalsvc::mesh {
@@ -31,7 +32,7 @@ inline constexpr const char* kRemotePeerGatewayClass = "istio-remote";
 inline constexpr int kHboneGatewayPort = 15008;
 
 struct ShapeOptions {
-  std::string control_plane_namespace = "istio-system";
+  std::string control_plane_namespace = kDefaultControlPlaneNamespace;
   std::string trust_domain = "cluster.local";
 };
 

@@ -12,6 +12,9 @@
 
 namespace globalsvc::mesh {
 
+// Where istiod and its gateways live unless --namespace says otherwise.
+inline constexpr const char* kDefaultControlPlaneNamespace = "istio-system";
+
 inline constexpr const char* kScopeLabel = "solo.io/service-scope";
 // "true" or "false" on a Service or Namespace: whether the cluster-local name
 // <svc>.<ns>.svc.<cluster domain> is routed to the global service too.

@@ -31,6 +31,7 @@
 
 #include "lib/mesh/cluster_state.h"
 #include "lib/mesh/diagnostic.h"
+#include "lib/mesh/model.h"
 #include "lib/mesh/service_entry.h"
 
 namespace globalsvc::mesh {
@@ -40,7 +41,7 @@ inline constexpr std::size_t kMaxServiceEntryEndpoints = 4096;
 
 struct PlanOptions {
   std::string target_cluster;
-  std::string control_plane_namespace = "istio-system";
+  std::string control_plane_namespace = kDefaultControlPlaneNamespace;
   std::string host_suffix = "mesh.internal";     // the default segment's host domain
   std::string cluster_domain = "cluster.local";  // of <svc>.<ns>.svc.<domain>
   // The objects written can add endpoints to a Kubernetes Service (the

@@ -1168,7 +1168,7 @@ int main(int argc, char** argv) {
   Args args;
   const char* env = std::getenv("GLOBALSVC_TESTBED_DIR");
   args.testbed = env ? fs::path(env) : fs::path(".testbed");
-  args.globalsvc = (fs::path(argv[0]).parent_path() / "../../controller/globalsvc").string();
+  args.globalsvc = (fs::path(argv[0]).parent_path() / "../../cli/globalsvc").string();
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i], value = argv[i + 1];
     if (flag == "--scenario")

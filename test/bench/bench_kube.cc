@@ -24,8 +24,8 @@
 #include <vector>
 
 #include "lib/kube/cache.h"
-#include "lib/kube/string_pool.h"
 #include "lib/kube/watch_decoder.h"
+#include "test/bench/string_pool.h"
 
 namespace {
 
@@ -120,7 +120,7 @@ json EndpointSlice(int index, int endpoints) {
 
 // What a controller keeps of an EndpointSlice: repeated values (node, zone,
 // service and port names) are interned.
-globalsvc::kube::StringPool pool;
+globalsvc::bench::StringPool pool;
 
 struct EndpointView {
   std::string address;

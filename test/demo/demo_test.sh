@@ -16,7 +16,7 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD_DIR=${BUILD_DIR:-build}
 [[ $BUILD_DIR == /* ]] || BUILD_DIR=$REPO_ROOT/$BUILD_DIR
 export BUILD_DIR
-GLOBALSVC=$BUILD_DIR/controller/globalsvc
+GLOBALSVC=$BUILD_DIR/cli/globalsvc
 NS=istio-system
 SECRET_NS=globalsvc-remotes
 

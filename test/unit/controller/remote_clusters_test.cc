@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "controller/commands.h"
+#include "cli/commands.h"
 #include "controller/mesh_store.h"
 #include "lib/observability/metrics.h"
 #include "test/unit/kube/temp_dir.h"

@@ -5,7 +5,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "controller/flags.h"
+#include "cli/flags.h"
 
 namespace globalsvc::controller {
 namespace {
