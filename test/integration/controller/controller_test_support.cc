@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "lib/kube/pem.h"
 #include "lib/mesh/istio_objects.h"
 #include "lib/mesh/model.h"
 #include "lib/mesh/service_entry.h"
@@ -22,37 +23,13 @@ std::string ReadFile(const std::filesystem::path& path) {
   return text.str();
 }
 
-std::string Base64(std::string_view text) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  std::size_t i = 0;
-  for (; i + 2 < text.size(); i += 3) {
-    const unsigned n = (static_cast<unsigned char>(text[i]) << 16) |
-                       (static_cast<unsigned char>(text[i + 1]) << 8) |
-                       static_cast<unsigned char>(text[i + 2]);
-    for (int shift : {18, 12, 6, 0})
-      out += kAlphabet[(n >> shift) & 63];
-  }
-  if (i < text.size()) {
-    unsigned n = static_cast<unsigned>(static_cast<unsigned char>(text[i])) << 16u;
-    if (i + 1 < text.size())
-      n |= static_cast<unsigned>(static_cast<unsigned char>(text[i + 1])) << 8u;
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += i + 1 < text.size() ? kAlphabet[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
 std::string RemoteSecretYaml(const std::string& name, const std::string& cluster_key,
                              const std::string& kubeconfig, const std::string& label) {
   return "apiVersion: v1\nkind: Secret\nmetadata:\n  name: " + name +
          "\n  namespace: istio-system\n  labels:\n    " + label +
          ": \"true\"\n"
          "data:\n  " +
-         cluster_key + ": " + Base64(kubeconfig) + "\n";
+         cluster_key + ": " + kube::EncodeBase64(kubeconfig) + "\n";
 }
 
 std::string RemoteSecretYaml(const TestBed& bed, const std::string& remote) {

@@ -23,7 +23,6 @@ namespace globalsvc::controller::testbed {
 inline constexpr const char* kGuideEntry = "autogen.httpbin.in-ambient";
 
 std::string ReadFile(const std::filesystem::path& path);
-std::string Base64(std::string_view text);
 
 // A remote Secret named `name` in cluster's istio-system whose data key
 // `cluster_key` holds `kubeconfig`, labelled `label`=true.

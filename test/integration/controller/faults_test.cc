@@ -21,6 +21,7 @@
 #include <sstream>
 #include <thread>
 
+#include "lib/kube/pem.h"
 #include "test/integration/controller/controller_test_support.h"
 #include "test/integration/controller/fault_support.h"
 #include "test/support/testbed.h"
@@ -30,7 +31,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using testbed::ApplySecret;
-using testbed::Base64;
 using testbed::ControllerProcess;
 using testbed::DeleteSecret;
 using testbed::EndpointLines;
@@ -213,7 +213,8 @@ Status BuildWorld(World& world) {
   if (!reader_token.ok()) return reader_token.error();
   auto no_rbac_token = CreateToken(bed, "no-rbac");
   if (!no_rbac_token.ok()) return no_rbac_token.error();
-  const std::string bogus_token = "globalsvc-faults-bogus-token-" + Base64(world.dir.string());
+  const std::string bogus_token =
+      "globalsvc-faults-bogus-token-" + kube::EncodeBase64(world.dir.string());
 
   const fs::path ca_key = world.dir / "wrong-ca.key";
   const fs::path ca_cert = world.dir / "wrong-ca.crt";
@@ -253,7 +254,7 @@ Status BuildWorld(World& world) {
   world.missing_context = MakeKubeconfig(missing);
 
   KubeconfigParts wrong_ca = admin;
-  wrong_ca.ca_data = Base64(ReadFile(ca_cert));
+  wrong_ca.ca_data = kube::EncodeBase64(ReadFile(ca_cert));
   world.wrong_ca = MakeKubeconfig(wrong_ca);
 
   KubeconfigParts dead = admin;

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include "lib/kube/pem.h"
 #include "test/integration/controller/child_process.h"
 #include "test/integration/controller/controller_test_support.h"
 #include "test/support/testbed.h"
@@ -142,7 +143,7 @@ std::string HostileProxy::Kubeconfig(const std::string& cluster_name) const {
   std::string yaml = "apiVersion: v1\nkind: Config\nclusters:\n";
   yaml += "- name: " + cluster_name + "\n  cluster:\n";
   yaml += "    server: https://127.0.0.1:" + std::to_string(port_) + "\n";
-  yaml += "    certificate-authority-data: " + Base64(ca_pem_) + "\n";
+  yaml += "    certificate-authority-data: " + kube::EncodeBase64(ca_pem_) + "\n";
   yaml += "users:\n- name: hostile-proxy\n  user:\n    token: hostile-proxy-token\n";
   yaml += "contexts:\n- name: " + cluster_name + "\n  context:\n";
   yaml += "    cluster: " + cluster_name + "\n    user: hostile-proxy\n";
