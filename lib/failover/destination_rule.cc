@@ -1,5 +1,7 @@
 #include "lib/failover/destination_rule.h"
 
+#include "lib/base/json_fields.h"
+
 namespace globalsvc::failover {
 namespace {
 
@@ -11,16 +13,11 @@ const json* Field(const json& object, const char* key) {
   return it == object.end() || it->is_null() ? nullptr : &*it;
 }
 
-std::string StringField(const json& object, const char* key) {
-  const json* value = Field(object, key);
-  return value != nullptr && value->is_string() ? value->get<std::string>() : std::string();
-}
-
 }  // namespace
 
 bool IsDestinationRule(const json& object) {
-  return object.is_object() && StringField(object, "kind") == "DestinationRule" &&
-         StringField(object, "apiVersion").rfind("networking.istio.io/", 0) == 0;
+  return object.is_object() && StringFieldAt(object, {"kind"}) == "DestinationRule" &&
+         StringFieldAt(object, {"apiVersion"}).rfind("networking.istio.io/", 0) == 0;
 }
 
 Result<DestinationRule> DecodeDestinationRule(const json& object, const std::string& cluster) {
@@ -31,10 +28,10 @@ Result<DestinationRule> DecodeDestinationRule(const json& object, const std::str
   if (metadata == nullptr || spec == nullptr || !spec->is_object()) {
     return MakeError(ErrorCode::kInvalidInput, "DestinationRule without metadata or spec");
   }
-  rule.namespace_name = StringField(*metadata, "namespace");
-  rule.name = StringField(*metadata, "name");
-  rule.creation_timestamp = StringField(*metadata, "creationTimestamp");
-  rule.host = StringField(*spec, "host");
+  rule.namespace_name = StringFieldAt(*metadata, {"namespace"});
+  rule.name = StringFieldAt(*metadata, {"name"});
+  rule.creation_timestamp = StringFieldAt(*metadata, {"creationTimestamp"});
+  rule.host = StringFieldAt(*spec, {"host"});
   if (rule.host.empty()) {
     return MakeError(ErrorCode::kInvalidInput, "DestinationRule " + rule.namespace_name + "/" +
                                                    rule.name + ": spec.host is missing");

@@ -4,6 +4,8 @@
 #include <optional>
 #include <set>
 
+#include "lib/base/json_fields.h"
+
 namespace globalsvc::failover {
 
 using mesh::kClusterLabel;
@@ -13,6 +15,7 @@ using mesh::kNetworkLabel;
 using mesh::kRegionLabel;
 using mesh::kZoneLabel;
 using mesh::ParseLocality;
+
 namespace {
 
 using nlohmann::json;
@@ -23,22 +26,13 @@ const json* Field(const json& object, const char* key) {
   return it == object.end() || it->is_null() ? nullptr : &*it;
 }
 
-std::string StringAt(const json& object, std::initializer_list<const char*> path) {
-  const json* at = &object;
-  for (const char* key : path) {
-    at = Field(*at, key);
-    if (at == nullptr) return {};
-  }
-  return at->is_string() ? at->get<std::string>() : std::string();
-}
-
 std::string Kind(const json& object) {
-  return StringAt(object, {"kind"});
+  return StringFieldAt(object, {"kind"});
 }
 
 bool IsIstioKind(const json& object, const char* kind) {
   return Kind(object) == kind &&
-         StringAt(object, {"apiVersion"}).rfind("networking.istio.io/", 0) == 0;
+         StringFieldAt(object, {"apiVersion"}).rfind("networking.istio.io/", 0) == 0;
 }
 
 // A ServiceEntry as the failover simulator needs it.
@@ -56,9 +50,9 @@ struct EntryView {
 
 Result<FailoverEndpoint> DecodeEndpoint(const json& item) {
   FailoverEndpoint endpoint;
-  endpoint.address = StringAt(item, {"address"});
-  endpoint.network = StringAt(item, {"network"});
-  endpoint.locality = ParseLocality(StringAt(item, {"locality"}));
+  endpoint.address = StringFieldAt(item, {"address"});
+  endpoint.network = StringFieldAt(item, {"network"});
+  endpoint.locality = ParseLocality(StringFieldAt(item, {"locality"}));
   if (const json* weight = Field(item, "weight"); weight != nullptr) {
     if (!weight->is_number_integer() || weight->get<std::int64_t>() < 0) {
       return MakeError(ErrorCode::kInvalidInput, "endpoint weight is not a whole number >= 0");
@@ -83,10 +77,10 @@ Result<FailoverEndpoint> DecodeEndpoint(const json& item) {
 Result<EntryView> DecodeEntry(const SourcedObject& sourced) {
   const json& object = sourced.object;
   EntryView view;
-  view.namespace_name = StringAt(object, {"metadata", "namespace"});
-  view.name = StringAt(object, {"metadata", "name"});
-  view.traffic_distribution =
-      StringAt(object, {"metadata", "annotations", "networking.istio.io/traffic-distribution"});
+  view.namespace_name = StringFieldAt(object, {"metadata", "namespace"});
+  view.name = StringFieldAt(object, {"metadata", "name"});
+  view.traffic_distribution = StringFieldAt(
+      object, {"metadata", "annotations", "networking.istio.io/traffic-distribution"});
   const json* spec = Field(object, "spec");
   if (const json* endpoints = spec ? Field(*spec, "endpoints") : nullptr;
       endpoints != nullptr && endpoints->is_array()) {
@@ -137,8 +131,9 @@ std::string RegionOfZone(std::span<const SourcedObject> objects,
   }
   for (const auto& sourced : objects) {
     if (Kind(sourced.object) != "Node" || !InCluster(sourced, cluster)) continue;
-    if (StringAt(sourced.object, {"metadata", "labels", kZoneLabel}) == zone) {
-      const std::string region = StringAt(sourced.object, {"metadata", "labels", kRegionLabel});
+    if (StringFieldAt(sourced.object, {"metadata", "labels", kZoneLabel}) == zone) {
+      const std::string region =
+          StringFieldAt(sourced.object, {"metadata", "labels", kRegionLabel});
       if (!region.empty()) return region;
     }
   }
@@ -163,12 +158,13 @@ std::string NetworkOfCluster(std::span<const SourcedObject> objects,
     const std::string kind = Kind(sourced.object);
     const bool control_plane_namespace_object =
         kind == "Namespace" &&
-        StringAt(sourced.object, {"metadata", "name"}) == control_plane_namespace;
+        StringFieldAt(sourced.object, {"metadata", "name"}) == control_plane_namespace;
     const bool gateway =
         kind == "Deployment" &&
-        StringAt(sourced.object, {"metadata", "namespace"}) == control_plane_namespace;
+        StringFieldAt(sourced.object, {"metadata", "namespace"}) == control_plane_namespace;
     if (!control_plane_namespace_object && !gateway) continue;
-    const std::string network = StringAt(sourced.object, {"metadata", "labels", kNetworkLabel});
+    const std::string network =
+        StringFieldAt(sourced.object, {"metadata", "labels", kNetworkLabel});
     if (!network.empty()) return network;
   }
   return {};
@@ -184,7 +180,7 @@ std::optional<DestinationRule> PickDestinationRule(std::span<const SourcedObject
     for (const auto& sourced : objects) {
       if (!IsDestinationRule(sourced.object)) continue;
       if (own_cluster ? sourced.cluster != cluster : !sourced.cluster.empty()) continue;
-      if (StringAt(sourced.object, {"spec", "host"}) != host) continue;
+      if (StringFieldAt(sourced.object, {"spec", "host"}) != host) continue;
       auto rule = DecodeDestinationRule(sourced.object, sourced.cluster);
       if (!rule.ok()) {
         error = MakeError(ErrorCode::kInvalidInput, sourced.source + ": " + rule.error().message);
@@ -234,9 +230,9 @@ Result<ExplainInput> BuildExplainInput(std::span<const SourcedObject> objects,
       continue;
     }
     // Ours may live in the Service's namespace (the WorkloadEntry shape).
-    const std::string ns = StringAt(sourced.object, {"metadata", "namespace"});
+    const std::string ns = StringFieldAt(sourced.object, {"metadata", "namespace"});
     const bool ours =
-        StringAt(sourced.object, {"metadata", "labels", kManagedByLabel}) == kManagedByValue;
+        StringFieldAt(sourced.object, {"metadata", "labels", kManagedByLabel}) == kManagedByValue;
     if (!ns.empty() && ns != query.control_plane_namespace && !ours) continue;
     auto entry = DecodeEntry(sourced);
     if (!entry.ok()) return entry.error();

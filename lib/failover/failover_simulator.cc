@@ -19,6 +19,7 @@ using mesh::LocalityScopeName;
 using mesh::ParseTrafficDistribution;
 using mesh::RoutingPreference;
 using mesh::TrafficDistribution;
+
 namespace {
 
 constexpr std::pair<const char*, FailureKind> kFailureKinds[] = {

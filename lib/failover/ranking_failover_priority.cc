@@ -7,6 +7,7 @@ using mesh::kNetworkLabel;
 using mesh::kRegionLabel;
 using mesh::kSubzoneLabel;
 using mesh::kZoneLabel;
+
 namespace {
 
 void SetIfPresent(TopologyLabels& labels, const char* key, const std::string& value) {

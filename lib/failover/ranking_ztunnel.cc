@@ -3,6 +3,7 @@
 namespace globalsvc::failover {
 
 using mesh::LocalityScope;
+
 namespace {
 
 bool ScopeMatches(LocalityScope scope, const FailoverClient& client,
