@@ -124,6 +124,10 @@ Status Controller::Start() {
   remotes_ = std::make_unique<RemoteClusters>(options_.cluster_name, remote_template, metrics_,
                                               events_.get(), options_.secret_namespace,
                                               options_.read_legacy_secrets);
+  RemoteHealthOptions health;
+  health.stale_timeout = options_.remote_stale_timeout;
+  health.secret_namespace = options_.secret_namespace;
+  health_ = std::make_unique<RemoteHealthTracker>(store_, events_.get(), health);
   // A label selector cannot say "either label": one reflector per label.
   const auto secret_reflector = [&](const char* label, SecretLabel kind) {
     kube::ReflectorOptions secret_options;
@@ -386,67 +390,10 @@ void Controller::Work(std::stop_token stop) {
 void Controller::RunGaugeLoop(std::stop_token stop) {
   do {
     (void)RunGuarded("gauge loop", [&] {
-      TrackRemoteClusters(options_.clock->Now());
+      if (remotes_ && health_) Enqueue(health_->Observe(remotes_->Status(), options_.clock->Now()));
       RefreshGauges();
     });
   } while (SleepFor(stop, std::chrono::seconds(2)));
-}
-
-void Controller::TrackRemoteClusters(std::chrono::steady_clock::time_point now) {
-  if (!remotes_) return;
-  std::set<std::string> present;
-  for (const auto& remote : remotes_->Status()) {
-    const std::string& cluster = remote.cluster;
-    present.insert(cluster);
-    const bool synced = remote.connected && remote.health.synced;
-    const bool reachable = synced && remote.health.healthy;
-    std::optional<std::chrono::steady_clock::time_point> since;
-    if (auto it = unreachable_since_.find(cluster); it != unreachable_since_.end()) {
-      since = it->second;
-    }
-    const StalenessDecision decision =
-        DecideStaleness(reachable, since, now, options_.remote_stale_timeout);
-    if (decision.unreachable_since) {
-      unreachable_since_[cluster] = *decision.unreachable_since;
-    } else {
-      unreachable_since_.erase(cluster);
-    }
-
-    const bool remove = decision.condition == RemoteCondition::kRemoved;
-    if (remove != store_.IsWithheld(cluster)) {
-      auto keys = store_.ServiceKeys(cluster);
-      store_.SetWithheld(cluster, remove);
-      if (remove) {
-        const auto seconds =
-            std::chrono::duration_cast<std::chrono::seconds>(now - *decision.unreachable_since);
-        const std::string message =
-            "cluster " + cluster + " could not be read for " + std::to_string(seconds.count()) +
-            " s (--remote-stale-timeout): its endpoints are removed until it can be read again";
-        log_->warn(
-            "remote cluster stale for too long: endpoints removed cluster={} seconds={} "
-            "services={}",
-            cluster, seconds.count(), keys.size());
-        if (events_) {
-          events_->Warning({"v1", "Secret", options_.secret_namespace, remote.secret},
-                           "RemoteClusterStaleRemoved", message);
-        }
-      } else {
-        log_->info("remote cluster readable again: its endpoints return cluster={} services={}",
-                   cluster, keys.size());
-      }
-      Enqueue(std::move(keys));
-    }
-
-    // Once synced, the cluster's own state replaces what was carried over.
-    if (synced && store_.HasCarried(cluster)) {
-      auto keys = store_.ServiceKeys(cluster);
-      store_.SetCarried(cluster, {});
-      log_->info("remote cluster synced: carried-over endpoints replaced by its own cluster={}",
-                 cluster);
-      Enqueue(std::move(keys));
-    }
-  }
-  std::erase_if(unreachable_since_, [&](const auto& entry) { return !present.count(entry.first); });
 }
 
 void Controller::CarryOverUnsyncedRemotes() {
@@ -577,13 +524,6 @@ void Controller::RefreshGauges() {
       if (!remote.connected) health = {};
       if (!remote.config_error.empty()) health.last_error = remote.config_error;
       publish(remote.cluster, health, false, remote.secret, remote.connection_generation);
-      if (!health.last_error.empty() && events_ && !store_.IsWithheld(remote.cluster)) {
-        // Repeats are suppressed by the recorder while the error stays the same.
-        events_->Warning(
-            {"v1", "Secret", options_.secret_namespace, remote.secret}, "RemoteClusterUnreachable",
-            "cluster " + remote.cluster +
-                ": its last known endpoints are kept; last error: " + health.last_error);
-      }
     }
     // Level-triggered like the rest: a Secret's problem is recorded again
     // while it lasts (by a new leader at once, else when the recorder allows).

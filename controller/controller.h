@@ -27,7 +27,7 @@
 #include "controller/owned_object_observer.h"
 #include "controller/reconciler.h"
 #include "controller/remote_clusters.h"
-#include "controller/remote_staleness.h"
+#include "controller/remote_health.h"
 #include "controller/service_entry_observer.h"
 #include "controller/service_status_writer.h"
 #include "controller/status_writer.h"
@@ -104,8 +104,6 @@ class Controller {
   bool WaitForSync(std::stop_token stop);
   void Work(std::stop_token stop);
   void RefreshGauges();
-  // Stale timeout and carried-over endpoints of remote clusters (gauge thread).
-  void TrackRemoteClusters(std::chrono::steady_clock::time_point now);
   // Remote clusters not synced when writing starts keep the endpoints the
   // local ServiceEntries hold for them (Lead thread, before the first write).
   void CarryOverUnsyncedRemotes();
@@ -137,6 +135,7 @@ class Controller {
   std::unique_ptr<RemoteClusters> remotes_;
   std::unique_ptr<kube::Reflector> secret_reflector_;
   std::unique_ptr<kube::Reflector> legacy_secret_reflector_;  // --read-legacy-secrets
+  std::unique_ptr<RemoteHealthTracker> health_;               // gauge thread only
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<StatusWriter> status_;
   std::unique_ptr<LegacyStatusCleanup> legacy_cleanup_;  // objects of the old API group
@@ -147,9 +146,7 @@ class Controller {
   FirstPass first_pass_;  // RemoteCluster status waits for it
   std::atomic<bool> stopped_{false};
   std::vector<std::jthread> workers_;
-  ErrorDelta watch_errors_;  // gauge thread only
-  // Remote cluster -> since when it cannot be read (gauge thread only).
-  std::map<std::string, std::chrono::steady_clock::time_point> unreachable_since_;
+  ErrorDelta watch_errors_;   // gauge thread only
   ErrorDelta watch_relists_;  // gauge thread only
   std::jthread no_election_leader_;
   std::jthread gauges_;

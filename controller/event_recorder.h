@@ -17,6 +17,7 @@
 #include <string>
 #include <tuple>
 
+#include "controller/event_sink.h"
 #include "lib/kube/clock.h"
 #include "lib/kube/kube_client.h"
 
@@ -26,22 +27,17 @@ class logger;
 
 namespace globalsvc::controller {
 
-struct EventTarget {
-  std::string api_version = "v1";
-  std::string kind;
-  std::string namespace_name;
-  std::string name;
-};
-
-class EventRecorder {
+class EventRecorder final : public EventSink {
  public:
   EventRecorder(kube::KubeClient& client, std::string reporting_instance,
                 std::function<bool()> may_record,
                 kube::Clock& clock = kube::SystemClock::Instance(),
                 std::chrono::seconds repeat_after = std::chrono::minutes(10));
 
-  void Warning(const EventTarget& target, const std::string& reason, const std::string& message);
-  void Normal(const EventTarget& target, const std::string& reason, const std::string& message);
+  void Warning(const EventTarget& target, const std::string& reason,
+               const std::string& message) override;
+  void Normal(const EventTarget& target, const std::string& reason,
+              const std::string& message) override;
 
  private:
   void Record(const EventTarget& target, const char* type, const std::string& reason,

@@ -27,7 +27,7 @@ const char* ReconcileOutcomeName(ReconcileOutcome outcome) {
 }
 
 Reconciler::Reconciler(MeshStore& store, ServiceEntryObserver& observed, kube::KubeClient& local,
-                       mesh::PlanOptions options, ControllerMetrics& metrics, EventRecorder* events,
+                       mesh::PlanOptions options, ControllerMetrics& metrics, EventSink* events,
                        std::function<bool()> may_write)
     : store_(store),
       observed_(observed),

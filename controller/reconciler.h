@@ -17,7 +17,7 @@
 #include <string>
 
 #include "controller/controller_metrics.h"
-#include "controller/event_recorder.h"
+#include "controller/event_sink.h"
 #include "controller/mesh_store.h"
 #include "controller/object_set_writer.h"
 #include "controller/service_entry_observer.h"
@@ -47,7 +47,7 @@ class ServiceStatusWriter;
 class Reconciler {
  public:
   Reconciler(MeshStore& store, ServiceEntryObserver& observed, kube::KubeClient& local,
-             mesh::PlanOptions options, ControllerMetrics& metrics, EventRecorder* events,
+             mesh::PlanOptions options, ControllerMetrics& metrics, EventSink* events,
              std::function<bool()> may_write);
 
   ReconcileResult Reconcile(const std::string& key);
@@ -88,7 +88,7 @@ class Reconciler {
   kube::KubeClient& local_;
   const mesh::PlanOptions options_;
   ControllerMetrics& metrics_;
-  EventRecorder* events_;            // Warning Events on local objects; may be null
+  EventSink* events_;                // Warning Events on local objects; may be null
   std::function<bool()> may_write_;  // the leader check, right before each write
   std::shared_ptr<spdlog::logger> log_;
   ServiceStatusWriter* status_ = nullptr;

@@ -58,7 +58,7 @@ RemoteClusters::SecretView RemoteClusters::ViewOf(const nlohmann::json& object) 
 }
 
 RemoteClusters::RemoteClusters(std::string local_cluster, ClusterConnectionOptions template_options,
-                               ControllerMetrics& metrics, EventRecorder* events,
+                               ControllerMetrics& metrics, EventSink* events,
                                std::string secret_namespace, bool read_legacy_label)
     : local_cluster_(std::move(local_cluster)),
       template_(std::move(template_options)),

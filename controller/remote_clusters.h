@@ -33,7 +33,7 @@
 
 #include "controller/cluster_connection.h"
 #include "controller/controller_metrics.h"
-#include "controller/event_recorder.h"
+#include "controller/event_sink.h"
 #include "controller/namespace_filter.h"
 #include "controller/remote_secret_labels.h"
 #include "lib/kube/reflector_sink.h"
@@ -85,7 +85,7 @@ class RemoteClusters final {
   // `template_options` carries everything but cluster and config. With
   // `read_legacy_label`, synced() also waits for the legacy Secrets' list.
   RemoteClusters(std::string local_cluster, ClusterConnectionOptions template_options,
-                 ControllerMetrics& metrics, EventRecorder* events, std::string secret_namespace,
+                 ControllerMetrics& metrics, EventSink* events, std::string secret_namespace,
                  bool read_legacy_label = true);
   ~RemoteClusters();
   RemoteClusters(const RemoteClusters&) = delete;
@@ -154,7 +154,7 @@ class RemoteClusters final {
   const std::string local_cluster_;
   const ClusterConnectionOptions template_;
   ControllerMetrics& metrics_;
-  EventRecorder* events_;
+  EventSink* events_;
   const std::string secret_namespace_;
   const bool read_legacy_label_;
   std::shared_ptr<spdlog::logger> log_;
