@@ -41,7 +41,7 @@ constexpr std::size_t kMaxReasonBytes = 128;
 
 }  // namespace
 
-EventRecorder::EventRecorder(kube::KubeClient& client, std::string reporting_instance,
+EventRecorder::EventRecorder(kube::ObjectApi& client, std::string reporting_instance,
                              std::function<bool()> may_record, kube::Clock& clock,
                              std::chrono::seconds repeat_after)
     : client_(client),

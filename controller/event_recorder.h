@@ -19,7 +19,7 @@
 
 #include "controller/event_sink.h"
 #include "lib/kube/clock.h"
-#include "lib/kube/kube_client.h"
+#include "lib/kube/object_api.h"
 
 namespace spdlog {
 class logger;
@@ -29,7 +29,7 @@ namespace globalsvc::controller {
 
 class EventRecorder final : public EventSink {
  public:
-  EventRecorder(kube::KubeClient& client, std::string reporting_instance,
+  EventRecorder(kube::ObjectApi& client, std::string reporting_instance,
                 std::function<bool()> may_record,
                 kube::Clock& clock = kube::SystemClock::Instance(),
                 std::chrono::seconds repeat_after = std::chrono::minutes(10));
@@ -43,7 +43,7 @@ class EventRecorder final : public EventSink {
   void Record(const EventTarget& target, const char* type, const std::string& reason,
               const std::string& message);
 
-  kube::KubeClient& client_;
+  kube::ObjectApi& client_;
   const std::string reporting_instance_;
   const std::function<bool()> may_record_;
   kube::Clock& clock_;

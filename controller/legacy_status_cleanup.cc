@@ -9,7 +9,7 @@
 
 namespace globalsvc::controller {
 
-LegacyStatusCleanup::LegacyStatusCleanup(kube::KubeClient& client, std::string namespace_name,
+LegacyStatusCleanup::LegacyStatusCleanup(kube::ObjectApi& client, std::string namespace_name,
                                          ControllerMetrics& metrics)
     : client_(client),
       namespace_(std::move(namespace_name)),

@@ -15,7 +15,7 @@
 
 #include "controller/controller_metrics.h"
 #include "lib/base/result.h"
-#include "lib/kube/kube_client.h"
+#include "lib/kube/object_api.h"
 
 namespace spdlog {
 class logger;
@@ -25,7 +25,7 @@ namespace globalsvc::controller {
 
 class LegacyStatusCleanup {
  public:
-  LegacyStatusCleanup(kube::KubeClient& client, std::string namespace_name,
+  LegacyStatusCleanup(kube::ObjectApi& client, std::string namespace_name,
                       ControllerMetrics& metrics);
 
   // One pass over both resources. Ok once nothing is left to do; an error
@@ -37,7 +37,7 @@ class LegacyStatusCleanup {
  private:
   Status CleanUp(const std::string& resource, const std::string& kind);
 
-  kube::KubeClient& client_;
+  kube::ObjectApi& client_;
   const std::string namespace_;
   ControllerMetrics& metrics_;
   std::shared_ptr<spdlog::logger> log_;

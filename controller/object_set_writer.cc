@@ -32,7 +32,7 @@ bool ShapeObservers::synced() const {
          workload_entries->synced() && gateways && gateways->synced();
 }
 
-ObjectSetWriter::ObjectSetWriter(kube::KubeClient& local, ShapeObservers observers,
+ObjectSetWriter::ObjectSetWriter(kube::ObjectApi& local, ShapeObservers observers,
                                  ControllerMetrics& metrics, std::function<bool()> may_write)
     : local_(local),
       observers_(observers),

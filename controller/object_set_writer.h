@@ -21,7 +21,7 @@
 #include "controller/controller_metrics.h"
 #include "controller/owned_object_observer.h"
 #include "lib/base/result.h"
-#include "lib/kube/kube_client.h"
+#include "lib/kube/object_api.h"
 
 namespace spdlog {
 class logger;
@@ -47,7 +47,7 @@ struct ObjectSetResult {
 
 class ObjectSetWriter {
  public:
-  ObjectSetWriter(kube::KubeClient& local, ShapeObservers observers, ControllerMetrics& metrics,
+  ObjectSetWriter(kube::ObjectApi& local, ShapeObservers observers, ControllerMetrics& metrics,
                   std::function<bool()> may_write);
 
   // `desired`: ServiceEntry, WorkloadEntry or Gateway objects (complete, with
@@ -57,7 +57,7 @@ class ObjectSetWriter {
  private:
   OwnedObjectObserver* ObserverOf(const std::string& kind) const;
 
-  kube::KubeClient& local_;
+  kube::ObjectApi& local_;
   ShapeObservers observers_;
   ControllerMetrics& metrics_;
   std::function<bool()> may_write_;

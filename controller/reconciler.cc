@@ -26,7 +26,7 @@ const char* ReconcileOutcomeName(ReconcileOutcome outcome) {
   return "unknown";
 }
 
-Reconciler::Reconciler(MeshStore& store, ServiceEntryObserver& observed, kube::KubeClient& local,
+Reconciler::Reconciler(MeshStore& store, ServiceEntryObserver& observed, kube::ObjectApi& local,
                        mesh::PlanOptions options, ControllerMetrics& metrics, EventSink* events,
                        std::function<bool()> may_write)
     : store_(store),

@@ -22,7 +22,7 @@
 #include "controller/object_set_writer.h"
 #include "controller/service_entry_observer.h"
 #include "lib/base/result.h"
-#include "lib/kube/kube_client.h"
+#include "lib/kube/object_api.h"
 #include "lib/mesh/planner.h"
 
 namespace spdlog {
@@ -46,7 +46,7 @@ class ServiceStatusWriter;
 
 class Reconciler {
  public:
-  Reconciler(MeshStore& store, ServiceEntryObserver& observed, kube::KubeClient& local,
+  Reconciler(MeshStore& store, ServiceEntryObserver& observed, kube::ObjectApi& local,
              mesh::PlanOptions options, ControllerMetrics& metrics, EventSink* events,
              std::function<bool()> may_write);
 
@@ -85,7 +85,7 @@ class Reconciler {
 
   MeshStore& store_;
   ServiceEntryObserver& observed_;
-  kube::KubeClient& local_;
+  kube::ObjectApi& local_;
   const mesh::PlanOptions options_;
   ControllerMetrics& metrics_;
   EventSink* events_;                // Warning Events on local objects; may be null

@@ -24,7 +24,7 @@ const kube::ResourceType& GlobalServiceResource() {
   return type;
 }
 
-ServiceStatusWriter::ServiceStatusWriter(kube::KubeClient& client,
+ServiceStatusWriter::ServiceStatusWriter(kube::ObjectApi& client,
                                          ServiceStatusWriterOptions options,
                                          ControllerMetrics& metrics,
                                          std::function<bool()> may_write, KeysCallback on_keys)

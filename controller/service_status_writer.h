@@ -36,7 +36,7 @@
 #include "controller/controller_metrics.h"
 #include "controller/projection_sinks.h"
 #include "lib/kube/clock.h"
-#include "lib/kube/kube_client.h"
+#include "lib/kube/object_api.h"
 #include "lib/kube/rate_limiter.h"
 #include "lib/mesh/model.h"
 
@@ -61,7 +61,7 @@ struct ServiceStatusWriterOptions {
 
 class ServiceStatusWriter {
  public:
-  ServiceStatusWriter(kube::KubeClient& client, ServiceStatusWriterOptions options,
+  ServiceStatusWriter(kube::ObjectApi& client, ServiceStatusWriterOptions options,
                       ControllerMetrics& metrics, std::function<bool()> may_write,
                       KeysCallback on_keys);
   ~ServiceStatusWriter();
@@ -93,7 +93,7 @@ class ServiceStatusWriter {
   void Warn(const std::string& what, const Error& error);
   void CountPendingLocked();
 
-  kube::KubeClient& client_;
+  kube::ObjectApi& client_;
   const ServiceStatusWriterOptions options_;
   ControllerMetrics& metrics_;
   std::function<bool()> may_write_;

@@ -16,7 +16,7 @@ const kube::ResourceType& RemoteClusterResource() {
   return type;
 }
 
-StatusWriter::StatusWriter(kube::KubeClient& client, std::string namespace_name,
+StatusWriter::StatusWriter(kube::ObjectApi& client, std::string namespace_name,
                            ControllerMetrics& metrics, kube::Clock& clock)
     : client_(client),
       namespace_(std::move(namespace_name)),

@@ -36,7 +36,7 @@
 
 #include "controller/controller_metrics.h"
 #include "lib/kube/clock.h"
-#include "lib/kube/kube_client.h"
+#include "lib/kube/object_api.h"
 
 namespace spdlog {
 class logger;
@@ -64,7 +64,7 @@ const kube::ResourceType& RemoteClusterResource();
 
 class StatusWriter {
  public:
-  StatusWriter(kube::KubeClient& client, std::string namespace_name, ControllerMetrics& metrics,
+  StatusWriter(kube::ObjectApi& client, std::string namespace_name, ControllerMetrics& metrics,
                kube::Clock& clock = kube::SystemClock::Instance());
 
   void Publish(const std::vector<ClusterStatusReport>& reports);
@@ -93,7 +93,7 @@ class StatusWriter {
   Status ReadExisting();
   void WarnOnce(const std::string& what, const Error& error);
 
-  kube::KubeClient& client_;
+  kube::ObjectApi& client_;
   const std::string namespace_;
   ControllerMetrics& metrics_;
   kube::Clock& clock_;

@@ -1,8 +1,8 @@
 #pragma once
 
-// Kubernetes API operations on one cluster, on JSON objects: get, paged list,
-// watch, create, update, server-side apply, delete with preconditions, and the
-// status subresource. Every failure comes back as a classified Error (see
+// Kubernetes API operations on one cluster, on JSON objects, over HTTP: the
+// ObjectApi calls (object_api.h), plus paged list with a callback per item
+// and watch. Every failure comes back as a classified Error (see
 // api_error.h) naming the cluster and the request. Thread-safe.
 
 #include <chrono>
@@ -18,24 +18,12 @@
 #include "lib/base/result.h"
 #include "lib/kube/clock.h"
 #include "lib/kube/kubeconfig.h"
+#include "lib/kube/object_api.h"
 #include "lib/kube/resource_type.h"
 #include "lib/kube/rest_transport.h"
 #include "lib/kube/watch_decoder.h"
 
 namespace globalsvc::kube {
-
-struct ListOptions {
-  std::string label_selector;
-  std::string field_selector;
-  std::int64_t limit = 500;  // page size; 0 asks for everything at once
-  // A list that goes on longer than this (a server may hand out continue
-  // tokens forever) is an error.
-  std::int64_t max_items = 1'000'000;
-  std::int64_t max_pages = 10'000;
-  // Read the first page only (a probe that the server answers), whatever
-  // continue token it carries.
-  bool first_page_only = false;
-};
 
 struct WatchOptions {
   std::string resource_version;  // start after this version
@@ -51,20 +39,6 @@ struct WatchOptions {
   std::chrono::seconds silence_timeout{90};
 };
 
-struct ApplyOptions {
-  std::string field_manager;  // required
-  bool force = false;         // take over fields other managers own
-  std::string subresource;    // "" or "status"
-};
-
-// Preconditions: the delete happens only if the object still has this uid /
-// resourceVersion.
-struct DeleteOptions {
-  std::string uid;
-  std::string resource_version;
-  std::string propagation_policy;  // "", "Foreground", "Background", "Orphan"
-};
-
 // One page of a list answer, every field checked: whatever answered may not
 // be an API server (a proxy, a hostile endpoint), so a body of the wrong shape
 // is an error (kUnavailable: retried), never an exception.
@@ -75,14 +49,15 @@ struct ListPage {
 };
 [[nodiscard]] Result<ListPage> DecodeListPage(nlohmann::json&& page);
 
-class KubeClient {
+class KubeClient final : public ObjectApi {
  public:
   static Result<std::unique_ptr<KubeClient>> Create(const ClusterConfig& cluster,
                                                     Clock& clock = SystemClock::Instance(),
                                                     TransportOptions options = {});
 
   [[nodiscard]] Result<nlohmann::json> Get(const ResourceType& type,
-                                           std::string_view namespace_name, std::string_view name);
+                                           std::string_view namespace_name,
+                                           std::string_view name) override;
 
   struct ListSummary {
     std::string resource_version;  // where a watch should start
@@ -96,13 +71,9 @@ class KubeClient {
                                              const ListOptions& options,
                                              const std::function<void(nlohmann::json&&)>& on_item);
 
-  struct ListResult {
-    std::vector<nlohmann::json> items;
-    std::string resource_version;
-    int pages = 0;
-  };
+  using ListResult = kube::ListResult;
   [[nodiscard]] Result<ListResult> List(const ResourceType& type, std::string_view namespace_name,
-                                        const ListOptions& options = {});
+                                        const ListOptions& options = {}) override;
 
   // Streams events to `on_event` (ADDED, MODIFIED, DELETED, BOOKMARK) until
   // the server ends the watch (Ok), `on_event` returns false or `stop` is
@@ -114,26 +85,17 @@ class KubeClient {
 
   [[nodiscard]] Result<nlohmann::json> Create(const ResourceType& type,
                                               std::string_view namespace_name,
-                                              const nlohmann::json& object);
-  // PUT: optimistic concurrency through metadata.resourceVersion (409 when
-  // stale). `subresource` "status" writes only the status.
+                                              const nlohmann::json& object) override;
   [[nodiscard]] Result<nlohmann::json> Update(const ResourceType& type,
                                               std::string_view namespace_name,
                                               const nlohmann::json& object,
-                                              std::string_view subresource = {});
-  [[nodiscard]] Result<nlohmann::json> UpdateStatus(const ResourceType& type,
-                                                    std::string_view namespace_name,
-                                                    const nlohmann::json& object) {
-    return Update(type, namespace_name, object, "status");
-  }
-  // Server-side apply of `object` (which names apiVersion, kind and
-  // metadata.name) as `options.field_manager`.
+                                              std::string_view subresource = {}) override;
   [[nodiscard]] Result<nlohmann::json> Apply(const ResourceType& type,
                                              std::string_view namespace_name,
                                              const nlohmann::json& object,
-                                             const ApplyOptions& options);
+                                             const ApplyOptions& options) override;
   [[nodiscard]] Status Delete(const ResourceType& type, std::string_view namespace_name,
-                              std::string_view name, const DeleteOptions& options = {});
+                              std::string_view name, const DeleteOptions& options = {}) override;
 
   [[nodiscard]] const std::string& cluster_name() const { return transport_->cluster_name(); }
   // Ends every request in flight and fails every later one (see
