@@ -7,33 +7,13 @@
 #include <catch2/catch.hpp>
 
 #include "lib/mesh/istio_objects.h"
+#include "test/unit/controller/guide_store.h"
 #include "test/unit/mesh/test_world.h"
 
 namespace globalsvc::controller {
 namespace {
 
-using mesh::testing::GlobalService;
-using mesh::testing::GuideWorld;
-using mesh::testing::ReadyEndpoint;
-using mesh::testing::Slice;
-
-// cluster1 and cluster2 of the guide, each exporting httpbin/in-ambient.
-void FillGuide(MeshStore& store, int cluster2_pods) {
-  const GuideWorld world;
-  for (const mesh::ClusterState* source : {&world.cluster1, &world.cluster2}) {
-    store.Update(source->name(), [&](mesh::ClusterState& state) {
-      state = *source;
-      state.UpsertService(GlobalService("httpbin", "in-ambient"));
-      std::vector<mesh::Endpoint> endpoints;
-      const int pods = source->name() == "cluster1" ? 1 : cluster2_pods;
-      for (int i = 0; i < pods; ++i) {
-        endpoints.push_back(ReadyEndpoint(
-            "10." + source->name().substr(7) + ".0." + std::to_string(i + 1), "node-1"));
-      }
-      state.UpsertEndpointSlice(Slice("httpbin", "in-ambient", "s", endpoints));
-    });
-  }
-}
+using testing::FillGuide;
 
 std::vector<std::string> Clusters(const std::optional<mesh::ServiceEntry>& entry) {
   std::vector<std::string> out;
@@ -119,8 +99,8 @@ TEST_CASE("An unsynced cluster's carried-over peer Gateway stays planned until i
   CHECK(store.PlanPeerGateways("cluster1", {}, diagnostics).empty());
 
   // What an earlier run wrote, read back from its object.
-  const auto written = mesh::PeerGatewayFromJson(mesh::ToJson(mesh::PeerGateway{
-      "globalsvc-remote-net2", "istio-system", "net2", "192.0.2.2", "cluster2"}));
+  const auto written = mesh::PeerGatewayFromJson(mesh::ToJson(
+      mesh::PeerGateway{"globalsvc-remote-net2", "istio-system", "net2", "192.0.2.2", "cluster2"}));
   REQUIRE(written);
   CHECK(written->address == "192.0.2.2");
   CHECK(written->cluster == "cluster2");

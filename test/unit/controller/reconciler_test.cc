@@ -1,0 +1,205 @@
+// One key reconciled against the object calls kept in memory, in both
+// shapes: the plan is written once and not again while unchanged, a foreign
+// object of our name is left alone and reported, a service no longer global
+// loses its objects (uid-fenced), and nothing is written while not leading.
+
+#include "controller/reconciler.h"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+
+#include "controller/owned_object_observer.h"
+#include "lib/mesh/model.h"
+#include "lib/observability/metrics.h"
+#include "test/support/memory_object_api.h"
+#include "test/unit/controller/guide_store.h"
+
+namespace globalsvc::controller {
+namespace {
+
+using nlohmann::json;
+
+const std::string kKey = "httpbin/in-ambient";
+const std::string kEntry = "autogen.httpbin.in-ambient";
+
+class MemoryEvents final : public EventSink {
+ public:
+  void Warning(const EventTarget& target, const std::string& reason, const std::string&) override {
+    reasons.push_back(target.kind + " " + target.namespace_name + "/" + target.name + " " + reason);
+  }
+  void Normal(const EventTarget&, const std::string&, const std::string&) override {}
+  std::vector<std::string> reasons;
+};
+
+// Lists `type` into `sink` as a reflector's list would.
+template <typename Sink>
+void SyncInto(Sink& sink, testsupport::MemoryObjectApi& api, const kube::ResourceType& type) {
+  auto listed = api.List(type, "");
+  REQUIRE(listed.ok());
+  sink.BeginReplace();
+  for (auto& item : listed->items)
+    sink.ReplaceItem(std::move(item));
+  sink.EndReplace();
+}
+
+struct InlineFixture {
+  InlineFixture() {
+    testing::FillGuide(store, 2);
+    Sync();
+  }
+  static mesh::PlanOptions Cluster1() {
+    mesh::PlanOptions options;
+    options.target_cluster = "cluster1";
+    options.control_plane_namespace = "istio-system";
+    return options;
+  }
+  void Sync() { SyncInto(observed, api, kube::resources::ServiceEntries()); }
+
+  MeshStore store;
+  testsupport::MemoryObjectApi api;
+  obs::Registry registry;
+  ControllerMetrics metrics{registry};
+  MemoryEvents events;
+  ServiceEntryObserver observed{[](std::vector<std::string>) {}};
+  const mesh::PlanOptions options = Cluster1();  // before the reconciler, which copies it
+  bool leading = true;
+  Reconciler reconciler{
+      store, observed, api, options, metrics, &events, [this] { return leading; }};
+};
+
+std::optional<json> Entry(const testsupport::MemoryObjectApi& api) {
+  return api.Find(kube::resources::ServiceEntries(), "istio-system", kEntry);
+}
+
+TEST_CASE("Inline shape: the plan is written once, and again only when it changes",
+          "[reconciler]") {
+  InlineFixture f;
+  CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kApplied);
+  auto entry = Entry(f.api);
+  REQUIRE(entry);
+  CHECK((*entry)["metadata"]["labels"][mesh::kManagedByLabel] == mesh::kManagedByValue);
+  CHECK((*entry)["spec"]["hosts"][0] == "in-ambient.httpbin.mesh.internal");
+  CHECK((*entry)["spec"]["endpoints"].size() == 2);  // cluster1's pod, cluster2's gateway
+
+  CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kUnchanged);
+  f.Sync();  // as after a relist: the stored object hashes as the plan
+  CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kUnchanged);
+  CHECK(f.api.Writes() == 1);
+
+  testing::FillGuide(f.store, 3);
+  CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kApplied);
+  CHECK(f.api.Writes() == 2);
+  CHECK(f.reconciler.Contributions()["cluster2"].endpoints == 3);
+}
+
+TEST_CASE("Inline shape: a foreign ServiceEntry of our name is left alone and reported",
+          "[reconciler]") {
+  InlineFixture f;
+  (void)f.api.Seed(kube::resources::ServiceEntries(),
+                   {{"apiVersion", "networking.istio.io/v1"},
+                    {"kind", "ServiceEntry"},
+                    {"metadata", {{"name", kEntry}, {"namespace", "istio-system"}}},
+                    {"spec", {{"hosts", {"theirs.example"}}}}});
+  f.Sync();
+  CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kConflict);
+  CHECK(f.api.Writes() == 0);
+  CHECK((*Entry(f.api))["spec"]["hosts"][0] == "theirs.example");
+  CHECK(f.events.reasons ==
+        std::vector<std::string>{"Service httpbin/in-ambient ServiceEntryConflict"});
+
+  // Not global any more: still not ours to delete.
+  f.store.RemoveCluster("cluster1");
+  f.store.RemoveCluster("cluster2");
+  CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kUnchanged);
+  CHECK(Entry(f.api));
+}
+
+TEST_CASE("Inline shape: a service no longer global loses its ServiceEntry, uid-fenced",
+          "[reconciler]") {
+  InlineFixture f;
+  REQUIRE(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kApplied);
+  f.store.RemoveCluster("cluster1");
+  f.store.RemoveCluster("cluster2");
+  CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kDeleted);
+  CHECK_FALSE(Entry(f.api));
+  CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kUnchanged);
+
+  // Recreated meanwhile by another run (a new uid) that the observer has not
+  // seen: the delete's precondition keeps it, and the key is retried.
+  testing::FillGuide(f.store, 2);
+  REQUIRE(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kApplied);
+  json replaced = *Entry(f.api);
+  REQUIRE(f.api.Delete(kube::resources::ServiceEntries(), "istio-system", kEntry).ok());
+  replaced["metadata"].erase("uid");
+  (void)f.api.Seed(kube::resources::ServiceEntries(), replaced);
+  f.store.RemoveCluster("cluster1");
+  f.store.RemoveCluster("cluster2");
+  const auto result = f.reconciler.Reconcile(kKey);
+  CHECK(result.outcome == ReconcileOutcome::kError);
+  REQUIRE(result.error);
+  CHECK(result.error->retryable());
+  CHECK(Entry(f.api));
+}
+
+TEST_CASE("Nothing is written while not leading; the key is retried", "[reconciler]") {
+  InlineFixture f;
+  f.leading = false;
+  const auto result = f.reconciler.Reconcile(kKey);
+  CHECK(result.outcome == ReconcileOutcome::kError);
+  REQUIRE(result.error);
+  CHECK(result.error->retryable());
+  CHECK(f.api.Writes() == 0);
+  f.leading = true;
+  CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kApplied);
+}
+
+TEST_CASE("WorkloadEntry shape: a ServiceEntry and one WorkloadEntry per endpoint, written once",
+          "[reconciler]") {
+  InlineFixture f;
+  auto on_keys = [](std::vector<std::string>) {};
+  OwnedObjectObserver entries("networking.istio.io/v1", "ServiceEntry", on_keys);
+  OwnedObjectObserver workloads("networking.istio.io/v1", "WorkloadEntry", on_keys);
+  OwnedObjectObserver gateways("gateway.networking.k8s.io/v1", "Gateway", on_keys);
+  SyncInto(entries, f.api, kube::resources::ServiceEntries());
+  SyncInto(workloads, f.api, kube::resources::WorkloadEntries());
+  SyncInto(gateways, f.api, kube::resources::Gateways());
+  ObjectSetWriter writer(f.api, {&entries, &workloads, &gateways}, f.metrics, [] { return true; });
+  mesh::ShapeOptions shape;
+  shape.control_plane_namespace = "istio-system";
+  f.reconciler.WriteShapeWith(&writer, shape);
+
+  CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kApplied);
+  // The guide's cluster1 has no httpbin Namespace: the objects go to the
+  // control-plane namespace.
+  auto service_entry = f.api.Find(kube::resources::ServiceEntries(), "istio-system", kEntry);
+  REQUIRE(service_entry);
+  CHECK(service_entry->at("spec").contains("workloadSelector"));
+  const auto workload_entries = [&] {
+    auto listed = f.api.List(kube::resources::WorkloadEntries(), "istio-system");
+    REQUIRE(listed.ok());
+    std::vector<std::string> clusters;
+    for (const auto& item : listed->items)
+      clusters.push_back(item["metadata"]["labels"]["topology.istio.io/cluster"]);
+    std::sort(clusters.begin(), clusters.end());
+    return clusters;
+  };
+  // cluster1's pod, and cluster2's gateway (another network) for its pods.
+  CHECK(workload_entries() == std::vector<std::string>{"cluster1", "cluster2"});
+  const int writes = f.api.Writes();
+  CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kUnchanged);
+  CHECK(f.api.Writes() == writes);
+
+  // cluster2 scales down: its gateway's weight changes, one write.
+  testing::FillGuide(f.store, 1);
+  CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kApplied);
+  CHECK(f.api.Writes() == writes + 1);
+
+  // cluster2 goes: its WorkloadEntry is deleted, the rest stays.
+  f.store.RemoveCluster("cluster2");
+  CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kDeleted);
+  CHECK(f.api.Calls("delete") == 1);
+  CHECK(workload_entries() == std::vector<std::string>{"cluster1"});
+}
+
+}  // namespace
+}  // namespace globalsvc::controller
