@@ -151,6 +151,12 @@ std::size_t FieldKeyLength(std::string_view text, std::size_t pos) {
   return i - pos;
 }
 
+// Free text (an error a server or library returned) may itself hold
+// "key=value" words: these fields come last, and their value runs to the end.
+bool IsFreeTextField(std::string_view key) {
+  return key == "error" || key == "last_error";
+}
+
 bool IsReservedField(std::string_view key) {
   return key == "ts" || key == "level" || key == "component" || key == "msg";
 }
@@ -162,8 +168,8 @@ struct SplitMessage {
 
 // "list done cluster=c1 error=connection refused" → msg "list done",
 // cluster "c1", error "connection refused" (words without '=' continue the
-// previous value; `key="a b"` is unquoted). Anything ambiguous (a reserved or
-// repeated key, an unterminated quote) keeps the whole text as msg.
+// previous value; `key="a b"` is unquoted; a free-text field takes the rest). Anything ambiguous (a
+// reserved or repeated key, an unterminated quote) keeps the whole text as msg.
 SplitMessage Split(std::string_view text) {
   SplitMessage whole{text, {}};
   std::size_t pos = 0;
@@ -219,6 +225,12 @@ SplitMessage Split(std::string_view text) {
         }
       }
       if (!closed || (pos < text.size() && text[pos] != ' ')) return whole;
+    } else if (IsFreeTextField(key)) {
+      std::string_view rest = text.substr(pos);
+      while (!rest.empty() && rest.back() == ' ')
+        rest.remove_suffix(1);
+      value = std::string(rest);
+      pos = text.size();
     } else {
       const std::size_t end = std::min(text.find(' ', pos), text.size());
       value = std::string(text.substr(pos, end - pos));

@@ -6,6 +6,8 @@
 // Callers log "message key=value key=value" (never tokens, keys or kubeconfig
 // contents). Text:
 //   2026-11-27T02:25:02.123Z info  component=reflector list done cluster=c1 items=42
+// `error=` (and `last_error=`) come last: their value is the rest of the
+// line, whatever it holds.
 // JSON (one object per line; trailing key=value pairs become string fields):
 //   {"ts":"2026-11-27T02:25:02.123Z","level":"info","component":"reflector",
 //    "msg":"list done","cluster":"c1","items":"42"}

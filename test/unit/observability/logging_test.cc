@@ -35,7 +35,7 @@ json JsonLine(const std::string& line) {
 TEST_CASE("JSON log lines parse and carry ts, level, component, msg and fields",
           "[observability]") {
   const json line = JsonLine(FormatOne(LogFormat::kJson, spdlog::level::info,
-                                       "list done cluster=c1 error=connection refused items=42"));
+                                       "list done cluster=c1 items=42 error=connection refused"));
   CHECK(std::regex_match(line.at("ts").get<std::string>(),
                          std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")));
   CHECK(line.at("level") == "info");
@@ -45,6 +45,15 @@ TEST_CASE("JSON log lines parse and carry ts, level, component, msg and fields",
   CHECK(line.at("error") == "connection refused");
   CHECK(line.at("items") == "42");
   CHECK(line.size() == 7);
+
+  // An error text that holds key=value words is one field, not several.
+  const json error = JsonLine(FormatOne(LogFormat::kJson, spdlog::level::err,
+                                        "apply failed key=ns/svc error=server said code=500 "
+                                        "reason=InternalError cluster=x "));
+  CHECK(error.at("msg") == "apply failed");
+  CHECK(error.at("key") == "ns/svc");
+  CHECK(error.at("error") == "server said code=500 reason=InternalError cluster=x");
+  CHECK(error.size() == 6);
 
   const json quoted = JsonLine(FormatOne(LogFormat::kJson, spdlog::level::warn,
                                          R"(apply failed reason="a b \"c\"" key=ns/svc)"));
