@@ -150,8 +150,9 @@ Status Controller::Start() {
   plan.host_suffix = options_.host_suffix;
   plan.cluster_domain = options_.cluster_domain;
   plan.can_join_kubernetes_service = options_.object_shape == ObjectShape::kWorkloadEntries;
-  reconciler_ = std::make_unique<Reconciler>(store_, *observer_, *writer_, plan, metrics_,
-                                             events_.get(), [this] { return MayWrite(); });
+  reconciler_ = std::make_unique<Reconciler>(
+      store_, *observer_, *writer_, plan, metrics_, events_.get(), [this] { return MayWrite(); },
+      *options_.clock);
   if (shape_writer_) {
     mesh::ShapeOptions shape;
     shape.control_plane_namespace = options_.control_plane_namespace;

@@ -28,7 +28,7 @@ const char* ReconcileOutcomeName(ReconcileOutcome outcome) {
 
 Reconciler::Reconciler(MeshStore& store, ServiceEntryObserver& observed, kube::ObjectApi& local,
                        mesh::PlanOptions options, ControllerMetrics& metrics, EventSink* events,
-                       std::function<bool()> may_write)
+                       std::function<bool()> may_write, kube::Clock& clock)
     : store_(store),
       observed_(observed),
       local_(local),
@@ -36,15 +36,16 @@ Reconciler::Reconciler(MeshStore& store, ServiceEntryObserver& observed, kube::O
       metrics_(metrics),
       events_(events),
       may_write_(std::move(may_write)),
+      clock_(clock),
       log_(obs::ComponentLogger("reconciler")) {}
 
 ReconcileResult Reconciler::Reconcile(const std::string& key) {
-  const auto started = std::chrono::steady_clock::now();
+  const auto started = clock_.Now();
   if (shape_writer_ && key == kPeerGatewaysKey) {
     ReconcileResult result = ReconcilePeerGateways();
     metrics_.reconciles.Inc({ReconcileOutcomeName(result.outcome)});
     metrics_.reconcile_seconds.Observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        std::chrono::duration<double>(clock_.Now() - started).count());
     return result;
   }
   const auto slash = key.find('/');
@@ -141,8 +142,7 @@ ReconcileResult Reconciler::Reconcile(const std::string& key) {
   PublishStatus(key, desired, diagnostics, result);
 
   metrics_.reconciles.Inc({ReconcileOutcomeName(result.outcome)});
-  metrics_.reconcile_seconds.Observe(
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  metrics_.reconcile_seconds.Observe(std::chrono::duration<double>(clock_.Now() - started).count());
   return result;
 }
 

@@ -22,6 +22,7 @@
 #include "controller/object_set_writer.h"
 #include "controller/service_entry_observer.h"
 #include "lib/base/result.h"
+#include "lib/kube/clock.h"
 #include "lib/kube/object_api.h"
 #include "lib/mesh/planner.h"
 
@@ -48,7 +49,7 @@ class Reconciler {
  public:
   Reconciler(MeshStore& store, ServiceEntryObserver& observed, kube::ObjectApi& local,
              mesh::PlanOptions options, ControllerMetrics& metrics, EventSink* events,
-             std::function<bool()> may_write);
+             std::function<bool()> may_write, kube::Clock& clock = kube::SystemClock::Instance());
 
   ReconcileResult Reconcile(const std::string& key);
 
@@ -90,6 +91,7 @@ class Reconciler {
   ControllerMetrics& metrics_;
   EventSink* events_;                // Warning Events on local objects; may be null
   std::function<bool()> may_write_;  // the leader check, right before each write
+  kube::Clock& clock_;               // times each reconcile
   std::shared_ptr<spdlog::logger> log_;
   ServiceStatusWriter* status_ = nullptr;
   ObjectSetWriter* shape_writer_ = nullptr;

@@ -78,8 +78,20 @@ void ServiceStatusWriter::CountPendingLocked() {
   pending_gauge_.Set(static_cast<double>(pending_.size() + (in_flight_ ? 1 : 0)));
 }
 
+void ServiceStatusWriter::SleepUntil(std::unique_lock<std::mutex>& lock, std::stop_token stop,
+                                     kube::Clock::TimePoint deadline) {
+  while (!stop.stop_requested() && options_.clock->Now() < deadline) {
+    options_.clock->WaitUntil(wake_, lock, deadline);
+  }
+}
+
 void ServiceStatusWriter::Run(std::stop_token stop) {
-  const auto never = [] { return false; };
+  // Stopping wakes every wait below (under the mutex: no lost wake-up).
+  // Registered before the lock is taken: it runs at once if stop was asked.
+  std::stop_callback wake_on_stop(stop, [this] {
+    std::lock_guard stopping(mutex_);
+    wake_.notify_all();
+  });
   std::unique_lock lock(mutex_);
   while (!stop.stop_requested()) {
     if (may_write_ && !may_write_()) {
@@ -88,7 +100,7 @@ void ServiceStatusWriter::Run(std::stop_token stop) {
       listed_ = false;
       pending_.clear();
       CountPendingLocked();
-      wake_.wait_for(lock, stop, std::chrono::seconds(1), never);
+      SleepUntil(lock, stop, options_.clock->Now() + std::chrono::seconds(1));
       continue;
     }
     if (!listed_ || options_.clock->Now() >= next_list_) {
@@ -97,12 +109,13 @@ void ServiceStatusWriter::Run(std::stop_token stop) {
       (void)RunGuarded("status list", [&] { listed = List(); });
       lock.lock();
       if (!listed) {
-        wake_.wait_for(lock, stop, options_.retry_delay, never);
+        SleepUntil(lock, stop, options_.clock->Now() + options_.retry_delay);
         continue;
       }
     }
     if (pending_.empty()) {
-      wake_.wait_until(lock, stop, next_list_, [&] { return !pending_.empty(); });
+      // Until something is Set() (which notifies) or the next list is due.
+      options_.clock->WaitUntil(wake_, lock, next_list_);
       continue;
     }
     auto first = pending_.begin();
@@ -117,7 +130,7 @@ void ServiceStatusWriter::Run(std::stop_token stop) {
     in_flight_ = false;
     if (!written) pending_.try_emplace(name, std::move(desired));  // a newer value wins
     CountPendingLocked();
-    if (!written) wake_.wait_for(lock, stop, options_.retry_delay, never);
+    if (!written) SleepUntil(lock, stop, options_.clock->Now() + options_.retry_delay);
   }
 }
 

@@ -86,6 +86,9 @@ class ServiceStatusWriter {
   };
 
   void Run(std::stop_token stop);
+  // Waits until `deadline` on the clock, or until stopped; Set() does not end it.
+  void SleepUntil(std::unique_lock<std::mutex>& lock, std::stop_token stop,
+                  kube::Clock::TimePoint deadline);
   bool List();
   // False when the write failed and should be retried.
   bool Write(const std::string& key, const Desired& desired);
@@ -103,12 +106,12 @@ class ServiceStatusWriter {
   std::shared_ptr<spdlog::logger> log_;
 
   std::mutex mutex_;
-  std::condition_variable_any wake_;
+  std::condition_variable wake_;            // waited on through the clock
   std::map<std::string, Desired> pending_;  // key -> latest wanted status
   std::map<std::string, Stored> stored_;    // object name -> what the cluster holds
   bool in_flight_ = false;                  // a value taken from pending_ is being written
   bool listed_ = false;
-  std::chrono::steady_clock::time_point next_list_{};
+  kube::Clock::TimePoint next_list_{};
 
   std::set<std::string> foreign_reported_;  // writer thread only
   bool warned_ = false;                     // writer thread only

@@ -1,0 +1,159 @@
+// GlobalService objects through the status writer's own thread, against the
+// object calls kept in memory and a clock moved by hand: written once per
+// change, deleted with the service, never over a foreign object, and changes
+// made by others found at the next list.
+
+#include "controller/service_status_writer.h"
+
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "controller/api_group.h"
+#include "lib/mesh/model.h"
+#include "lib/observability/metrics.h"
+#include "test/support/memory_object_api.h"
+
+namespace globalsvc::controller {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+// Polls `done` for up to a minute of real time: the writer's thread does the
+// work; a slow machine only makes the test slower.
+template <typename Done>
+bool Eventually(Done done) {
+  for (int i = 0; i < 6000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return done();
+}
+
+std::optional<json> Object(const testsupport::MemoryObjectApi& api, const std::string& name) {
+  return api.Find(GlobalServiceResource(), "istio-system", name);
+}
+
+json Status(int endpoints) {
+  return {{"scope", "global"}, {"endpoints", endpoints}};
+}
+
+struct Fixture {
+  Fixture() {
+    ServiceStatusWriterOptions options;
+    options.namespace_name = "istio-system";
+    options.clock = &clock;
+    writer = std::make_unique<ServiceStatusWriter>(
+        api, options, metrics, [] { return true; },
+        [this](std::vector<std::string> k) {
+          std::lock_guard lock(keys_mutex);
+          keys.insert(keys.end(), k.begin(), k.end());
+        });
+  }
+  ~Fixture() { writer->Stop(); }
+  std::vector<std::string> Keys() {
+    std::lock_guard lock(keys_mutex);
+    return keys;
+  }
+  double Pending() { return metrics.registry.AddGauge("globalsvc_status_pending", "").Value(); }
+
+  testsupport::MemoryObjectApi api;
+  obs::Registry registry;
+  ControllerMetrics metrics{registry};
+  kube::ManualClock clock;
+  std::mutex keys_mutex;
+  std::vector<std::string> keys;
+  std::unique_ptr<ServiceStatusWriter> writer;
+};
+
+TEST_CASE("A GlobalService is created as ours, written once per change, deleted with it",
+          "[service-status]") {
+  Fixture f;
+  f.writer->Start();
+  f.writer->Set("httpbin/in-ambient", Status(3));
+  REQUIRE(Eventually([&] {
+    auto object = Object(f.api, "httpbin.in-ambient");
+    return object && object->contains("status");
+  }));
+  auto object = *Object(f.api, "httpbin.in-ambient");
+  CHECK(object["metadata"]["labels"][mesh::kManagedByLabel] == mesh::kManagedByValue);
+  CHECK(object["metadata"]["labels"][mesh::kParentServiceLabel] == "in-ambient");
+  CHECK(object["status"]["endpoints"] == 3);
+  CHECK(object["status"].contains("lastChangeTime"));
+  REQUIRE(Eventually([&] { return f.Pending() == 0; }));
+  CHECK(f.api.Writes() == 2);  // the create and the status
+
+  // The same status again stops at Set(): nothing pending, nothing written.
+  f.writer->Set("httpbin/in-ambient", Status(3));
+  CHECK(f.Pending() == 0);
+
+  f.writer->Set("httpbin/in-ambient", Status(4));
+  REQUIRE(Eventually(
+      [&] { return (*Object(f.api, "httpbin.in-ambient"))["status"]["endpoints"] == 4; }));
+  CHECK(f.api.Writes() == 3);
+
+  f.writer->Set("httpbin/in-ambient", std::nullopt);
+  REQUIRE(Eventually([&] { return !Object(f.api, "httpbin.in-ambient"); }));
+  CHECK(f.api.Calls("delete") == 1);
+}
+
+TEST_CASE("A GlobalService someone else made is never written nor deleted", "[service-status]") {
+  Fixture f;
+  (void)f.api.Seed(GlobalServiceResource(),
+                   {{"apiVersion", kApiVersion},
+                    {"kind", "GlobalService"},
+                    {"metadata", {{"name", "httpbin.theirs"}, {"namespace", "istio-system"}}},
+                    {"spec", {{"note", "mine"}}}});
+  f.writer->Start();
+  f.writer->Set("httpbin/theirs", Status(1));
+  // Written in name order: once the later one is written, the foreign one
+  // has been passed over.
+  f.writer->Set("zzz/later", Status(1));
+  REQUIRE(Eventually([&] { return Object(f.api, "zzz.later").has_value(); }));
+  f.writer->Set("httpbin/theirs", std::nullopt);
+  f.writer->Set("zzz/later", std::nullopt);
+  REQUIRE(Eventually([&] { return !Object(f.api, "zzz.later"); }));
+  auto theirs = Object(f.api, "httpbin.theirs");
+  REQUIRE(theirs);
+  CHECK_FALSE(theirs->contains("status"));
+  CHECK((*theirs)["spec"]["note"] == "mine");
+}
+
+TEST_CASE("The next list finds what others changed and hands its key to be reconciled",
+          "[service-status]") {
+  Fixture f;
+  f.writer->Start();
+  f.writer->Set("httpbin/in-ambient", Status(3));
+  REQUIRE(Eventually([&] {
+    auto object = Object(f.api, "httpbin.in-ambient");
+    return object && object->contains("status");
+  }));
+  // The first list (empty) reported nothing.
+  CHECK(f.Keys().empty());
+
+  json edited = *Object(f.api, "httpbin.in-ambient");
+  edited["status"]["endpoints"] = 99;
+  REQUIRE(f.api.UpdateStatus(GlobalServiceResource(), "istio-system", edited).ok());
+  const int lists = f.api.Calls("list");
+  f.clock.Advance(599s);
+  std::this_thread::sleep_for(50ms);
+  CHECK(f.api.Calls("list") == lists);  // not due yet
+  f.clock.Advance(1s);
+  REQUIRE(Eventually([&] { return !f.Keys().empty(); }));
+  CHECK(f.Keys() == std::vector<std::string>{"httpbin/in-ambient"});
+}
+
+TEST_CASE("A failed list is retried after the retry delay", "[service-status]") {
+  Fixture f;
+  f.api.FailNext("list", MakeError(ErrorCode::kForbidden, "globalservices is forbidden"));
+  f.writer->Start();
+  f.writer->Set("httpbin/in-ambient", Status(3));
+  REQUIRE(Eventually([&] { return f.api.Calls("list") == 1; }));
+  std::this_thread::sleep_for(50ms);
+  CHECK_FALSE(Object(f.api, "httpbin.in-ambient"));
+  f.clock.Advance(5s);
+  REQUIRE(Eventually([&] { return Object(f.api, "httpbin.in-ambient").has_value(); }));
+}
+
+}  // namespace
+}  // namespace globalsvc::controller
