@@ -1,93 +1,11 @@
 #include "controller/projection_sinks.h"
-
-#include <algorithm>
-
 #include "lib/mesh/object_decoder.h"
 #include "lib/mesh/scope.h"
 
+// The sinks of what a cluster exports: Services, Namespaces (their scope
+// labels), EndpointSlices and the Pods behind them (service accounts).
+
 namespace globalsvc::controller {
-
-void ProjectionSink::BeginReplace() {
-  listed_.clear();
-}
-
-void ProjectionSink::ReplaceItem(nlohmann::json&& object) {
-  std::string key = kube::ObjectKey(object);
-  std::vector<std::string> keys;
-  Apply(object, key, keys);
-  listed_.insert(std::move(key));
-  Emit(std::move(keys));
-}
-
-void ProjectionSink::EndReplace() {
-  // Whatever the list no longer holds was deleted while we were not watching.
-  std::vector<std::string> keys;
-  for (const std::string& stored : StoredKeys()) {
-    if (!listed_.count(stored)) Remove(stored, keys);
-  }
-  listed_.clear();
-  Emit(std::move(keys));
-  synced_ = true;
-}
-
-void ProjectionSink::AbortReplace() {
-  listed_.clear();
-}
-
-void ProjectionSink::ApplyEvent(kube::WatchEventType type, nlohmann::json&& object) {
-  std::vector<std::string> keys;
-  const std::string key = kube::ObjectKey(object);
-  if (type == kube::WatchEventType::kDeleted) {
-    Remove(key, keys);
-  } else if (type == kube::WatchEventType::kAdded || type == kube::WatchEventType::kModified) {
-    Apply(object, key, keys);
-  }
-  Emit(std::move(keys));
-}
-
-void ProjectionSink::Report(const mesh::Diagnostics& diagnostics) const {
-  if (!diagnostics.empty() && context_.on_diagnostics) context_.on_diagnostics(diagnostics);
-}
-
-bool ProjectionSink::Admitted(const std::string& key) const {
-  return context_.namespaces.admits_all() ||
-         context_.namespaces.Admits(std::string_view(key).substr(0, key.find('/')));
-}
-
-bool ProjectionSink::MayAdd(const mesh::ClusterState& state) {
-  if (context_.max_objects == 0 || state.object_count() < context_.max_objects) return true;
-  ++refused_;
-  return false;
-}
-
-void ProjectionSink::ReportRefused() {
-  if (refused_ == 0) return;
-  // The first refusal, then one report per 1000: a hostile remote must not
-  // flood the log either.
-  const bool report =
-      refused_reported_ == 0 || refused_reported_ / 1000 != (refused_reported_ + refused_) / 1000;
-  refused_reported_ += refused_;
-  refused_ = 0;
-  if (!report) return;
-  Report({{mesh::Severity::kError,
-           mesh::DiagnosticCode::kObjectQuotaExceeded,
-           {context_.cluster, "", "", ""},
-           "cluster " + context_.cluster + " holds " + std::to_string(context_.max_objects) +
-               " objects (--max-remote-objects); " + std::to_string(refused_reported_) +
-               " new ones refused so far"}});
-}
-
-void ProjectionSink::RequestRelist() const {
-  if (context_.on_relist) context_.on_relist();
-}
-
-void ProjectionSink::Emit(std::vector<std::string> keys) const {
-  if (keys.empty() || !context_.on_keys) return;
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-  context_.on_keys(std::move(keys));
-}
-
 namespace {
 
 // Whether the cluster already knows that `service` is not exported: only then
@@ -118,13 +36,6 @@ void Rescope(mesh::ClusterState& state, const std::string& namespace_name, bool&
     state.UpsertService(std::move(dormant));
     state.MakeSlicesDormant(key);
   }
-}
-
-// The keys of every Service of this cluster: what a change of the cluster's
-// topology (nodes, gateways) can affect.
-void AddClusterKeys(const SinkContext& context, std::vector<std::string>& keys) {
-  auto cluster_keys = context.store->ServiceKeys(context.cluster);
-  keys.insert(keys.end(), cluster_keys.begin(), cluster_keys.end());
 }
 
 class ServiceSink final : public ProjectionSink {
@@ -363,147 +274,6 @@ class EndpointSliceSink final : public ProjectionSink {
   std::unordered_map<std::string, std::string> service_of_slice_;  // "ns/slice" -> service
 };
 
-class NodeSink final : public ProjectionSink {
- public:
-  using ProjectionSink::ProjectionSink;
-
- protected:
-  void Apply(const nlohmann::json& object, const std::string& key,
-             std::vector<std::string>& keys) override {
-    mesh::Diagnostics diagnostics;
-    auto node = mesh::DecodeNode(object, {context_.cluster, &diagnostics});
-    Report(diagnostics);
-    if (!node) return Remove(key, keys);
-    bool changed = false;
-    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
-      const mesh::Node* old = state.FindNode(key);
-      if (old && *old == *node) return;  // heartbeats and status updates end here
-      if (!old && !MayAdd(state)) return;
-      state.UpsertNode(std::move(*node));
-      changed = true;
-    });
-    ReportRefused();
-    if (changed) AddClusterKeys(context_, keys);
-  }
-
-  void Remove(const std::string& key, std::vector<std::string>& keys) override {
-    bool existed = false;
-    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
-      existed = state.FindNode(key) != nullptr;
-      state.RemoveNode(key);
-    });
-    if (existed) AddClusterKeys(context_, keys);
-  }
-
-  std::vector<std::string> StoredKeys() override {
-    std::vector<std::string> names;
-    context_.store->Read(context_.cluster, [&](const mesh::ClusterState& state) {
-      for (const auto& [name, node] : state.nodes())
-        names.push_back(name);
-    });
-    return names;
-  }
-};
-
-class GatewaySink final : public ProjectionSink {
- public:
-  using ProjectionSink::ProjectionSink;
-
- protected:
-  void Apply(const nlohmann::json& object, const std::string& key,
-             std::vector<std::string>& keys) override {
-    mesh::Diagnostics diagnostics;
-    auto gateway = mesh::DecodeGateway(object, {context_.cluster, &diagnostics});
-    Report(diagnostics);
-    if (!gateway) return Remove(key, keys);
-    bool changed = false;
-    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
-      auto it = state.gateways().find(gateway->name);
-      if (it != state.gateways().end() && it->second == *gateway) return;
-      if (it == state.gateways().end() && !MayAdd(state)) return;
-      state.UpsertGateway(std::move(*gateway));
-      changed = true;
-    });
-    ReportRefused();
-    if (changed) AddClusterKeys(context_, keys);
-  }
-
-  void Remove(const std::string& key, std::vector<std::string>& keys) override {
-    const std::string name = key.substr(key.find('/') + 1);
-    bool existed = false;
-    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
-      existed = state.gateways().count(name) > 0;
-      state.RemoveGateway(name);
-    });
-    if (existed) AddClusterKeys(context_, keys);
-  }
-
-  std::vector<std::string> StoredKeys() override {
-    std::vector<std::string> stored;
-    context_.store->Read(context_.cluster, [&](const mesh::ClusterState& state) {
-      for (const auto& [name, gateway] : state.gateways()) {
-        stored.push_back(mesh::ServiceKey(context_.control_plane_namespace, name));
-      }
-    });
-    return stored;
-  }
-};
-
-// The cluster's Segments: a segment's domain or aliases decide the hosts of
-// every global service of its clusters, so a change replans all keys.
-class SegmentSink final : public ProjectionSink {
- public:
-  using ProjectionSink::ProjectionSink;
-
- protected:
-  void Apply(const nlohmann::json& object, const std::string& key,
-             std::vector<std::string>& keys) override {
-    mesh::Diagnostics diagnostics;
-    auto segment = mesh::DecodeSegment(object, {context_.cluster, &diagnostics});
-    Report(diagnostics);
-    if (!segment) return Remove(key, keys);
-    bool changed = false;
-    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
-      const mesh::Segment* old = state.FindSegment(segment->name);
-      if (old && *old == *segment) return;
-      if (!old && !MayAdd(state)) return;
-      state.UpsertSegment(std::move(*segment));
-      changed = true;
-    });
-    ReportRefused();
-    if (changed) AddAllKeys(keys);
-  }
-
-  void Remove(const std::string& key, std::vector<std::string>& keys) override {
-    const std::string name = key.substr(key.find('/') + 1);
-    bool existed = false;
-    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
-      existed = state.FindSegment(name) != nullptr;
-      state.RemoveSegment(name);
-    });
-    if (existed) AddAllKeys(keys);
-  }
-
-  std::vector<std::string> StoredKeys() override {
-    std::vector<std::string> stored;
-    context_.store->Read(context_.cluster, [&](const mesh::ClusterState& state) {
-      for (const auto& [name, segment] : state.segments()) {
-        stored.push_back(mesh::ServiceKey(context_.control_plane_namespace, name));
-      }
-    });
-    return stored;
-  }
-
- private:
-  void AddAllKeys(std::vector<std::string>& keys) const {
-    auto all = context_.store->ServiceKeys();
-    keys.insert(keys.end(), all.begin(), all.end());
-  }
-};
-
-// Pods are kept for their service account only: a WorkloadEntry carries a
-// pod's identity, which its EndpointSlice does not name. Status updates (the
-// bulk of Pod events) leave the record equal and stop here.
 class PodSink final : public ProjectionSink {
  public:
   using ProjectionSink::ProjectionSink;
@@ -556,69 +326,23 @@ class PodSink final : public ProjectionSink {
 
 // East-west gateway Services of the control-plane namespace: where other
 // networks reach each gateway (the peer Gateways' address).
-class GatewayAddressSink final : public ProjectionSink {
- public:
-  using ProjectionSink::ProjectionSink;
-
- protected:
-  void Apply(const nlohmann::json& object, const std::string& key,
-             std::vector<std::string>& keys) override {
-    mesh::Diagnostics diagnostics;
-    auto address = mesh::DecodeGatewayAddress(object, {context_.cluster, &diagnostics});
-    Report(diagnostics);
-    if (!address) return Remove(key, keys);
-    bool changed = false;
-    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
-      if (state.AddressOfGateway(address->name) == address->address) return;
-      if (state.AddressOfGateway(address->name).empty() && !MayAdd(state)) return;
-      state.UpsertGatewayAddress(std::move(*address));
-      changed = true;
-    });
-    ReportRefused();
-    stored_.insert(key);  // Remove() of an unstored name changes nothing
-    if (changed) AddClusterKeys(context_, keys);
-  }
-
-  void Remove(const std::string& key, std::vector<std::string>& keys) override {
-    if (!stored_.erase(key)) return;
-    context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
-      state.RemoveGatewayAddress(key.substr(key.find('/') + 1));
-    });
-    AddClusterKeys(context_, keys);
-  }
-
-  std::vector<std::string> StoredKeys() override { return {stored_.begin(), stored_.end()}; }
-
- private:
-  std::unordered_set<std::string> stored_;
-};
 
 }  // namespace
 
 std::unique_ptr<ProjectionSink> MakeServiceSink(SinkContext context) {
   return std::make_unique<ServiceSink>(std::move(context));
 }
+
 std::unique_ptr<ProjectionSink> MakeNamespaceSink(SinkContext context) {
   return std::make_unique<NamespaceSink>(std::move(context));
 }
+
 std::unique_ptr<ProjectionSink> MakeEndpointSliceSink(SinkContext context) {
   return std::make_unique<EndpointSliceSink>(std::move(context));
-}
-std::unique_ptr<ProjectionSink> MakeNodeSink(SinkContext context) {
-  return std::make_unique<NodeSink>(std::move(context));
-}
-std::unique_ptr<ProjectionSink> MakeGatewaySink(SinkContext context) {
-  return std::make_unique<GatewaySink>(std::move(context));
-}
-std::unique_ptr<ProjectionSink> MakeSegmentSink(SinkContext context) {
-  return std::make_unique<SegmentSink>(std::move(context));
 }
 
 std::unique_ptr<ProjectionSink> MakePodSink(SinkContext context) {
   return std::make_unique<PodSink>(std::move(context));
-}
-std::unique_ptr<ProjectionSink> MakeGatewayAddressSink(SinkContext context) {
-  return std::make_unique<GatewayAddressSink>(std::move(context));
 }
 
 }  // namespace globalsvc::controller
