@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 
+#include "controller/carry_over.h"
 #include "controller/owned_objects.h"
 #include "lib/base/guard.h"
 #include "lib/mesh/carried_endpoints.h"
@@ -403,72 +404,10 @@ void Controller::CarryOverUnsyncedRemotes() {
     if (!(remote.connected && remote.health.synced)) unsynced.insert(remote.cluster);
   }
   if (unsynced.empty()) return;
-  kube::ListOptions owned;
-  owned.label_selector = ManagedBySelector();
-  const bool shape = shape_writer_ != nullptr;
-  // The WorkloadEntry shape keeps its objects in the Services' namespaces.
-  auto listed = writer_->List(kube::resources::ServiceEntries(),
-                              shape ? "" : options_.control_plane_namespace, owned);
-  Result<kube::KubeClient::ListResult> workloads = kube::KubeClient::ListResult{};
-  if (listed.ok() && shape) {
-    workloads = writer_->List(kube::resources::WorkloadEntries(), "", owned);
-  }
-  if (!listed.ok() || !workloads.ok()) {
-    log_->warn(
-        "cannot read the existing ServiceEntries: unsynced remote clusters start without "
-        "endpoints error={}",
-        (!listed.ok() ? listed.error() : workloads.error()).message);
-    return;
-  }
-  std::vector<mesh::ServiceEntry> entries;
-  if (shape) {
-    entries = mesh::EntriesFromObjects(listed->items, workloads->items);
-  } else {
-    for (const auto& item : listed->items) {
-      if (auto entry = mesh::ServiceEntryFromJson(item)) entries.push_back(std::move(*entry));
-    }
-  }
-  auto carried = mesh::CarryOver(entries, unsynced);
-  // Their peer Gateways too: without one, their carried endpoints behind a
-  // gateway are unroutable until they sync.
-  std::map<std::string, std::vector<mesh::PeerGateway>> gateways;
-  if (shape) {
-    auto listed_gateways =
-        writer_->List(kube::resources::Gateways(), options_.control_plane_namespace, owned);
-    if (listed_gateways.ok()) {
-      for (const auto& item : listed_gateways->items) {
-        if (auto gateway = mesh::PeerGatewayFromJson(item)) {
-          gateways[gateway->cluster].push_back(std::move(*gateway));
-        }
-      }
-    } else {
-      log_->warn(
-          "cannot read the existing peer Gateways: unsynced remote clusters start without "
-          "them error={}",
-          listed_gateways.error().message);
-    }
-  }
-  for (const auto& cluster : unsynced) {
-    auto it = carried.find(cluster);
-    if (it == carried.end()) {
-      log_->warn(
-          "remote cluster not synced and no endpoints of it in the existing "
-          "ServiceEntries cluster={}",
-          cluster);
-      continue;
-    }
-    std::size_t endpoints = 0;
-    for (const auto& [key, service] : it->second)
-      endpoints += service.endpoints.size();
-    log_->warn(
-        "remote cluster not synced: the endpoints the existing ServiceEntries hold for it "
-        "are kept until it syncs cluster={} services={} endpoints={}",
-        cluster, it->second.size(), endpoints);
-    store_.SetCarried(cluster, std::move(it->second));
-    if (auto found = gateways.find(cluster); found != gateways.end()) {
-      store_.SetCarriedGateways(cluster, std::move(found->second));
-    }
-  }
+  CarryOverOptions carry;
+  carry.workload_entries = shape_writer_ != nullptr;
+  carry.control_plane_namespace = options_.control_plane_namespace;
+  CarryOverUnsynced(*writer_, carry, unsynced, store_);
 }
 
 void Controller::RefreshGauges() {

@@ -1,0 +1,96 @@
+#include "controller/carry_over.h"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <vector>
+
+#include "controller/owned_objects.h"
+#include "lib/mesh/carried_endpoints.h"
+#include "lib/mesh/istio_objects.h"
+#include "lib/observability/logging.h"
+
+namespace globalsvc::controller {
+namespace {
+
+// What the local objects hold, as ServiceEntries with their endpoints; an
+// error when they cannot be listed.
+Result<std::vector<mesh::ServiceEntry>> ExistingEntries(kube::ObjectApi& local,
+                                                        const CarryOverOptions& options) {
+  kube::ListOptions owned;
+  owned.label_selector = ManagedBySelector();
+  // The WorkloadEntry shape keeps its objects in the Services' namespaces.
+  auto listed = local.List(kube::resources::ServiceEntries(),
+                           options.workload_entries ? "" : options.control_plane_namespace, owned);
+  if (!listed.ok()) return listed.error();
+  std::vector<mesh::ServiceEntry> entries;
+  if (options.workload_entries) {
+    auto workloads = local.List(kube::resources::WorkloadEntries(), "", owned);
+    if (!workloads.ok()) return workloads.error();
+    return mesh::EntriesFromObjects(listed->items, workloads->items);
+  }
+  for (const auto& item : listed->items) {
+    if (auto entry = mesh::ServiceEntryFromJson(item)) entries.push_back(std::move(*entry));
+  }
+  return entries;
+}
+
+}  // namespace
+
+void CarryOverUnsynced(kube::ObjectApi& local, const CarryOverOptions& options,
+                       const std::set<std::string>& unsynced, MeshStore& store) {
+  if (unsynced.empty()) return;
+  auto log = obs::ComponentLogger("controller");
+  auto entries = ExistingEntries(local, options);
+  if (!entries.ok()) {
+    log->warn(
+        "cannot read the existing ServiceEntries: unsynced remote clusters start without "
+        "endpoints error={}",
+        entries.error().message);
+    return;
+  }
+  auto carried = mesh::CarryOver(*entries, unsynced);
+  // Their peer Gateways too: without one, their carried endpoints behind a
+  // gateway are unroutable until they sync.
+  std::map<std::string, std::vector<mesh::PeerGateway>> gateways;
+  if (options.workload_entries) {
+    kube::ListOptions owned;
+    owned.label_selector = ManagedBySelector();
+    auto listed = local.List(kube::resources::Gateways(), options.control_plane_namespace, owned);
+    if (listed.ok()) {
+      for (const auto& item : listed->items) {
+        if (auto gateway = mesh::PeerGatewayFromJson(item)) {
+          gateways[gateway->cluster].push_back(std::move(*gateway));
+        }
+      }
+    } else {
+      log->warn(
+          "cannot read the existing peer Gateways: unsynced remote clusters start without "
+          "them error={}",
+          listed.error().message);
+    }
+  }
+  for (const auto& cluster : unsynced) {
+    auto it = carried.find(cluster);
+    if (it == carried.end()) {
+      log->warn(
+          "remote cluster not synced and no endpoints of it in the existing "
+          "ServiceEntries cluster={}",
+          cluster);
+      continue;
+    }
+    std::size_t endpoints = 0;
+    for (const auto& [key, service] : it->second)
+      endpoints += service.endpoints.size();
+    log->warn(
+        "remote cluster not synced: the endpoints the existing ServiceEntries hold for it "
+        "are kept until it syncs cluster={} services={} endpoints={}",
+        cluster, it->second.size(), endpoints);
+    store.SetCarried(cluster, std::move(it->second));
+    if (auto found = gateways.find(cluster); found != gateways.end()) {
+      store.SetCarriedGateways(cluster, std::move(found->second));
+    }
+  }
+}
+
+}  // namespace globalsvc::controller
