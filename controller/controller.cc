@@ -68,24 +68,36 @@ Status Controller::Start() {
     log_->info("serving metrics and health address={} port={}", options_.metrics_address, *port);
   }
 
+  auto local = StartLocal(*config);
+  if (!local.ok()) return local.error();
+  StartRemotes(*local);
+  StartWriters();
+  StartWorkersAndElection();
+  log_->info("started cluster={} namespace={} identity={} leader_election={}",
+             options_.cluster_name, options_.control_plane_namespace, options_.identity,
+             options_.leader_elect);
+  return Ok{};
+}
+
+Result<ClusterConnectionOptions> Controller::StartLocal(const kube::ClusterConfig& config) {
   kube::TransportOptions transport;
   transport.qps = options_.qps;
   transport.burst = options_.burst;
   transport.max_response_bytes = static_cast<std::size_t>(options_.max_response_mib) << 20;
   // Leader election writes its Lease whether or not it leads: its own client.
-  auto election_client = kube::KubeClient::Create(*config, *options_.clock, transport);
+  auto election_client = kube::KubeClient::Create(config, *options_.clock, transport);
   if (!election_client.ok()) return election_client.error();
   election_client_ = std::move(*election_client);
   // Every other write is fenced right before it is sent.
   transport.may_write = [this] { return MayWrite(); };
-  auto writer = kube::KubeClient::Create(*config, *options_.clock, transport);
+  auto writer = kube::KubeClient::Create(config, *options_.clock, transport);
   if (!writer.ok()) return writer.error();
   writer_ = std::move(*writer);
 
   ClusterConnectionOptions connection;
   connection.clock = options_.clock;
   connection.cluster = options_.cluster_name;
-  connection.config = *config;
+  connection.config = config;
   connection.control_plane_namespace = options_.control_plane_namespace;
   connection.network_override = options_.network;
   connection.gateway_selector = options_.gateway_selector;
@@ -118,7 +130,11 @@ Status Controller::Start() {
   observer_reflector_->Start();
   if (options_.object_shape == ObjectShape::kWorkloadEntries) StartShapeObservers();
 
-  ClusterConnectionOptions remote_template = connection;
+  return connection;
+}
+
+void Controller::StartRemotes(const ClusterConnectionOptions& local_connection) {
+  ClusterConnectionOptions remote_template = local_connection;
   remote_template.network_override.clear();  // remote networks come from their own labels
   remote_template.watch_segments = false;    // the local copies decide
   remote_template.max_objects = static_cast<std::size_t>(options_.max_remote_objects);
@@ -144,7 +160,9 @@ Status Controller::Start() {
   if (options_.read_legacy_secrets) {
     legacy_secret_reflector_ = secret_reflector(kLegacyRemoteSecretLabel, SecretLabel::kLegacy);
   }
+}
 
+void Controller::StartWriters() {
   mesh::PlanOptions plan;
   plan.target_cluster = options_.cluster_name;
   plan.control_plane_namespace = options_.control_plane_namespace;
@@ -174,7 +192,9 @@ Status Controller::Start() {
       [this](std::vector<std::string> keys) { Enqueue(std::move(keys)); });
   reconciler_->PublishStatusTo(service_status_.get());
   service_status_->Start();
+}
 
+void Controller::StartWorkersAndElection() {
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
     workers_.emplace_back([this](std::stop_token stop) { Work(stop); });
   }
@@ -204,10 +224,6 @@ Status Controller::Start() {
   } else {
     no_election_leader_ = std::jthread([this](std::stop_token stop) { Lead(stop); });
   }
-  log_->info("started cluster={} namespace={} identity={} leader_election={}",
-             options_.cluster_name, options_.control_plane_namespace, options_.identity,
-             options_.leader_elect);
-  return Ok{};
 }
 
 void Controller::Stop() {
@@ -410,60 +426,66 @@ void Controller::CarryOverUnsyncedRemotes() {
   CarryOverUnsynced(*writer_, carry, unsynced, store_);
 }
 
-void Controller::RefreshGauges() {
-  const auto contributions = reconciler_ ? reconciler_->Contributions()
-                                         : std::map<std::string, Reconciler::Contribution>{};
-  std::vector<ClusterStatusReport> reports;
-  auto publish = [&](const std::string& cluster, const ClusterHealth& health, bool local,
-                     const std::string& secret, std::uint64_t generation) {
-    metrics_.cluster_synced.Set(health.synced ? 1 : 0, {cluster});
-    metrics_.cluster_connected.Set(health.healthy ? 1 : 0, {cluster});
-    // Stale: its last known (or carried-over) endpoints are kept while it
-    // cannot be read; removed: kept no longer (--remote-stale-timeout).
-    const bool removed = !local && store_.IsWithheld(cluster);
-    const bool stale =
-        !removed && ((health.synced && !health.healthy) || (!local && store_.HasCarried(cluster)));
-    metrics_.cluster_stale.Set(stale ? 1 : 0, {cluster});
-    if (!local) metrics_.cluster_stale_removed.Set(removed ? 1 : 0, {cluster});
-    if (const auto delta = watch_errors_.Observe(cluster, generation, health.errors)) {
-      metrics_.watch_restarts.Inc({cluster}, static_cast<double>(delta));
-    }
-    if (const auto delta = watch_relists_.Observe(cluster, generation, health.relists)) {
-      metrics_.watch_relists.Inc({cluster}, static_cast<double>(delta));
-    }
+ClusterStatusReport Controller::ReportCluster(const ClusterSample& sample,
+                                              const ContributionMap& contributions) {
+  const std::string& cluster = sample.cluster;
+  const ClusterHealth& health = sample.health;
+  metrics_.cluster_synced.Set(health.synced ? 1 : 0, {cluster});
+  metrics_.cluster_connected.Set(health.healthy ? 1 : 0, {cluster});
+  // Stale: its last known (or carried-over) endpoints are kept while it
+  // cannot be read; removed: kept no longer (--remote-stale-timeout).
+  const bool removed = !sample.local && store_.IsWithheld(cluster);
+  const bool stale = !removed && ((health.synced && !health.healthy) ||
+                                  (!sample.local && store_.HasCarried(cluster)));
+  metrics_.cluster_stale.Set(stale ? 1 : 0, {cluster});
+  if (!sample.local) metrics_.cluster_stale_removed.Set(removed ? 1 : 0, {cluster});
+  if (const auto delta = watch_errors_.Observe(cluster, sample.generation, health.errors)) {
+    metrics_.watch_restarts.Inc({cluster}, static_cast<double>(delta));
+  }
+  if (const auto delta = watch_relists_.Observe(cluster, sample.generation, health.relists)) {
+    metrics_.watch_relists.Inc({cluster}, static_cast<double>(delta));
+  }
 
-    ClusterStatusReport report;
-    report.cluster = cluster;
-    report.local = local;
-    report.secret = secret;
-    report.connected = health.healthy;
-    report.synced = health.synced;
-    report.stale = stale;
-    report.endpoints_removed = removed;
-    store_.Read(cluster,
-                [&](const mesh::ClusterState& state) { report.network = state.network(); });
-    mesh::PlanOptions segment_view;
-    segment_view.target_cluster = options_.cluster_name;
-    segment_view.control_plane_namespace = options_.control_plane_namespace;
-    segment_view.host_suffix = options_.host_suffix;
-    if (auto membership = store_.Membership(cluster, segment_view)) {
-      report.segment = membership->name;
-      report.segment_refused = membership->reason;
-    }
-    if (auto it = contributions.find(cluster); it != contributions.end()) {
-      report.services = it->second.services;
-      report.endpoints = it->second.endpoints;
-    }
-    report.last_error = health.last_error;
-    reports.push_back(std::move(report));
-  };
-  if (local_) publish(options_.cluster_name, local_->Health(), true, "", 0);
+  ClusterStatusReport report;
+  report.cluster = cluster;
+  report.local = sample.local;
+  report.secret = sample.secret;
+  report.connected = health.healthy;
+  report.synced = health.synced;
+  report.stale = stale;
+  report.endpoints_removed = removed;
+  store_.Read(cluster, [&](const mesh::ClusterState& state) { report.network = state.network(); });
+  mesh::PlanOptions segment_view;
+  segment_view.target_cluster = options_.cluster_name;
+  segment_view.control_plane_namespace = options_.control_plane_namespace;
+  segment_view.host_suffix = options_.host_suffix;
+  if (auto membership = store_.Membership(cluster, segment_view)) {
+    report.segment = membership->name;
+    report.segment_refused = membership->reason;
+  }
+  if (auto it = contributions.find(cluster); it != contributions.end()) {
+    report.services = it->second.services;
+    report.endpoints = it->second.endpoints;
+  }
+  report.last_error = health.last_error;
+  return report;
+}
+
+void Controller::RefreshGauges() {
+  const auto contributions = reconciler_ ? reconciler_->Contributions() : ContributionMap{};
+  std::vector<ClusterStatusReport> reports;
+  if (local_) {
+    reports.push_back(
+        ReportCluster({options_.cluster_name, local_->Health(), true, "", 0}, contributions));
+  }
   if (remotes_) {
     for (const auto& remote : remotes_->Status()) {
       ClusterHealth health = remote.health;
       if (!remote.connected) health = {};
       if (!remote.config_error.empty()) health.last_error = remote.config_error;
-      publish(remote.cluster, health, false, remote.secret, remote.connection_generation);
+      reports.push_back(ReportCluster(
+          {remote.cluster, health, false, remote.secret, remote.connection_generation},
+          contributions));
     }
     // Level-triggered like the rest: a Secret's problem is recorded again
     // while it lasts (by a new leader at once, else when the recorder allows).

@@ -104,6 +104,18 @@ class Controller {
   bool WaitForSync(std::stop_token stop);
   void Work(std::stop_token stop);
   void RefreshGauges();
+  // One cluster as the health loop sees it.
+  struct ClusterSample {
+    std::string cluster;
+    ClusterHealth health;
+    bool local = false;
+    std::string secret;            // a remote's Secret
+    std::uint64_t generation = 0;  // of its connection (error counts restart with it)
+  };
+  using ContributionMap = std::map<std::string, Reconciler::Contribution>;
+  // Its gauges and counters set, and its RemoteCluster status.
+  ClusterStatusReport ReportCluster(const ClusterSample& sample,
+                                    const ContributionMap& contributions);
   // Remote clusters not synced when writing starts keep the endpoints the
   // local ServiceEntries hold for them (Lead thread, before the first write).
   void CarryOverUnsyncedRemotes();
@@ -111,6 +123,14 @@ class Controller {
   [[nodiscard]] bool MayWrite() const;
   // The WorkloadEntry shape's observers, their reflectors and its writer.
   void StartShapeObservers();
+  // Start() in steps: the local cluster's clients, connection, observers
+  // and Event recorder (returns the connection's options, the remotes'
+  // template); the remote Secrets and health; the reconciler and the status
+  // writers; the workers, the health loop and leader election.
+  Result<ClusterConnectionOptions> StartLocal(const kube::ClusterConfig& config);
+  void StartRemotes(const ClusterConnectionOptions& local_connection);
+  void StartWriters();
+  void StartWorkersAndElection();
 
   ControllerOptions options_;
   obs::Registry registry_;

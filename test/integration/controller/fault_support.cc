@@ -317,6 +317,15 @@ void EntryPoller::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+Status EntryPoller::StopAfter(int polls, std::chrono::seconds timeout) {
+  const Status enough = WaitFor(std::to_string(polls) + " polls", timeout, [&](std::string* why) {
+    *why = std::to_string(this->polls()) + " polls";
+    return this->polls() >= polls;
+  });
+  Stop();
+  return enough;
+}
+
 int EntryPoller::polls() {
   std::lock_guard lock(mutex_);
   return polls_;

@@ -151,6 +151,10 @@ class EntryPoller {
               std::string name = kGuideEntry);
   ~EntryPoller() { Stop(); }
   void Stop();
+  // Stops once at least `polls` polls were counted (however slow the
+  // machine), or after `timeout` with an error saying how many there were.
+  [[nodiscard]] Status StopAfter(int polls,
+                                 std::chrono::seconds timeout = std::chrono::seconds(120));
   int polls();
   std::vector<std::string> misses();
 

@@ -65,10 +65,24 @@ std::string EntryName(const std::string& service) {
 
 // Deletes Service `name` and its slice `name`-1 / `name`-2 from cluster1 and
 // cluster2, and waits until its ServiceEntry is gone.
+// Deletes a Service, retrying what a busy API server may answer (timeouts,
+// 429, 5xx) for a minute; the last error is the check's message.
+void DeleteService(kube::KubeClient& client, const std::string& name) {
+  CHECK_OK(WaitFor(
+      "Service " + name + " deleted from " + client.cluster_name(), 60s, [&](std::string* why) {
+        const Status deleted = client.Delete(kube::resources::Services(), kNamespace, name);
+        if (deleted.ok() || deleted.error().code == ErrorCode::kNotFound) {
+          return true;
+        }
+        *why = deleted.error().message;
+        return false;
+      }));
+}
+
 void DeleteFromBoth(const TestBed& bed, kube::KubeClient& c1, kube::KubeClient& c2,
                     const std::string& name) {
   for (auto* client : {&c1, &c2}) {
-    CHECK(client->Delete(kube::resources::Services(), kNamespace, name).ok());
+    DeleteService(*client, name);
     (void)client->Delete(kube::resources::EndpointSlices(), kNamespace,
                          name + (client == &c1 ? "-1" : "-2"));
   }
@@ -254,9 +268,8 @@ TEST_CASE("Port-less Services, port conflicts across clusters, more than 4096 en
       *why = std::to_string(count) + " endpoints";
       return count == 1001;  // 1000 addresses and cluster2's gateway
     }));
-    for (auto* client : {c1.get(), c2.get()}) {
-      CHECK(client->Delete(kube::resources::Services(), kNamespace, "many").ok());
-    }
+    for (auto* client : {c1.get(), c2.get()})
+      DeleteService(*client, "many");
     CHECK_OK(WaitFor("many ServiceEntry removed", 300s, [&](std::string*) {
       return !GetServiceEntry(bed, "cluster1", EntryName("many"));
     }));
