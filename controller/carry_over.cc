@@ -13,12 +13,17 @@
 namespace globalsvc::controller {
 namespace {
 
+kube::ListOptions OwnedOnly() {
+  kube::ListOptions owned;
+  owned.label_selector = ManagedBySelector();
+  return owned;
+}
+
 // What the local objects hold, as ServiceEntries with their endpoints; an
 // error when they cannot be listed.
 Result<std::vector<mesh::ServiceEntry>> ExistingEntries(kube::ObjectApi& local,
                                                         const CarryOverOptions& options) {
-  kube::ListOptions owned;
-  owned.label_selector = ManagedBySelector();
+  const kube::ListOptions owned = OwnedOnly();
   // The WorkloadEntry shape keeps its objects in the Services' namespaces.
   auto listed = local.List(kube::resources::ServiceEntries(),
                            options.workload_entries ? "" : options.control_plane_namespace, owned);
@@ -54,9 +59,8 @@ void CarryOverUnsynced(kube::ObjectApi& local, const CarryOverOptions& options,
   // gateway are unroutable until they sync.
   std::map<std::string, std::vector<mesh::PeerGateway>> gateways;
   if (options.workload_entries) {
-    kube::ListOptions owned;
-    owned.label_selector = ManagedBySelector();
-    auto listed = local.List(kube::resources::Gateways(), options.control_plane_namespace, owned);
+    auto listed =
+        local.List(kube::resources::Gateways(), options.control_plane_namespace, OwnedOnly());
     if (listed.ok()) {
       for (const auto& item : listed->items) {
         if (auto gateway = mesh::PeerGatewayFromJson(item)) {

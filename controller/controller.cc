@@ -480,12 +480,9 @@ void Controller::RefreshGauges() {
   }
   if (remotes_) {
     for (const auto& remote : remotes_->Status()) {
-      ClusterHealth health = remote.health;
-      if (!remote.connected) health = {};
-      if (!remote.config_error.empty()) health.last_error = remote.config_error;
-      reports.push_back(ReportCluster(
-          {remote.cluster, health, false, remote.secret, remote.connection_generation},
-          contributions));
+      reports.push_back(ReportCluster({remote.cluster, ReportedHealth(remote), false, remote.secret,
+                                       remote.connection_generation},
+                                      contributions));
     }
     // Level-triggered like the rest: a Secret's problem is recorded again
     // while it lasts (by a new leader at once, else when the recorder allows).

@@ -312,6 +312,12 @@ void RemoteClusters::ReportSecretProblem(const SecretProblem& problem) {
   }
 }
 
+ClusterHealth ReportedHealth(const RemoteClusterStatus& remote) {
+  ClusterHealth health = remote.connected ? remote.health : ClusterHealth{};
+  if (!remote.config_error.empty()) health.last_error = remote.config_error;
+  return health;
+}
+
 std::vector<SecretProblem> RemoteClusters::Problems() const {
   std::lock_guard lock(mutex_);
   std::vector<SecretProblem> out = key_problems_;

@@ -73,6 +73,10 @@ struct RemoteClusterStatus {
   std::uint64_t connection_generation = 0;
 };
 
+// The health a remote is reported with: nothing known without a connection,
+// and a Secret whose kubeconfig cannot be used has that as its last error.
+[[nodiscard]] ClusterHealth ReportedHealth(const RemoteClusterStatus& remote);
+
 // A remote Secret that cannot (fully) be used, as long as it stays so.
 struct SecretProblem {
   std::string secret;

@@ -36,9 +36,7 @@ std::vector<std::string> RemoteHealthTracker::Observe(
 
     // Repeats are suppressed by the recorder while the error stays the same;
     // a withheld cluster has had its own Event.
-    const std::string& error = !remote.config_error.empty()
-                                   ? remote.config_error
-                                   : (remote.connected ? remote.health.last_error : "");
+    const std::string error = ReportedHealth(remote).last_error;
     if (!error.empty() && events_ && !store_.IsWithheld(remote.cluster)) {
       events_->Warning({"v1", "Secret", options_.secret_namespace, remote.secret},
                        "RemoteClusterUnreachable",
