@@ -14,6 +14,7 @@
 #include "lib/observability/metrics.h"
 #include "test/support/memory_object_api.h"
 #include "test/unit/controller/guide_store.h"
+#include "test/unit/controller/list_into.h"
 
 namespace globalsvc::controller {
 namespace {
@@ -79,10 +80,9 @@ TEST_CASE("WorkloadEntry shape: an unsynced cluster keeps its endpoints and its 
   OwnedObjectObserver entries("networking.istio.io/v1", "ServiceEntry", on_keys);
   OwnedObjectObserver workloads("networking.istio.io/v1", "WorkloadEntry", on_keys);
   OwnedObjectObserver gateways("gateway.networking.k8s.io/v1", "Gateway", on_keys);
-  for (auto* observer : {&entries, &workloads, &gateways}) {
-    observer->BeginReplace();
-    observer->EndReplace();
-  }
+  testing::ListInto(entries, api, kube::resources::ServiceEntries());  // nothing yet
+  testing::ListInto(workloads, api, kube::resources::WorkloadEntries());
+  testing::ListInto(gateways, api, kube::resources::Gateways());
   ObjectSetWriter writer(api, {&entries, &workloads, &gateways}, metrics, nullptr);
   Reconciler reconciler(before, observed, api, Cluster1(), metrics, nullptr, nullptr);
   mesh::ShapeOptions shape;

@@ -10,6 +10,7 @@
 #include "lib/mesh/model.h"
 #include "lib/observability/metrics.h"
 #include "test/support/memory_object_api.h"
+#include "test/unit/controller/list_into.h"
 
 namespace globalsvc::controller {
 namespace {
@@ -47,17 +48,9 @@ struct Fixture {
   }
 
   void Sync() {
-    for (auto [observer, type] : {std::pair<OwnedObjectObserver*, const kube::ResourceType*>{
-                                      &service_entries, &kube::resources::ServiceEntries()},
-                                  {&workload_entries, &kube::resources::WorkloadEntries()},
-                                  {&gateways, &kube::resources::Gateways()}}) {
-      auto listed = api.List(*type, "");
-      REQUIRE(listed.ok());
-      observer->BeginReplace();
-      for (auto& item : listed->items)
-        observer->ReplaceItem(std::move(item));
-      observer->EndReplace();
-    }
+    testing::ListInto(service_entries, api, kube::resources::ServiceEntries());
+    testing::ListInto(workload_entries, api, kube::resources::WorkloadEntries());
+    testing::ListInto(gateways, api, kube::resources::Gateways());
   }
 
   testsupport::MemoryObjectApi api;

@@ -13,6 +13,8 @@
 #include "lib/observability/metrics.h"
 #include "test/support/memory_object_api.h"
 #include "test/unit/controller/guide_store.h"
+#include "test/unit/controller/list_into.h"
+#include "test/unit/controller/memory_event_sink.h"
 
 namespace globalsvc::controller {
 namespace {
@@ -21,26 +23,6 @@ using nlohmann::json;
 
 const std::string kKey = "httpbin/in-ambient";
 const std::string kEntry = "autogen.httpbin.in-ambient";
-
-class MemoryEvents final : public EventSink {
- public:
-  void Warning(const EventTarget& target, const std::string& reason, const std::string&) override {
-    reasons.push_back(target.kind + " " + target.namespace_name + "/" + target.name + " " + reason);
-  }
-  void Normal(const EventTarget&, const std::string&, const std::string&) override {}
-  std::vector<std::string> reasons;
-};
-
-// Lists `type` into `sink` as a reflector's list would.
-template <typename Sink>
-void SyncInto(Sink& sink, testsupport::MemoryObjectApi& api, const kube::ResourceType& type) {
-  auto listed = api.List(type, "");
-  REQUIRE(listed.ok());
-  sink.BeginReplace();
-  for (auto& item : listed->items)
-    sink.ReplaceItem(std::move(item));
-  sink.EndReplace();
-}
 
 struct InlineFixture {
   InlineFixture() {
@@ -53,13 +35,13 @@ struct InlineFixture {
     options.control_plane_namespace = "istio-system";
     return options;
   }
-  void Sync() { SyncInto(observed, api, kube::resources::ServiceEntries()); }
+  void Sync() { testing::ListInto(observed, api, kube::resources::ServiceEntries()); }
 
   MeshStore store;
   testsupport::MemoryObjectApi api;
   obs::Registry registry;
   ControllerMetrics metrics{registry};
-  MemoryEvents events;
+  testing::MemoryEventSink events;
   ServiceEntryObserver observed{[](std::vector<std::string>) {}};
   const mesh::PlanOptions options = Cluster1();  // before the reconciler, which copies it
   bool leading = true;
@@ -104,8 +86,9 @@ TEST_CASE("Inline shape: a foreign ServiceEntry of our name is left alone and re
   CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kConflict);
   CHECK(f.api.Writes() == 0);
   CHECK((*Entry(f.api))["spec"]["hosts"][0] == "theirs.example");
-  CHECK(f.events.reasons ==
-        std::vector<std::string>{"Service httpbin/in-ambient ServiceEntryConflict"});
+  REQUIRE(f.events.events.size() == 1);
+  CHECK(f.events.events[0].object == "Service/httpbin/in-ambient");
+  CHECK(f.events.events[0].reason == "ServiceEntryConflict");
 
   // Not global any more: still not ours to delete.
   f.store.RemoveCluster("cluster1");
@@ -160,9 +143,9 @@ TEST_CASE("WorkloadEntry shape: a ServiceEntry and one WorkloadEntry per endpoin
   OwnedObjectObserver entries("networking.istio.io/v1", "ServiceEntry", on_keys);
   OwnedObjectObserver workloads("networking.istio.io/v1", "WorkloadEntry", on_keys);
   OwnedObjectObserver gateways("gateway.networking.k8s.io/v1", "Gateway", on_keys);
-  SyncInto(entries, f.api, kube::resources::ServiceEntries());
-  SyncInto(workloads, f.api, kube::resources::WorkloadEntries());
-  SyncInto(gateways, f.api, kube::resources::Gateways());
+  testing::ListInto(entries, f.api, kube::resources::ServiceEntries());
+  testing::ListInto(workloads, f.api, kube::resources::WorkloadEntries());
+  testing::ListInto(gateways, f.api, kube::resources::Gateways());
   ObjectSetWriter writer(f.api, {&entries, &workloads, &gateways}, f.metrics, [] { return true; });
   mesh::ShapeOptions shape;
   shape.control_plane_namespace = "istio-system";

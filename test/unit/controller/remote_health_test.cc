@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "test/unit/controller/memory_event_sink.h"
 #include "test/unit/mesh/test_world.h"
 
 namespace globalsvc::controller {
@@ -16,39 +17,7 @@ using TimePoint = std::chrono::steady_clock::time_point;
 
 const TimePoint kStart = TimePoint{} + 1000s;
 
-struct RecordedEvent {
-  std::string type;
-  std::string object;  // kind/namespace/name
-  std::string reason;
-  std::string message;
-};
-
-class MemoryEvents final : public EventSink {
- public:
-  void Warning(const EventTarget& target, const std::string& reason,
-               const std::string& message) override {
-    Record("Warning", target, reason, message);
-  }
-  void Normal(const EventTarget& target, const std::string& reason,
-              const std::string& message) override {
-    Record("Normal", target, reason, message);
-  }
-  std::vector<std::string> Reasons() const {
-    std::vector<std::string> out;
-    for (const auto& event : events)
-      out.push_back(event.reason);
-    return out;
-  }
-
-  std::vector<RecordedEvent> events;
-
- private:
-  void Record(const char* type, const EventTarget& target, const std::string& reason,
-              const std::string& message) {
-    events.push_back(
-        {type, target.kind + "/" + target.namespace_name + "/" + target.name, reason, message});
-  }
-};
+using MemoryEvents = testing::MemoryEventSink;
 
 // cluster2 exports httpbin/in-ambient with one ready endpoint.
 void FillCluster2(MeshStore& store) {

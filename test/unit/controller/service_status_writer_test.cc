@@ -34,6 +34,11 @@ std::optional<json> Object(const testsupport::MemoryObjectApi& api, const std::s
   return api.Find(GlobalServiceResource(), "istio-system", name);
 }
 
+bool HasStatus(const testsupport::MemoryObjectApi& api, const std::string& name) {
+  auto object = Object(api, name);
+  return object && object->contains("status");
+}
+
 json Status(int endpoints) {
   return {{"scope", "global"}, {"endpoints", endpoints}};
 }
@@ -71,10 +76,7 @@ TEST_CASE("A GlobalService is created as ours, written once per change, deleted 
   Fixture f;
   f.writer->Start();
   f.writer->Set("httpbin/in-ambient", Status(3));
-  REQUIRE(Eventually([&] {
-    auto object = Object(f.api, "httpbin.in-ambient");
-    return object && object->contains("status");
-  }));
+  REQUIRE(Eventually([&] { return HasStatus(f.api, "httpbin.in-ambient"); }));
   auto object = *Object(f.api, "httpbin.in-ambient");
   CHECK(object["metadata"]["labels"][mesh::kManagedByLabel] == mesh::kManagedByValue);
   CHECK(object["metadata"]["labels"][mesh::kParentServiceLabel] == "in-ambient");
@@ -124,10 +126,7 @@ TEST_CASE("The next list finds what others changed and hands its key to be recon
   Fixture f;
   f.writer->Start();
   f.writer->Set("httpbin/in-ambient", Status(3));
-  REQUIRE(Eventually([&] {
-    auto object = Object(f.api, "httpbin.in-ambient");
-    return object && object->contains("status");
-  }));
+  REQUIRE(Eventually([&] { return HasStatus(f.api, "httpbin.in-ambient"); }));
   // The first list (empty) reported nothing.
   CHECK(f.Keys().empty());
 
