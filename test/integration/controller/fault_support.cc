@@ -290,6 +290,33 @@ void StartClean(const TestBed& bed) {
     INFO(deleted.err);
     REQUIRE(deleted.ok());
   }
+  // With no remote Secret, cluster2's objects that an earlier controller left
+  // would be this case's controller's to delete at start; a case counting
+  // deletes starts without them.
+  const std::string managed = "app.kubernetes.io/managed-by=globalsvc";
+  auto endpoints = bed.Kubectl(
+      "cluster1", {"delete", "workloadentries.networking.istio.io", "-A", "-l",
+                   managed + ",topology.istio.io/cluster=cluster2", "--ignore-not-found"});
+  INFO(endpoints.err);
+  REQUIRE(endpoints.ok());
+  // A bed without the Gateway API has no peer Gateway to delete.
+  (void)bed.Kubectl("cluster1", {"delete", "gateways.gateway.networking.k8s.io", "-n",
+                                 "istio-system", "-l", managed, "--ignore-not-found"});
+}
+
+Status WaitForRemoteObjectsGone(const TestBed& bed, const std::string& remote,
+                                std::chrono::seconds timeout) {
+  const std::string managed = "app.kubernetes.io/managed-by=globalsvc";
+  return WaitFor(remote + "'s objects gone from cluster1", timeout, [&](std::string* why) {
+    auto endpoints =
+        bed.Kubectl("cluster1", {"get", "workloadentries.networking.istio.io", "-A", "-l",
+                                 managed + ",topology.istio.io/cluster=" + remote, "-o", "name"});
+    auto gateways = bed.Kubectl("cluster1", {"get", "gateways.gateway.networking.k8s.io", "-n",
+                                             "istio-system", "-l", managed, "-o", "name"});
+    *why = endpoints.out + gateways.out;
+    // A bed without the Gateway API has no peer Gateway to wait for.
+    return endpoints.ok() && endpoints.out.empty() && (!gateways.ok() || gateways.out.empty());
+  });
 }
 
 EntryPoller::EntryPoller(const TestBed& bed,

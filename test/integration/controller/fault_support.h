@@ -141,6 +141,12 @@ Status DeleteSecret(const testsupport::TestBed& bed, const std::string& name);
 // The guide's app in both clusters and no remote Secret in cluster1.
 void StartClean(const testsupport::TestBed& bed);
 
+// Waits until cluster1 holds no WorkloadEntry of ours for `remote`'s
+// endpoints and no peer Gateway of ours. A case whose controller stops before
+// deleting them leaves the next case's controller deletes to make at start.
+Status WaitForRemoteObjectsGone(const testsupport::TestBed& bed, const std::string& remote,
+                                std::chrono::seconds timeout = std::chrono::seconds(60));
+
 // Polls one ServiceEntry of cluster1 on its own thread and records every poll
 // at which `problem` (given the object, or null when absent) says something.
 // Polls while cluster1's API server does not answer are not counted.

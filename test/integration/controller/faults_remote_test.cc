@@ -97,25 +97,15 @@ void CleanUp(const TestBed& bed, ControllerProcess& controller) {
   CHECK_OK(WaitForEndpoints(bed, "cluster1", LocalView()));
   // The remote's own services and its peer Gateway go too, by this
   // controller, so the next case's starts with nothing to clean up.
-  CHECK_OK(WaitFor("the remote's objects are gone from cluster1", 60s, [&](std::string* why) {
-    const std::string managed = "app.kubernetes.io/managed-by=globalsvc";
+  CHECK_OK(WaitFor("the remote's services are gone from cluster1", 60s, [&](std::string* why) {
     auto entries = bed.Kubectl(
         "cluster1",
         {"get", "serviceentries.networking.istio.io,workloadentries.networking.istio.io", "-A",
          "-l", std::string(mesh::kParentServiceNamespaceLabel) + "=" + kNamespace, "-o", "name"});
-    // cluster2's endpoints of the local guide service too: a case whose
-    // controller stopped before deleting them would leave the next one a
-    // delete to make at start.
-    auto remote_endpoints =
-        bed.Kubectl("cluster1", {"get", "workloadentries.networking.istio.io", "-A", "-l",
-                                 managed + ",topology.istio.io/cluster=cluster2", "-o", "name"});
-    auto gateways = bed.Kubectl("cluster1", {"get", "gateways.gateway.networking.k8s.io", "-n",
-                                             "istio-system", "-l", managed, "-o", "name"});
-    *why = entries.out + remote_endpoints.out + gateways.out;
-    // A bed without the Gateway API has no peer Gateway to wait for.
-    return entries.ok() && entries.out.empty() && remote_endpoints.ok() &&
-           remote_endpoints.out.empty() && (!gateways.ok() || gateways.out.empty());
+    *why = entries.out;
+    return entries.ok() && entries.out.empty();
   }));
+  CHECK_OK(WaitForRemoteObjectsGone(bed, "cluster2"));
   REQUIRE(controller.Running());
   CHECK(controller.Terminate());
 }

@@ -178,8 +178,8 @@ TEST_CASE("etcd of the remote and of the local cluster restarted",
   }
 
   // No ServiceEntry deleted. (The delete metric counts WorkloadEntries and
-  // peer Gateways too on this shape; one CI run saw one such delete across
-  // the local etcd restart, printed here until it is understood.)
+  // peer Gateways too on this shape. Those deletes are printed, not checked:
+  // a pod kwok replaces across an etcd restart rightly gets a new entry.)
   CHECK(controller.CountInLog("deleted kind=ServiceEntry") == 0);
   Figure("WorkloadEntries and peer Gateways deleted across the restarts",
          controller.CountInLog("deleted kind=WorkloadEntry") +
@@ -187,6 +187,7 @@ TEST_CASE("etcd of the remote and of the local cluster restarted",
          "");
   REQUIRE_OK(DeleteSecret(bed, "faults-remote"));
   REQUIRE_OK(WaitForEndpoints(bed, "cluster1", LocalView()));
+  CHECK_OK(WaitForRemoteObjectsGone(bed, "cluster2"));
   CHECK(controller.Running());
   CHECK(controller.Terminate());
 }
@@ -267,6 +268,7 @@ TEST_CASE("Watch versions compacted away mid-run: a relist, no delete or recreat
     CHECK_OK(WaitFor("autogen.default.expiry-new deleted", 60s, [&](std::string*) {
       return !GetServiceEntry(bed, "cluster1", "autogen.default.expiry-new");
     }));
+    CHECK_OK(WaitForRemoteObjectsGone(bed, "cluster2"));
     CHECK(controller.Terminate());
   }
 
@@ -275,6 +277,11 @@ TEST_CASE("Watch versions compacted away mid-run: a relist, no delete or recreat
     REQUIRE_OK(StatusOf(started));
     ControllerProcess& controller = **started;
     REQUIRE_OK(WaitForEndpoints(bed, "cluster1", LocalView()));
+    // What an earlier case left (a WorkloadEntry of a pod kwok has replaced
+    // since: its name hashes the address) is this controller's to delete at
+    // start; from here on the restart must not make it delete anything.
+    const double deletes_before =
+        controller.MetricOr0("globalsvc_writes_total", {{"kind", "delete"}});
     const std::string uid = Uid(bed, kGuideEntry);
     const double relists_before =
         controller.MetricOr0("globalsvc_watch_relists_total", {{"cluster", "cluster1"}});
@@ -297,7 +304,7 @@ TEST_CASE("Watch versions compacted away mid-run: a relist, no delete or recreat
     poller.Stop();
     INFO("misses:\n" << Joined(poller.misses()));
     CHECK(poller.misses().empty());
-    CHECK(controller.MetricOr0("globalsvc_writes_total", {{"kind", "delete"}}) == 0);
+    CHECK(controller.MetricOr0("globalsvc_writes_total", {{"kind", "delete"}}) == deletes_before);
     Figure("local API server restarted over compacted history: annotation visible after healthy",
            Seconds(converged - healthy));
     REQUIRE_OK(Annotate(bed, "cluster1", ""));
