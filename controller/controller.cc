@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 
+#include "controller/api_group.h"
 #include "controller/carry_over.h"
 #include "controller/owned_objects.h"
 #include "lib/base/guard.h"
@@ -191,6 +192,13 @@ void Controller::StartWriters() {
       *writer_, service_status, metrics_, [this] { return MayWrite(); },
       [this](std::vector<std::string> keys) { Enqueue(std::move(keys)); });
   reconciler_->PublishStatusTo(service_status_.get());
+  kube::ReflectorOptions status_watch;
+  status_watch.namespace_name = options_.control_plane_namespace;
+  status_watch.backoff = kWatchBackoff;
+  status_watch.absent_relist_interval = kAbsentResourceRelist;  // crds/ not installed
+  service_status_reflector_ = std::make_unique<kube::Reflector>(*writer_, GlobalServiceResource(),
+                                                                *service_status_, status_watch);
+  service_status_reflector_->Start();
   service_status_->Start();
 }
 
@@ -241,6 +249,7 @@ void Controller::Stop() {
   no_election_leader_ = {};
   queue_.ShutDown();
   workers_.clear();  // joins
+  if (service_status_reflector_) service_status_reflector_->Stop();
   if (service_status_) service_status_->Stop();
   if (secret_reflector_) secret_reflector_->Stop();
   if (legacy_secret_reflector_) legacy_secret_reflector_->Stop();

@@ -158,8 +158,9 @@ class Controller {
   std::unique_ptr<RemoteHealthTracker> health_;               // gauge thread only
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<StatusWriter> status_;
-  std::unique_ptr<LegacyStatusCleanup> legacy_cleanup_;  // objects of the old API group
-  std::unique_ptr<ServiceStatusWriter> service_status_;  // GlobalService objects
+  std::unique_ptr<LegacyStatusCleanup> legacy_cleanup_;        // objects of the old API group
+  std::unique_ptr<ServiceStatusWriter> service_status_;        // GlobalService objects
+  std::unique_ptr<kube::Reflector> service_status_reflector_;  // feeds service_status_
   std::unique_ptr<kube::LeaderElector> elector_;
   std::unique_ptr<obs::HttpServer> http_;
   std::atomic<bool> leading_{false};

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "controller/api_group.h"
 #include "controller/owned_objects.h"
 #include "controller/service_status.h"
@@ -96,83 +98,170 @@ void ServiceStatusWriter::Run(std::stop_token stop) {
   while (!stop.stop_requested()) {
     if (may_write_ && !may_write_()) {
       // Not leading: another replica may write meanwhile. Becoming leader
-      // reconciles every key and lists again.
-      listed_ = false;
+      // reconciles every key; the watch keeps what the cluster holds current.
       pending_.clear();
       CountPendingLocked();
       SleepUntil(lock, stop, options_.clock->Now() + std::chrono::seconds(1));
       continue;
     }
-    if (!listed_ || options_.clock->Now() >= next_list_) {
-      lock.unlock();
-      bool listed = false;
-      (void)RunGuarded("status list", [&] { listed = List(); });
-      lock.lock();
-      if (!listed) {
-        SleepUntil(lock, stop, options_.clock->Now() + options_.retry_delay);
-        continue;
-      }
-    }
-    if (pending_.empty()) {
-      // Until something is Set() (which notifies) or the next list is due.
-      options_.clock->WaitUntil(wake_, lock, next_list_);
+    if (!listed_ || pending_.empty()) {
+      wake_.wait(lock);  // the first list, Set() and stopping notify
       continue;
     }
     auto first = pending_.begin();
     const std::string name = first->first;
     Desired desired = std::move(first->second);
     pending_.erase(first);
-    in_flight_ = true;
+    in_flight_ = Flight{name, {}, {}, false};
     lock.unlock();
     bool written = false;
     (void)RunGuarded("status write", [&] { written = Write(name, desired); });
     lock.lock();
-    in_flight_ = false;
+    const bool changed_by_others = EndFlightLocked();
     if (!written) pending_.try_emplace(name, std::move(desired));  // a newer value wins
     CountPendingLocked();
+    if (changed_by_others && on_keys_) {
+      lock.unlock();
+      if (auto key = KeyOfGlobalServiceName(name)) on_keys_({*key});
+      lock.lock();
+    }
     if (!written) SleepUntil(lock, stop, options_.clock->Now() + options_.retry_delay);
   }
 }
 
-bool ServiceStatusWriter::List() {
-  auto listed = client_.List(GlobalServiceResource(), options_.namespace_name);
-  if (!listed.ok()) {
-    Warn("GlobalService objects not listed", listed.error());
-    return false;
+bool ServiceStatusWriter::EndFlightLocked() {
+  if (!in_flight_) return false;
+  Flight flight = std::move(*in_flight_);
+  in_flight_.reset();
+  bool others = false;
+  for (const auto& [version, deleted] : flight.seen) {
+    const bool ours = deleted ? flight.deleted
+                              : std::find(flight.written.begin(), flight.written.end(), version) !=
+                                    flight.written.end();
+    others = others || !ours;
   }
-  std::map<std::string, Stored> now;
-  for (const auto& item : listed->items) {
-    Stored stored;
-    stored.uid = StringAt(item, "metadata", "uid");
-    stored.managed = IsManagedByGlobalsvc(item);
-    const nlohmann::json* status = FieldOf(item, "status");
-    stored.hash = StatusHash(status != nullptr ? *status : nlohmann::json::object());
-    now[StringAt(item, "metadata", "name")] = std::move(stored);
+  // Someone else changed the object while we wrote it: which came last is
+  // unknown, so the stored copy is not trusted and the next Set() writes.
+  if (others) {
+    if (auto it = stored_.find(flight.name); it != stored_.end()) it->second.hash.clear();
   }
+  return others;
+}
+
+std::pair<std::string, ServiceStatusWriter::Stored> ServiceStatusWriter::StoredOf(
+    const nlohmann::json& object) {
+  Stored stored;
+  stored.uid = StringAt(object, "metadata", "uid");
+  stored.managed = IsManagedByGlobalsvc(object);
+  const nlohmann::json* status = FieldOf(object, "status");
+  stored.hash = StatusHash(status != nullptr ? *status : nlohmann::json::object());
+  stored.resource_version = StringAt(object, "metadata", "resourceVersion");
+  return {StringAt(object, "metadata", "name"), std::move(stored)};
+}
+
+void ServiceStatusWriter::BeginReplace() {
+  std::lock_guard lock(mutex_);
+  replacing_.clear();
+}
+
+void ServiceStatusWriter::ReplaceItem(nlohmann::json&& object) {
+  auto [name, stored] = StoredOf(object);
+  std::lock_guard lock(mutex_);
+  replacing_[name] = std::move(stored);
+}
+
+void ServiceStatusWriter::AbortReplace() {
+  std::lock_guard lock(mutex_);
+  replacing_.clear();
+}
+
+void ServiceStatusWriter::EndReplace() {
   std::vector<std::string> keys;
   {
     std::lock_guard lock(mutex_);
-    // Objects that appeared, went or changed behind our back, and (on the
-    // first list) every object of an earlier run: reconcile their services.
+    // Objects that appeared, went or changed since the last list, and (on
+    // the first list) every object of an earlier run: reconcile their services.
     std::set<std::string> names;
-    for (const auto& [name, stored] : now)
+    for (const auto& [name, stored] : replacing_)
       names.insert(name);
     for (const auto& [name, stored] : stored_)
       names.insert(name);
     for (const auto& name : names) {
-      auto a = now.find(name);
+      auto a = replacing_.find(name);
       auto b = stored_.find(name);
-      const bool same = a != now.end() && b != stored_.end() && a->second.uid == b->second.uid &&
-                        a->second.hash == b->second.hash && a->second.managed == b->second.managed;
+      const bool same = a != replacing_.end() && b != stored_.end() &&
+                        a->second.uid == b->second.uid && a->second.hash == b->second.hash &&
+                        a->second.managed == b->second.managed;
       if (same) continue;
       if (auto key = KeyOfGlobalServiceName(name)) keys.push_back(*key);
     }
-    stored_ = std::move(now);
+    stored_ = std::move(replacing_);
+    replacing_.clear();
+    own_versions_.clear();  // the list is newer than any echo still to come
     listed_ = true;
-    next_list_ = options_.clock->Now() + options_.relist_period;
+    wake_.notify_one();
   }
   if (on_keys_ && !keys.empty()) on_keys_(std::move(keys));
-  return true;
+}
+
+void ServiceStatusWriter::ApplyEvent(kube::WatchEventType type, nlohmann::json&& object) {
+  if (type != kube::WatchEventType::kAdded && type != kube::WatchEventType::kModified &&
+      type != kube::WatchEventType::kDeleted) {
+    return;
+  }
+  auto [name, seen] = StoredOf(object);
+  bool changed = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto own = own_versions_.find(name); own != own_versions_.end()) {
+      auto& versions = own->second;
+      auto echo = std::find(versions.begin(), versions.end(), seen.resource_version);
+      if (echo != versions.end()) {
+        // An echo of our own write: what we recorded at its answer already
+        // says it, and a later write of ours may have followed.
+        versions.erase(versions.begin(), echo + 1);
+        if (versions.empty()) own_versions_.erase(own);
+        return;
+      }
+    }
+    // While we write it, events are ours or others'; which, the answers
+    // tell (EndFlightLocked).
+    const bool in_flight = in_flight_ && in_flight_->name == name;
+    if (in_flight) {
+      in_flight_->seen.emplace_back(seen.resource_version, type == kube::WatchEventType::kDeleted);
+    }
+    auto it = stored_.find(name);
+    if (type == kube::WatchEventType::kDeleted) {
+      own_versions_.erase(name);
+      if (it != stored_.end() && it->second.uid == seen.uid) {
+        stored_.erase(it);
+        changed = true;
+      }
+    } else {
+      changed = it == stored_.end() || it->second.uid != seen.uid || it->second.hash != seen.hash ||
+                it->second.managed != seen.managed;
+      stored_[name] = std::move(seen);
+    }
+    if (in_flight) return;
+  }
+  if (!changed || !on_keys_) return;
+  if (auto key = KeyOfGlobalServiceName(name)) on_keys_({*key});
+}
+
+void ServiceStatusWriter::RecordOwnWriteLocked(const std::string& name, Stored stored) {
+  bool echoed = false;  // an echo that came before the answer
+  if (in_flight_ && in_flight_->name == name) {
+    in_flight_->written.push_back(stored.resource_version);
+    for (const auto& [version, deleted] : in_flight_->seen)
+      echoed = echoed || (!deleted && version == stored.resource_version);
+  }
+  auto& versions = own_versions_[name];
+  if (!echoed && !stored.resource_version.empty()) {
+    versions.push_back(stored.resource_version);
+    if (versions.size() > kMaxOwnVersions) versions.pop_front();
+  }
+  if (versions.empty()) own_versions_.erase(name);
+  stored_[name] = std::move(stored);
 }
 
 bool ServiceStatusWriter::Write(const std::string& name, const Desired& desired) {
@@ -215,9 +304,7 @@ bool ServiceStatusWriter::Write(const std::string& name, const Desired& desired)
         auto existing = client_.Get(GlobalServiceResource(), options_.namespace_name, name);
         if (existing.ok()) {
           std::lock_guard lock(mutex_);
-          stored_[name] = {StringAt(*existing, "metadata", "uid"),
-                           StatusHash(existing->value("status", nlohmann::json::object())),
-                           IsManagedByGlobalsvc(*existing)};
+          stored_[name] = StoredOf(*existing).second;
         }
       } else {
         Warn("GlobalService " + name + " not created", created.error());
@@ -225,9 +312,9 @@ bool ServiceStatusWriter::Write(const std::string& name, const Desired& desired)
       return false;
     }
     metrics_.writes.Inc({"status"});
-    stored = Stored{StringAt(*created, "metadata", "uid"), {}, true};
+    stored = StoredOf(*created).second;
     std::lock_guard lock(mutex_);
-    stored_[name] = *stored;
+    RecordOwnWriteLocked(name, *stored);
   }
 
   nlohmann::json status = nlohmann::json::parse(*desired.status);
@@ -255,7 +342,9 @@ bool ServiceStatusWriter::Write(const std::string& name, const Desired& desired)
   metrics_.writes.Inc({"status"});
   {
     std::lock_guard lock(mutex_);
-    stored_[name] = {StringAt(*written, "metadata", "uid"), desired.hash, true};
+    Stored now = StoredOf(*written).second;
+    now.hash = desired.hash;  // what Set() compares with, whatever the server defaulted
+    RecordOwnWriteLocked(name, std::move(now));
   }
   warned_ = false;
   log_->debug("status written name={}/{} hash={}", options_.namespace_name, name, desired.hash);
@@ -269,9 +358,7 @@ bool ServiceStatusWriter::Remove(const std::string& name, const Stored& stored) 
   limiter_.Acquire();
   auto deleted = client_.Delete(GlobalServiceResource(), options_.namespace_name, name, options);
   if (!deleted.ok() && deleted.error().code == ErrorCode::kConflict) {
-    // Another object of that name now: list again and decide from there.
-    std::lock_guard lock(mutex_);
-    listed_ = false;
+    // Another object of that name now: its watch event hands the key on.
     return true;
   }
   if (!deleted.ok() && deleted.error().code != ErrorCode::kNotFound) {
@@ -280,7 +367,11 @@ bool ServiceStatusWriter::Remove(const std::string& name, const Stored& stored) 
   }
   if (deleted.ok()) metrics_.writes.Inc({"status-delete"});
   std::lock_guard lock(mutex_);
-  stored_.erase(name);
+  if (auto it = stored_.find(name); it != stored_.end() && it->second.uid == stored.uid) {
+    stored_.erase(it);
+  }
+  own_versions_.erase(name);
+  if (deleted.ok() && in_flight_ && in_flight_->name == name) in_flight_->deleted = true;
   return true;
 }
 

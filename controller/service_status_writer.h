@@ -12,16 +12,22 @@
 // changed, nothing is written. Objects without app.kubernetes.io/managed-by:
 // globalsvc are never written or deleted; deletes carry a uid precondition.
 //
-// The existing objects are listed when this replica starts writing and again
-// every `relist_period`; keys whose object is missing, changed by someone
-// else, or left over from an earlier run go to `on_keys` to be reconciled.
-// A missing CRD or permission is logged once and never affects the
+// What the cluster holds comes from a watch: the writer is the sink of a
+// reflector on GlobalService objects in its namespace. The first list hands
+// every key with an object to `on_keys` (objects of an earlier run are
+// checked); after that, an object that appears, goes or changes other than
+// by our own write hands its key on, so an edit or delete by someone else is
+// repaired at once. Echoes of our own writes are recognised by their
+// resourceVersion and change nothing. Nothing is written before the first
+// list. A missing CRD or permission is logged once and never affects the
 // ServiceEntries.
 //
-// Threads: Set() from any thread; the writer thread does all I/O.
+// Threads: Set() from any thread; the sink calls from the reflector's thread;
+// the writer thread does all writes.
 
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -38,6 +44,7 @@
 #include "lib/kube/clock.h"
 #include "lib/kube/object_api.h"
 #include "lib/kube/rate_limiter.h"
+#include "lib/kube/reflector_sink.h"
 #include "lib/mesh/model.h"
 
 namespace spdlog {
@@ -54,17 +61,16 @@ struct ServiceStatusWriterOptions {
   // ServiceEntry writes keep the rest.
   double qps = 10;
   int burst = 50;
-  std::chrono::seconds relist_period{600};
   std::chrono::seconds retry_delay{5};
   kube::Clock* clock = &kube::SystemClock::Instance();
 };
 
-class ServiceStatusWriter {
+class ServiceStatusWriter final : public kube::ReflectorSink {
  public:
   ServiceStatusWriter(kube::ObjectApi& client, ServiceStatusWriterOptions options,
                       ControllerMetrics& metrics, std::function<bool()> may_write,
                       KeysCallback on_keys);
-  ~ServiceStatusWriter();
+  ~ServiceStatusWriter() override;
 
   void Start();
   void Stop();
@@ -72,12 +78,23 @@ class ServiceStatusWriter {
   // The status of `key` ("<ns>/<service>"); nullopt: it has no object.
   void Set(const std::string& key, std::optional<nlohmann::json> status);
 
+  // kube::ReflectorSink: the GlobalService objects of the namespace.
+  void BeginReplace() override;
+  void ReplaceItem(nlohmann::json&& object) override;
+  void EndReplace() override;
+  void AbortReplace() override;
+  void ApplyEvent(kube::WatchEventType type, nlohmann::json&& object) override;
+
  private:
   struct Stored {
     std::string uid;
     std::string hash;
     bool managed = false;
+    std::string resource_version;
   };
+  // Our own writes whose watch events have not come back yet, oldest first;
+  // a few at most (older ones are dropped: their echo may never come).
+  static constexpr std::size_t kMaxOwnVersions = 4;
   struct Desired {
     // Serialised: a JSON tree takes several times the memory, and up to one
     // status per global service waits here while writes are rate-limited.
@@ -89,7 +106,11 @@ class ServiceStatusWriter {
   // Waits until `deadline` on the clock, or until stopped; Set() does not end it.
   void SleepUntil(std::unique_lock<std::mutex>& lock, std::stop_token stop,
                   kube::Clock::TimePoint deadline);
-  bool List();
+  static std::pair<std::string, Stored> StoredOf(const nlohmann::json& object);
+  // Records the server's answer to our own write of `name`.
+  void RecordOwnWriteLocked(const std::string& name, Stored stored);
+  // Ends the write under way; true when others changed its object meanwhile.
+  bool EndFlightLocked();
   // False when the write failed and should be retried.
   bool Write(const std::string& key, const Desired& desired);
   bool Remove(const std::string& name, const Stored& stored);
@@ -106,12 +127,21 @@ class ServiceStatusWriter {
   std::shared_ptr<spdlog::logger> log_;
 
   std::mutex mutex_;
-  std::condition_variable wake_;            // waited on through the clock
-  std::map<std::string, Desired> pending_;  // key -> latest wanted status
-  std::map<std::string, Stored> stored_;    // object name -> what the cluster holds
-  bool in_flight_ = false;                  // a value taken from pending_ is being written
-  bool listed_ = false;
-  kube::Clock::TimePoint next_list_{};
+  std::condition_variable wake_;             // waited on through the clock
+  std::map<std::string, Desired> pending_;   // key -> latest wanted status
+  std::map<std::string, Stored> stored_;     // object name -> what the cluster holds
+  std::map<std::string, Stored> replacing_;  // a list being received
+  std::map<std::string, std::deque<std::string>> own_versions_;  // name -> our unechoed writes
+  // The write under way (a value taken from pending_) and the events of its
+  // object that arrived meanwhile: resourceVersion, and whether a delete.
+  struct Flight {
+    std::string name;
+    std::vector<std::pair<std::string, bool>> seen;
+    std::vector<std::string> written;  // versions our answers carried
+    bool deleted = false;              // we deleted it
+  };
+  std::optional<Flight> in_flight_;
+  bool listed_ = false;  // the first list has been received
 
   std::set<std::string> foreign_reported_;  // writer thread only
   bool warned_ = false;                     // writer thread only

@@ -1,10 +1,7 @@
 #include "lib/kube/reflector.h"
 
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
-
 #include "lib/base/guard.h"
+#include "lib/base/memory.h"
 #include "lib/kube/logger.h"
 
 namespace globalsvc::kube {
@@ -90,9 +87,7 @@ Status Reflector::ListAndReplace() {
   }
   if (!listed.ok()) {
     sink_.AbortReplace();
-#ifdef __GLIBC__
-    malloc_trim(0);  // a refused answer may have been large: give it back
-#endif
+    ReturnFreedMemory();  // a refused answer may have been large: give it back
     return listed.error();
   }
   {
@@ -106,12 +101,10 @@ Status Reflector::ListAndReplace() {
     stats_.last_error.clear();
   }
   sink_.EndReplace();
-#ifdef __GLIBC__
   // A list parses pages of hundreds of objects and keeps a few bytes of each:
   // glibc keeps the freed pages (about twice the cache's own size) resident
   // until told otherwise. Lists are rare (start, reconnect, 410 Gone).
-  malloc_trim(0);
-#endif
+  ReturnFreedMemory();
   return Ok{};
 }
 

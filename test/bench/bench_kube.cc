@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/base/memory.h"
 #include "lib/kube/cache.h"
 #include "lib/kube/watch_decoder.h"
 #include "test/bench/string_pool.h"
@@ -212,7 +213,7 @@ void BenchCacheMemory(int slices, int endpoints) {
     objects.push_back(EndpointSlice(i, endpoints));
     json_bytes += objects.back().dump().size();
   }
-  malloc_trim(0);
+  globalsvc::ReturnFreedMemory();
   const std::size_t before = HeapInUse();
   {
     Cache<EndpointSliceView> cache(Project);

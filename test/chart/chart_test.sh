@@ -525,6 +525,7 @@ test_controller_rbac_allows() {
     done
     can "$SA" patch "$r" --subresource=status -n "$NS"
   done
+  can "$SA" watch globalservices.globalsvc.io -n "$NS"
   # The same resources in the old API group: listed and deleted after an upgrade.
   for r in remoteclusters.globalsvc.solo.io globalservices.globalsvc.solo.io; do
     can "$SA" list "$r" -n "$NS"

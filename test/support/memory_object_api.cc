@@ -75,6 +75,18 @@ void Merge(json& stored, const json& applied, const json* previous) {
 
 }  // namespace
 
+// Hands on the events a call made once it has released the mutex.
+class MemoryObjectApi::DeliverAfter {
+ public:
+  explicit DeliverAfter(MemoryObjectApi& api) : api_(api) {}
+  ~DeliverAfter() { api_.Deliver(); }
+  DeliverAfter(const DeliverAfter&) = delete;
+  DeliverAfter& operator=(const DeliverAfter&) = delete;
+
+ private:
+  MemoryObjectApi& api_;
+};
+
 MemoryObjectApi::Key MemoryObjectApi::KeyOf(const kube::ResourceType& type,
                                             std::string_view namespace_name,
                                             std::string_view name) {
@@ -132,6 +144,7 @@ Result<kube::ListResult> MemoryObjectApi::List(const kube::ResourceType& type,
 
 Result<json> MemoryObjectApi::Create(const kube::ResourceType& type,
                                      std::string_view namespace_name, const json& object) {
+  DeliverAfter deliver(*this);  // declared first: runs after the lock is released
   std::lock_guard lock(mutex_);
   if (auto failure = Begin("create")) return *failure;
   const Key key = KeyOf(type, namespace_name, NameOf(object));
@@ -145,12 +158,14 @@ Result<json> MemoryObjectApi::Create(const kube::ResourceType& type,
   if (type.namespaced) stored["metadata"]["namespace"] = std::string(namespace_name);
   Stamp(stored);
   objects_[key] = {stored, {}};
+  Emit(key, kube::WatchEventType::kAdded, stored);
   return stored;
 }
 
 Result<json> MemoryObjectApi::Update(const kube::ResourceType& type,
                                      std::string_view namespace_name, const json& object,
                                      std::string_view subresource) {
+  DeliverAfter deliver(*this);  // declared first: runs after the lock is released
   std::lock_guard lock(mutex_);
   if (auto failure = Begin("update")) return *failure;
   auto it = objects_.find(KeyOf(type, namespace_name, NameOf(object)));
@@ -173,11 +188,13 @@ Result<json> MemoryObjectApi::Update(const kube::ResourceType& type,
     stored = std::move(replaced);
   }
   Stamp(stored);
+  Emit(it->first, kube::WatchEventType::kModified, stored);
   return stored;
 }
 
 Result<json> MemoryObjectApi::Apply(const kube::ResourceType& type, std::string_view namespace_name,
                                     const json& object, const kube::ApplyOptions& options) {
+  DeliverAfter deliver(*this);  // declared first: runs after the lock is released
   std::lock_guard lock(mutex_);
   if (auto failure = Begin("apply")) return *failure;
   if (options.field_manager.empty()) {
@@ -201,6 +218,7 @@ Result<json> MemoryObjectApi::Apply(const kube::ResourceType& type, std::string_
     Merge(stored, applied, nullptr);
     Stamp(stored);
     objects_[key] = {stored, {{options.field_manager, applied}}};
+    Emit(key, kube::WatchEventType::kAdded, stored);
     return stored;
   }
   Stored& stored = it->second;
@@ -220,11 +238,13 @@ Result<json> MemoryObjectApi::Apply(const kube::ResourceType& type, std::string_
   Merge(stored.object, applied, previous == stored.applied.end() ? nullptr : &previous->second);
   stored.applied[options.field_manager] = applied;
   Stamp(stored.object);
+  Emit(key, kube::WatchEventType::kModified, stored.object);
   return stored.object;
 }
 
 Status MemoryObjectApi::Delete(const kube::ResourceType& type, std::string_view namespace_name,
                                std::string_view name, const kube::DeleteOptions& options) {
+  DeliverAfter deliver(*this);  // declared first: runs after the lock is released
   std::lock_guard lock(mutex_);
   if (auto failure = Begin("delete")) return *failure;
   auto it = objects_.find(KeyOf(type, namespace_name, name));
@@ -238,16 +258,21 @@ Status MemoryObjectApi::Delete(const kube::ResourceType& type, std::string_view 
     return MakeError(ErrorCode::kConflict,
                      Describe(type, namespace_name, name) + ": precondition failed");
   }
+  Emit(it->first, kube::WatchEventType::kDeleted, it->second.object);
   objects_.erase(it);
   return Ok{};
 }
 
 json MemoryObjectApi::Seed(const kube::ResourceType& type, const json& object) {
+  DeliverAfter deliver(*this);  // declared first: runs after the lock is released
   std::lock_guard lock(mutex_);
   json stored = object;
   Stamp(stored);
   const std::string ns = stored["metadata"].value("namespace", "");
-  objects_[KeyOf(type, ns, NameOf(stored))] = {stored, {}};
+  const Key key = KeyOf(type, ns, NameOf(stored));
+  const bool existed = objects_.count(key) > 0;
+  objects_[key] = {stored, {}};
+  Emit(key, existed ? kube::WatchEventType::kModified : kube::WatchEventType::kAdded, stored);
   return stored;
 }
 
@@ -279,6 +304,82 @@ int MemoryObjectApi::Writes() const {
 void MemoryObjectApi::FailNext(const std::string& verb, Error error) {
   std::lock_guard lock(mutex_);
   failures_[verb] = std::move(error);
+}
+
+void MemoryObjectApi::Watch(const kube::ResourceType& type, std::string namespace_name,
+                            kube::ReflectorSink& sink) {
+  // Under the delivery lock: no event can reach the sink before its list.
+  std::lock_guard delivering(delivery_mutex_);
+  std::vector<json> listed;
+  {
+    std::lock_guard lock(mutex_);
+    const std::string resource = type.group + "/" + type.plural;
+    for (const auto& [key, stored] : objects_) {
+      if (std::get<0>(key) != resource) continue;
+      if (!namespace_name.empty() && std::get<1>(key) != namespace_name) continue;
+      listed.push_back(stored.object);
+    }
+    watchers_.push_back({resource, std::move(namespace_name), &sink});
+  }
+  sink.BeginReplace();
+  for (auto& object : listed)
+    sink.ReplaceItem(std::move(object));
+  sink.EndReplace();
+}
+
+void MemoryObjectApi::HoldEvents(bool hold) {
+  {
+    std::lock_guard lock(mutex_);
+    hold_events_ = hold;
+  }
+  if (!hold) Deliver();
+}
+
+void MemoryObjectApi::DeliverEvents() {
+  Deliver(/*even_if_held=*/true);
+}
+
+void MemoryObjectApi::Emit(const Key& key, kube::WatchEventType type, const json& object) {
+  for (const auto& watcher : watchers_) {
+    if (watcher.resource == std::get<0>(key) &&
+        (watcher.namespace_name.empty() || watcher.namespace_name == std::get<1>(key))) {
+      events_.push_back({key, type, object});
+      return;
+    }
+  }
+}
+
+void MemoryObjectApi::Deliver(bool even_if_held) {
+  // A sink that writes from its callback makes events of its own: the loop
+  // below hands them on, rather than a nested call waiting on itself.
+  thread_local bool delivering = false;
+  if (delivering) return;
+  std::lock_guard in_order(delivery_mutex_);
+  delivering = true;
+  struct Reset {
+    bool& flag;
+    ~Reset() { flag = false; }
+  } reset{delivering};
+  for (;;) {
+    std::vector<Event> events;
+    std::vector<Watcher> watchers;
+    {
+      std::lock_guard lock(mutex_);
+      if (hold_events_ && !even_if_held) break;
+      events.swap(events_);
+      watchers = watchers_;
+    }
+    if (events.empty()) break;
+    for (auto& event : events) {
+      for (const auto& watcher : watchers) {
+        if (watcher.resource != std::get<0>(event.key)) continue;
+        if (!watcher.namespace_name.empty() && watcher.namespace_name != std::get<1>(event.key)) {
+          continue;
+        }
+        watcher.sink->ApplyEvent(event.type, nlohmann::json(event.object));
+      }
+    }
+  }
 }
 
 }  // namespace globalsvc::testsupport

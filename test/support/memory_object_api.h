@@ -17,8 +17,13 @@
 //   value is kConflict unless forced;
 // - list filters by namespace and by equality label selectors (`k=v`,
 //   `k!=v`, `k`, `!k`, comma-separated).
-// What it does not: watches, field selectors (kInvalidInput), defaulting,
-// validation, garbage collection.
+// - a watch (Watch()) lists into a reflector sink, then hands it every later
+//   change as an ADDED, MODIFIED or DELETED event, in the order made, before
+//   the call that made it returns (as a fast watch can: the event before the
+//   answer); HoldEvents() keeps them back, as a slow watch would (the answer
+//   first), until released or DeliverEvents().
+// What it does not: field selectors (kInvalidInput), defaulting, validation,
+// garbage collection, watch expiry.
 //
 // Thread-safe. Every call is counted by verb; FailNext() makes the next call
 // of a verb fail with a given error.
@@ -32,6 +37,7 @@
 #include <vector>
 
 #include "lib/kube/object_api.h"
+#include "lib/kube/reflector_sink.h"
 
 namespace globalsvc::testsupport {
 
@@ -72,6 +78,13 @@ class MemoryObjectApi final : public kube::ObjectApi {
   [[nodiscard]] int Writes() const;
   void FailNext(const std::string& verb, Error error);
 
+  // Lists `type` in `namespace_name` (empty: every namespace) into `sink`,
+  // then feeds it every change. `sink` must outlive this object's writes.
+  void Watch(const kube::ResourceType& type, std::string namespace_name, kube::ReflectorSink& sink);
+  // While held, events wait; DeliverEvents() hands on those waiting.
+  void HoldEvents(bool hold);
+  void DeliverEvents();
+
  private:
   using Key = std::tuple<std::string, std::string, std::string>;  // resource, namespace, name
   struct Stored {
@@ -84,6 +97,27 @@ class MemoryObjectApi final : public kube::ObjectApi {
   // Counts the call; the injected failure of the verb, if any.
   std::optional<Error> Begin(const std::string& verb);
   void Stamp(nlohmann::json& object);
+  // Records an event of the stored object `object` under `key` (mutex held).
+  void Emit(const Key& key, kube::WatchEventType type, const nlohmann::json& object);
+  // Hands waiting events to their watchers unless held; never under mutex_.
+  void Deliver(bool even_if_held = false);
+
+  class DeliverAfter;
+  struct Watcher {
+    std::string resource;
+    std::string namespace_name;
+    kube::ReflectorSink* sink;
+  };
+  struct Event {
+    Key key;
+    kube::WatchEventType type;
+    nlohmann::json object;
+  };
+  // Taken before mutex_ by Deliver(): events reach sinks in the order made.
+  std::mutex delivery_mutex_;
+  std::vector<Watcher> watchers_;
+  std::vector<Event> events_;
+  bool hold_events_ = false;
 
   mutable std::mutex mutex_;
   std::map<Key, Stored> objects_;

@@ -179,6 +179,34 @@ TEST_CASE("Two controllers keep the guide's ServiceEntries exact", "[controller]
       CHECK(listed);
     }
 
+    // A GlobalService someone else deletes or edits is put back at once
+    // (it is watched), not at some later relist.
+    {
+      auto object = GetGlobalService(bed, "cluster1", "httpbin.in-ambient");
+      REQUIRE(object);
+      const std::string uid = (*object)["metadata"]["uid"];
+      REQUIRE(bed.Kubectl("cluster1", {"delete", "globalservices.globalsvc.io", "-n",
+                                       "istio-system", "httpbin.in-ambient"})
+                  .ok());
+      CHECK_STATUS_OK(WaitFor("GlobalService re-created", 60s, [&](std::string* why) {
+        auto again = GetGlobalService(bed, "cluster1", "httpbin.in-ambient");
+        *why = again ? again->dump() : "no GlobalService httpbin.in-ambient";
+        return again && (*again)["metadata"]["uid"] != uid &&
+               (*again)["status"].value("endpoints", 0) == 4;
+      }));
+      auto edited =
+          bed.Kubectl("cluster1", {"patch", "globalservices.globalsvc.io", "-n", "istio-system",
+                                   "httpbin.in-ambient", "--subresource=status", "--type=merge",
+                                   "-p", R"({"status":{"endpoints":99}})"});
+      INFO(edited.err);
+      REQUIRE(edited.ok());
+      CHECK_STATUS_OK(WaitFor("GlobalService status repaired", 60s, [&](std::string* why) {
+        auto again = GetGlobalService(bed, "cluster1", "httpbin.in-ambient");
+        *why = again ? again->dump() : "no GlobalService httpbin.in-ambient";
+        return again && (*again)["status"].value("endpoints", 0) == 4;
+      }));
+    }
+
     // explain reads the same live objects: the local pods rank first, cluster2
     // stays behind its gateway.
     {

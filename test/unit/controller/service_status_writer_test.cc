@@ -1,7 +1,8 @@
 // GlobalService objects through the status writer's own thread, against the
-// object calls kept in memory and a clock moved by hand: written once per
-// change, deleted with the service, never over a foreign object, and changes
-// made by others found at the next list.
+// object calls kept in memory (whose watch feeds the writer, as the
+// reflector does) and a clock moved by hand: written once per change, deleted
+// with the service, never over a foreign object, changes made by others
+// handed on at once, echoes of its own writes not.
 
 #include "controller/service_status_writer.h"
 
@@ -56,6 +57,8 @@ struct Fixture {
         });
   }
   ~Fixture() { writer->Stop(); }
+  // The reflector's part: the list, then every change.
+  void Watch() { api.Watch(GlobalServiceResource(), "istio-system", *writer); }
   std::vector<std::string> Keys() {
     std::lock_guard lock(keys_mutex);
     return keys;
@@ -74,6 +77,7 @@ struct Fixture {
 TEST_CASE("A GlobalService is created as ours, written once per change, deleted with it",
           "[service-status]") {
   Fixture f;
+  f.Watch();
   f.writer->Start();
   f.writer->Set("httpbin/in-ambient", Status(3));
   REQUIRE(Eventually([&] { return HasStatus(f.api, "httpbin.in-ambient"); }));
@@ -106,6 +110,7 @@ TEST_CASE("A GlobalService someone else made is never written nor deleted", "[se
                     {"kind", "GlobalService"},
                     {"metadata", {{"name", "httpbin.theirs"}, {"namespace", "istio-system"}}},
                     {"spec", {{"note", "mine"}}}});
+  f.Watch();
   f.writer->Start();
   f.writer->Set("httpbin/theirs", Status(1));
   // Written in name order: once the later one is written, the foreign one
@@ -121,37 +126,82 @@ TEST_CASE("A GlobalService someone else made is never written nor deleted", "[se
   CHECK((*theirs)["spec"]["note"] == "mine");
 }
 
-TEST_CASE("The next list finds what others changed and hands its key to be reconciled",
-          "[service-status]") {
+TEST_CASE("Nothing is written before the first list", "[service-status]") {
   Fixture f;
   f.writer->Start();
   f.writer->Set("httpbin/in-ambient", Status(3));
+  f.clock.Advance(10s);
+  std::this_thread::sleep_for(50ms);
+  CHECK(f.api.Writes() == 0);
+  f.Watch();
   REQUIRE(Eventually([&] { return HasStatus(f.api, "httpbin.in-ambient"); }));
-  // The first list (empty) reported nothing.
+}
+
+TEST_CASE("The first list hands on the keys of objects an earlier run left", "[service-status]") {
+  Fixture f;
+  f.writer->Start();
+  f.writer->Set("httpbin/in-ambient", Status(3));
+  (void)f.api.Seed(GlobalServiceResource(),
+                   {{"apiVersion", kApiVersion},
+                    {"kind", "GlobalService"},
+                    {"metadata",
+                     {{"name", "httpbin.gone"},
+                      {"namespace", "istio-system"},
+                      {"labels", {{mesh::kManagedByLabel, mesh::kManagedByValue}}}}}});
+  f.Watch();
+  REQUIRE(Eventually([&] { return !f.Keys().empty(); }));
+  CHECK(f.Keys() == std::vector<std::string>{"httpbin/gone"});
+}
+
+TEST_CASE("An edit or delete by someone else hands the key on at once; our own echoes do not",
+          "[service-status]") {
+  Fixture f;
+  f.Watch();
+  f.writer->Start();
+  f.writer->Set("httpbin/in-ambient", Status(3));
+  REQUIRE(Eventually([&] { return HasStatus(f.api, "httpbin.in-ambient"); }));
+  REQUIRE(Eventually([&] { return f.Pending() == 0; }));
+  // Our create and status write came back as events: no key, no write more.
   CHECK(f.Keys().empty());
+  CHECK(f.api.Writes() == 2);
 
   json edited = *Object(f.api, "httpbin.in-ambient");
   edited["status"]["endpoints"] = 99;
   REQUIRE(f.api.UpdateStatus(GlobalServiceResource(), "istio-system", edited).ok());
-  const int lists = f.api.Calls("list");
-  f.clock.Advance(599s);
-  std::this_thread::sleep_for(50ms);
-  CHECK(f.api.Calls("list") == lists);  // not due yet
-  f.clock.Advance(1s);
   REQUIRE(Eventually([&] { return !f.Keys().empty(); }));
   CHECK(f.Keys() == std::vector<std::string>{"httpbin/in-ambient"});
+  // The reconcile that follows hands the same status again: written back.
+  f.writer->Set("httpbin/in-ambient", Status(3));
+  REQUIRE(Eventually(
+      [&] { return (*Object(f.api, "httpbin.in-ambient"))["status"]["endpoints"] == 3; }));
+
+  REQUIRE(f.api.Delete(GlobalServiceResource(), "istio-system", "httpbin.in-ambient").ok());
+  REQUIRE(Eventually([&] { return f.Keys().size() == 2; }));
+  f.writer->Set("httpbin/in-ambient", Status(3));
+  REQUIRE(Eventually([&] { return HasStatus(f.api, "httpbin.in-ambient"); }));
 }
 
-TEST_CASE("A failed list is retried after the retry delay", "[service-status]") {
+TEST_CASE("An echo of an earlier write that comes after a later one changes nothing",
+          "[service-status]") {
   Fixture f;
-  f.api.FailNext("list", MakeError(ErrorCode::kForbidden, "globalservices is forbidden"));
+  f.Watch();
   f.writer->Start();
+  f.api.HoldEvents(true);  // a slow watch: the answers come first
   f.writer->Set("httpbin/in-ambient", Status(3));
-  REQUIRE(Eventually([&] { return f.api.Calls("list") == 1; }));
+  REQUIRE(Eventually([&] { return HasStatus(f.api, "httpbin.in-ambient"); }));
+  f.writer->Set("httpbin/in-ambient", Status(4));
+  REQUIRE(Eventually(
+      [&] { return (*Object(f.api, "httpbin.in-ambient"))["status"]["endpoints"] == 4; }));
+  REQUIRE(Eventually([&] { return f.Pending() == 0; }));
+  const int writes = f.api.Writes();
+  // Now the create, the first status and the second status come back, in order.
+  f.api.HoldEvents(false);
+  CHECK(f.Keys().empty());
+  // The stored copy still says 4: the same status stops at Set().
+  f.writer->Set("httpbin/in-ambient", Status(4));
+  CHECK(f.Pending() == 0);
   std::this_thread::sleep_for(50ms);
-  CHECK_FALSE(Object(f.api, "httpbin.in-ambient"));
-  f.clock.Advance(5s);
-  REQUIRE(Eventually([&] { return Object(f.api, "httpbin.in-ambient").has_value(); }));
+  CHECK(f.api.Writes() == writes);
 }
 
 }  // namespace

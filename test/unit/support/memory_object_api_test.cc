@@ -1,6 +1,6 @@
 // The in-memory object calls keep the API server's rules the writers' unit
 // tests rely on: unique names, uid and resourceVersion preconditions, apply
-// merges and conflicts, label selectors.
+// merges and conflicts, label selectors, watches in order.
 
 #include "test/support/memory_object_api.h"
 
@@ -10,6 +10,23 @@ namespace globalsvc::testsupport {
 namespace {
 
 using nlohmann::json;
+
+// Records what a reflector sink is handed, as "list a", "ADDED a", ...
+class RecordingSink final : public kube::ReflectorSink {
+ public:
+  void BeginReplace() override { seen.push_back("list"); }
+  void ReplaceItem(json&& object) override {
+    seen.back() += " " + object["metadata"]["name"].get<std::string>();
+  }
+  void EndReplace() override {}
+  void AbortReplace() override {}
+  void ApplyEvent(kube::WatchEventType type, json&& object) override {
+    seen.push_back(std::string(kube::WatchEventTypeName(type)) + " " +
+                   object["metadata"]["name"].get<std::string>() + "@" +
+                   object["metadata"]["resourceVersion"].get<std::string>());
+  }
+  std::vector<std::string> seen;
+};
 
 const kube::ResourceType& Type() {
   return kube::resources::ConfigMaps();
@@ -107,6 +124,36 @@ TEST_CASE("In memory: lists filter by namespace and label selector", "[memory-ap
   kube::ListOptions fields;
   fields.field_selector = "metadata.name=a";
   CHECK(api.List(Type(), "", fields).error().code == ErrorCode::kInvalidInput);
+}
+
+TEST_CASE("In memory: a watch lists, then hands on every change in order, held or not",
+          "[memory-api]") {
+  MemoryObjectApi api;
+  REQUIRE(api.Create(Type(), "ns", Object("a")).ok());
+  REQUIRE(api.Create(Type(), "elsewhere", Object("x")).ok());
+  RecordingSink sink;
+  api.Watch(Type(), "ns", sink);
+  CHECK(sink.seen == std::vector<std::string>{"list a"});
+
+  auto b = api.Create(Type(), "ns", Object("b"));
+  REQUIRE(b.ok());
+  REQUIRE(api.Create(Type(), "elsewhere", Object("y")).ok());  // another namespace
+  const std::string b_version = (*b)["metadata"]["resourceVersion"];
+  REQUIRE(sink.seen.size() == 2);
+  CHECK(sink.seen[1] == "ADDED b@" + b_version);
+
+  api.HoldEvents(true);
+  json changed = *b;
+  changed["data"]["k"] = "w";
+  auto updated = api.Update(Type(), "ns", changed);
+  REQUIRE(updated.ok());
+  REQUIRE(api.Delete(Type(), "ns", "a").ok());
+  CHECK(sink.seen.size() == 2);  // held
+  api.HoldEvents(false);
+  REQUIRE(sink.seen.size() == 4);
+  CHECK(sink.seen[2] ==
+        "MODIFIED b@" + (*updated)["metadata"]["resourceVersion"].get<std::string>());
+  CHECK(sink.seen[3].rfind("DELETED a@", 0) == 0);
 }
 
 TEST_CASE("In memory: an injected failure fails the next call of its verb only", "[memory-api]") {
