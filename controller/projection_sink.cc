@@ -1,6 +1,7 @@
 #include <algorithm>
 
 #include "controller/projection_sinks.h"
+#include "lib/kube/reflector_sink.h"
 
 namespace globalsvc::controller {
 
@@ -48,7 +49,7 @@ void ProjectionSink::Report(const mesh::Diagnostics& diagnostics) const {
 
 bool ProjectionSink::Admitted(const std::string& key) const {
   return context_.namespaces.admits_all() ||
-         context_.namespaces.Admits(std::string_view(key).substr(0, key.find('/')));
+         context_.namespaces.Admits(kube::SplitObjectKey(key).namespace_name);
 }
 
 bool ProjectionSink::MayAdd(const mesh::ClusterState& state) {

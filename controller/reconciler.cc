@@ -6,6 +6,7 @@
 
 #include "controller/service_status.h"
 #include "controller/service_status_writer.h"
+#include "lib/kube/reflector_sink.h"
 #include "lib/observability/logging.h"
 
 namespace globalsvc::controller {
@@ -48,9 +49,9 @@ ReconcileResult Reconciler::Reconcile(const std::string& key) {
         std::chrono::duration<double>(clock_.Now() - started).count());
     return result;
   }
-  const auto slash = key.find('/');
-  const std::string ns = key.substr(0, slash);
-  const std::string name = slash == std::string::npos ? std::string() : key.substr(slash + 1);
+  const auto [key_namespace, key_name] = kube::SplitObjectKey(key);
+  const std::string ns(key_namespace);
+  const std::string name(key_name);
 
   mesh::Diagnostics diagnostics;
   // Other segments' entries exist only in the WorkloadEntry shape: the
@@ -270,9 +271,9 @@ void Reconciler::PublishStatus(const std::string& key,
     status_->Set(key, std::nullopt);
     return;
   }
-  const auto slash = key.find('/');
-  const std::string ns = key.substr(0, slash);
-  const std::string name = key.substr(slash + 1);
+  const auto [key_namespace, key_name] = kube::SplitObjectKey(key);
+  const std::string ns(key_namespace);
+  const std::string name(key_name);
   ServiceStatusInput input;
   input.entry = &*desired;
   input.diagnostics = &diagnostics;

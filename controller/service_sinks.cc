@@ -1,4 +1,5 @@
 #include "controller/projection_sinks.h"
+#include "lib/kube/reflector_sink.h"
 #include "lib/mesh/object_decoder.h"
 #include "lib/mesh/scope.h"
 
@@ -252,9 +253,9 @@ class EndpointSliceSink final : public ProjectionSink {
   void Remove(const std::string& key, std::vector<std::string>& keys) override {
     auto it = service_of_slice_.find(key);
     if (it == service_of_slice_.end()) return;
-    const auto slash = key.find('/');
-    const std::string ns = key.substr(0, slash);
-    const std::string name = key.substr(slash + 1);
+    const auto [key_namespace, key_name] = kube::SplitObjectKey(key);
+    const std::string ns(key_namespace);
+    const std::string name(key_name);
     const std::string service = it->second;
     service_of_slice_.erase(it);
     context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
@@ -304,9 +305,9 @@ class PodSink final : public ProjectionSink {
 
   void Remove(const std::string& key, std::vector<std::string>& /*keys*/) override {
     if (!stored_.erase(key)) return;
-    const auto slash = key.find('/');
+    const kube::ObjectKeyParts pod = kube::SplitObjectKey(key);
     context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
-      state.RemovePod(key.substr(0, slash), key.substr(slash + 1));
+      state.RemovePod(pod.namespace_name, pod.name);
     });
     // Its endpoints leave through its EndpointSlices.
   }

@@ -9,6 +9,7 @@
 #include "controller/service_status.h"
 #include "lib/base/guard.h"
 #include "lib/base/json_fields.h"
+#include "lib/kube/reflector_sink.h"
 #include "lib/kube/rfc3339.h"
 #include "lib/mesh/model.h"
 #include "lib/observability/logging.h"
@@ -53,9 +54,9 @@ void ServiceStatusWriter::Stop() {
 }
 
 void ServiceStatusWriter::Set(const std::string& key, std::optional<nlohmann::json> status) {
-  const auto slash = key.find('/');
-  if (slash == std::string::npos) return;
-  const std::string name = GlobalServiceName(key.substr(0, slash), key.substr(slash + 1));
+  const auto [ns, service] = kube::SplitObjectKey(key);
+  if (ns.empty()) return;
+  const std::string name = GlobalServiceName(std::string(ns), std::string(service));
   Desired desired;
   if (status) {
     desired.status = DumpJson(*status);

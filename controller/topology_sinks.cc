@@ -1,4 +1,5 @@
 #include "controller/projection_sinks.h"
+#include "lib/kube/reflector_sink.h"
 #include "lib/mesh/object_decoder.h"
 
 // The sinks of a cluster's topology: Nodes (localities), east-west gateways
@@ -80,7 +81,7 @@ class GatewaySink final : public ProjectionSink {
   }
 
   void Remove(const std::string& key, std::vector<std::string>& keys) override {
-    const std::string name = key.substr(key.find('/') + 1);
+    const std::string name = std::string(kube::SplitObjectKey(key).name);
     bool existed = false;
     context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
       existed = state.gateways().count(name) > 0;
@@ -126,7 +127,7 @@ class SegmentSink final : public ProjectionSink {
   }
 
   void Remove(const std::string& key, std::vector<std::string>& keys) override {
-    const std::string name = key.substr(key.find('/') + 1);
+    const std::string name = std::string(kube::SplitObjectKey(key).name);
     bool existed = false;
     context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
       existed = state.FindSegment(name) != nullptr;
@@ -182,7 +183,7 @@ class GatewayAddressSink final : public ProjectionSink {
   void Remove(const std::string& key, std::vector<std::string>& keys) override {
     if (!stored_.erase(key)) return;
     context_.store->Update(context_.cluster, [&](mesh::ClusterState& state) {
-      state.RemoveGatewayAddress(key.substr(key.find('/') + 1));
+      state.RemoveGatewayAddress(std::string(kube::SplitObjectKey(key).name));
     });
     AddClusterKeys(context_, keys);
   }

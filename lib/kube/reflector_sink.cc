@@ -14,6 +14,12 @@ std::string ObjectKey(const nlohmann::json& object) {
   return ns->get<std::string>() + "/" + name->get<std::string>();
 }
 
+ObjectKeyParts SplitObjectKey(std::string_view key) {
+  const auto slash = key.find('/');
+  if (slash == std::string_view::npos) return {{}, key};
+  return {key.substr(0, slash), key.substr(slash + 1)};
+}
+
 std::string ResourceVersionOf(const nlohmann::json& object) {
   const auto metadata = object.find("metadata");
   if (metadata == object.end() || !metadata->is_object()) return {};

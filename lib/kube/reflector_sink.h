@@ -4,6 +4,8 @@
 // typed Cache<T>.
 
 #include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
 
 #include "lib/kube/watch_decoder.h"
 
@@ -28,6 +30,14 @@ class ReflectorSink {
 
 // "namespace/name", or "name" for cluster-scoped objects.
 [[nodiscard]] std::string ObjectKey(const nlohmann::json& object);
+
+// The parts of an ObjectKey() (views into `key`); a key without a slash is a
+// cluster-scoped object's: no namespace.
+struct ObjectKeyParts {
+  std::string_view namespace_name;
+  std::string_view name;
+};
+[[nodiscard]] ObjectKeyParts SplitObjectKey(std::string_view key);
 [[nodiscard]] std::string ResourceVersionOf(const nlohmann::json& object);
 
 }  // namespace globalsvc::kube

@@ -8,6 +8,7 @@
 #include "lib/kube/backoff.h"
 #include "lib/kube/kube_client.h"
 #include "lib/kube/rate_limiter.h"
+#include "lib/kube/reflector_sink.h"
 #include "lib/kube/resource_type.h"
 #include "lib/kube/rfc3339.h"
 #include "lib/kube/server_url.h"
@@ -123,6 +124,21 @@ TEST_CASE("A list page of the wrong shape is an error, never an exception", "[ku
   CHECK(good->resource_version == "42");
   CHECK(good->continue_token == "abc");
   CHECK(DecodeListPage(json::parse(R"({"metadata":{},"items":null})")).ok());
+}
+
+TEST_CASE("Object keys are made from metadata and split back", "[kube][keys]") {
+  const nlohmann::json pod = {{"metadata", {{"namespace", "httpbin"}, {"name", "web-1"}}}};
+  const nlohmann::json node = {{"metadata", {{"name", "node-a"}}}};
+  CHECK(ObjectKey(pod) == "httpbin/web-1");
+  CHECK(ObjectKey(node) == "node-a");
+  CHECK(ObjectKey(nlohmann::json{{"metadata", {{"name", 7}}}}).empty());
+  const std::string key = ObjectKey(pod);
+  const ObjectKeyParts parts = SplitObjectKey(key);
+  CHECK(parts.namespace_name == "httpbin");
+  CHECK(parts.name == "web-1");
+  CHECK(SplitObjectKey("node-a").namespace_name.empty());
+  CHECK(SplitObjectKey("node-a").name == "node-a");
+  CHECK(SplitObjectKey("ns/").name.empty());
 }
 
 TEST_CASE("Server URLs parse host, port and prefix", "[kube][url]") {
