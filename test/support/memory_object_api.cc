@@ -103,6 +103,23 @@ std::optional<Error> MemoryObjectApi::Begin(const std::string& verb) {
   return error;
 }
 
+void MemoryObjectApi::RunBefore(const std::string& verb) {
+  std::function<void()> action;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = before_.find(verb);
+    if (it == before_.end()) return;
+    action = std::move(it->second);
+    before_.erase(it);
+  }
+  action();
+}
+
+void MemoryObjectApi::BeforeNext(const std::string& verb, std::function<void()> action) {
+  std::lock_guard lock(mutex_);
+  before_[verb] = std::move(action);
+}
+
 void MemoryObjectApi::Stamp(json& object) {
   json& metadata = object["metadata"];
   if (!metadata.contains("uid")) metadata["uid"] = "uid-" + std::to_string(++version_);
@@ -144,6 +161,7 @@ Result<kube::ListResult> MemoryObjectApi::List(const kube::ResourceType& type,
 
 Result<json> MemoryObjectApi::Create(const kube::ResourceType& type,
                                      std::string_view namespace_name, const json& object) {
+  RunBefore("create");
   DeliverAfter deliver(*this);  // declared first: runs after the lock is released
   std::lock_guard lock(mutex_);
   if (auto failure = Begin("create")) return *failure;
@@ -165,6 +183,7 @@ Result<json> MemoryObjectApi::Create(const kube::ResourceType& type,
 Result<json> MemoryObjectApi::Update(const kube::ResourceType& type,
                                      std::string_view namespace_name, const json& object,
                                      std::string_view subresource) {
+  RunBefore("update");
   DeliverAfter deliver(*this);  // declared first: runs after the lock is released
   std::lock_guard lock(mutex_);
   if (auto failure = Begin("update")) return *failure;
@@ -194,6 +213,7 @@ Result<json> MemoryObjectApi::Update(const kube::ResourceType& type,
 
 Result<json> MemoryObjectApi::Apply(const kube::ResourceType& type, std::string_view namespace_name,
                                     const json& object, const kube::ApplyOptions& options) {
+  RunBefore("apply");
   DeliverAfter deliver(*this);  // declared first: runs after the lock is released
   std::lock_guard lock(mutex_);
   if (auto failure = Begin("apply")) return *failure;
@@ -244,6 +264,7 @@ Result<json> MemoryObjectApi::Apply(const kube::ResourceType& type, std::string_
 
 Status MemoryObjectApi::Delete(const kube::ResourceType& type, std::string_view namespace_name,
                                std::string_view name, const kube::DeleteOptions& options) {
+  RunBefore("delete");
   DeliverAfter deliver(*this);  // declared first: runs after the lock is released
   std::lock_guard lock(mutex_);
   if (auto failure = Begin("delete")) return *failure;

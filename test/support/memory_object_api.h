@@ -28,6 +28,7 @@
 // Thread-safe. Every call is counted by verb; FailNext() makes the next call
 // of a verb fail with a given error.
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -77,6 +78,10 @@ class MemoryObjectApi final : public kube::ObjectApi {
   // Writes so far: create, update, apply and delete.
   [[nodiscard]] int Writes() const;
   void FailNext(const std::string& verb, Error error);
+  // Runs `action` (which may call this object) at the start of the next
+  // write of `verb` ("create", "update", "apply", "delete"), before it is
+  // made: another writer's change racing the caller's.
+  void BeforeNext(const std::string& verb, std::function<void()> action);
 
   // Lists `type` in `namespace_name` (empty: every namespace) into `sink`,
   // then feeds it every change. `sink` must outlive this object's writes.
@@ -97,6 +102,7 @@ class MemoryObjectApi final : public kube::ObjectApi {
   // Counts the call; the injected failure of the verb, if any.
   std::optional<Error> Begin(const std::string& verb);
   void Stamp(nlohmann::json& object);
+  void RunBefore(const std::string& verb);
   // Records an event of the stored object `object` under `key` (mutex held).
   void Emit(const Key& key, kube::WatchEventType type, const nlohmann::json& object);
   // Hands waiting events to their watchers unless held; never under mutex_.
@@ -123,6 +129,7 @@ class MemoryObjectApi final : public kube::ObjectApi {
   std::map<Key, Stored> objects_;
   std::map<std::string, int> calls_;
   std::map<std::string, Error> failures_;
+  std::map<std::string, std::function<void()>> before_;
   std::uint64_t version_ = 0;
 };
 

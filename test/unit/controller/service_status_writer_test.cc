@@ -181,6 +181,31 @@ TEST_CASE("An edit or delete by someone else hands the key on at once; our own e
   REQUIRE(Eventually([&] { return HasStatus(f.api, "httpbin.in-ambient"); }));
 }
 
+TEST_CASE("A change by someone else while our write is under way hands the key on",
+          "[service-status]") {
+  Fixture f;
+  f.Watch();
+  f.writer->Start();
+  f.writer->Set("httpbin/in-ambient", Status(3));
+  REQUIRE(Eventually([&] { return HasStatus(f.api, "httpbin.in-ambient"); }));
+  REQUIRE(Eventually([&] { return f.Pending() == 0; }));
+  REQUIRE(f.Keys().empty());
+  // Someone edits the status just before our next write of it lands.
+  f.api.BeforeNext("apply", [&] {
+    json edited = *Object(f.api, "httpbin.in-ambient");
+    edited["status"]["note"] = "theirs";
+    REQUIRE(f.api.UpdateStatus(GlobalServiceResource(), "istio-system", edited).ok());
+  });
+  f.writer->Set("httpbin/in-ambient", Status(4));
+  REQUIRE(Eventually([&] { return !f.Keys().empty(); }));
+  CHECK(f.Keys() == std::vector<std::string>{"httpbin/in-ambient"});
+  // Which write came last is not known: the stored copy is not trusted, so
+  // the reconcile that follows writes the status again.
+  const int writes = f.api.Writes();
+  f.writer->Set("httpbin/in-ambient", Status(4));
+  REQUIRE(Eventually([&] { return f.api.Writes() == writes + 1; }));
+}
+
 TEST_CASE("An echo of an earlier write that comes after a later one changes nothing",
           "[service-status]") {
   Fixture f;
