@@ -31,13 +31,7 @@
 // need no pods. Everything lives in namespace "bench" and is removed first.
 // Every figure is printed with the machine's load average at that moment.
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -45,24 +39,26 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
-#include <sstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "lib/base/yaml_json.h"
 #include "lib/kube/kube_client.h"
-#include "lib/kube/kubeconfig.h"
-#include "lib/kube/pem.h"
+#include "test/bench/support/process.h"
+#include "test/bench/support/report.h"
+#include "test/bench/support/watchers.h"
+#include "test/bench/support/world.h"
 
 namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using globalsvc::kube::KubeClient;
+using namespace globalsvc::bench;  // NOLINT(google-build-using-namespace): the bench's own helpers
 namespace fs = std::filesystem;
 namespace resources = globalsvc::kube::resources;
 
@@ -95,6 +91,9 @@ struct Args {
       total += EndpointsIn(c);
     return total;
   }
+  [[nodiscard]] ControllerOptions Controller() const {
+    return {testbed, globalsvc, object_shape, wrap};
+  }
   [[nodiscard]] std::string Shape() const {
     std::string text = std::to_string(services) + " services x ";
     bool same = true;
@@ -110,534 +109,6 @@ struct Args {
            std::to_string(static_cast<long>(services) * TotalWeight()) + " endpoints)";
   }
 };
-
-std::string ClusterName(int c) {
-  return "cluster" + std::to_string(c);
-}
-
-// "load 5.2": the 1-minute load average, printed next to every figure because
-// the machine running the bench may be shared.
-std::string LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string one;
-  in >> one;
-  return "load " + one;
-}
-
-// The controller child running now, if any: Die stops it, since exit()
-// skips the destructor that would (an orphan would keep our stdout open).
-std::atomic<pid_t> running_controller{-1};
-
-[[noreturn]] void Die(const std::string& message) {
-  std::fprintf(stderr, "bench_controller: %s\n", message.c_str());
-  if (const pid_t child = running_controller.exchange(-1); child > 0) {
-    ::kill(child, SIGTERM);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-  }
-  std::exit(1);
-}
-
-template <typename T>
-T Must(globalsvc::Result<T> result, const std::string& what) {
-  if (!result.ok()) Die(what + ": " + result.error().message);
-  return std::move(result).value();
-}
-
-std::unique_ptr<KubeClient> Connect(const fs::path& testbed, const std::string& cluster) {
-  auto config = Must(globalsvc::kube::LoadKubeconfig((testbed / cluster / "kubeconfig").string()),
-                     "kubeconfig of " + cluster);
-  globalsvc::kube::TransportOptions transport;
-  transport.qps = 0;  // unlimited: the load generator must not be the bottleneck
-  transport.max_idle_connections = 16;
-  return Must(KubeClient::Create(config, globalsvc::kube::SystemClock::Instance(), transport),
-              "client for " + cluster);
-}
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// ---------------------------------------------------------------- load
-
-std::string Ip(int cluster, int index) {
-  return "10." + std::to_string(200 + cluster) + "." + std::to_string((index / 250) % 250) + "." +
-         std::to_string(index % 250 + 1);
-}
-
-nlohmann::json ServiceObject(int i, const std::string& scope = "global") {
-  return {{"apiVersion", "v1"},
-          {"kind", "Service"},
-          {"metadata",
-           {{"name", "svc-" + std::to_string(i)},
-            {"namespace", "bench"},
-            {"labels", {{"solo.io/service-scope", scope}}}}},
-          {"spec", {{"ports", {{{"name", "http"}, {"port", 80}, {"targetPort", 8080}}}}}}};
-}
-
-nlohmann::json SliceObject(int cluster, int i, int endpoints, const std::string& node) {
-  nlohmann::json list = nlohmann::json::array();
-  for (int e = 0; e < endpoints; ++e) {
-    list.push_back({{"addresses", {Ip(cluster, i * 64 + e)}},
-                    {"conditions", {{"ready", true}}},
-                    {"nodeName", node}});
-  }
-  return {{"apiVersion", "discovery.k8s.io/v1"},
-          {"kind", "EndpointSlice"},
-          {"metadata",
-           {{"name", "svc-" + std::to_string(i) + "-bench"},
-            {"namespace", "bench"},
-            {"labels",
-             {{"kubernetes.io/service-name", "svc-" + std::to_string(i)},
-              {"endpointslice.kubernetes.io/managed-by", "bench"}}}}},
-          {"addressType", "IPv4"},
-          {"ports", {{{"name", "http"}, {"port", 8080}, {"protocol", "TCP"}}}},
-          {"endpoints", list}};
-}
-
-// Runs fn(i) for i in [0, n) on `threads` threads.
-void Parallel(int n, int threads, const std::function<void(int)>& fn) {
-  std::atomic<int> next{0};
-  std::vector<std::jthread> pool;
-  for (int t = 0; t < threads; ++t) {
-    pool.emplace_back([&] {
-      for (int i = next++; i < n; i = next++)
-        fn(i);
-    });
-  }
-}
-
-void ApplyObject(KubeClient& client, const globalsvc::kube::ResourceType& type,
-                 const nlohmann::json& object, std::string_view namespace_name = "bench") {
-  globalsvc::kube::ApplyOptions apply;
-  apply.field_manager = "bench";
-  apply.force = true;
-  auto result = client.Apply(type, namespace_name, object, apply);
-  if (!result.ok()) Die("apply: " + result.error().message);
-}
-
-// A plain create (POST) costs the API server less than a server-side apply;
-// an object already there (a retried request) is fine.
-void CreateObject(KubeClient& client, const globalsvc::kube::ResourceType& type,
-                  const nlohmann::json& object) {
-  for (int attempt = 0;; ++attempt) {
-    auto result = client.Create(type, "bench", object);
-    if (result.ok() || result.error().code == globalsvc::ErrorCode::kConflict) return;
-    if (!result.error().retryable() || attempt == 10) Die("create: " + result.error().message);
-    std::this_thread::sleep_for(std::chrono::milliseconds(200 << std::min(attempt, 4)));
-  }
-}
-
-std::string FirstNode(KubeClient& client) {
-  auto nodes = Must(client.List(resources::Nodes(), ""), "list nodes");
-  if (nodes.items.empty()) Die("no nodes");
-  return nodes.items[0]["metadata"]["name"];
-}
-
-// Creates N services (global unless `scope` says otherwise) with E endpoints
-// each in one cluster.
-double Populate(KubeClient& client, int cluster, int services, int endpoints,
-                const std::string& scope = "global") {
-  const auto start = Clock::now();
-  // The namespace may still be terminating from the last run: retry until it exists.
-  const auto deadline = Clock::now() + 300s;
-  while (!client.Get(resources::Namespaces(), "", "bench").ok()) {
-    if (Clock::now() > deadline) Die("namespace bench could not be created");
-    (void)client.Create(
-        resources::Namespaces(), "",
-        {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "bench"}}}});
-    std::this_thread::sleep_for(200ms);
-  }
-  const std::string node = FirstNode(client);
-  // Creation is bound by the API server's CPU (admission, etcd): a few
-  // requests in flight keep it busy without queueing behind each other.
-  Parallel(services, 6, [&](int i) {
-    CreateObject(client, resources::Services(), ServiceObject(i, scope));
-    CreateObject(client, resources::EndpointSlices(), SliceObject(cluster, i, endpoints, node));
-  });
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  std::fprintf(stderr,
-               "bench_controller: %s: %d services + slices created in %.1f s (%.0f/s, %s)\n",
-               ClusterName(cluster).c_str(), services, seconds, 2 * services / seconds,
-               LoadAverage().c_str());
-  return seconds;
-}
-
-void DeleteNamespaceAndWait(KubeClient& client) {
-  (void)client.Delete(resources::Namespaces(), "", "bench");
-  const auto deadline = Clock::now() + 300s;
-  while (Clock::now() < deadline) {
-    auto ns = client.Get(resources::Namespaces(), "", "bench");
-    if (!ns.ok() && ns.error().code == globalsvc::ErrorCode::kNotFound) return;
-    std::this_thread::sleep_for(500ms);
-  }
-  Die("namespace bench was not deleted within 300 s");
-}
-
-void DeleteBenchEntries(KubeClient& client) {
-  // Listing 10,000 entries can time out on a busy API server: retry it like
-  // any transient error instead of losing the run.
-  auto listed = client.List(resources::ServiceEntries(), "istio-system");
-  for (int attempt = 1; !listed.ok() && listed.error().retryable() && attempt <= 5; ++attempt) {
-    std::this_thread::sleep_for(std::chrono::seconds(2 * attempt));
-    listed = client.List(resources::ServiceEntries(), "istio-system");
-  }
-  auto entries = Must(std::move(listed), "list entries");
-  std::vector<std::string> names;
-  for (const auto& item : entries.items) {
-    const std::string name = item["metadata"]["name"];
-    if (name.rfind("autogen.bench.", 0) == 0 || name.rfind("floor.", 0) == 0) names.push_back(name);
-  }
-  Parallel(static_cast<int>(names.size()), 16, [&](int i) {
-    (void)client.Delete(resources::ServiceEntries(), "istio-system",
-                        names[static_cast<std::size_t>(i)]);
-  });
-}
-
-// ---------------------------------------------------------------- the controller process
-
-struct ControllerProcess {
-  pid_t pid = -1;
-  int port = 0;
-  fs::path log;
-
-  void Start(const Args& args, const std::string& cluster, int metrics_port) {
-    port = metrics_port;
-    log = fs::temp_directory_path() /
-          ("bench-globalsvc-" + cluster + "-" + std::to_string(getpid()) + ".log");
-    const std::string kubeconfig = (args.testbed / cluster / "kubeconfig").string();
-    const std::string addr = "127.0.0.1:" + std::to_string(port);
-    std::vector<std::string> argv;
-    std::istringstream wrap(args.wrap);
-    for (std::string word; wrap >> word;)
-      argv.push_back(word);
-    for (const std::string& word :
-         {args.globalsvc, std::string("controller"), std::string("--cluster-name"), cluster,
-          std::string("--kubeconfig"), kubeconfig, std::string("--metrics-addr"), addr,
-          std::string("--leader-elect"), std::string("false"), std::string("--qps"),
-          std::string("0"), std::string("--workers"), std::string("2"), std::string("--log-level"),
-          std::string("warn"), std::string("--object-shape"), args.object_shape}) {
-      argv.push_back(word);
-    }
-    std::vector<char*> pointers;
-    for (auto& word : argv)
-      pointers.push_back(word.data());
-    pointers.push_back(nullptr);
-    pid = fork();
-    if (pid > 0) running_controller = pid;
-    if (pid == 0) {
-      const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd >= 0) ::dup2(fd, 2);
-      execvp(pointers[0], pointers.data());
-      _exit(127);
-    }
-  }
-  void Stop() {
-    if (pid <= 0) return;
-    running_controller = -1;
-    kill(pid, SIGTERM);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    pid = -1;
-  }
-  // A controller that died (crash, bad flag) ends the bench at once instead of
-  // leaving it waiting for a condition that cannot come.
-  void CheckAlive() {
-    if (pid <= 0) return;
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      pid = -1;
-      running_controller = -1;
-      Die("the controller exited (status " + std::to_string(status) + "); log: " + log.string() +
-          "\n" + ReadFile(log).substr(0, 4000));
-    }
-  }
-  ~ControllerProcess() { Stop(); }
-
-  std::string Metrics() const;
-  double Metric(const std::string& series) const {
-    std::istringstream lines(Metrics());
-    std::string line;
-    while (std::getline(lines, line)) {
-      if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-    }
-    return 0;
-  }
-  long RssKiB() const {
-    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(status, line)) {
-      if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
-    }
-    return -1;
-  }
-  double CpuSeconds() const {
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-    std::istringstream fields(text.substr(text.rfind(')') + 2));
-    std::string field;
-    unsigned long long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && fields >> field; ++i) {
-      if (i == 14) utime = std::stoull(field);
-      if (i == 15) stime = std::stoull(field);
-    }
-    return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-  }
-  bool Ready() const { return Metrics().find("globalsvc_leader 1") != std::string::npos; }
-};
-
-// A tiny HTTP/1.0 GET of 127.0.0.1:`port` without another dependency: the
-// whole response, headers included.
-std::string HttpGet(int port, const std::string& path) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string body;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    const std::string request = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
-    (void)::write(fd, request.data(), request.size());
-    char buffer[65536];
-    ssize_t n = 0;
-    while ((n = ::read(fd, buffer, sizeof(buffer))) > 0)
-      body.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return body;
-}
-
-std::string ControllerProcess::Metrics() const {
-  return HttpGet(port, "/metrics");
-}
-
-// istiod's view of the bench services: polls /debug/ambientz of cluster1's
-// istiod and keeps, per bench host, the total capacity of the workloads that
-// carry it (what ztunnel would receive) and when that total was first seen.
-class AmbientWatcher {
- public:
-  explicit AmbientWatcher(int istiod_port) : port_(istiod_port) {
-    thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
-  }
-
-  std::optional<Clock::time_point> WaitFor(const std::string& host, int capacity,
-                                           std::chrono::seconds timeout) {
-    std::unique_lock lock(mutex_);
-    const bool ok = changed_.wait_for(lock, timeout, [&] {
-      auto it = seen_.find(host);
-      return it != seen_.end() && it->second.first == capacity;
-    });
-    if (!ok) return std::nullopt;
-    return seen_[host].second;
-  }
-
- private:
-  void Run(std::stop_token stop) {
-    while (!stop.stop_requested()) {
-      const std::string response = HttpGet(port_, "/debug/ambientz");
-      const auto now = Clock::now();
-      const auto body_at = response.find("\r\n\r\n");
-      if (body_at == std::string::npos) {
-        std::this_thread::sleep_for(50ms);
-        continue;
-      }
-      const auto view = nlohmann::json::parse(response.substr(body_at + 4), nullptr, false);
-      if (!view.is_object()) continue;
-      // Read without throwing: a field of another type counts as absent.
-      std::map<std::string, int> capacity;
-      const auto workloads = view.find("workloads");
-      if (workloads == view.end() || !workloads->is_array()) continue;
-      for (const auto& workload : *workloads) {
-        const auto services = workload.find("services");
-        if (services == workload.end() || !services->is_object()) continue;
-        const auto declared = workload.find("capacity");
-        const int count = declared != workload.end() && declared->is_number_unsigned()
-                              ? declared->get<int>()
-                              : 1;  // istiod omits the default
-        for (const auto& [key, ports] : services->items()) {
-          if (key.rfind("bench/", 0) == 0) capacity[key.substr(6)] += count;
-        }
-      }
-      {
-        std::lock_guard lock(mutex_);
-        for (const auto& [host, total] : capacity) {
-          auto& entry = seen_[host];
-          if (entry.first != total) entry = {total, now};
-        }
-      }
-      changed_.notify_all();
-    }
-  }
-
-  int port_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::map<std::string, std::pair<int, Clock::time_point>> seen_;
-  std::jthread thread_;
-};
-
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t length = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-void ConnectRemote(KubeClient& local, const fs::path& testbed, const std::string& remote) {
-  const std::string kubeconfig = ReadFile(testbed / remote / "kubeconfig");
-  nlohmann::json secret = {{"apiVersion", "v1"},
-                           {"kind", "Secret"},
-                           {"metadata",
-                            {{"name", "globalsvc-remote-" + remote},
-                             {"namespace", "istio-system"},
-                             {"labels", {{"globalsvc.solo.io/remote-cluster", "true"}}}}},
-                           {"stringData", {{remote, kubeconfig}}}};
-  globalsvc::kube::ApplyOptions apply;
-  apply.field_manager = "bench";
-  apply.force = true;
-  Must(local.Apply(resources::Secrets(), "istio-system", secret, apply), "remote secret");
-}
-
-void DisconnectRemote(KubeClient& local, const std::string& remote) {
-  (void)local.Delete(resources::Secrets(), "istio-system", "globalsvc-remote-" + remote);
-}
-
-// ---------------------------------------------------------------- watching results
-
-// Watches what the controller writes in cluster1 and records, per
-// ServiceEntry name, the last total weight of its endpoints (1 for an
-// endpoint without a weight) and when it was seen: the sum of every
-// cluster's endpoints once all are read. Inline: the ServiceEntries of
-// istio-system; workload-entries: the WorkloadEntries of every namespace,
-// summed per service.
-class EntryWatcher {
- public:
-  EntryWatcher(KubeClient& client, const std::string& shape)
-      : client_(client), workload_entries_(shape == "workload-entries") {
-    thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
-  }
-
-  // Waits until `name` shows `weight`; returns when it was seen.
-  std::optional<Clock::time_point> WaitFor(const std::string& name, int weight,
-                                           std::chrono::seconds timeout) {
-    std::unique_lock lock(mutex_);
-    const bool ok = changed_.wait_for(lock, timeout, [&] {
-      auto it = seen_.find(name);
-      return it != seen_.end() && it->second.first == weight;
-    });
-    if (!ok) return std::nullopt;
-    return seen_[name].second;
-  }
-
-  std::size_t CountWithWeight(int weight) {
-    std::lock_guard lock(mutex_);
-    return static_cast<std::size_t>(
-        std::count_if(seen_.begin(), seen_.end(),
-                      [&](const auto& entry) { return entry.second.first == weight; }));
-  }
-
- private:
-  void Run(std::stop_token stop) {
-    const auto& type =
-        workload_entries_ ? resources::WorkloadEntries() : resources::ServiceEntries();
-    // A service only remote clusters have keeps its objects in istio-system.
-    const std::string ns = workload_entries_ ? "" : "istio-system";
-    while (!stop.stop_requested()) {
-      auto list = client_.List(type, ns);
-      if (!list.ok()) continue;
-      {
-        std::lock_guard lock(mutex_);
-        workloads_.clear();
-      }
-      for (const auto& item : list->items)
-        Record(item, false, Clock::now());
-      globalsvc::kube::WatchOptions options;
-      options.resource_version = list->resource_version;
-      options.timeout = 600s;
-      (void)client_.Watch(
-          type, ns, options,
-          [&](globalsvc::kube::WatchEvent&& event) {
-            Record(event.object, event.type == globalsvc::kube::WatchEventType::kDeleted,
-                   Clock::now());
-            return true;
-          },
-          stop);
-    }
-  }
-
-  void Record(const nlohmann::json& object, bool deleted, Clock::time_point when) {
-    if (!object.contains("metadata")) return;
-    const std::string name = object["metadata"].value("name", "");
-    if (name.rfind("autogen.bench.", 0) != 0) return;
-    if (workload_entries_) {
-      const auto labels = object["metadata"].value("labels", nlohmann::json::object());
-      const std::string entry = "autogen.bench." + labels.value("solo.io/parent-service", "");
-      const int weight = object.contains("spec") ? object["spec"].value("weight", 1) : 1;
-      {
-        std::lock_guard lock(mutex_);
-        auto& members = workloads_[entry];
-        if (deleted) {
-          members.erase(name);
-        } else {
-          members[name] = weight;
-        }
-        int total = 0;
-        for (const auto& [member, w] : members)
-          total += w;
-        seen_[entry] = {total, when};
-      }
-      changed_.notify_all();
-      return;
-    }
-    int weight = 0;
-    if (object.contains("spec")) {
-      for (const auto& e : object["spec"].value("endpoints", nlohmann::json::array()))
-        weight += e.value("weight", 1);
-    }
-    {
-      std::lock_guard lock(mutex_);
-      seen_[name] = {deleted ? 0 : weight, when};
-    }
-    changed_.notify_all();
-  }
-
-  KubeClient& client_;
-  const bool workload_entries_;
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::map<std::string, std::pair<int, Clock::time_point>> seen_;
-  // workload-entries: ServiceEntry name -> WorkloadEntry name -> weight.
-  std::map<std::string, std::map<std::string, int>> workloads_;
-  std::jthread thread_;
-};
-
-double Percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const auto index = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
-  return values[std::min(index, values.size() - 1)];
-}
-
-void AppendMarkdown(const Args& args, const std::string& text) {
-  std::printf("%s", text.c_str());
-  if (args.markdown.empty()) return;
-  std::ofstream(args.markdown, std::ios::app) << text;
-}
-
-std::string Today() {
-  std::time_t now = std::time(nullptr);
-  char text[16];
-  std::strftime(text, sizeof(text), "%Y-%m-%d", std::gmtime(&now));
-  return text;
-}
 
 // Shaped like the controller's ServiceEntries (labels, annotation, endpoints
 // with network, locality, ports and a cluster label), so the API server does
@@ -725,72 +196,12 @@ std::vector<double> Hop(KubeClient& client, const globalsvc::kube::ResourceType&
 
 using Clients = std::vector<std::unique_ptr<KubeClient>>;  // [0] is cluster1
 
-// globalsvc's own CRDs (GlobalService and RemoteCluster status) in cluster1,
-// so the controller runs as installed, status writes included.
-void InstallCrds(KubeClient& client) {
-  const globalsvc::kube::ResourceType crds{"apiextensions.k8s.io", "v1",
-                                           "customresourcedefinitions", false};
-  for (const auto& file : fs::directory_iterator(fs::path(GLOBALSVC_SOURCE_DIR) / "crds")) {
-    auto documents =
-        Must(globalsvc::ParseYamlDocuments(ReadFile(file.path())), file.path().string());
-    for (const auto& crd : documents) {
-      if (!crd.is_object()) continue;
-      ApplyObject(client, crds, crd, "");
-    }
-  }
-  const globalsvc::kube::ResourceType global_services{"globalsvc.io", "v1alpha1", "globalservices",
-                                                      true};
-  const auto deadline = Clock::now() + 60s;
-  while (!client.List(global_services, "istio-system").ok()) {
-    if (Clock::now() > deadline) Die("the GlobalService CRD was not served within 60 s");
-    std::this_thread::sleep_for(200ms);
-  }
-}
-
 Clients ConnectAll(const Args& args) {
   Clients clients;
   for (int c = 1; c <= args.clusters; ++c)
     clients.push_back(Connect(args.testbed, ClusterName(c)));
   InstallCrds(*clients[0]);
   return clients;
-}
-
-void WaitForController(ControllerProcess& controller, EntryWatcher& watcher, int services,
-                       int weight) {
-  const auto limit = 900s + std::chrono::seconds(services / 10);
-  const auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    controller.CheckAlive();
-    if (controller.Ready() &&
-        watcher.CountWithWeight(weight) >= static_cast<std::size_t>(services)) {
-      return;
-    }
-    std::this_thread::sleep_for(50ms);
-  }
-  Die("controller did not converge within " + std::to_string(limit.count()) +
-      " s; log: " + controller.log.string());
-}
-
-// Waits for the controller's first readiness, then lets it settle, so RSS
-// figures are not taken in the middle of a list.
-// Waits until the controller's metric `series` reaches `value`.
-void WaitForMetric(ControllerProcess& controller, const std::string& series, double value) {
-  const auto deadline = Clock::now() + 900s;
-  while (controller.Metric(series) < value) {
-    controller.CheckAlive();
-    if (Clock::now() > deadline) Die(series + " did not reach its value within 900 s");
-    std::this_thread::sleep_for(50ms);
-  }
-}
-
-void WaitReadyAndSettle(ControllerProcess& controller) {
-  const auto deadline = Clock::now() + 300s;
-  while (!controller.Ready()) {
-    controller.CheckAlive();
-    if (Clock::now() > deadline) Die("controller not ready within 300 s");
-    std::this_thread::sleep_for(50ms);
-  }
-  std::this_thread::sleep_for(2s);
 }
 
 // Deletes every remote Secret in cluster1 except those of clusters 2..keep.
@@ -836,7 +247,8 @@ double ResetWorld(const Args& args, Clients& clients) {
     std::vector<std::jthread> filling;
     for (int c = 1; c <= args.clusters; ++c) {
       filling.emplace_back([&, c] {
-        Populate(*clients[static_cast<std::size_t>(c - 1)], c, args.services, args.EndpointsIn(c));
+        Populate(*clients[static_cast<std::size_t>(c - 1)], c, args.services, args.EndpointsIn(c),
+                 ScopeLabels("global"));
       });
     }
   }
@@ -852,15 +264,10 @@ void Convergence(const Args& args) {
   ResetWorld(args, clients);
   EntryWatcher watcher(c1, args.object_shape);
   ControllerProcess controller;
-  controller.Start(args, "cluster1", FreePort());
+  controller.Start(args.Controller(), "cluster1", FreePort());
   WaitForController(controller, watcher, args.services, args.TotalWeight());
   std::optional<AmbientWatcher> ambient;
-  if (args.istiod) {
-    const std::string env = ReadFile(args.testbed / "cluster1" / "cluster.env");
-    const auto at = env.find("ISTIOD_HTTP_PORT=");
-    if (at == std::string::npos) Die("cluster1 of the test bed runs no istiod (up --istio)");
-    ambient.emplace(std::stoi(env.substr(at + 17)));
-  }
+  if (args.istiod) ambient.emplace(IstiodHttpPort(args.testbed, "cluster1"));
 
   const std::string node = FirstNode(c2);
   const std::string load_before = LoadAverage();
@@ -923,7 +330,7 @@ void Convergence(const Args& args) {
                 "(plan + apply round trip) %.1f ms, applies %.0f; %s to %s |\n",
                 Today().c_str(), args.Shape().c_str(), latency.size(), p50, p99, s50, e50, f99,
                 share * 100, reconcile_ms, writes, load_before.c_str(), load_after.c_str());
-  AppendMarkdown(args, text);
+  AppendMarkdown(args.markdown, text);
   if (!istiod_latency.empty()) {
     // Our object is seen by a watch of ours; istiod's view by polling it, so
     // istiod's share includes up to one poll (the time one /debug/ambientz
@@ -937,7 +344,7 @@ void Convergence(const Args& args) {
                   "%s to %s |\n",
                   Today().c_str(), args.Shape().c_str(), istiod_latency.size(), i50, i99, p50,
                   own50, own99, load_before.c_str(), LoadAverage().c_str());
-    AppendMarkdown(args, text);
+    AppendMarkdown(args.markdown, text);
   }
 }
 
@@ -971,7 +378,7 @@ void Sync(const Args& args) {
   ControllerProcess controller;
   const std::string load_before = LoadAverage();
   const auto start = Clock::now();
-  controller.Start(args, "cluster1", FreePort());
+  controller.Start(args.Controller(), "cluster1", FreePort());
   WaitForController(controller, watcher, args.services, args.TotalWeight());
   const double sync = std::chrono::duration<double>(Clock::now() - start).count();
   const std::string load_sync = LoadAverage();
@@ -995,7 +402,7 @@ void Sync(const Args& args) {
       Today().c_str(), args.Shape().c_str(), populate, sync, writes, cpu, load_before.c_str(),
       load_sync.c_str(), floor, load_floor.c_str(), sync / floor,
       static_cast<double>(rss) / 1024.0);
-  AppendMarkdown(args, text);
+  AppendMarkdown(args.markdown, text);
 }
 
 void Memory(const Args& args) {
@@ -1011,10 +418,10 @@ void Memory(const Args& args) {
     std::map<std::string, long> added_kib;
     for (const std::string& scope : scopes) {
       ClearWorld(args, clients);
-      Populate(c2, 2, args.remote_services, args.remote_endpoints, scope);
+      Populate(c2, 2, args.remote_services, args.remote_endpoints, ScopeLabels(scope));
       EntryWatcher watcher(c1, args.object_shape);
       ControllerProcess controller;
-      controller.Start(args, "cluster1", FreePort());
+      controller.Start(args.Controller(), "cluster1", FreePort());
       WaitReadyAndSettle(controller);
       const long without = controller.RssKiB();
       ConnectRemote(c1, args.testbed, "cluster2");
@@ -1036,7 +443,7 @@ void Memory(const Args& args) {
                     args.remote_services * args.remote_endpoints,
                     static_cast<double>(without) / 1024.0, static_cast<double>(with) / 1024.0,
                     static_cast<double>(with - without) / 1024.0);
-      AppendMarkdown(args, text);
+      AppendMarkdown(args.markdown, text);
     }
     if (added_kib.size() == 2) {
       std::snprintf(
@@ -1049,7 +456,7 @@ void Memory(const Args& args) {
           added_kib["global"] > 0
               ? static_cast<double>(added_kib["cluster"]) / static_cast<double>(added_kib["global"])
               : 0.0);
-      AppendMarkdown(args, text);
+      AppendMarkdown(args.markdown, text);
     }
   }
   // RSS at N services in every cluster.
@@ -1057,7 +464,7 @@ void Memory(const Args& args) {
     ResetWorld(args, clients);
     EntryWatcher watcher(c1, args.object_shape);
     ControllerProcess controller;
-    controller.Start(args, "cluster1", FreePort());
+    controller.Start(args.Controller(), "cluster1", FreePort());
     WaitForController(controller, watcher, args.services, args.TotalWeight());
     const long peak_probe = controller.RssKiB();
     std::this_thread::sleep_for(5s);
@@ -1069,7 +476,7 @@ void Memory(const Args& args) {
                   "clusters | — |\n",
                   Today().c_str(), args.Shape().c_str(), static_cast<double>(rss) / 1024.0,
                   static_cast<double>(peak_probe) / 1024.0);
-    AppendMarkdown(args, text);
+    AppendMarkdown(args.markdown, text);
     DeleteBenchEntries(c1);
   }
 }
@@ -1092,14 +499,14 @@ void Economy(const Args& args) {
   };
   {
     ControllerProcess first;
-    first.Start(args, "cluster1", FreePort());
+    first.Start(args.Controller(), "cluster1", FreePort());
     WaitForController(first, watcher, args.services, args.TotalWeight());
     status_drained(first);
   }
   // Restart with nothing changed: every key is reconciled, nothing written
   // (ServiceEntries and GlobalService status alike).
   ControllerProcess controller;
-  controller.Start(args, "cluster1", FreePort());
+  controller.Start(args.Controller(), "cluster1", FreePort());
   const auto deadline = Clock::now() + 300s + std::chrono::seconds(args.services / 10);
   while (Clock::now() < deadline &&
          controller.Metric("globalsvc_reconcile_total{result=\"unchanged\"}") < args.services) {
@@ -1149,7 +556,7 @@ void Economy(const Args& args) {
                 "%.2f %% of a core (%s) |\n",
                 Today().c_str(), args.Shape().c_str(), restart_writes, unchanged, per_change,
                 per_change_status, idle_cpu * 100, LoadAverage().c_str());
-  AppendMarkdown(args, text);
+  AppendMarkdown(args.markdown, text);
 }
 
 std::vector<int> ParseList(const std::string& text) {

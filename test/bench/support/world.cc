@@ -1,0 +1,212 @@
+#include "test/bench/support/world.h"
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "lib/base/yaml_json.h"
+#include "lib/kube/kubeconfig.h"
+#include "test/bench/support/report.h"
+
+namespace globalsvc::bench {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+namespace resources = kube::resources;
+
+std::string ClusterName(int c) {
+  return "cluster" + std::to_string(c);
+}
+
+nlohmann::json ScopeLabels(const std::string& scope) {
+  return {{"solo.io/service-scope", scope}};
+}
+std::unique_ptr<KubeClient> Connect(const fs::path& testbed, const std::string& cluster) {
+  auto config = Must(kube::LoadKubeconfig((testbed / cluster / "kubeconfig").string()),
+                     "kubeconfig of " + cluster);
+  kube::TransportOptions transport;
+  transport.qps = 0;  // unlimited: the load generator must not be the bottleneck
+  transport.max_idle_connections = 16;
+  return Must(KubeClient::Create(config, kube::SystemClock::Instance(), transport),
+              "client for " + cluster);
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// ---------------------------------------------------------------- load
+
+std::string Ip(int cluster, int index) {
+  return "10." + std::to_string(200 + cluster) + "." + std::to_string((index / 250) % 250) + "." +
+         std::to_string(index % 250 + 1);
+}
+
+nlohmann::json ServiceObject(int i, const nlohmann::json& labels) {
+  return {{"apiVersion", "v1"},
+          {"kind", "Service"},
+          {"metadata",
+           {{"name", "svc-" + std::to_string(i)}, {"namespace", "bench"}, {"labels", labels}}},
+          {"spec", {{"ports", {{{"name", "http"}, {"port", 80}, {"targetPort", 8080}}}}}}};
+}
+
+nlohmann::json SliceObject(int cluster, int i, int endpoints, const std::string& node) {
+  nlohmann::json list = nlohmann::json::array();
+  for (int e = 0; e < endpoints; ++e) {
+    list.push_back({{"addresses", {Ip(cluster, i * 64 + e)}},
+                    {"conditions", {{"ready", true}}},
+                    {"nodeName", node}});
+  }
+  return {{"apiVersion", "discovery.k8s.io/v1"},
+          {"kind", "EndpointSlice"},
+          {"metadata",
+           {{"name", "svc-" + std::to_string(i) + "-bench"},
+            {"namespace", "bench"},
+            {"labels",
+             {{"kubernetes.io/service-name", "svc-" + std::to_string(i)},
+              {"endpointslice.kubernetes.io/managed-by", "bench"}}}}},
+          {"addressType", "IPv4"},
+          {"ports", {{{"name", "http"}, {"port", 8080}, {"protocol", "TCP"}}}},
+          {"endpoints", list}};
+}
+
+void Parallel(int n, int threads, const std::function<void(int)>& fn) {
+  std::atomic<int> next{0};
+  std::vector<std::jthread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      for (int i = next++; i < n; i = next++)
+        fn(i);
+    });
+  }
+}
+
+void ApplyObject(KubeClient& client, const kube::ResourceType& type, const nlohmann::json& object,
+                 std::string_view namespace_name) {
+  kube::ApplyOptions apply;
+  apply.field_manager = "bench";
+  apply.force = true;
+  auto result = client.Apply(type, namespace_name, object, apply);
+  if (!result.ok()) Die("apply: " + result.error().message);
+}
+
+// A plain create (POST) costs the API server less than a server-side apply.
+void CreateObject(KubeClient& client, const kube::ResourceType& type,
+                  const nlohmann::json& object) {
+  for (int attempt = 0;; ++attempt) {
+    auto result = client.Create(type, "bench", object);
+    if (result.ok() || result.error().code == ErrorCode::kConflict) return;
+    if (!result.error().retryable() || attempt == 10) Die("create: " + result.error().message);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 << std::min(attempt, 4)));
+  }
+}
+
+std::string FirstNode(KubeClient& client) {
+  auto nodes = Must(client.List(resources::Nodes(), ""), "list nodes");
+  if (nodes.items.empty()) Die("no nodes");
+  return nodes.items[0]["metadata"]["name"];
+}
+
+double Populate(KubeClient& client, int cluster, int services, int endpoints,
+                const nlohmann::json& labels) {
+  const auto start = Clock::now();
+  // The namespace may still be terminating from the last run: retry until it exists.
+  const auto deadline = Clock::now() + 300s;
+  while (!client.Get(resources::Namespaces(), "", "bench").ok()) {
+    if (Clock::now() > deadline) Die("namespace bench could not be created");
+    (void)client.Create(
+        resources::Namespaces(), "",
+        {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "bench"}}}});
+    std::this_thread::sleep_for(200ms);
+  }
+  const std::string node = FirstNode(client);
+  // Creation is bound by the API server's CPU (admission, etcd): a few
+  // requests in flight keep it busy without queueing behind each other.
+  Parallel(services, 6, [&](int i) {
+    CreateObject(client, resources::Services(), ServiceObject(i, labels));
+    CreateObject(client, resources::EndpointSlices(), SliceObject(cluster, i, endpoints, node));
+  });
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  std::fprintf(stderr, "%s: %s: %d services + slices created in %.1f s (%.0f/s, %s)\n",
+               program_invocation_short_name, ClusterName(cluster).c_str(), services, seconds,
+               2 * services / seconds, LoadAverage().c_str());
+  return seconds;
+}
+
+void DeleteNamespaceAndWait(KubeClient& client) {
+  (void)client.Delete(resources::Namespaces(), "", "bench");
+  const auto deadline = Clock::now() + 300s;
+  while (Clock::now() < deadline) {
+    auto ns = client.Get(resources::Namespaces(), "", "bench");
+    if (!ns.ok() && ns.error().code == ErrorCode::kNotFound) return;
+    std::this_thread::sleep_for(500ms);
+  }
+  Die("namespace bench was not deleted within 300 s");
+}
+
+void DeleteBenchEntries(KubeClient& client) {
+  // Listing 10,000 entries can time out on a busy API server: retry it like
+  // any transient error instead of losing the run.
+  auto listed = client.List(resources::ServiceEntries(), "istio-system");
+  for (int attempt = 1; !listed.ok() && listed.error().retryable() && attempt <= 5; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::seconds(2 * attempt));
+    listed = client.List(resources::ServiceEntries(), "istio-system");
+  }
+  auto entries = Must(std::move(listed), "list entries");
+  std::vector<std::string> names;
+  for (const auto& item : entries.items) {
+    const std::string name = item["metadata"]["name"];
+    if (name.rfind("autogen.bench.", 0) == 0 || name.rfind("floor.", 0) == 0) names.push_back(name);
+  }
+  Parallel(static_cast<int>(names.size()), 16, [&](int i) {
+    (void)client.Delete(resources::ServiceEntries(), "istio-system",
+                        names[static_cast<std::size_t>(i)]);
+  });
+}
+
+void ConnectRemote(KubeClient& local, const fs::path& testbed, const std::string& remote) {
+  const std::string kubeconfig = ReadFile(testbed / remote / "kubeconfig");
+  nlohmann::json secret = {{"apiVersion", "v1"},
+                           {"kind", "Secret"},
+                           {"metadata",
+                            {{"name", "globalsvc-remote-" + remote},
+                             {"namespace", "istio-system"},
+                             {"labels", {{"globalsvc.solo.io/remote-cluster", "true"}}}}},
+                           {"stringData", {{remote, kubeconfig}}}};
+  kube::ApplyOptions apply;
+  apply.field_manager = "bench";
+  apply.force = true;
+  Must(local.Apply(resources::Secrets(), "istio-system", secret, apply), "remote secret");
+}
+
+void DisconnectRemote(KubeClient& local, const std::string& remote) {
+  (void)local.Delete(resources::Secrets(), "istio-system", "globalsvc-remote-" + remote);
+}
+
+void InstallCrds(KubeClient& client) {
+  const kube::ResourceType crds{"apiextensions.k8s.io", "v1", "customresourcedefinitions", false};
+  for (const auto& file : fs::directory_iterator(fs::path(GLOBALSVC_SOURCE_DIR) / "crds")) {
+    auto documents = Must(ParseYamlDocuments(ReadFile(file.path())), file.path().string());
+    for (const auto& crd : documents) {
+      if (!crd.is_object()) continue;
+      ApplyObject(client, crds, crd, "");
+    }
+  }
+  const kube::ResourceType global_services{"globalsvc.io", "v1alpha1", "globalservices", true};
+  const auto deadline = Clock::now() + 60s;
+  while (!client.List(global_services, "istio-system").ok()) {
+    if (Clock::now() > deadline) Die("the GlobalService CRD was not served within 60 s");
+    std::this_thread::sleep_for(200ms);
+  }
+}
+
+}  // namespace globalsvc::bench

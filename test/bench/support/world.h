@@ -1,0 +1,68 @@
+// The generated world on the test bed: clients of its clusters, and the
+// selector-less Services with hand-made EndpointSlices that every benchmark
+// creates in namespace "bench" (10,000 services need no pods).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "lib/kube/kube_client.h"
+
+namespace globalsvc::bench {
+
+using kube::KubeClient;
+
+std::string ClusterName(int c);  // "cluster<c>", 1-based
+std::string ReadFile(const std::filesystem::path& path);
+
+// A client of one test-bed cluster with no rate limit: the load generator
+// must not be the bottleneck.
+std::unique_ptr<KubeClient> Connect(const std::filesystem::path& testbed,
+                                    const std::string& cluster);
+
+// The address of endpoint `index` in cluster `cluster`: 10.(200+cluster).x.y.
+std::string Ip(int cluster, int index);
+
+// {"solo.io/service-scope": scope}: how globalsvc is told a service is global.
+nlohmann::json ScopeLabels(const std::string& scope);
+
+nlohmann::json ServiceObject(int i, const nlohmann::json& labels);
+nlohmann::json SliceObject(int cluster, int i, int endpoints, const std::string& node);
+
+// Runs fn(i) for i in [0, n) on `threads` threads.
+void Parallel(int n, int threads, const std::function<void(int)>& fn);
+
+// Server-side apply by field manager "bench", forced; dies on failure.
+void ApplyObject(KubeClient& client, const kube::ResourceType& type, const nlohmann::json& object,
+                 std::string_view namespace_name = "bench");
+// A plain create, retried on transient errors; an object already there is fine.
+void CreateObject(KubeClient& client, const kube::ResourceType& type, const nlohmann::json& object);
+
+std::string FirstNode(KubeClient& client);
+
+// Creates N services labelled `labels` with E endpoints each in one cluster;
+// returns the seconds it took.
+double Populate(KubeClient& client, int cluster, int services, int endpoints,
+                const nlohmann::json& labels);
+
+void DeleteNamespaceAndWait(KubeClient& client);
+
+// Deletes the ServiceEntries globalsvc wrote for bench services (and the
+// floor's), in istio-system of cluster1.
+void DeleteBenchEntries(KubeClient& client);
+
+// globalsvc's remote Secret for `remote` in cluster1 (the test bed's
+// kubeconfig, credentials inline).
+void ConnectRemote(KubeClient& local, const std::filesystem::path& testbed,
+                   const std::string& remote);
+void DisconnectRemote(KubeClient& local, const std::string& remote);
+
+// globalsvc's own CRDs (GlobalService and RemoteCluster status) in cluster1,
+// so the controller runs as installed, status writes included.
+void InstallCrds(KubeClient& client);
+
+}  // namespace globalsvc::bench
