@@ -158,9 +158,12 @@ void AmbientWatcher::Run(std::stop_token stop) {
                             ? declared->get<int>()
                             : 1;  // istiod omits the default
       bool bench = false;
+      // Keys are "<namespace>/<host>"; a bench host names namespace bench
+      // whichever namespace its ServiceEntry lives in.
       for (const auto& [key, ports] : services->items()) {
-        if (key.rfind("bench/", 0) != 0) continue;
-        capacity[key.substr(6)] += count;
+        const std::string host = key.substr(key.find('/') + 1);
+        if (host.find(".bench.") == std::string::npos) continue;
+        capacity[host] += count;
         bench = true;
       }
       if (!bench) continue;
