@@ -1,27 +1,30 @@
 // globalsvc side by side with upstream Istio's own ambient multicluster, on
 // one test bed (scripts/testbed up --clusters 2 --istio), in one run, from
-// one generated world: cluster2 holds N selector-less services with E
-// endpoints each, labelled global for both (solo.io/service-scope=global and
-// istio.io/global=true).
+// one generated world: each remote (cluster2..C) holds N selector-less
+// services with E endpoints each, labelled global for both
+// (solo.io/service-scope=global and istio.io/global=true); changes are made
+// in cluster2.
 //
 //   upstream: cluster1's istiod restarted in multi-network mode
-//             (AMBIENT_ENABLE_MULTI_NETWORK=true) reads cluster2 through an
-//             istio/multiCluster Secret; cluster2's east-west Gateway (class
-//             istio-east-west) tells it where cluster2's network is reached.
+//             (AMBIENT_ENABLE_MULTI_NETWORK=true) reads each remote through
+//             an istio/multiCluster Secret; each remote's east-west Gateway
+//             (class istio-east-west) tells it where that network is reached.
 //   globalsvc: cluster1's istiod in its default mode, globalsvc in cluster1
-//             reading cluster2 through its remote Secret and writing
+//             reading each remote through its remote Secret and writing
 //             WorkloadEntries for istiod to read.
 //
 // For each side: memory added by the remote cluster (istiod's RSS delta; for
 // globalsvc also its own), cold start (remote connected to every host
 // complete in cluster1 istiod's ambient view), convergence of remote
-// EndpointSlice changes to that view, CPU seconds, watches and requests
-// against cluster2's API server, and the Workloads ztunnel would receive.
+// EndpointSlice changes to that view, CPU seconds, watches and LISTs
+// against one remote's API server (cluster2's), and the Workloads ztunnel
+// would receive.
 // Every figure is printed with the machine's load and as a ratio between the
 // two sides; no figure fails anything.
 //
-//   bench_upstream [--services 300] [--endpoints 14] [--samples 500]
+//   bench_upstream [--services 300] [--endpoints 14] [--samples 500] [--clusters 2]
 //                  [--testbed DIR] [--globalsvc PATH] [--markdown FILE]
+//                  [--profiles DIR] (istiod's heap profile for each side)
 
 #include <signal.h>
 
@@ -30,7 +33,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -54,41 +59,54 @@ namespace fs = std::filesystem;
 namespace kube = globalsvc::kube;
 namespace resources = kube::resources;
 
-constexpr char kIstiodRemoteSecret[] = "istio-remote-secret-cluster2";
+std::string IstiodRemoteSecret(const std::string& remote) {
+  return "istio-remote-secret-" + remote;
+}
 
 struct Args {
   int services = 300;
   int endpoints = 14;
   int samples = 500;
+  int clusters = 2;  // cluster2..clusters are remotes of cluster1
   fs::path testbed;
   std::string globalsvc;
   std::string markdown;
+  fs::path profiles;  // where istiod's heap profiles go, if anywhere
+
+  // Endpoints of one service over every remote.
+  [[nodiscard]] int RemoteEndpoints() const { return (clusters - 1) * endpoints; }
 };
 
-// CPU seconds of one process in a phase, less what it spends idle while
-// istiod's view is polled (measured just before), so the figure is the
-// phase's own work.
-struct CpuMeter {
-  explicit CpuMeter(pid_t process) : pid(process) {}
-
-  pid_t pid;
-  double idle_per_s = 0;
-  double start = 0;
-  Clock::time_point started;
+// CPU seconds of one process in a phase, less its idle cost measured just
+// before (Calibrate). The idle cost accrues per unit: per second for
+// globalsvc, per read of istiod's view for istiod, since the bench's polling
+// is most of an idle istiod's CPU and reads come slower when istiod is busy.
+class CpuMeter {
+ public:
+  CpuMeter(pid_t pid, std::function<double()> units) : pid_(pid), units_(std::move(units)) {}
 
   void Begin() {
-    start = ProcessCpuSeconds(pid);
-    started = Clock::now();
+    start_cpu_ = ProcessCpuSeconds(pid_);
+    start_units_ = units_();
   }
+  // Ends an idle phase: what it cost per unit is the baseline from now on.
+  void Calibrate() { idle_per_unit_ = Raw() / std::max(1e-9, units_() - start_units_); }
   [[nodiscard]] double End() const {
-    const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-    return std::max(0.0, ProcessCpuSeconds(pid) - start - idle_per_s * seconds);
+    return std::max(0.0, Raw() - idle_per_unit_ * (units_() - start_units_));
   }
+
+ private:
+  [[nodiscard]] double Raw() const { return ProcessCpuSeconds(pid_) - start_cpu_; }
+
+  pid_t pid_;
+  std::function<double()> units_;
+  double start_cpu_ = 0, start_units_ = 0, idle_per_unit_ = 0;
 };
 
 // What one side measured. globalsvc's own figures stay 0 for upstream.
 struct Side {
   long istiod_added_kib = 0;
+  long istiod_heap_added_kib = 0;  // istiod's live heap, after a GC
   long globalsvc_added_kib = 0;
   double cold_start_s = 0;
   double istiod_cold_cpu_s = 0, globalsvc_cold_cpu_s = 0;
@@ -96,8 +114,8 @@ struct Side {
   std::vector<double> convergence_ms;
   std::vector<double> globalsvc_share_ms;  // to globalsvc's object
   double writes_per_change = 0;
-  double remote_watches = 0;   // opened on cluster2 by the remote reader
-  double remote_requests = 0;  // to cluster2 during the cold start, above idle
+  double remote_watches = 0;  // opened on cluster2 by the remote reader
+  double remote_lists = 0;    // LIST requests to cluster2 during the cold start
   AmbientViewSize view;
 
   [[nodiscard]] long AddedKiB() const { return istiod_added_kib + globalsvc_added_kib; }
@@ -145,7 +163,7 @@ class RemoteApiMetrics {
     return total;
   }
   double Watches() { return Sum("apiserver_longrunning_requests", "verb=\"WATCH\""); }
-  double Requests() { return Sum("apiserver_request_total"); }
+  double Lists() { return Sum("apiserver_request_total", "verb=\"LIST\""); }
 
  private:
   std::unique_ptr<kube::RestTransport> transport_;
@@ -156,7 +174,11 @@ class RemoteApiMetrics {
 // listener that terminates TLS, and an address in status. Its controller
 // (a multi-network istiod of cluster2) would publish the address; cluster2's
 // istiod runs in the default mode here, so the bench writes it.
-void ApplyEastWestGateway(KubeClient& c2) {
+void ApplyEastWestGateway(KubeClient& remote, const Args& args, int c) {
+  const std::string env = ReadFile(args.testbed / ClusterName(c) / "cluster.env");
+  const auto at = env.find("\nNETWORK=");
+  if (at == std::string::npos) Die("no NETWORK in " + ClusterName(c) + "'s cluster.env");
+  const std::string network = env.substr(at + 9, env.find('\n', at + 9) - at - 9);
   const kube::ResourceType gateways{"gateway.networking.k8s.io", "v1", "gateways", true};
   const nlohmann::json gateway = {
       {"apiVersion", "gateway.networking.k8s.io/v1"},
@@ -164,7 +186,7 @@ void ApplyEastWestGateway(KubeClient& c2) {
       {"metadata",
        {{"name", "istio-eastwest"},
         {"namespace", "istio-system"},
-        {"labels", {{"topology.istio.io/network", "cluster2-network"}}}}},
+        {"labels", {{"topology.istio.io/network", network}}}}},
       {"spec",
        {{"gatewayClassName", "istio-east-west"},
         {"listeners",
@@ -174,24 +196,25 @@ void ApplyEastWestGateway(KubeClient& c2) {
            {"tls",
             {{"mode", "Terminate"},
              {"options", {{"gateway.istio.io/tls-terminate-mode", "ISTIO_MUTUAL"}}}}}}}}}}};
-  ApplyObject(c2, gateways, gateway, "istio-system");
+  ApplyObject(remote, gateways, gateway, "istio-system");
   nlohmann::json status = gateway;
-  status["status"] = {{"addresses", {{{"type", "IPAddress"}, {"value", "192.0.2.3"}}}}};
-  auto current = Must(c2.Get(gateways, "istio-system", "istio-eastwest"), "east-west gateway");
+  status["status"] = {
+      {"addresses", {{{"type", "IPAddress"}, {"value", "192.0.2." + std::to_string(100 + c)}}}}};
+  auto current = Must(remote.Get(gateways, "istio-system", "istio-eastwest"), "east-west gateway");
   status["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"];
-  Must(c2.Update(gateways, "istio-system", status, "status"), "east-west gateway status");
+  Must(remote.Update(gateways, "istio-system", status, "status"), "east-west gateway status");
 }
 
-void ConnectIstiodRemote(KubeClient& c1, const Args& args) {
+void ConnectIstiodRemote(KubeClient& c1, const Args& args, const std::string& remote) {
   const nlohmann::json secret = {
       {"apiVersion", "v1"},
       {"kind", "Secret"},
       {"metadata",
-       {{"name", kIstiodRemoteSecret},
+       {{"name", IstiodRemoteSecret(remote)},
         {"namespace", "istio-system"},
         {"labels", {{"istio/multiCluster", "true"}}},
-        {"annotations", {{"networking.istio.io/cluster", "cluster2"}}}}},
-      {"stringData", {{"cluster2", ReadFile(args.testbed / "cluster2" / "kubeconfig")}}}};
+        {"annotations", {{"networking.istio.io/cluster", remote}}}}},
+      {"stringData", {{remote, ReadFile(args.testbed / remote / "kubeconfig")}}}};
   ApplyObject(c1, resources::Secrets(), secret, "istio-system");
 }
 
@@ -212,12 +235,30 @@ std::string Host(int i, const std::string& suffix) {
 
 // ---------------------------------------------------------------- the two sides
 
+// istiod's live heap in KiB: its pprof endpoint runs a GC first (gc=1), and
+// the text form ends with runtime.MemStats ("# HeapAlloc = N").
+long IstiodLiveHeapKiB(int istiod_port) {
+  const std::string profile = HttpBody(HttpGet(istiod_port, "/debug/pprof/heap?gc=1&debug=1"));
+  const auto at = profile.find("# HeapAlloc = ");
+  if (at == std::string::npos) return 0;
+  return std::strtol(profile.c_str() + at + 14, nullptr, 10) / 1024;
+}
+
+// istiod's heap profile after a GC, for `go tool pprof`: where its memory goes.
+void SaveHeapProfile(int istiod_port, const fs::path& folder, const std::string& side) {
+  fs::create_directories(folder);
+  const fs::path file = folder / ("istiod-heap-" + side + ".pb.gz");
+  std::ofstream(file, std::ios::binary) << HttpBody(HttpGet(istiod_port, "/debug/pprof/heap?gc=1"));
+  std::fprintf(stderr, "bench_upstream: %s: istiod's heap profile in %s\n", side.c_str(),
+               file.c_str());
+}
+
 // What differs between the sides; Measure does the rest the same way.
 struct SideSetup {
   pid_t istiod = -1;
   ControllerProcess* controller = nullptr;  // globalsvc's, or none
   std::string host_suffix;                  // of the bench hosts in istiod's view
-  std::function<void()> connect;            // connects cluster2
+  std::function<void(const std::string& remote)> connect;
   // When globalsvc's object for service `i` showed `weight` (globalsvc only).
   std::function<std::optional<SteadyTime>(int i, int weight)> written;
   std::function<double()> writes;  // globalsvc's writes so far (globalsvc only)
@@ -229,30 +270,35 @@ long RssOf(const SideSetup& setup, bool ours) {
 }
 
 // Idle window, connect, cold start, settle, then `samples` remote changes.
-Side Measure(const Args& args, KubeClient& c2, RemoteApiMetrics& remote, const SideSetup& setup) {
+Side Measure(const Args& args, KubeClient& c2, RemoteApiMetrics& remote, const SideSetup& setup,
+             const std::string& side_name) {
   Side side;
-  AmbientWatcher ambient(IstiodHttpPort(args.testbed, "cluster1"));
+  const int istiod_port = IstiodHttpPort(args.testbed, "cluster1");
+  AmbientWatcher ambient(istiod_port);
   std::this_thread::sleep_for(5s);  // istiod has read its own cluster
-  CpuMeter istiod_cpu(setup.istiod);
-  CpuMeter ours_cpu(setup.controller ? setup.controller->pid : -1);
+  const auto started = Clock::now();
+  CpuMeter istiod_cpu(setup.istiod, [&] { return static_cast<double>(ambient.Reads()); });
+  CpuMeter ours_cpu(setup.controller ? setup.controller->pid : -1, [started] {
+    return std::chrono::duration<double>(Clock::now() - started).count();
+  });
   const long istiod_before = RssOf(setup, false), ours_before = RssOf(setup, true);
+  const long heap_before = IstiodLiveHeapKiB(istiod_port);
   const double watches_before = remote.Watches();
   // Idle, with istiod's view polled: the baseline every phase is net of.
-  const double idle_requests = remote.Requests();
   istiod_cpu.Begin();
   ours_cpu.Begin();
   std::this_thread::sleep_for(5s);
-  const double idle_requests_per_s = (remote.Requests() - idle_requests) / 5.0;
-  istiod_cpu.idle_per_s = istiod_cpu.End() / 5.0;
-  ours_cpu.idle_per_s = setup.controller ? ours_cpu.End() / 5.0 : 0;
+  istiod_cpu.Calibrate();
+  ours_cpu.Calibrate();
 
-  const double requests_before = remote.Requests();
+  const double lists_before = remote.Lists();
   istiod_cpu.Begin();
   ours_cpu.Begin();
   const auto start = Clock::now();
-  setup.connect();
+  for (int c = 2; c <= args.clusters; ++c)
+    setup.connect(ClusterName(c));
   const auto complete = ambient.WaitForAll(static_cast<std::size_t>(args.services),
-                                           setup.host_suffix, args.endpoints, 600s);
+                                           setup.host_suffix, args.RemoteEndpoints(), 600s);
   if (!complete) {
     if (setup.controller) setup.controller->CheckAlive();
     Die("cluster1 istiod's view of " + setup.host_suffix + " not complete within 600 s");
@@ -260,30 +306,39 @@ Side Measure(const Args& args, KubeClient& c2, RemoteApiMetrics& remote, const S
   side.cold_start_s = std::chrono::duration<double>(*complete - start).count();
   side.istiod_cold_cpu_s = istiod_cpu.End();
   side.globalsvc_cold_cpu_s = setup.controller ? ours_cpu.End() : 0;
-  side.remote_requests =
-      std::max(0.0, remote.Requests() - requests_before - idle_requests_per_s * side.cold_start_s);
+  side.remote_lists = remote.Lists() - lists_before;
   std::this_thread::sleep_for(5s);
   side.istiod_added_kib = RssOf(setup, false) - istiod_before;
+  side.istiod_heap_added_kib = IstiodLiveHeapKiB(istiod_port) - heap_before;
   side.globalsvc_added_kib = RssOf(setup, true) - ours_before;
   side.remote_watches = remote.Watches() - watches_before;
   side.view = ambient.LastViewSize();
+  if (!args.profiles.empty()) SaveHeapProfile(istiod_port, args.profiles, side_name);
 
+  // The view is larger now, so each read costs more: calibrate again.
+  istiod_cpu.Begin();
+  ours_cpu.Begin();
+  std::this_thread::sleep_for(5s);
+  istiod_cpu.Calibrate();
+  ours_cpu.Calibrate();
   const std::string node = FirstNode(c2);
   const double writes_before = setup.writes ? setup.writes() : 0;
   istiod_cpu.Begin();
   ours_cpu.Begin();
   for (int s = 0; s < args.samples; ++s) {
     const int i = s % args.services;
-    const int weight = args.endpoints + 1 + (s / args.services) % 2;  // changes every visit
+    // cluster2's share changes at every visit; the other remotes' stays.
+    const int weight = args.endpoints + 1 + (s / args.services) % 2;
+    const int total = args.RemoteEndpoints() - args.endpoints + weight;
     const auto changed = Clock::now();
     ApplyObject(c2, resources::EndpointSlices(), SliceObject(2, i, weight, node));
     if (setup.written) {
-      const auto written = setup.written(i, weight);
+      const auto written = setup.written(i, total);
       if (!written) Die("change " + std::to_string(s) + ": no object written within 30 s");
       side.globalsvc_share_ms.push_back(
           std::chrono::duration<double, std::milli>(*written - changed).count());
     }
-    const auto shown = ambient.WaitFor(Host(i, setup.host_suffix), weight, 30s);
+    const auto shown = ambient.WaitFor(Host(i, setup.host_suffix), total, 30s);
     if (!shown) Die("change " + std::to_string(s) + " not in istiod's view within 30 s");
     side.convergence_ms.push_back(
         std::chrono::duration<double, std::milli>(*shown - changed).count());
@@ -299,9 +354,10 @@ Side Upstream(const Args& args, KubeClient& c1, KubeClient& c2, RemoteApiMetrics
   SideSetup setup;
   setup.istiod = RestartIstiod(args, true);
   setup.host_suffix = ".bench.svc.cluster.local";
-  setup.connect = [&] { ConnectIstiodRemote(c1, args); };
-  Side side = Measure(args, c2, remote, setup);
-  (void)c1.Delete(resources::Secrets(), "istio-system", kIstiodRemoteSecret);
+  setup.connect = [&](const std::string& cluster) { ConnectIstiodRemote(c1, args, cluster); };
+  Side side = Measure(args, c2, remote, setup, "upstream");
+  for (int c = 2; c <= args.clusters; ++c)
+    (void)c1.Delete(resources::Secrets(), "istio-system", IstiodRemoteSecret(ClusterName(c)));
   return side;
 }
 
@@ -314,13 +370,14 @@ Side Globalsvc(const Args& args, KubeClient& c1, KubeClient& c2, RemoteApiMetric
   WaitReadyAndSettle(controller);
   setup.controller = &controller;
   setup.host_suffix = ".bench.mesh.internal";
-  setup.connect = [&] { ConnectRemote(c1, args.testbed, "cluster2"); };
+  setup.connect = [&](const std::string& cluster) { ConnectRemote(c1, args.testbed, cluster); };
   setup.written = [&](int i, int weight) {
     return entries.WaitFor("autogen.bench." + Host(i, ""), weight, 30s);
   };
   setup.writes = [&] { return controller.Metric("globalsvc_writes_total{kind=\"apply\"}"); };
-  Side side = Measure(args, c2, remote, setup);
-  DisconnectRemote(c1, "cluster2");
+  Side side = Measure(args, c2, remote, setup, "globalsvc");
+  for (int c = 2; c <= args.clusters; ++c)
+    DisconnectRemote(c1, ClusterName(c));
   std::this_thread::sleep_for(3s);  // the controller removes what it wrote
   controller.Stop();
   DeleteBenchEntries(c1);
@@ -346,18 +403,22 @@ std::string Row(const std::string& figure, const std::string& upstream,
 void Report(const Args& args, const Side& up, const Side& ours, const std::string& load) {
   const auto mib = [](long kib) { return static_cast<double>(kib) / 1024.0; };
   const auto p = [](const std::vector<double>& values, double q) { return Percentile(values, q); };
-  std::string text =
-      Format("\n%s, remote of %d services / %d endpoints, %d changes, %s\n\n", Today().c_str(),
-             args.services, args.services * args.endpoints, args.samples, load.c_str());
+  std::string text = Format(
+      "\n%s, %d remote(s) of %d services / %d endpoints each, %d changes, %s\n\n", Today().c_str(),
+      args.clusters - 1, args.services, args.services * args.endpoints, args.samples, load.c_str());
   text += "| figure | upstream | globalsvc | globalsvc / upstream |\n|---|---|---|---|\n";
-  text += Row("memory added by the remote: istiod (+ globalsvc)",
+  text += Row("memory added by the remotes: istiod (+ globalsvc)",
               Format("%.1f MiB", mib(up.AddedKiB())),
               Format("%.1f + %.1f MiB", mib(ours.istiod_added_kib), mib(ours.globalsvc_added_kib)),
               mib(ours.AddedKiB()), mib(up.AddedKiB()));
+  text += Row("istiod's live heap added by the remotes (after a GC)",
+              Format("%.1f MiB", mib(up.istiod_heap_added_kib)),
+              Format("%.1f MiB", mib(ours.istiod_heap_added_kib)), mib(ours.istiod_heap_added_kib),
+              mib(up.istiod_heap_added_kib));
   text += Row("globalsvc's own share vs upstream istiod", Format("%.1f MiB", mib(up.AddedKiB())),
               Format("%.1f MiB", mib(ours.globalsvc_added_kib)), mib(ours.globalsvc_added_kib),
               mib(up.AddedKiB()));
-  text += Row("cold start: remote connected to a complete ambient view",
+  text += Row("cold start: remotes connected to a complete ambient view",
               Format("%.2f s", up.cold_start_s), Format("%.2f s", ours.cold_start_s),
               ours.cold_start_s, up.cold_start_s);
   for (const double q : {0.5, 0.99}) {
@@ -373,13 +434,12 @@ void Report(const Args& args, const Side& up, const Side& ours, const std::strin
   text += Row("CPU of the changes: istiod (+ globalsvc)", Format("%.2f s", up.ChangeCpu()),
               Format("%.2f + %.2f s", ours.istiod_change_cpu_s, ours.globalsvc_change_cpu_s),
               ours.ChangeCpu(), up.ChangeCpu());
-  text += Row("watches opened on the remote API server", Format("%.0f", up.remote_watches),
+  text += Row("watches opened on one remote's API server", Format("%.0f", up.remote_watches),
               Format("%.0f", ours.remote_watches), ours.remote_watches, up.remote_watches);
-  text += Row("requests to the remote during the cold start (above idle)",
-              Format("%.0f", up.remote_requests), Format("%.0f", ours.remote_requests),
-              ours.remote_requests, up.remote_requests);
+  text += Row("LIST requests to one remote during the cold start", Format("%.0f", up.remote_lists),
+              Format("%.0f", ours.remote_lists), ours.remote_lists, up.remote_lists);
   text += Row("writes in cluster1 per change", "0", Format("%.2f", ours.writes_per_change), 0, 0);
-  text += Row("Workloads ztunnel would receive for the remote (count, JSON bytes)",
+  text += Row("Workloads ztunnel would receive for the remotes (count, JSON bytes)",
               Format("%zu, %zu B", up.view.workloads, up.view.bytes),
               Format("%zu, %zu B", ours.view.workloads, ours.view.bytes),
               static_cast<double>(ours.view.bytes), static_cast<double>(up.view.bytes));
@@ -406,14 +466,23 @@ Args ParseArgs(int argc, char** argv) {
       args.globalsvc = value;
     else if (flag == "--markdown")
       args.markdown = value;
+    else if (flag == "--profiles")
+      args.profiles = value;
+    else if (flag == "--clusters")
+      args.clusters = std::stoi(value);
     else
       Die("unknown flag " + flag);
   }
   if (args.services < 1 || args.endpoints < 1 || args.samples < 1) {
     Die("--services, --endpoints and --samples must be positive");
   }
+  if (args.clusters < 2) Die("--clusters must be 2 or more");
   (void)IstiodHttpPort(args.testbed, "cluster1");  // dies without istiod
-  (void)IstiodHttpPort(args.testbed, "cluster2");
+  for (int c = 2; c <= args.clusters; ++c) {
+    if (!fs::exists(args.testbed / ClusterName(c) / "kubeconfig")) {
+      Die("no " + ClusterName(c) + " in the test bed " + args.testbed.string());
+    }
+  }
   return args;
 }
 
@@ -422,23 +491,38 @@ Args ParseArgs(int argc, char** argv) {
 int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   const Args args = ParseArgs(argc, argv);
-  auto c1 = Connect(args.testbed, "cluster1");
-  auto c2 = Connect(args.testbed, "cluster2");
-  InstallCrds(*c1);
+  std::vector<std::unique_ptr<KubeClient>> clients;  // [0] is cluster1
+  for (int c = 1; c <= args.clusters; ++c)
+    clients.push_back(Connect(args.testbed, ClusterName(c)));
+  KubeClient& c1 = *clients[0];
+  KubeClient& c2 = *clients[1];
+  InstallCrds(c1);
   RemoteApiMetrics remote(args);
-  // The world: no remote connected, the services in cluster2 only.
-  DisconnectRemote(*c1, "cluster2");
-  (void)c1->Delete(resources::Secrets(), "istio-system", kIstiodRemoteSecret);
-  DeleteBenchEntries(*c1);
-  {
-    std::jthread one([&] { DeleteNamespaceAndWait(*c1); });
-    DeleteNamespaceAndWait(*c2);
+  // The world: no remote connected (of either kind, left by any earlier run),
+  // the services in the remotes only.
+  for (int c = 2; fs::exists(args.testbed / ClusterName(c)); ++c) {
+    DisconnectRemote(c1, ClusterName(c));
+    (void)c1.Delete(resources::Secrets(), "istio-system", IstiodRemoteSecret(ClusterName(c)));
   }
-  Populate(*c2, 2, args.services, args.endpoints, GlobalForBoth());
-  ApplyEastWestGateway(*c2);
+  DeleteBenchEntries(c1);
+  {
+    std::vector<std::jthread> deleting;
+    for (auto& client : clients)
+      deleting.emplace_back([&client] { DeleteNamespaceAndWait(*client); });
+  }
+  {
+    std::vector<std::jthread> filling;
+    for (int c = 2; c <= args.clusters; ++c) {
+      filling.emplace_back([&, c] {
+        KubeClient& cluster = *clients[static_cast<std::size_t>(c - 1)];
+        Populate(cluster, c, args.services, args.endpoints, GlobalForBoth());
+        ApplyEastWestGateway(cluster, args, c);
+      });
+    }
+  }
   const std::string load_before = LoadAverage();
-  const Side up = Upstream(args, *c1, *c2, remote);
-  const Side ours = Globalsvc(args, *c1, *c2, remote);
+  const Side up = Upstream(args, c1, c2, remote);
+  const Side ours = Globalsvc(args, c1, c2, remote);
   Report(args, up, ours, load_before + " to " + LoadAverage());
   return 0;
 }

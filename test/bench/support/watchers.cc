@@ -182,6 +182,7 @@ void AmbientWatcher::Run(std::stop_token stop) {
       }
       last_size_ = size;
     }
+    ++reads_;
     changed_.notify_all();
   }
 }
