@@ -576,42 +576,31 @@ int main(int argc, char** argv) {
   const char* env = std::getenv("GLOBALSVC_TESTBED_DIR");
   args.testbed = env ? fs::path(env) : fs::path(".testbed");
   args.globalsvc = (fs::path(argv[0]).parent_path() / "../../cli/globalsvc").string();
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--scenario")
-      args.scenario = value;
-    else if (flag == "--services")
-      args.services = std::stoi(value);
-    else if (flag == "--endpoints")
-      args.endpoints = ParseList(value);
-    else if (flag == "--clusters")
-      args.clusters = std::stoi(value);
-    else if (flag == "--samples")
-      args.samples = std::stoi(value);
-    else if (flag == "--remote-services")
-      args.remote_services = std::stoi(value);
-    else if (flag == "--remote-endpoints")
-      args.remote_endpoints = std::stoi(value);
-    else if (flag == "--remote-scope")
-      args.remote_scope = value;
-    else if (flag == "--testbed")
-      args.testbed = value;
-    else if (flag == "--globalsvc")
-      args.globalsvc = value;
-    else if (flag == "--markdown")
-      args.markdown = value;
-    else if (flag == "--wrap")
-      args.wrap = value;
-    else if (flag == "--object-shape")
-      args.object_shape = value;
-    else if (flag == "--reuse-world")
-      args.reuse_world = value == "true";
-    else if (flag == "--istiod")
-      args.istiod = value == "true";
-    else
-      Die("unknown flag " + flag);
-  }
-  if (argc % 2 == 0) Die(std::string("flag without a value: ") + argv[argc - 1]);
+  const auto number = [](int& field) {
+    return [&field](const std::string& value) { field = std::stoi(value); };
+  };
+  const auto text = [](std::string& field) {
+    return [&field](const std::string& value) { field = value; };
+  };
+  const auto boolean = [](bool& field) {
+    return [&field](const std::string& value) { field = value == "true"; };
+  };
+  ParseFlags(argc, argv,
+             {{"--scenario", text(args.scenario)},
+              {"--services", number(args.services)},
+              {"--endpoints", [&](const std::string& v) { args.endpoints = ParseList(v); }},
+              {"--clusters", number(args.clusters)},
+              {"--samples", number(args.samples)},
+              {"--remote-services", number(args.remote_services)},
+              {"--remote-endpoints", number(args.remote_endpoints)},
+              {"--remote-scope", text(args.remote_scope)},
+              {"--testbed", [&](const std::string& v) { args.testbed = v; }},
+              {"--globalsvc", text(args.globalsvc)},
+              {"--markdown", text(args.markdown)},
+              {"--wrap", text(args.wrap)},
+              {"--object-shape", text(args.object_shape)},
+              {"--reuse-world", boolean(args.reuse_world)},
+              {"--istiod", boolean(args.istiod)}});
   if (args.clusters < 2) Die("--clusters must be 2 or more");
   if (args.istiod && (args.scenario != "convergence" || args.object_shape != "workload-entries")) {
     Die("--istiod true measures the convergence scenario of --object-shape workload-entries");

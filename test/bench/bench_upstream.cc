@@ -451,28 +451,15 @@ Args ParseArgs(int argc, char** argv) {
   const char* env = std::getenv("GLOBALSVC_TESTBED_DIR");
   args.testbed = env ? fs::path(env) : fs::path(GLOBALSVC_SOURCE_DIR) / ".testbed";
   args.globalsvc = (fs::path(argv[0]).parent_path() / "../../cli/globalsvc").string();
-  if (argc % 2 == 0) Die(std::string("flag without a value: ") + argv[argc - 1]);
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--services")
-      args.services = std::stoi(value);
-    else if (flag == "--endpoints")
-      args.endpoints = std::stoi(value);
-    else if (flag == "--samples")
-      args.samples = std::stoi(value);
-    else if (flag == "--testbed")
-      args.testbed = value;
-    else if (flag == "--globalsvc")
-      args.globalsvc = value;
-    else if (flag == "--markdown")
-      args.markdown = value;
-    else if (flag == "--profiles")
-      args.profiles = value;
-    else if (flag == "--clusters")
-      args.clusters = std::stoi(value);
-    else
-      Die("unknown flag " + flag);
-  }
+  ParseFlags(argc, argv,
+             {{"--services", [&](const std::string& v) { args.services = std::stoi(v); }},
+              {"--endpoints", [&](const std::string& v) { args.endpoints = std::stoi(v); }},
+              {"--samples", [&](const std::string& v) { args.samples = std::stoi(v); }},
+              {"--clusters", [&](const std::string& v) { args.clusters = std::stoi(v); }},
+              {"--testbed", [&](const std::string& v) { args.testbed = v; }},
+              {"--globalsvc", [&](const std::string& v) { args.globalsvc = v; }},
+              {"--markdown", [&](const std::string& v) { args.markdown = v; }},
+              {"--profiles", [&](const std::string& v) { args.profiles = v; }}});
   if (args.services < 1 || args.endpoints < 1 || args.samples < 1) {
     Die("--services, --endpoints and --samples must be positive");
   }

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <exception>
 #include <fstream>
 
 namespace globalsvc::bench {
@@ -56,6 +57,20 @@ void AppendMarkdown(const std::string& markdown_file, const std::string& text) {
   std::printf("%s", text.c_str());
   if (markdown_file.empty()) return;
   std::ofstream(markdown_file, std::ios::app) << text;
+}
+
+void ParseFlags(int argc, char** argv, const FlagSetters& setters) {
+  if (argc % 2 == 0) Die(std::string("flag without a value: ") + argv[argc - 1]);
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    const auto setter = setters.find(flag);
+    if (setter == setters.end()) Die("unknown flag " + flag);
+    try {
+      setter->second(argv[i + 1]);
+    } catch (const std::exception& error) {
+      Die(flag + " " + argv[i + 1] + ": " + error.what());
+    }
+  }
 }
 
 }  // namespace globalsvc::bench

@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -34,5 +36,11 @@ std::string Today();
 
 // Prints `text` and appends it to `markdown_file` when one is named.
 void AppendMarkdown(const std::string& markdown_file, const std::string& text);
+
+// "--flag value" pairs, each handed to the setter of its flag; a flag without
+// a setter or without a value, or a setter that throws (a number that is not
+// one), ends the bench with a message naming the flag.
+using FlagSetters = std::map<std::string, std::function<void(const std::string& value)>>;
+void ParseFlags(int argc, char** argv, const FlagSetters& setters);
 
 }  // namespace globalsvc::bench
