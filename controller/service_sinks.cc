@@ -325,9 +325,6 @@ class PodSink final : public ProjectionSink {
   std::unordered_set<std::string> stored_;
 };
 
-// East-west gateway Services of the control-plane namespace: where other
-// networks reach each gateway (the peer Gateways' address).
-
 }  // namespace
 
 std::unique_ptr<ProjectionSink> MakeServiceSink(SinkContext context) {
