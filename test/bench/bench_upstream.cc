@@ -25,6 +25,8 @@
 //   bench_upstream [--services 300] [--endpoints 14] [--samples 500] [--clusters 2]
 //                  [--testbed DIR] [--globalsvc PATH] [--markdown FILE]
 //                  [--profiles DIR] (istiod's heap profile for each side)
+//                  [--reuse-world true] (the remotes hold the same world from
+//                  an earlier run: keep it instead of creating it again)
 
 #include <signal.h>
 
@@ -71,7 +73,8 @@ struct Args {
   fs::path testbed;
   std::string globalsvc;
   std::string markdown;
-  fs::path profiles;  // where istiod's heap profiles go, if anywhere
+  fs::path profiles;         // where istiod's heap profiles go, if anywhere
+  bool reuse_world = false;  // the remotes already hold this world (an earlier run's)
 
   // Endpoints of one service over every remote.
   [[nodiscard]] int RemoteEndpoints() const { return (clusters - 1) * endpoints; }
@@ -294,14 +297,18 @@ Side Measure(const Args& args, KubeClient& c2, RemoteApiMetrics& remote, const S
   const double lists_before = remote.Lists();
   istiod_cpu.Begin();
   ours_cpu.Begin();
+  // globalsvc writes two objects per service and remote network; a loaded
+  // API server takes about 100 a second.
+  const auto limit = 600s + std::chrono::seconds(args.services * (args.clusters - 1) / 25);
   const auto start = Clock::now();
   for (int c = 2; c <= args.clusters; ++c)
     setup.connect(ClusterName(c));
   const auto complete = ambient.WaitForAll(static_cast<std::size_t>(args.services),
-                                           setup.host_suffix, args.RemoteEndpoints(), 600s);
+                                           setup.host_suffix, args.RemoteEndpoints(), limit);
   if (!complete) {
     if (setup.controller) setup.controller->CheckAlive();
-    Die("cluster1 istiod's view of " + setup.host_suffix + " not complete within 600 s");
+    Die("cluster1 istiod's view of " + setup.host_suffix + " not complete within " +
+        std::to_string(limit.count()) + " s");
   }
   side.cold_start_s = std::chrono::duration<double>(*complete - start).count();
   side.istiod_cold_cpu_s = istiod_cpu.End();
@@ -459,7 +466,8 @@ Args ParseArgs(int argc, char** argv) {
               {"--testbed", [&](const std::string& v) { args.testbed = v; }},
               {"--globalsvc", [&](const std::string& v) { args.globalsvc = v; }},
               {"--markdown", [&](const std::string& v) { args.markdown = v; }},
-              {"--profiles", [&](const std::string& v) { args.profiles = v; }}});
+              {"--profiles", [&](const std::string& v) { args.profiles = v; }},
+              {"--reuse-world", [&](const std::string& v) { args.reuse_world = v == "true"; }}});
   if (args.services < 1 || args.endpoints < 1 || args.samples < 1) {
     Die("--services, --endpoints and --samples must be positive");
   }
@@ -492,7 +500,7 @@ int main(int argc, char** argv) {
     (void)c1.Delete(resources::Secrets(), "istio-system", IstiodRemoteSecret(ClusterName(c)));
   }
   DeleteBenchEntries(c1);
-  {
+  if (!args.reuse_world) {
     std::vector<std::jthread> deleting;
     for (auto& client : clients)
       deleting.emplace_back([&client] { DeleteNamespaceAndWait(*client); });
@@ -502,7 +510,7 @@ int main(int argc, char** argv) {
     for (int c = 2; c <= args.clusters; ++c) {
       filling.emplace_back([&, c] {
         KubeClient& cluster = *clients[static_cast<std::size_t>(c - 1)];
-        Populate(cluster, c, args.services, args.endpoints, GlobalForBoth());
+        if (!args.reuse_world) Populate(cluster, c, args.services, args.endpoints, GlobalForBoth());
         ApplyEastWestGateway(cluster, args, c);
       });
     }

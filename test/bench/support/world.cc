@@ -96,6 +96,12 @@ void ApplyObject(KubeClient& client, const kube::ResourceType& type, const nlohm
   apply.field_manager = "bench";
   apply.force = true;
   auto result = client.Apply(type, namespace_name, object, apply);
+  // A connection the server closed while idle, or a busy server, fails a
+  // request now and then: try again, as the controller would.
+  for (int attempt = 0; !result.ok() && result.error().retryable() && attempt < 5; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
+    result = client.Apply(type, namespace_name, object, apply);
+  }
   if (!result.ok()) Die("apply: " + result.error().message);
 }
 

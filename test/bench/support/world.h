@@ -36,7 +36,8 @@ nlohmann::json SliceObject(int cluster, int i, int endpoints, const std::string&
 // Runs fn(i) for i in [0, n) on `threads` threads.
 void Parallel(int n, int threads, const std::function<void(int)>& fn);
 
-// Server-side apply by field manager "bench", forced; dies on failure.
+// Server-side apply by field manager "bench", forced, retried on transient
+// errors; dies on any other failure.
 void ApplyObject(KubeClient& client, const kube::ResourceType& type, const nlohmann::json& object,
                  std::string_view namespace_name = "bench");
 // A plain create, retried on transient errors; an object already there is fine.
