@@ -214,7 +214,7 @@ void DisconnectRemotesBeyond(KubeClient& local, int keep) {
     bool kept = false;
     for (int c = 2; c <= keep; ++c)
       kept = kept || name == "globalsvc-remote-" + ClusterName(c);
-    if (!kept) (void)local.Delete(resources::Secrets(), "istio-system", name);
+    if (!kept) DeleteObject(local, resources::Secrets(), "istio-system", name);
   }
 }
 

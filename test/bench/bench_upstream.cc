@@ -364,7 +364,7 @@ Side Upstream(const Args& args, KubeClient& c1, KubeClient& c2, RemoteApiMetrics
   setup.connect = [&](const std::string& cluster) { ConnectIstiodRemote(c1, args, cluster); };
   Side side = Measure(args, c2, remote, setup, "upstream");
   for (int c = 2; c <= args.clusters; ++c)
-    (void)c1.Delete(resources::Secrets(), "istio-system", IstiodRemoteSecret(ClusterName(c)));
+    DeleteObject(c1, resources::Secrets(), "istio-system", IstiodRemoteSecret(ClusterName(c)));
   return side;
 }
 
@@ -497,7 +497,7 @@ int main(int argc, char** argv) {
   // the services in the remotes only.
   for (int c = 2; fs::exists(args.testbed / ClusterName(c)); ++c) {
     DisconnectRemote(c1, ClusterName(c));
-    (void)c1.Delete(resources::Secrets(), "istio-system", IstiodRemoteSecret(ClusterName(c)));
+    DeleteObject(c1, resources::Secrets(), "istio-system", IstiodRemoteSecret(ClusterName(c)));
   }
   DeleteBenchEntries(c1);
   if (!args.reuse_world) {

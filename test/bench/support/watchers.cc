@@ -138,9 +138,16 @@ AmbientViewSize AmbientWatcher::LastViewSize() {
 }
 
 void AmbientWatcher::Run(std::stop_token stop) {
+  auto rest = Clock::duration::zero();
   while (!stop.stop_requested()) {
+    // Rest as long as the last read took: istiod serialises the whole view
+    // for every read (megabytes at 10,000 services), and back-to-back reads
+    // would take the CPU it needs to build that view.
+    std::this_thread::sleep_for(rest);
+    const auto asked = Clock::now();
     const std::string body = HttpBody(HttpGet(port_, "/debug/ambientz"));
     const auto now = Clock::now();
+    rest = now - asked;
     const auto view = nlohmann::json::parse(body, nullptr, false);
     const auto workloads = view.is_object() ? view.find("workloads") : view.end();
     if (!view.is_object() || workloads == view.end() || !workloads->is_array()) {

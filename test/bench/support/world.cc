@@ -148,8 +148,21 @@ double Populate(KubeClient& client, int cluster, int services, int endpoints,
   return seconds;
 }
 
+void DeleteObject(KubeClient& client, const kube::ResourceType& type,
+                  std::string_view namespace_name, std::string_view name) {
+  auto status = client.Delete(type, namespace_name, name);
+  for (int attempt = 0; !status.ok() && status.error().retryable() && attempt < 5; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
+    status = client.Delete(type, namespace_name, name);
+  }
+  if (!status.ok() && status.error().code != ErrorCode::kNotFound) {
+    std::fprintf(stderr, "%s: delete %s: %s\n", program_invocation_short_name,
+                 std::string(name).c_str(), status.error().message.c_str());
+  }
+}
+
 void DeleteNamespaceAndWait(KubeClient& client) {
-  (void)client.Delete(resources::Namespaces(), "", "bench");
+  DeleteObject(client, resources::Namespaces(), "", "bench");
   const auto deadline = Clock::now() + 300s;
   while (Clock::now() < deadline) {
     auto ns = client.Get(resources::Namespaces(), "", "bench");
@@ -174,8 +187,8 @@ void DeleteBenchEntries(KubeClient& client) {
     if (name.rfind("autogen.bench.", 0) == 0 || name.rfind("floor.", 0) == 0) names.push_back(name);
   }
   Parallel(static_cast<int>(names.size()), 16, [&](int i) {
-    (void)client.Delete(resources::ServiceEntries(), "istio-system",
-                        names[static_cast<std::size_t>(i)]);
+    DeleteObject(client, resources::ServiceEntries(), "istio-system",
+                 names[static_cast<std::size_t>(i)]);
   });
 }
 
@@ -195,7 +208,7 @@ void ConnectRemote(KubeClient& local, const fs::path& testbed, const std::string
 }
 
 void DisconnectRemote(KubeClient& local, const std::string& remote) {
-  (void)local.Delete(resources::Secrets(), "istio-system", "globalsvc-remote-" + remote);
+  DeleteObject(local, resources::Secrets(), "istio-system", "globalsvc-remote-" + remote);
 }
 
 void InstallCrds(KubeClient& client) {

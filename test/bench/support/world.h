@@ -50,6 +50,10 @@ std::string FirstNode(KubeClient& client);
 double Populate(KubeClient& client, int cluster, int services, int endpoints,
                 const nlohmann::json& labels);
 
+// A delete retried on transient errors (an idle connection the server closed
+// fails once); an object already gone is fine, any other error is printed.
+void DeleteObject(KubeClient& client, const kube::ResourceType& type,
+                  std::string_view namespace_name, std::string_view name);
 void DeleteNamespaceAndWait(KubeClient& client);
 
 // Deletes the ServiceEntries globalsvc wrote for bench services (and the
