@@ -173,23 +173,29 @@ void DeleteNamespaceAndWait(KubeClient& client) {
 }
 
 void DeleteBenchEntries(KubeClient& client) {
-  // Listing 10,000 entries can time out on a busy API server: retry it like
-  // any transient error instead of losing the run.
-  auto listed = client.List(resources::ServiceEntries(), "istio-system");
-  for (int attempt = 1; !listed.ok() && listed.error().retryable() && attempt <= 5; ++attempt) {
-    std::this_thread::sleep_for(std::chrono::seconds(2 * attempt));
-    listed = client.List(resources::ServiceEntries(), "istio-system");
+  // ServiceEntries, and the WorkloadEntries of the other shape, that a run
+  // which could not clean up (killed, crashed) left.
+  for (const auto* type : {&resources::ServiceEntries(), &resources::WorkloadEntries()}) {
+    // Listing 10,000 entries can time out on a busy API server: retry it like
+    // any transient error instead of losing the run.
+    auto listed = client.List(*type, "");
+    for (int attempt = 1; !listed.ok() && listed.error().retryable() && attempt <= 5; ++attempt) {
+      std::this_thread::sleep_for(std::chrono::seconds(2 * attempt));
+      listed = client.List(*type, "");
+    }
+    auto entries = Must(std::move(listed), "list " + type->plural);
+    std::vector<std::pair<std::string, std::string>> keys;  // namespace, name
+    for (const auto& item : entries.items) {
+      const std::string name = item["metadata"]["name"];
+      if (name.rfind("autogen.bench.", 0) == 0 || name.rfind("floor.", 0) == 0) {
+        keys.emplace_back(item["metadata"]["namespace"], name);
+      }
+    }
+    Parallel(static_cast<int>(keys.size()), 16, [&](int i) {
+      const auto& [ns, name] = keys[static_cast<std::size_t>(i)];
+      DeleteObject(client, *type, ns, name);
+    });
   }
-  auto entries = Must(std::move(listed), "list entries");
-  std::vector<std::string> names;
-  for (const auto& item : entries.items) {
-    const std::string name = item["metadata"]["name"];
-    if (name.rfind("autogen.bench.", 0) == 0 || name.rfind("floor.", 0) == 0) names.push_back(name);
-  }
-  Parallel(static_cast<int>(names.size()), 16, [&](int i) {
-    DeleteObject(client, resources::ServiceEntries(), "istio-system",
-                 names[static_cast<std::size_t>(i)]);
-  });
 }
 
 void ConnectRemote(KubeClient& local, const fs::path& testbed, const std::string& remote) {

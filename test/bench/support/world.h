@@ -56,8 +56,8 @@ void DeleteObject(KubeClient& client, const kube::ResourceType& type,
                   std::string_view namespace_name, std::string_view name);
 void DeleteNamespaceAndWait(KubeClient& client);
 
-// Deletes the ServiceEntries globalsvc wrote for bench services (and the
-// floor's), in istio-system of cluster1.
+// Deletes the ServiceEntries and WorkloadEntries globalsvc wrote for bench
+// services (and the floor's) in cluster1.
 void DeleteBenchEntries(KubeClient& client);
 
 // globalsvc's remote Secret for `remote` in cluster1 (the test bed's
