@@ -203,9 +203,12 @@ void ApplyEastWestGateway(KubeClient& remote, const Args& args, int c) {
   nlohmann::json status = gateway;
   status["status"] = {
       {"addresses", {{{"type", "IPAddress"}, {"value", "192.0.2." + std::to_string(100 + c)}}}}};
-  auto current = Must(remote.Get(gateways, "istio-system", "istio-eastwest"), "east-west gateway");
+  auto current =
+      Must(Retrying([&] { return remote.Get(gateways, "istio-system", "istio-eastwest"); }),
+           "east-west gateway");
   status["metadata"]["resourceVersion"] = current["metadata"]["resourceVersion"];
-  Must(remote.Update(gateways, "istio-system", status, "status"), "east-west gateway status");
+  Must(Retrying([&] { return remote.Update(gateways, "istio-system", status, "status"); }),
+       "east-west gateway status");
 }
 
 void ConnectIstiodRemote(KubeClient& c1, const Args& args, const std::string& remote) {

@@ -95,13 +95,7 @@ void ApplyObject(KubeClient& client, const kube::ResourceType& type, const nlohm
   kube::ApplyOptions apply;
   apply.field_manager = "bench";
   apply.force = true;
-  auto result = client.Apply(type, namespace_name, object, apply);
-  // A connection the server closed while idle, or a busy server, fails a
-  // request now and then: try again, as the controller would.
-  for (int attempt = 0; !result.ok() && result.error().retryable() && attempt < 5; ++attempt) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
-    result = client.Apply(type, namespace_name, object, apply);
-  }
+  auto result = Retrying([&] { return client.Apply(type, namespace_name, object, apply); });
   if (!result.ok()) Die("apply: " + result.error().message);
 }
 
@@ -117,7 +111,7 @@ void CreateObject(KubeClient& client, const kube::ResourceType& type,
 }
 
 std::string FirstNode(KubeClient& client) {
-  auto nodes = Must(client.List(resources::Nodes(), ""), "list nodes");
+  auto nodes = Must(Retrying([&] { return client.List(resources::Nodes(), ""); }), "list nodes");
   if (nodes.items.empty()) Die("no nodes");
   return nodes.items[0]["metadata"]["name"];
 }
@@ -150,11 +144,7 @@ double Populate(KubeClient& client, int cluster, int services, int endpoints,
 
 void DeleteObject(KubeClient& client, const kube::ResourceType& type,
                   std::string_view namespace_name, std::string_view name) {
-  auto status = client.Delete(type, namespace_name, name);
-  for (int attempt = 0; !status.ok() && status.error().retryable() && attempt < 5; ++attempt) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
-    status = client.Delete(type, namespace_name, name);
-  }
+  auto status = Retrying([&] { return client.Delete(type, namespace_name, name); });
   if (!status.ok() && status.error().code != ErrorCode::kNotFound) {
     std::fprintf(stderr, "%s: delete %s: %s\n", program_invocation_short_name,
                  std::string(name).c_str(), status.error().message.c_str());

@@ -3,12 +3,14 @@
 // creates in namespace "bench" (10,000 services need no pods).
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "lib/kube/kube_client.h"
 
@@ -17,6 +19,18 @@ namespace globalsvc::bench {
 using kube::KubeClient;
 
 std::string ClusterName(int c);  // "cluster<c>", 1-based
+
+// Calls `call` again while it fails with a transient error (a connection the
+// server closed while idle, a busy server's timeout), up to 5 times.
+template <typename Call>
+auto Retrying(Call call) {
+  auto result = call();
+  for (int attempt = 0; !result.ok() && result.error().retryable() && attempt < 5; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
+    result = call();
+  }
+  return result;
+}
 std::string ReadFile(const std::filesystem::path& path);
 
 // A client of one test-bed cluster with no rate limit: the load generator
