@@ -456,6 +456,19 @@ void Report(const Args& args, const Side& up, const Side& ours, const std::strin
   AppendMarkdown(args.markdown, text);
 }
 
+// One side's main figures as soon as it is done, so a run that cannot finish
+// the other side still leaves them.
+void PrintSide(const char* name, const Side& side) {
+  std::fprintf(stderr,
+               "bench_upstream: %s: +%.1f MiB (istiod %.1f MiB RSS, %.1f MiB live heap), cold "
+               "start %.2f s, p50 %.1f ms, p99 %.1f ms (%s)\n",
+               name, static_cast<double>(side.AddedKiB()) / 1024.0,
+               static_cast<double>(side.istiod_added_kib) / 1024.0,
+               static_cast<double>(side.istiod_heap_added_kib) / 1024.0, side.cold_start_s,
+               Percentile(side.convergence_ms, 0.5), Percentile(side.convergence_ms, 0.99),
+               LoadAverage().c_str());
+}
+
 Args ParseArgs(int argc, char** argv) {
   Args args;
   const char* env = std::getenv("GLOBALSVC_TESTBED_DIR");
@@ -520,7 +533,9 @@ int main(int argc, char** argv) {
   }
   const std::string load_before = LoadAverage();
   const Side up = Upstream(args, c1, c2, remote);
+  PrintSide("upstream", up);
   const Side ours = Globalsvc(args, c1, c2, remote);
+  PrintSide("globalsvc", ours);
   Report(args, up, ours, load_before + " to " + LoadAverage());
   return 0;
 }
