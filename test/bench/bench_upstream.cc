@@ -178,10 +178,8 @@ class RemoteApiMetrics {
 // (a multi-network istiod of cluster2) would publish the address; cluster2's
 // istiod runs in the default mode here, so the bench writes it.
 void ApplyEastWestGateway(KubeClient& remote, const Args& args, int c) {
-  const std::string env = ReadFile(args.testbed / ClusterName(c) / "cluster.env");
-  const auto at = env.find("\nNETWORK=");
-  if (at == std::string::npos) Die("no NETWORK in " + ClusterName(c) + "'s cluster.env");
-  const std::string network = env.substr(at + 9, env.find('\n', at + 9) - at - 9);
+  const std::string network = ClusterEnv(args.testbed, ClusterName(c), "NETWORK");
+  if (network.empty()) Die("no NETWORK in " + ClusterName(c) + "'s cluster.env");
   const kube::ResourceType gateways{"gateway.networking.k8s.io", "v1", "gateways", true};
   const nlohmann::json gateway = {
       {"apiVersion", "gateway.networking.k8s.io/v1"},

@@ -14,6 +14,25 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 namespace resources = kube::resources;
 
+namespace {
+
+using SeenMap = std::map<std::string, std::pair<int, SteadyTime>>;
+
+// Waits until `seen[key]` holds `value`; returns when it was first seen so.
+std::optional<SteadyTime> WaitForValue(std::mutex& mutex, std::condition_variable& changed,
+                                       SeenMap& seen, const std::string& key, int value,
+                                       std::chrono::seconds timeout) {
+  std::unique_lock lock(mutex);
+  const bool ok = changed.wait_for(lock, timeout, [&] {
+    auto it = seen.find(key);
+    return it != seen.end() && it->second.first == value;
+  });
+  if (!ok) return std::nullopt;
+  return seen[key].second;
+}
+
+}  // namespace
+
 EntryWatcher::EntryWatcher(kube::KubeClient& client, const std::string& shape)
     : client_(client), workload_entries_(shape == "workload-entries") {
   thread_ = std::jthread([this](std::stop_token stop) { Run(stop); });
@@ -21,13 +40,7 @@ EntryWatcher::EntryWatcher(kube::KubeClient& client, const std::string& shape)
 
 std::optional<SteadyTime> EntryWatcher::WaitFor(const std::string& name, int weight,
                                                 std::chrono::seconds timeout) {
-  std::unique_lock lock(mutex_);
-  const bool ok = changed_.wait_for(lock, timeout, [&] {
-    auto it = seen_.find(name);
-    return it != seen_.end() && it->second.first == weight;
-  });
-  if (!ok) return std::nullopt;
-  return seen_[name].second;
+  return WaitForValue(mutex_, changed_, seen_, name, weight, timeout);
 }
 
 std::size_t EntryWatcher::CountWithWeight(int weight) {
@@ -104,13 +117,7 @@ AmbientWatcher::AmbientWatcher(int istiod_port) : port_(istiod_port) {
 
 std::optional<SteadyTime> AmbientWatcher::WaitFor(const std::string& host, int capacity,
                                                   std::chrono::seconds timeout) {
-  std::unique_lock lock(mutex_);
-  const bool ok = changed_.wait_for(lock, timeout, [&] {
-    auto it = seen_.find(host);
-    return it != seen_.end() && it->second.first == capacity;
-  });
-  if (!ok) return std::nullopt;
-  return seen_[host].second;
+  return WaitForValue(mutex_, changed_, seen_, host, capacity, timeout);
 }
 
 std::size_t AmbientWatcher::CountLocked(const std::string& suffix, int capacity) const {
@@ -195,10 +202,9 @@ void AmbientWatcher::Run(std::stop_token stop) {
 }
 
 int IstiodHttpPort(const std::filesystem::path& testbed, const std::string& cluster) {
-  const std::string env = ReadFile(testbed / cluster / "cluster.env");
-  const auto at = env.find("ISTIOD_HTTP_PORT=");
-  if (at == std::string::npos) Die(cluster + " of the test bed runs no istiod (up --istio)");
-  return std::stoi(env.substr(at + 17));
+  const std::string port = ClusterEnv(testbed, cluster, "ISTIOD_HTTP_PORT");
+  if (port.empty()) Die(cluster + " of the test bed runs no istiod (up --istio)");
+  return std::stoi(port);
 }
 
 }  // namespace globalsvc::bench

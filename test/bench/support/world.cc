@@ -27,6 +27,15 @@ std::string ClusterName(int c) {
 nlohmann::json ScopeLabels(const std::string& scope) {
   return {{"solo.io/service-scope", scope}};
 }
+std::string ClusterEnv(const fs::path& testbed, const std::string& cluster,
+                       const std::string& key) {
+  std::istringstream lines(ReadFile(testbed / cluster / "cluster.env"));
+  for (std::string line; std::getline(lines, line);) {
+    if (line.starts_with(key + "=")) return line.substr(key.size() + 1);
+  }
+  return "";
+}
+
 std::unique_ptr<KubeClient> Connect(const fs::path& testbed, const std::string& cluster) {
   auto config = Must(kube::LoadKubeconfig((testbed / cluster / "kubeconfig").string()),
                      "kubeconfig of " + cluster);

@@ -32,6 +32,9 @@ auto Retrying(Call call) {
   return result;
 }
 std::string ReadFile(const std::filesystem::path& path);
+// A value of the test bed's <cluster>/cluster.env ("" when absent).
+std::string ClusterEnv(const std::filesystem::path& testbed, const std::string& cluster,
+                       const std::string& key);
 
 // A client of one test-bed cluster with no rate limit: the load generator
 // must not be the bottleneck.
