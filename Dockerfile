@@ -1,25 +1,28 @@
 # Container image of the globalsvc controller.
 #
-#   docker build -t globalsvc:0.2.0 .
+#   docker build --build-arg GLOBALSVC_COMMIT=$(git rev-parse --short HEAD) -t globalsvc:0.2.0 .
 #
-# Two stages: a Debian 12 build with the same Debian packages as scripts/setup,
+# Two stages: a Debian 12 build with the build packages of scripts/setup,
 # then a slim Debian 12 runtime with only the shared libraries the binary
 # links, running as the non-root user 65532 that the Helm chart expects.
-# (Not built in CI: the build machines have no container engine.)
+# test/image/image_test.sh builds this file without a daemon and runs it.
 
 FROM debian:12 AS build
 WORKDIR /src
-# Take the package list from scripts/setup, so the image and the developer
-# machines build with the same libraries.
+# Take the build package list from scripts/setup, so the image and the
+# developer machines build with the same libraries.
 COPY scripts/setup scripts/setup
 RUN set -eu; \
-    packages=$(sed -n '/^packages=(/,/^)/{/^packages=(/d;/^)/d;p}' scripts/setup); \
+    packages=$(sed -n '/^build_packages=(/,/^)/{/^build_packages=(/d;/^)/d;s/#.*//;p}' scripts/setup); \
     test -n "$packages"; \
     apt-get update; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $packages; \
     rm -rf /var/lib/apt/lists/*
 COPY . .
+# The sources come without .git: the commit `globalsvc version` reports.
+ARG GLOBALSVC_COMMIT=unknown
 RUN cmake -S . -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
+      -DGLOBALSVC_COMMIT="$GLOBALSVC_COMMIT" \
     && cmake --build /build --target globalsvc --parallel \
     && strip /build/cli/globalsvc \
     && /build/cli/globalsvc version
@@ -32,6 +35,7 @@ RUN set -eu; \
     apt-get update; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates libcpp-httplib0.11 libspdlog1.10 libfmt9 libyaml-cpp0.7 libssl3; \
+    apt-get clean; \
     rm -rf /var/lib/apt/lists/*
 COPY --from=build /build/cli/globalsvc /usr/local/bin/globalsvc
 # Fails the build when a shared library is missing from this stage.

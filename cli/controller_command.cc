@@ -1,6 +1,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <optional>
 #include <ostream>
 
 #include "cli/commands.h"
@@ -98,118 +99,92 @@ bool ParseNumber(const std::string& text, T& out) {
   }
 }
 
-}  // namespace
+// A usage error's message, or nothing when every flag read is valid.
+using FlagProblem = std::optional<std::string>;
 
-int RunController(const std::vector<std::string>& args, CommandIo io) {
-  FlagSpec spec{{"--cluster-name",
-                 "--kubeconfig",
-                 "--context",
-                 "--network",
-                 "--namespace",
-                 "--secret-namespace",
-                 "--read-legacy-secrets",
-                 "--gateway-selector",
-                 "--host-suffix",
-                 "--cluster-domain",
-                 "--object-shape",
-                 "--trust-domain",
-                 "--workers",
-                 "--qps",
-                 "--status-qps",
-                 "--burst",
-                 "--max-response-mib",
-                 "--max-remote-objects",
-                 "--metrics-addr",
-                 "--leader-elect",
-                 "--lease-name",
-                 "--identity",
-                 "--initial-sync-timeout",
-                 "--remote-stale-timeout",
-                 "--log-format",
-                 "--log-level"},
-                {"--help", "-h"}};
-  auto flags = ParseFlags(args, spec);
-  if (!flags.ok()) {
-    io.err << "globalsvc controller: " << flags.error().message << "\n\n" << kControllerUsage;
-    return kExitUsage;
-  }
-  if (flags->Has("--help") || flags->Has("-h")) {
-    io.out << kControllerUsage;
-    return kExitOk;
-  }
-  auto usage = [&](const std::string& message) {
-    io.err << "globalsvc controller: " << message << "\n\n" << kControllerUsage;
-    return kExitUsage;
-  };
-
-  controller::ControllerOptions options;
-  options.cluster_name = flags->GetOr("--cluster-name", "");
-  if (options.cluster_name.empty()) return usage("--cluster-name is required");
-  options.kubeconfig = flags->GetOr("--kubeconfig", "");
-  options.context = flags->GetOr("--context", "");
-  options.network = flags->GetOr("--network", "");
-  options.control_plane_namespace =
-      flags->GetOr("--namespace", mesh::kDefaultControlPlaneNamespace);
-  options.secret_namespace = flags->GetOr("--secret-namespace", "");
-  options.gateway_selector = flags->GetOr("--gateway-selector", options.gateway_selector);
-  options.host_suffix = flags->GetOr("--host-suffix", options.host_suffix);
-  options.cluster_domain = flags->GetOr("--cluster-domain", options.cluster_domain);
-  options.trust_domain = flags->GetOr("--trust-domain", options.trust_domain);
-  if (const std::string shape = flags->GetOr("--object-shape", "workload-entries");
+FlagProblem ReadTextOptions(const ParsedFlags& flags, controller::ControllerOptions& options) {
+  options.cluster_name = flags.GetOr("--cluster-name", "");
+  if (options.cluster_name.empty()) return "--cluster-name is required";
+  options.kubeconfig = flags.GetOr("--kubeconfig", "");
+  options.context = flags.GetOr("--context", "");
+  options.network = flags.GetOr("--network", "");
+  options.control_plane_namespace = flags.GetOr("--namespace", mesh::kDefaultControlPlaneNamespace);
+  options.secret_namespace = flags.GetOr("--secret-namespace", "");
+  options.gateway_selector = flags.GetOr("--gateway-selector", options.gateway_selector);
+  options.host_suffix = flags.GetOr("--host-suffix", options.host_suffix);
+  options.cluster_domain = flags.GetOr("--cluster-domain", options.cluster_domain);
+  options.trust_domain = flags.GetOr("--trust-domain", options.trust_domain);
+  if (const std::string shape = flags.GetOr("--object-shape", "workload-entries");
       shape == "inline") {
     options.object_shape = controller::ObjectShape::kInline;
   } else if (shape == "workload-entries") {
     options.object_shape = controller::ObjectShape::kWorkloadEntries;
   } else {
-    return usage("--object-shape is inline or workload-entries");
+    return "--object-shape is inline or workload-entries";
   }
-  options.metrics_address = flags->GetOr("--metrics-addr", options.metrics_address);
-  options.lease_name = flags->GetOr("--lease-name", options.lease_name);
-  options.identity = flags->GetOr("--identity", "");
-  if (auto v = flags->Get("--workers");
+  options.metrics_address = flags.GetOr("--metrics-addr", options.metrics_address);
+  options.lease_name = flags.GetOr("--lease-name", options.lease_name);
+  options.identity = flags.GetOr("--identity", "");
+  return std::nullopt;
+}
+
+FlagProblem ReadRateOptions(const ParsedFlags& flags, controller::ControllerOptions& options) {
+  if (auto v = flags.Get("--workers");
       v && (!ParseNumber(*v, options.workers) || options.workers < 1)) {
-    return usage("--workers must be a positive integer");
+    return "--workers must be a positive integer";
   }
-  if (auto v = flags->Get("--qps"); v && !ParseNumber(*v, options.qps)) {
-    return usage("--qps must be a number");
+  if (auto v = flags.Get("--qps"); v && !ParseNumber(*v, options.qps)) {
+    return "--qps must be a number";
   }
-  if (auto v = flags->Get("--status-qps");
+  if (auto v = flags.Get("--status-qps");
       v && (!ParseNumber(*v, options.status_qps) || options.status_qps < 0)) {
-    return usage("--status-qps must be a number, 0 or more");
+    return "--status-qps must be a number, 0 or more";
   }
-  if (auto v = flags->Get("--burst"); v && !ParseNumber(*v, options.burst)) {
-    return usage("--burst must be an integer");
+  if (auto v = flags.Get("--burst"); v && !ParseNumber(*v, options.burst)) {
+    return "--burst must be an integer";
   }
-  if (auto v = flags->Get("--max-response-mib");
+  if (auto v = flags.Get("--max-response-mib");
       v && (!ParseNumber(*v, options.max_response_mib) || options.max_response_mib < 1 ||
             options.max_response_mib > 4096)) {
-    return usage("--max-response-mib must be an integer from 1 to 4096");
+    return "--max-response-mib must be an integer from 1 to 4096";
   }
-  if (auto v = flags->Get("--max-remote-objects");
+  if (auto v = flags.Get("--max-remote-objects");
       v && (!ParseNumber(*v, options.max_remote_objects) || options.max_remote_objects < 1)) {
-    return usage("--max-remote-objects must be a positive integer");
+    return "--max-remote-objects must be a positive integer";
   }
-  if (auto v = flags->Get("--leader-elect"); v && !ParseBool(*v, options.leader_elect)) {
-    return usage("--leader-elect is true or false");
+  return std::nullopt;
+}
+
+FlagProblem ReadSwitchesAndTimes(const ParsedFlags& flags, controller::ControllerOptions& options) {
+  if (auto v = flags.Get("--leader-elect"); v && !ParseBool(*v, options.leader_elect)) {
+    return "--leader-elect is true or false";
   }
-  if (auto v = flags->Get("--read-legacy-secrets");
+  if (auto v = flags.Get("--read-legacy-secrets");
       v && !ParseBool(*v, options.read_legacy_secrets)) {
-    return usage("--read-legacy-secrets is true or false");
+    return "--read-legacy-secrets is true or false";
   }
-  if (auto v = flags->Get("--initial-sync-timeout")) {
+  if (auto v = flags.Get("--initial-sync-timeout")) {
     long seconds = 0;
-    if (!ParseNumber(*v, seconds)) return usage("--initial-sync-timeout is a number of seconds");
+    if (!ParseNumber(*v, seconds)) return "--initial-sync-timeout is a number of seconds";
     options.initial_sync_timeout = std::chrono::seconds(seconds);
   }
-  if (auto v = flags->Get("--remote-stale-timeout");
+  if (auto v = flags.Get("--remote-stale-timeout");
       v && !ParseDuration(*v, options.remote_stale_timeout)) {
-    return usage("--remote-stale-timeout is a duration such as 90s, 10m or 1h (0: never)");
+    return "--remote-stale-timeout is a duration such as 90s, 10m or 1h (0: never)";
   }
-  const auto format = obs::ParseLogFormat(flags->GetOr("--log-format", "text"));
-  if (!format) return usage("--log-format is text or json");
-  const auto level = spdlog::level::from_str(flags->GetOr("--log-level", "info"));
-  obs::ConfigureLogging(*format, level);
+  return std::nullopt;
+}
 
+FlagProblem ConfigureLogs(const ParsedFlags& flags) {
+  const auto format = obs::ParseLogFormat(flags.GetOr("--log-format", "text"));
+  if (!format) return "--log-format is text or json";
+  const auto level = spdlog::level::from_str(flags.GetOr("--log-level", "info"));
+  obs::ConfigureLogging(*format, level);
+  return std::nullopt;
+}
+
+// Runs the controller until SIGTERM or SIGINT.
+int ServeUntilSignal(const controller::ControllerOptions& options, CommandIo io) {
   // Block the stop signals in every thread; the main thread waits for them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -227,6 +202,58 @@ int RunController(const std::vector<std::string>& args, CommandIo io) {
   obs::ComponentLogger("controller")->info("signal received signal={}", received);
   controller.Stop();
   return kExitOk;
+}
+
+const FlagSpec& ControllerFlags() {
+  static const FlagSpec spec{{"--cluster-name",
+                              "--kubeconfig",
+                              "--context",
+                              "--network",
+                              "--namespace",
+                              "--secret-namespace",
+                              "--read-legacy-secrets",
+                              "--gateway-selector",
+                              "--host-suffix",
+                              "--cluster-domain",
+                              "--object-shape",
+                              "--trust-domain",
+                              "--workers",
+                              "--qps",
+                              "--status-qps",
+                              "--burst",
+                              "--max-response-mib",
+                              "--max-remote-objects",
+                              "--metrics-addr",
+                              "--leader-elect",
+                              "--lease-name",
+                              "--identity",
+                              "--initial-sync-timeout",
+                              "--remote-stale-timeout",
+                              "--log-format",
+                              "--log-level"},
+                             {"--help", "-h"}};
+  return spec;
+}
+
+}  // namespace
+
+int RunController(const std::vector<std::string>& args, CommandIo io) {
+  auto usage = [&](const std::string& message) {
+    io.err << "globalsvc controller: " << message << "\n\n" << kControllerUsage;
+    return kExitUsage;
+  };
+  auto flags = ParseFlags(args, ControllerFlags());
+  if (!flags.ok()) return usage(flags.error().message);
+  if (flags->Has("--help") || flags->Has("-h")) {
+    io.out << kControllerUsage;
+    return kExitOk;
+  }
+  controller::ControllerOptions options;
+  for (const auto& read : {ReadTextOptions, ReadRateOptions, ReadSwitchesAndTimes}) {
+    if (auto problem = read(*flags, options)) return usage(*problem);
+  }
+  if (auto problem = ConfigureLogs(*flags)) return usage(*problem);
+  return ServeUntilSignal(options, io);
 }
 
 }  // namespace globalsvc::cli

@@ -51,6 +51,44 @@ std::string Describe(const mesh::ObjectRef& ref) {
   return out + ref.name;
 }
 
+void PrintTable(const std::vector<failover::LintFinding>& findings, std::size_t object_count,
+                std::ostream& out) {
+  int errors = 0;
+  for (const auto& finding : findings) {
+    if (finding.severity == mesh::Severity::kError) ++errors;
+    out << mesh::SeverityName(finding.severity) << " " << failover::LintCodeName(finding.code)
+        << " " << Describe(finding.object) << "\n"
+        << "  " << finding.message << "\n"
+        << "  fix: " << finding.fix << "\n\n";
+  }
+  const auto plural = [](std::size_t n, const char* word) {
+    return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+  };
+  out << (findings.empty() ? std::string("no findings")
+                           : plural(findings.size(), "finding") + " (" +
+                                 plural(static_cast<std::size_t>(errors), "error") + ")")
+      << " in " << object_count << " objects\n";
+}
+
+// -o json or -o yaml.
+void PrintDocument(const std::vector<failover::LintFinding>& findings, const std::string& output,
+                   std::ostream& out) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& finding : findings) {
+    list.push_back({{"severity", mesh::SeverityName(finding.severity)},
+                    {"code", failover::LintCodeName(finding.code)},
+                    {"object",
+                     {{"cluster", finding.object.cluster},
+                      {"kind", finding.object.kind},
+                      {"namespace", finding.object.namespace_name},
+                      {"name", finding.object.name}}},
+                    {"message", finding.message},
+                    {"fix", finding.fix}});
+  }
+  const nlohmann::json json = {{"findings", list}};
+  out << (output == "json" ? DumpJson(json, 2) + "\n" : EmitYaml(json));
+}
+
 }  // namespace
 
 int RunLint(const std::vector<std::string>& args, CommandIo io) {
@@ -96,36 +134,9 @@ int RunLint(const std::vector<std::string>& args, CommandIo io) {
   const auto findings = failover::Lint(*objects, options);
 
   if (output == "table") {
-    int errors = 0;
-    for (const auto& finding : findings) {
-      if (finding.severity == mesh::Severity::kError) ++errors;
-      io.out << mesh::SeverityName(finding.severity) << " " << failover::LintCodeName(finding.code)
-             << " " << Describe(finding.object) << "\n"
-             << "  " << finding.message << "\n"
-             << "  fix: " << finding.fix << "\n\n";
-    }
-    const auto plural = [](std::size_t n, const char* word) {
-      return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
-    };
-    io.out << (findings.empty() ? std::string("no findings")
-                                : plural(findings.size(), "finding") + " (" +
-                                      plural(static_cast<std::size_t>(errors), "error") + ")")
-           << " in " << objects->size() << " objects\n";
+    PrintTable(findings, objects->size(), io.out);
   } else {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& finding : findings) {
-      list.push_back({{"severity", mesh::SeverityName(finding.severity)},
-                      {"code", failover::LintCodeName(finding.code)},
-                      {"object",
-                       {{"cluster", finding.object.cluster},
-                        {"kind", finding.object.kind},
-                        {"namespace", finding.object.namespace_name},
-                        {"name", finding.object.name}}},
-                      {"message", finding.message},
-                      {"fix", finding.fix}});
-    }
-    const nlohmann::json json = {{"findings", list}};
-    io.out << (output == "json" ? DumpJson(json, 2) + "\n" : EmitYaml(json));
+    PrintDocument(findings, output, io.out);
   }
   return failover::HasLintErrors(findings) ? kExitFindings : kExitOk;
 }

@@ -8,6 +8,7 @@
 #include "lib/kube/kubeconfig.h"
 #include "lib/mesh/istio_objects.h"
 #include "lib/mesh/model.h"
+#include "lib/mesh/object_read_back.h"
 
 namespace globalsvc::cli {
 namespace {
@@ -105,12 +106,68 @@ void InlineWorkloadEntryShape(std::vector<failover::SourcedObject>& objects) {
   objects = std::move(kept);
 }
 
+namespace {
+
+struct Read {
+  const kube::ResourceType& type;
+  std::string namespace_name;
+  bool owned = false;  // only globalsvc's objects
+};
+
+// What one cluster's list of `read` adds to `objects`.
+Status AppendListed(kube::KubeClient& client, const Read& read, const std::string& cluster,
+                    std::vector<failover::SourcedObject>& objects) {
+  kube::ListOptions options;
+  if (read.owned) {
+    options.label_selector = std::string(mesh::kManagedByLabel) + "=" + mesh::kManagedByValue;
+  }
+  auto listed = client.List(read.type, read.namespace_name, options);
+  if (!listed.ok()) return listed.error();
+  const std::string kind_list = read.type.plural;
+  const bool shape_entries = read.owned && &read.type == &kube::resources::ServiceEntries();
+  for (auto& item : listed->items) {
+    // Each ServiceEntry once: the shape's from the owned read only.
+    if (&read.type == &kube::resources::ServiceEntries() &&
+        mesh::SelectsWorkloadEntries(item) != shape_entries) {
+      continue;
+    }
+    // Lists from the API server carry no kind on their items.
+    if (!item.contains("apiVersion")) item["apiVersion"] = read.type.ApiVersion();
+    if (!item.contains("kind")) {
+      static const std::map<std::string, std::string> kKinds = {
+          {"serviceentries", "ServiceEntry"},
+          {"workloadentries", "WorkloadEntry"},
+          {"destinationrules", "DestinationRule"},
+          {"services", "Service"},
+          {"nodes", "Node"},
+          {"deployments", "Deployment"}};
+      item["kind"] = kKinds.at(kind_list);
+    }
+    failover::AppendObjects(item, cluster, "cluster " + cluster + " (" + kind_list + ")", objects);
+  }
+  return Ok{};
+}
+
+}  // namespace
+
 Result<std::vector<failover::SourcedObject>> LoadLiveObjects(
     const std::vector<std::string>& kubeconfigs, const std::vector<std::string>& contexts,
     const std::string& control_plane_namespace) {
   const std::vector<std::string> paths = SplitPaths(kubeconfigs);
   std::vector<std::string> wanted = contexts;
   if (wanted.empty()) wanted.push_back("");  // the current context
+  // globalsvc's ServiceEntries of the WorkloadEntry shape live in the
+  // Services' namespaces: read in every namespace with their WorkloadEntries
+  // (InlineWorkloadEntryShape joins them), the others in the control plane's.
+  const Read reads[] = {
+      {kube::resources::ServiceEntries(), control_plane_namespace},
+      {kube::resources::ServiceEntries(), "", true},
+      {kube::resources::WorkloadEntries(), "", true},
+      {DestinationRules(), ""},
+      {kube::resources::Services(), ""},
+      {kube::resources::Nodes(), ""},
+      {kube::resources::Deployments(), control_plane_namespace},
+  };
   std::vector<failover::SourcedObject> objects;
   for (const std::string& context : wanted) {
     auto config = paths.empty() ? kube::LoadKubeconfig("", context)
@@ -119,51 +176,9 @@ Result<std::vector<failover::SourcedObject>> LoadLiveObjects(
     const std::string cluster = context.empty() ? config->name : context;
     auto client = kube::KubeClient::Create(*config);
     if (!client.ok()) return client.error();
-    struct Read {
-      const kube::ResourceType& type;
-      std::string namespace_name;
-      bool owned = false;  // only globalsvc's objects
-    };
-    // globalsvc's ServiceEntries of the WorkloadEntry shape live in the
-    // Services' namespaces: read in every namespace with their WorkloadEntries
-    // (InlineWorkloadEntryShape joins them), the others in the control plane's.
-    const Read reads[] = {
-        {kube::resources::ServiceEntries(), control_plane_namespace},
-        {kube::resources::ServiceEntries(), "", true},
-        {kube::resources::WorkloadEntries(), "", true},
-        {DestinationRules(), ""},
-        {kube::resources::Services(), ""},
-        {kube::resources::Nodes(), ""},
-        {kube::resources::Deployments(), control_plane_namespace},
-    };
-    kube::ListOptions owned;
-    owned.label_selector = std::string(mesh::kManagedByLabel) + "=" + mesh::kManagedByValue;
     for (const Read& read : reads) {
-      auto listed =
-          (*client)->List(read.type, read.namespace_name, read.owned ? owned : kube::ListOptions{});
-      if (!listed.ok()) return listed.error();
-      const std::string kind_list = read.type.plural;
-      const bool shape_entries = read.owned && &read.type == &kube::resources::ServiceEntries();
-      for (auto& item : listed->items) {
-        // Each ServiceEntry once: the shape's from the owned read only.
-        if (&read.type == &kube::resources::ServiceEntries() &&
-            mesh::SelectsWorkloadEntries(item) != shape_entries) {
-          continue;
-        }
-        // Lists from the API server carry no kind on their items.
-        if (!item.contains("apiVersion")) item["apiVersion"] = read.type.ApiVersion();
-        if (!item.contains("kind")) {
-          static const std::map<std::string, std::string> kKinds = {
-              {"serviceentries", "ServiceEntry"},
-              {"workloadentries", "WorkloadEntry"},
-              {"destinationrules", "DestinationRule"},
-              {"services", "Service"},
-              {"nodes", "Node"},
-              {"deployments", "Deployment"}};
-          item["kind"] = kKinds.at(kind_list);
-        }
-        failover::AppendObjects(item, cluster, "cluster " + cluster + " (" + kind_list + ")",
-                                objects);
+      if (auto appended = AppendListed(**client, read, cluster, objects); !appended.ok()) {
+        return appended.error();
       }
     }
   }

@@ -1,4 +1,7 @@
 #include <ostream>
+#include <span>
+#include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/flags.h"
@@ -7,6 +10,7 @@
 #include "lib/base/yaml_json.h"
 #include "lib/mesh/istio_objects.h"
 #include "lib/mesh/model.h"
+#include "lib/mesh/peer_gateways.h"
 #include "lib/mesh/planner.h"
 
 namespace globalsvc::cli {
@@ -45,6 +49,53 @@ Flags:
 
 Problems are printed to standard error. Exit code 1 when any is an error.
 )";
+
+// What the plan is rendered as: ServiceEntries alone (inline), or with their
+// WorkloadEntries and the peer Gateways.
+std::vector<nlohmann::json> RenderPlan(const mesh::Plan& plan,
+                                       std::span<const mesh::ClusterState* const> views,
+                                       const mesh::PlanOptions& options, bool inline_shape,
+                                       const std::string& trust_domain,
+                                       mesh::Diagnostics& diagnostics) {
+  std::vector<nlohmann::json> objects;
+  if (inline_shape) {
+    for (const auto& entry : plan.entries)
+      objects.push_back(mesh::ToJson(entry));
+    return objects;
+  }
+  mesh::ShapeOptions shape_options;
+  shape_options.control_plane_namespace = options.control_plane_namespace;
+  shape_options.trust_domain = trust_domain;
+  for (const auto& entry : plan.entries) {
+    auto rendered = mesh::RenderServiceObjects(entry, shape_options);
+    objects.push_back(std::move(rendered.service_entry));
+    for (auto& workload : rendered.workload_entries)
+      objects.push_back(std::move(workload));
+  }
+  for (const auto& gateway :
+       mesh::PlanPeerGateways(views, options.target_cluster, shape_options, diagnostics)) {
+    objects.push_back(mesh::ToJson(gateway));
+  }
+  return objects;
+}
+
+void PrintObjects(std::vector<nlohmann::json> objects, const std::string& output,
+                  std::ostream& out) {
+  if (output == "json") {
+    nlohmann::json list = {
+        {"apiVersion", "v1"}, {"kind", "List"}, {"items", nlohmann::json::array()}};
+    for (auto& object : objects)
+      list["items"].push_back(std::move(object));
+    out << DumpJson(list, 2) << "\n";
+    return;
+  }
+  bool first = true;
+  for (const auto& object : objects) {
+    if (!first) out << "---\n";
+    first = false;
+    out << EmitYaml(object);
+  }
+}
 
 }  // namespace
 
@@ -94,40 +145,9 @@ int RunPlan(const std::vector<std::string>& args, CommandIo io) {
     views.push_back(&state);
   mesh::Plan plan = mesh::PlanCluster(views, options);
   diagnostics.insert(diagnostics.end(), plan.diagnostics.begin(), plan.diagnostics.end());
-
-  std::vector<nlohmann::json> objects;
-  if (shape == "inline") {
-    for (const auto& entry : plan.entries)
-      objects.push_back(mesh::ToJson(entry));
-  } else {
-    mesh::ShapeOptions shape_options;
-    shape_options.control_plane_namespace = options.control_plane_namespace;
-    shape_options.trust_domain = flags->GetOr("--trust-domain", "cluster.local");
-    for (const auto& entry : plan.entries) {
-      auto rendered = mesh::RenderServiceObjects(entry, shape_options);
-      objects.push_back(std::move(rendered.service_entry));
-      for (auto& workload : rendered.workload_entries)
-        objects.push_back(std::move(workload));
-    }
-    for (const auto& gateway :
-         mesh::PlanPeerGateways(views, options.target_cluster, shape_options, diagnostics)) {
-      objects.push_back(mesh::ToJson(gateway));
-    }
-  }
-  if (output == "json") {
-    nlohmann::json list = {
-        {"apiVersion", "v1"}, {"kind", "List"}, {"items", nlohmann::json::array()}};
-    for (auto& object : objects)
-      list["items"].push_back(std::move(object));
-    io.out << DumpJson(list, 2) << "\n";
-  } else {
-    bool first = true;
-    for (const auto& object : objects) {
-      if (!first) io.out << "---\n";
-      first = false;
-      io.out << EmitYaml(object);
-    }
-  }
+  PrintObjects(RenderPlan(plan, views, options, shape == "inline",
+                          flags->GetOr("--trust-domain", "cluster.local"), diagnostics),
+               output, io.out);
   for (const auto& diagnostic : diagnostics)
     io.err << mesh::FormatDiagnostic(diagnostic) << "\n";
   return mesh::HasErrors(diagnostics) ? kExitFindings : kExitOk;

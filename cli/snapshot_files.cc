@@ -11,11 +11,6 @@ namespace globalsvc::cli {
 namespace fs = std::filesystem;
 namespace {
 
-bool IsObjectFile(const fs::path& path) {
-  const std::string ext = path.extension().string();
-  return ext == ".yaml" || ext == ".yml" || ext == ".json";
-}
-
 std::vector<fs::path> SortedEntries(const fs::path& directory, std::error_code& error) {
   std::vector<fs::path> entries;
   for (fs::directory_iterator it(directory, error), end; !error && it != end; it.increment(error)) {
@@ -50,6 +45,11 @@ void LoadFile(const fs::path& file, const std::string& cluster, mesh::ClusterBui
 }
 
 }  // namespace
+
+bool IsObjectFile(const fs::path& path) {
+  const std::string ext = path.extension().string();
+  return ext == ".yaml" || ext == ".yml" || ext == ".json";
+}
 
 Result<std::vector<mesh::ClusterState>> LoadSnapshot(const fs::path& directory,
                                                      const SnapshotOptions& options,

@@ -20,6 +20,10 @@ struct SnapshotOptions {
   std::string control_plane_namespace = mesh::kDefaultControlPlaneNamespace;
 };
 
+// A file of objects by its extension: .yaml, .yml or .json (what plan,
+// explain and lint read from a folder).
+[[nodiscard]] bool IsObjectFile(const std::filesystem::path& path);
+
 // Fails only when the folder itself cannot be read; a bad file or object gives
 // diagnostics and the rest is still loaded. Clusters are sorted by name.
 [[nodiscard]] Result<std::vector<mesh::ClusterState>> LoadSnapshot(

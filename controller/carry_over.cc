@@ -8,6 +8,8 @@
 #include "controller/owned_objects.h"
 #include "lib/mesh/carried_endpoints.h"
 #include "lib/mesh/istio_objects.h"
+#include "lib/mesh/object_read_back.h"
+#include "lib/mesh/peer_gateways.h"
 #include "lib/observability/logging.h"
 
 namespace globalsvc::controller {

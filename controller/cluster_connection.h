@@ -72,6 +72,12 @@ class ClusterConnection {
 
  private:
   explicit ClusterConnection(ClusterConnectionOptions options) : options_(std::move(options)) {}
+  SinkContext MakeSinkContext();
+  // The cluster's network in the store: the pinned one, else what its
+  // control-plane namespace says (as far as known).
+  void SetNetwork();
+  // One reflector per watched kind, each feeding its projection sink.
+  void StartWatches();
 
   ClusterConnectionOptions options_;
   std::unique_ptr<kube::KubeClient> client_;

@@ -3,17 +3,9 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <condition_variable>
-#include <map>
-#include <mutex>
-#include <set>
-
 #include "controller/api_group.h"
-#include "controller/carry_over.h"
 #include "controller/owned_objects.h"
 #include "lib/base/guard.h"
-#include "lib/mesh/carried_endpoints.h"
-#include "lib/mesh/istio_objects.h"
 #include "lib/mesh/model.h"
 #include "lib/observability/logging.h"
 
@@ -24,14 +16,6 @@ std::string DefaultIdentity() {
   char host[256] = {};
   if (::gethostname(host, sizeof(host) - 1) != 0) std::snprintf(host, sizeof(host), "unknown");
   return std::string(host) + "-" + std::to_string(::getpid());
-}
-
-// Sleeps until `delay` passes or `stop` is requested; false when stopped.
-bool SleepFor(std::stop_token stop, std::chrono::milliseconds delay) {
-  std::mutex mutex;
-  std::condition_variable_any wake;
-  std::unique_lock lock(mutex);
-  return !wake.wait_for(lock, stop, delay, [] { return false; }) && !stop.stop_requested();
 }
 
 }  // namespace
@@ -74,6 +58,7 @@ Status Controller::Start() {
   StartRemotes(*local);
   StartWriters();
   StartWorkersAndElection();
+  started_ = true;
   log_->info("started cluster={} namespace={} identity={} leader_election={}",
              options_.cluster_name, options_.control_plane_namespace, options_.identity,
              options_.leader_elect);
@@ -202,11 +187,36 @@ void Controller::StartWriters() {
   service_status_->Start();
 }
 
+void Controller::StartHealthLoop() {
+  ClusterHealthLoopOptions loop_options;
+  loop_options.cluster_name = options_.cluster_name;
+  loop_options.control_plane_namespace = options_.control_plane_namespace;
+  loop_options.host_suffix = options_.host_suffix;
+  loop_options.secret_namespace = options_.secret_namespace;
+  loop_options.clock = options_.clock;
+  ClusterHealthParts parts;
+  parts.metrics = &metrics_;
+  parts.store = &store_;
+  parts.queue = &queue_;
+  parts.first_pass = &first_pass_;
+  parts.local = local_.get();
+  parts.remotes = remotes_.get();
+  parts.health = health_.get();
+  parts.reconciler = reconciler_.get();
+  parts.events = events_.get();
+  parts.status = status_.get();
+  parts.legacy_cleanup = legacy_cleanup_.get();
+  parts.may_write = [this] { return MayWrite(); };
+  parts.enqueue = [this](std::vector<std::string> keys) { Enqueue(std::move(keys)); };
+  health_loop_ = std::make_unique<ClusterHealthLoop>(std::move(loop_options), std::move(parts));
+  health_loop_->Start();
+}
+
 void Controller::StartWorkersAndElection() {
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
     workers_.emplace_back([this](std::stop_token stop) { Work(stop); });
   }
-  gauges_ = std::jthread([this](std::stop_token stop) { RunGaugeLoop(stop); });
+  StartHealthLoop();
 
   if (options_.leader_elect) {
     kube::LeaderElectionConfig election;
@@ -237,10 +247,12 @@ void Controller::StartWorkersAndElection() {
 void Controller::Stop() {
   if (stopped_.exchange(true)) return;
   // The leader leaves the RemoteCluster status current, so that the next one
-  // (or this one restarted) finds nothing to write. The gauge loop is joined
+  // (or this one restarted) finds nothing to write. The health loop is joined
   // first: Publish() runs on one thread at a time.
-  gauges_ = {};
-  if (MayWrite()) RefreshGauges();
+  if (health_loop_) {
+    health_loop_->Stop();
+    if (MayWrite()) health_loop_->Refresh();
+  }
   leading_ = false;  // then writes stop, before anything else is torn down
   // Nothing may write any more: end the local requests in flight, so that
   // joining the threads below never waits on a slow API server.
@@ -268,6 +280,7 @@ int Controller::metrics_port() const {
 }
 
 std::pair<bool, std::string> Controller::Ready() const {
+  if (!started_) return {false, "starting"};
   if (!local_ || !local_->Health().synced) return {false, "local cluster caches not synced"};
   if (!observer_ || !observer_->synced()) return {false, "ServiceEntries not synced"};
   if (shape_writer_ && !ShapeObservers{shape_service_entries_.get(), shape_workload_entries_.get(),
@@ -288,7 +301,9 @@ void Controller::Enqueue(std::vector<std::string> keys) {
   // Whatever changed may change the peer Gateways too (a gateway, its
   // address, a network, a cluster); planning them is cheap and the queue
   // folds the repeats into one.
-  if (shape_writer_ && !keys.empty()) queue_.Add(kPeerGatewaysKey);
+  // The option, not shape_writer_: watches call this while Start() assigns it.
+  if (options_.object_shape == ObjectShape::kWorkloadEntries && !keys.empty())
+    queue_.Add(kPeerGatewaysKey);
   for (const auto& key : keys)
     queue_.Add(key);
 }
@@ -320,195 +335,6 @@ void Controller::StartShapeObservers() {
       ShapeObservers{shape_service_entries_.get(), shape_workload_entries_.get(),
                      shape_gateways_.get()},
       metrics_, [this] { return MayWrite(); });
-}
-
-bool Controller::WaitForSync(std::stop_token stop) {
-  const auto deadline = options_.clock->Now() + options_.initial_sync_timeout;
-  bool warned = false;
-  while (!stop.stop_requested()) {
-    if (Ready().first) {
-      std::vector<std::string> waiting;
-      for (const auto& remote : remotes_->Status()) {
-        if (remote.connected && !remote.health.synced) waiting.push_back(remote.cluster);
-      }
-      if (waiting.empty()) return true;
-      if (options_.clock->Now() >= deadline) {
-        if (!warned) {
-          for (const auto& cluster : waiting) {
-            log_->warn(
-                "remote cluster not synced within the initial sync timeout; writing without it "
-                "cluster={}",
-                cluster);
-          }
-        }
-        return true;
-      }
-    }
-    if (!SleepFor(stop, std::chrono::milliseconds(100))) return false;
-  }
-  return false;
-}
-
-void Controller::Lead(std::stop_token stop) {
-  // A replica that holds the Lease must write: an exception while taking the
-  // lead is reported and the lead taken again, not left half-done.
-  while (!RunGuarded("lead", [&] { LeadOnce(stop); })) {
-    leading_ = false;
-    metrics_.leader.Set(0);
-    if (!SleepFor(stop, std::chrono::seconds(1))) return;
-  }
-}
-
-void Controller::LeadOnce(std::stop_token stop) {
-  log_->info("leading: waiting for caches to sync identity={}", options_.identity);
-  if (!WaitForSync(stop)) return;
-  CarryOverUnsyncedRemotes();
-  // Level-triggered: every key that may need a write, including owned
-  // ServiceEntries whose service is gone (changes made while no one led).
-  std::set<std::string> keys;
-  for (auto& key : store_.ServiceKeys())
-    keys.insert(std::move(key));
-  for (auto& key : observer_->ManagedKeys())
-    keys.insert(std::move(key));
-  if (shape_writer_) {
-    keys.insert(kPeerGatewaysKey);
-    for (auto* observer :
-         {shape_service_entries_.get(), shape_workload_entries_.get(), shape_gateways_.get()}) {
-      for (auto& key : observer->OwnerKeys())
-        keys.insert(std::move(key));
-    }
-  }
-  first_pass_.Begin(keys);
-  leading_ = true;
-  metrics_.leader.Set(1);
-  log_->info("leading: caches synced, reconciling keys={}", keys.size());
-  Enqueue({keys.begin(), keys.end()});
-  while (SleepFor(stop, std::chrono::hours(1))) {
-  }
-  leading_ = false;
-  metrics_.leader.Set(0);
-}
-
-void Controller::Work(std::stop_token stop) {
-  while (!stop.stop_requested()) {
-    auto key = queue_.Get();
-    if (!key) return;  // shut down
-    if (!leading_) {
-      // A standby drops keys: on becoming leader it reconciles everything.
-      queue_.Forget(*key);
-      queue_.Done(*key);
-      continue;
-    }
-    // An exception while reconciling one service is that service's error
-    // (retried with backoff), never the end of the worker.
-    ReconcileResult result;
-    result.outcome = ReconcileOutcome::kError;
-    (void)RunGuarded("reconcile", [&] { result = reconciler_->Reconcile(*key); });
-    if (first_pass_.Reconciled(*key)) log_->info("leading: every key reconciled once");
-    if (result.outcome == ReconcileOutcome::kError) {
-      queue_.AddRateLimited(*key);
-    } else {
-      queue_.Forget(*key);
-    }
-    queue_.Done(*key);
-  }
-}
-
-void Controller::RunGaugeLoop(std::stop_token stop) {
-  do {
-    (void)RunGuarded("gauge loop", [&] {
-      if (remotes_ && health_) Enqueue(health_->Observe(remotes_->Status(), options_.clock->Now()));
-      RefreshGauges();
-    });
-  } while (SleepFor(stop, std::chrono::seconds(2)));
-}
-
-void Controller::CarryOverUnsyncedRemotes() {
-  std::set<std::string> unsynced;
-  for (const auto& remote : remotes_->Status()) {
-    if (!(remote.connected && remote.health.synced)) unsynced.insert(remote.cluster);
-  }
-  if (unsynced.empty()) return;
-  CarryOverOptions carry;
-  carry.workload_entries = shape_writer_ != nullptr;
-  carry.control_plane_namespace = options_.control_plane_namespace;
-  CarryOverUnsynced(*writer_, carry, unsynced, store_);
-}
-
-ClusterStatusReport Controller::ReportCluster(const ClusterSample& sample,
-                                              const ContributionMap& contributions) {
-  const std::string& cluster = sample.cluster;
-  const ClusterHealth& health = sample.health;
-  metrics_.cluster_synced.Set(health.synced ? 1 : 0, {cluster});
-  metrics_.cluster_connected.Set(health.healthy ? 1 : 0, {cluster});
-  // Stale: its last known (or carried-over) endpoints are kept while it
-  // cannot be read; removed: kept no longer (--remote-stale-timeout).
-  const bool removed = !sample.local && store_.IsWithheld(cluster);
-  const bool stale = !removed && ((health.synced && !health.healthy) ||
-                                  (!sample.local && store_.HasCarried(cluster)));
-  metrics_.cluster_stale.Set(stale ? 1 : 0, {cluster});
-  if (!sample.local) metrics_.cluster_stale_removed.Set(removed ? 1 : 0, {cluster});
-  if (const auto delta = watch_errors_.Observe(cluster, sample.generation, health.errors)) {
-    metrics_.watch_restarts.Inc({cluster}, static_cast<double>(delta));
-  }
-  if (const auto delta = watch_relists_.Observe(cluster, sample.generation, health.relists)) {
-    metrics_.watch_relists.Inc({cluster}, static_cast<double>(delta));
-  }
-
-  ClusterStatusReport report;
-  report.cluster = cluster;
-  report.local = sample.local;
-  report.secret = sample.secret;
-  report.connected = health.healthy;
-  report.synced = health.synced;
-  report.stale = stale;
-  report.endpoints_removed = removed;
-  store_.Read(cluster, [&](const mesh::ClusterState& state) { report.network = state.network(); });
-  mesh::PlanOptions segment_view;
-  segment_view.target_cluster = options_.cluster_name;
-  segment_view.control_plane_namespace = options_.control_plane_namespace;
-  segment_view.host_suffix = options_.host_suffix;
-  if (auto membership = store_.Membership(cluster, segment_view)) {
-    report.segment = membership->name;
-    report.segment_refused = membership->reason;
-  }
-  if (auto it = contributions.find(cluster); it != contributions.end()) {
-    report.services = it->second.services;
-    report.endpoints = it->second.endpoints;
-  }
-  report.last_error = health.last_error;
-  return report;
-}
-
-void Controller::RefreshGauges() {
-  const auto contributions = reconciler_ ? reconciler_->Contributions() : ContributionMap{};
-  std::vector<ClusterStatusReport> reports;
-  if (local_) {
-    reports.push_back(
-        ReportCluster({options_.cluster_name, local_->Health(), true, "", 0}, contributions));
-  }
-  if (remotes_) {
-    for (const auto& remote : remotes_->Status()) {
-      reports.push_back(ReportCluster({remote.cluster, ReportedHealth(remote), false, remote.secret,
-                                       remote.connection_generation},
-                                      contributions));
-    }
-    // Level-triggered like the rest: a Secret's problem is recorded again
-    // while it lasts (by a new leader at once, else when the recorder allows).
-    if (events_) {
-      for (const auto& problem : remotes_->Problems()) {
-        events_->Warning({"v1", "Secret", options_.secret_namespace, problem.secret},
-                         "RemoteClusterSecret", problem.message);
-      }
-    }
-  }
-  metrics_.queue_depth.Set(static_cast<double>(queue_.ready_count() + queue_.delayed_count()));
-  // Status objects are written by the leader only, once its first pass has
-  // counted every service, at this loop's pace and only when they change.
-  if (status_ && first_pass_.done() && MayWrite()) status_->Publish(reports);
-  // Objects of the old API group: deleted once, by the leader; a transient
-  // error is tried again on the next round.
-  if (legacy_cleanup_ && !legacy_cleanup_->done() && MayWrite()) (void)legacy_cleanup_->Run();
 }
 
 }  // namespace globalsvc::controller

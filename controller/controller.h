@@ -17,8 +17,8 @@
 #include <vector>
 
 #include "controller/cluster_connection.h"
+#include "controller/cluster_health_loop.h"
 #include "controller/controller_metrics.h"
-#include "controller/error_delta.h"
 #include "controller/event_recorder.h"
 #include "controller/first_pass.h"
 #include "controller/legacy_status_cleanup.h"
@@ -103,23 +103,9 @@ class Controller {
   void LeadOnce(std::stop_token stop);
   bool WaitForSync(std::stop_token stop);
   void Work(std::stop_token stop);
-  void RefreshGauges();
-  // One cluster as the health loop sees it.
-  struct ClusterSample {
-    std::string cluster;
-    ClusterHealth health;
-    bool local = false;
-    std::string secret;            // a remote's Secret
-    std::uint64_t generation = 0;  // of its connection (error counts restart with it)
-  };
-  using ContributionMap = std::map<std::string, Reconciler::Contribution>;
-  // Its gauges and counters set, and its RemoteCluster status.
-  ClusterStatusReport ReportCluster(const ClusterSample& sample,
-                                    const ContributionMap& contributions);
   // Remote clusters not synced when writing starts keep the endpoints the
   // local ServiceEntries hold for them (Lead thread, before the first write).
   void CarryOverUnsyncedRemotes();
-  void RunGaugeLoop(std::stop_token stop);
   [[nodiscard]] bool MayWrite() const;
   // The WorkloadEntry shape's observers, their reflectors and its writer.
   void StartShapeObservers();
@@ -131,6 +117,7 @@ class Controller {
   void StartRemotes(const ClusterConnectionOptions& local_connection);
   void StartWriters();
   void StartWorkersAndElection();
+  void StartHealthLoop();
 
   ControllerOptions options_;
   obs::Registry registry_;
@@ -155,7 +142,7 @@ class Controller {
   std::unique_ptr<RemoteClusters> remotes_;
   std::unique_ptr<kube::Reflector> secret_reflector_;
   std::unique_ptr<kube::Reflector> legacy_secret_reflector_;  // --read-legacy-secrets
-  std::unique_ptr<RemoteHealthTracker> health_;               // gauge thread only
+  std::unique_ptr<RemoteHealthTracker> health_;               // health loop only
   std::unique_ptr<Reconciler> reconciler_;
   std::unique_ptr<StatusWriter> status_;
   std::unique_ptr<LegacyStatusCleanup> legacy_cleanup_;        // objects of the old API group
@@ -164,13 +151,14 @@ class Controller {
   std::unique_ptr<kube::LeaderElector> elector_;
   std::unique_ptr<obs::HttpServer> http_;
   std::atomic<bool> leading_{false};
+  // Set once every part exists: the HTTP server's readiness probe and the
+  // watch callbacks run on other threads while Start() is still assigning them.
+  std::atomic<bool> started_{false};
   FirstPass first_pass_;  // RemoteCluster status waits for it
+  std::unique_ptr<ClusterHealthLoop> health_loop_;
   std::atomic<bool> stopped_{false};
   std::vector<std::jthread> workers_;
-  ErrorDelta watch_errors_;   // gauge thread only
-  ErrorDelta watch_relists_;  // gauge thread only
   std::jthread no_election_leader_;
-  std::jthread gauges_;
   std::uint64_t internal_error_handler_ = 0;
   std::shared_ptr<spdlog::logger> log_;
 };

@@ -5,24 +5,12 @@
 #include <atomic>
 #include <ctime>
 
+#include "lib/base/rfc3339.h"
 #include "lib/base/utf8.h"
 #include "lib/observability/logging.h"
 
 namespace globalsvc::controller {
 namespace {
-
-// events.k8s.io/v1 eventTime: RFC 3339 with microseconds.
-std::string MicroTime(std::chrono::system_clock::time_point time) {
-  const auto micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(micros / 1'000'000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[40];
-  const std::size_t n = std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(text + n, sizeof(text) - n, ".%06lldZ", static_cast<long long>(micros % 1'000'000));
-  return text;
-}
 
 std::string UniqueName(const std::string& object, std::chrono::system_clock::time_point time) {
   static std::atomic<std::uint32_t> sequence{0};
@@ -83,7 +71,8 @@ void EventRecorder::Record(const EventTarget& target, const char* type, const st
       {"kind", "Event"},
       // Named like other controllers' events: object name and a unique suffix.
       {"metadata", {{"name", UniqueName(target.name, clock_.WallNow())}, {"namespace", ns}}},
-      {"eventTime", MicroTime(clock_.WallNow())},
+      // RFC 3339 with microseconds, as events.k8s.io/v1 requires.
+      {"eventTime", FormatMicroTime(clock_.WallNow())},
       {"reportingController", "solo.io/globalsvc"},
       {"reportingInstance", reporting_instance_},
       {"action", "Reconcile"},

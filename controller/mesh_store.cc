@@ -4,6 +4,8 @@
 #include <mutex>
 #include <set>
 
+#include "lib/mesh/peer_gateways.h"
+
 namespace globalsvc::controller {
 
 void MeshStore::Update(const std::string& cluster,

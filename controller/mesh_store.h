@@ -25,6 +25,7 @@
 #include "lib/mesh/carried_endpoints.h"
 #include "lib/mesh/cluster_state.h"
 #include "lib/mesh/istio_objects.h"
+#include "lib/mesh/peer_gateways.h"
 #include "lib/mesh/planner.h"
 #include "lib/mesh/segments.h"
 

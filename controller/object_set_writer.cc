@@ -47,19 +47,32 @@ OwnedObjectObserver* ObjectSetWriter::ObserverOf(const std::string& kind) const 
   return nullptr;
 }
 
+namespace {
+
+void KeepFirstError(ObjectSetResult& result, Error error) {
+  if (!result.error) result.error = std::move(error);
+}
+
+}  // namespace
+
 ObjectSetResult ObjectSetWriter::Write(const std::string& owner_key,
                                        const std::vector<nlohmann::json>& desired) {
   ObjectSetResult result;
-  auto fail = [&](Error error) {
-    if (!result.error) result.error = std::move(error);
-  };
-  auto may_write = [&] {
-    if (!may_write_ || may_write_()) return true;
-    fail(MakeError(ErrorCode::kUnavailable, "not the leader: writes are paused"));
-    return false;
-  };
+  const ObjectKeys wanted = ApplyDesired(owner_key, desired, result);
+  DeleteUnwanted(owner_key, wanted, result);
+  return result;
+}
 
-  std::set<std::pair<std::string, std::string>> wanted;  // (kind, "<ns>/<name>")
+bool ObjectSetWriter::MayWrite(ObjectSetResult& result) const {
+  if (!may_write_ || may_write_()) return true;
+  KeepFirstError(result, MakeError(ErrorCode::kUnavailable, "not the leader: writes are paused"));
+  return false;
+}
+
+ObjectSetWriter::ObjectKeys ObjectSetWriter::ApplyDesired(
+    const std::string& owner_key, const std::vector<nlohmann::json>& desired,
+    ObjectSetResult& result) {
+  ObjectKeys wanted;
   for (const auto& object : desired) {
     const std::string kind = KindOf(object);
     const std::string ns = StringAt(object, "metadata", "namespace");
@@ -67,8 +80,9 @@ ObjectSetResult ObjectSetWriter::Write(const std::string& owner_key,
     const kube::ResourceType* type = ResourceOf(kind);
     OwnedObjectObserver* observer = ObserverOf(kind);
     if (!type || !observer || name.empty()) {
-      fail(MakeError(ErrorCode::kInternal,
-                     "cannot write a " + kind + " object named '" + name + "' of " + owner_key));
+      KeepFirstError(result,
+                     MakeError(ErrorCode::kInternal, "cannot write a " + kind + " object named '" +
+                                                         name + "' of " + owner_key));
       continue;
     }
     wanted.emplace(kind, ns + "/" + name);
@@ -78,7 +92,7 @@ ObjectSetResult ObjectSetWriter::Write(const std::string& owner_key,
       continue;
     }
     if (observed && observed->content_hash == mesh::OwnedContentHash(object)) continue;
-    if (!may_write()) continue;
+    if (!MayWrite(result)) continue;
     kube::ApplyOptions apply;
     apply.field_manager = kFieldManagerName;
     apply.force = true;  // only on objects labelled as ours, or absent
@@ -87,7 +101,7 @@ ObjectSetResult ObjectSetWriter::Write(const std::string& owner_key,
       log_->error("apply failed kind={} name={}/{} code={} retryable={} error={}", kind, ns, name,
                   ErrorCodeName(written.error().code), written.error().retryable(),
                   written.error().message);
-      fail(written.error());
+      KeepFirstError(result, written.error());
       continue;
     }
     metrics_.writes.Inc({"apply"});
@@ -95,7 +109,11 @@ ObjectSetResult ObjectSetWriter::Write(const std::string& owner_key,
     ++result.applied;
     log_->info("applied kind={} name={}/{} owner={}", kind, ns, name, owner_key);
   }
+  return wanted;
+}
 
+void ObjectSetWriter::DeleteUnwanted(const std::string& owner_key, const ObjectKeys& wanted,
+                                     ObjectSetResult& result) {
   for (const auto& [kind, observer] :
        {std::pair<std::string, OwnedObjectObserver*>{"ServiceEntry", observers_.service_entries},
         {"WorkloadEntry", observers_.workload_entries},
@@ -103,14 +121,14 @@ ObjectSetResult ObjectSetWriter::Write(const std::string& owner_key,
     if (!observer) continue;
     for (const auto& owned : observer->OwnedBy(owner_key)) {
       if (wanted.count({kind, owned.namespace_name + "/" + owned.name})) continue;
-      if (!may_write()) continue;
+      if (!MayWrite(result)) continue;
       kube::DeleteOptions options;
       options.uid = owned.uid;  // never delete a newer object of the same name
       auto deleted = local_.Delete(*ResourceOf(kind), owned.namespace_name, owned.name, options);
       if (!deleted.ok() && deleted.error().code != ErrorCode::kNotFound) {
         log_->error("delete failed kind={} name={}/{} code={} error={}", kind, owned.namespace_name,
                     owned.name, ErrorCodeName(deleted.error().code), deleted.error().message);
-        fail(deleted.error());
+        KeepFirstError(result, deleted.error());
         continue;
       }
       metrics_.writes.Inc({"delete"});
@@ -120,7 +138,6 @@ ObjectSetResult ObjectSetWriter::Write(const std::string& owner_key,
                  owner_key);
     }
   }
-  return result;
 }
 
 }  // namespace globalsvc::controller

@@ -15,7 +15,9 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "controller/controller_metrics.h"
@@ -55,7 +57,17 @@ class ObjectSetWriter {
   ObjectSetResult Write(const std::string& owner_key, const std::vector<nlohmann::json>& desired);
 
  private:
+  using ObjectKeys = std::set<std::pair<std::string, std::string>>;  // (kind, "<ns>/<name>")
+
   OwnedObjectObserver* ObserverOf(const std::string& kind) const;
+  // Whether writes are allowed; if not, the result says why.
+  bool MayWrite(ObjectSetResult& result) const;
+  // Applies what differs from what is observed; returns every desired object.
+  ObjectKeys ApplyDesired(const std::string& owner_key, const std::vector<nlohmann::json>& desired,
+                          ObjectSetResult& result);
+  // Deletes the owner's objects that are not desired (uid preconditions).
+  void DeleteUnwanted(const std::string& owner_key, const ObjectKeys& wanted,
+                      ObjectSetResult& result);
 
   kube::ObjectApi& local_;
   ShapeObservers observers_;

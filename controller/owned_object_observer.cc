@@ -4,6 +4,7 @@
 #include "lib/base/json_fields.h"
 #include "lib/mesh/istio_objects.h"
 #include "lib/mesh/model.h"
+#include "lib/mesh/peer_gateways.h"
 
 namespace globalsvc::controller {
 namespace {

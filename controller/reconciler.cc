@@ -7,6 +7,7 @@
 #include "controller/service_status.h"
 #include "controller/service_status_writer.h"
 #include "lib/kube/reflector_sink.h"
+#include "lib/mesh/peer_gateways.h"
 #include "lib/observability/logging.h"
 
 namespace globalsvc::controller {
@@ -42,13 +43,18 @@ Reconciler::Reconciler(MeshStore& store, ServiceEntryObserver& observed, kube::O
 
 ReconcileResult Reconciler::Reconcile(const std::string& key) {
   const auto started = clock_.Now();
+  ReconcileResult result;
   if (shape_writer_ && key == kPeerGatewaysKey) {
-    ReconcileResult result = ReconcilePeerGateways();
-    metrics_.reconciles.Inc({ReconcileOutcomeName(result.outcome)});
-    metrics_.reconcile_seconds.Observe(
-        std::chrono::duration<double>(clock_.Now() - started).count());
-    return result;
+    result = ReconcilePeerGateways();
+  } else {
+    result = ReconcileService(key);
   }
+  metrics_.reconciles.Inc({ReconcileOutcomeName(result.outcome)});
+  metrics_.reconcile_seconds.Observe(std::chrono::duration<double>(clock_.Now() - started).count());
+  return result;
+}
+
+ReconcileResult Reconciler::ReconcileService(const std::string& key) {
   const auto [key_namespace, key_name] = kube::SplitObjectKey(key);
   const std::string ns(key_namespace);
   const std::string name(key_name);
@@ -63,76 +69,10 @@ ReconcileResult Reconciler::Reconcile(const std::string& key) {
   // cluster's own segment's entry keeps the default name (its host is the
   // segment's).
   if (!shape_writer_ && desired) desired->name = mesh::ServiceEntryName(ns, name);
+  ReportChangedDiagnostics(key, ns, name, diagnostics);
 
-  // Report a key's problems when they change, not on every reconcile.
-  std::string digest;
-  for (const auto& d : diagnostics)
-    digest += mesh::FormatDiagnostic(d) + "\n";
-  bool report = false;
-  {
-    std::lock_guard lock(counts_mutex_);
-    auto& last = last_diagnostics_[key];
-    report = last != digest;
-    last = digest;
-    if (digest.empty()) last_diagnostics_.erase(key);
-  }
-  if (report && !diagnostics.empty()) {
-    for (const auto& d : diagnostics) {
-      metrics_.diagnostics.Inc({std::string(mesh::DiagnosticCodeName(d.code))});
-      if (d.code == mesh::DiagnosticCode::kPortConflict ||
-          d.code == mesh::DiagnosticCode::kPortNameConflict) {
-        metrics_.conflicts.Inc({"port"});
-      }
-      log_->warn("input problem key={} {}", key, mesh::FormatDiagnostic(d));
-    }
-    if (events_) {
-      // Only objects of this cluster can carry an Event here. Problems of
-      // the generated ServiceEntry itself (endpoints over the cap) are told
-      // on the Service it is generated for, where its owner looks.
-      for (const auto& d : diagnostics) {
-        if (d.object.cluster != options_.target_cluster) continue;
-        if (d.object.kind == "Service") {
-          events_->Warning({"v1", "Service", d.object.namespace_name, d.object.name},
-                           std::string(mesh::DiagnosticCodeName(d.code)), d.message);
-        } else if (d.object.kind == "ServiceEntry") {
-          events_->Warning({"v1", "Service", ns, name},
-                           std::string(mesh::DiagnosticCodeName(d.code)), d.message);
-        }
-      }
-    }
-  }
-
-  const std::string entry_name = mesh::ServiceEntryName(ns, name);
-  const auto observed = observed_.Get(entry_name);
-  ReconcileResult result;
-  if (shape_writer_) {
-    result = WriteShape(key, ns, name, desired, other_segments);
-  } else if (desired) {
-    if (observed && !observed->managed) {
-      log_->error(
-          "conflict: ServiceEntry {}/{} exists and is not managed by globalsvc; it is left "
-          "untouched",
-          options_.control_plane_namespace, entry_name);
-      metrics_.conflicts.Inc({"foreign-object"});
-      if (events_) {
-        events_->Warning({"v1", "Service", ns, name}, "ServiceEntryConflict",
-                         "ServiceEntry " + options_.control_plane_namespace + "/" + entry_name +
-                             " exists and is not managed by globalsvc (label " +
-                             mesh::kManagedByLabel + "=" + mesh::kManagedByValue +
-                             "); it is left untouched and this service is not exported here");
-      }
-      result.outcome = ReconcileOutcome::kConflict;
-    } else {
-      const std::string hash = mesh::ContentHash(*desired);
-      if (observed && observed->content_hash == hash) {
-        result.outcome = ReconcileOutcome::kUnchanged;
-      } else {
-        result = Apply(*desired, hash);
-      }
-    }
-  } else if (observed && observed->managed) {
-    result = Delete(*observed);
-  }
+  const ReconcileResult result = shape_writer_ ? WriteShape(key, ns, name, desired, other_segments)
+                                               : WriteInline(ns, name, desired);
   if (result.outcome != ReconcileOutcome::kError && result.outcome != ReconcileOutcome::kConflict) {
     std::vector<const mesh::ServiceEntry*> counted;
     if (desired) counted.push_back(&*desired);
@@ -141,10 +81,74 @@ ReconcileResult Reconciler::Reconcile(const std::string& key) {
     CountEndpoints(key, counted);
   }
   PublishStatus(key, desired, diagnostics, result);
-
-  metrics_.reconciles.Inc({ReconcileOutcomeName(result.outcome)});
-  metrics_.reconcile_seconds.Observe(std::chrono::duration<double>(clock_.Now() - started).count());
   return result;
+}
+
+void Reconciler::ReportChangedDiagnostics(const std::string& key, const std::string& ns,
+                                          const std::string& name,
+                                          const mesh::Diagnostics& diagnostics) {
+  // Report a key's problems when they change, not on every reconcile.
+  std::string digest;
+  for (const auto& d : diagnostics)
+    digest += mesh::FormatDiagnostic(d) + "\n";
+  {
+    std::lock_guard lock(counts_mutex_);
+    auto& last = last_diagnostics_[key];
+    const bool changed = last != digest;
+    last = digest;
+    if (digest.empty()) last_diagnostics_.erase(key);
+    if (!changed || diagnostics.empty()) return;
+  }
+  for (const auto& d : diagnostics) {
+    metrics_.diagnostics.Inc({std::string(mesh::DiagnosticCodeName(d.code))});
+    if (d.code == mesh::DiagnosticCode::kPortConflict ||
+        d.code == mesh::DiagnosticCode::kPortNameConflict) {
+      metrics_.conflicts.Inc({"port"});
+    }
+    log_->warn("input problem key={} {}", key, mesh::FormatDiagnostic(d));
+  }
+  if (!events_) return;
+  // Only objects of this cluster can carry an Event here. Problems of the
+  // generated ServiceEntry itself (endpoints over the cap) are told on the
+  // Service it is generated for, where its owner looks.
+  for (const auto& d : diagnostics) {
+    if (d.object.cluster != options_.target_cluster) continue;
+    if (d.object.kind == "Service") {
+      events_->Warning({"v1", "Service", d.object.namespace_name, d.object.name},
+                       std::string(mesh::DiagnosticCodeName(d.code)), d.message);
+    } else if (d.object.kind == "ServiceEntry") {
+      events_->Warning({"v1", "Service", ns, name}, std::string(mesh::DiagnosticCodeName(d.code)),
+                       d.message);
+    }
+  }
+}
+
+ReconcileResult Reconciler::WriteInline(const std::string& ns, const std::string& name,
+                                        const std::optional<mesh::ServiceEntry>& desired) {
+  const std::string entry_name = mesh::ServiceEntryName(ns, name);
+  const auto observed = observed_.Get(entry_name);
+  if (!desired) {
+    if (observed && observed->managed) return Delete(*observed);
+    return {};
+  }
+  if (observed && !observed->managed) {
+    log_->error(
+        "conflict: ServiceEntry {}/{} exists and is not managed by globalsvc; it is left "
+        "untouched",
+        options_.control_plane_namespace, entry_name);
+    metrics_.conflicts.Inc({"foreign-object"});
+    if (events_) {
+      events_->Warning({"v1", "Service", ns, name}, "ServiceEntryConflict",
+                       "ServiceEntry " + options_.control_plane_namespace + "/" + entry_name +
+                           " exists and is not managed by globalsvc (label " +
+                           mesh::kManagedByLabel + "=" + mesh::kManagedByValue +
+                           "); it is left untouched and this service is not exported here");
+    }
+    return {ReconcileOutcome::kConflict, {}};
+  }
+  const std::string hash = mesh::ContentHash(*desired);
+  if (observed && observed->content_hash == hash) return {ReconcileOutcome::kUnchanged, {}};
+  return Apply(*desired, hash);
 }
 
 namespace {

@@ -72,6 +72,13 @@ class Reconciler {
   [[nodiscard]] std::map<std::string, Contribution> Contributions() const;
 
  private:
+  ReconcileResult ReconcileService(const std::string& key);
+  // Metrics, log lines and Events for a key's problems, when they changed.
+  void ReportChangedDiagnostics(const std::string& key, const std::string& ns,
+                                const std::string& name, const mesh::Diagnostics& diagnostics);
+  // The inline shape: one ServiceEntry per key, never over a foreign one.
+  ReconcileResult WriteInline(const std::string& ns, const std::string& name,
+                              const std::optional<mesh::ServiceEntry>& desired);
   ReconcileResult Apply(const mesh::ServiceEntry& desired, const std::string& desired_hash);
   ReconcileResult Delete(const ObservedEntry& observed);
   ReconcileResult WriteShape(const std::string& key, const std::string& ns, const std::string& name,

@@ -36,6 +36,7 @@
 #include "controller/event_sink.h"
 #include "controller/namespace_filter.h"
 #include "controller/remote_secret_labels.h"
+#include "controller/remote_secret_reading.h"
 #include "lib/kube/reflector_sink.h"
 
 namespace spdlog {
@@ -45,22 +46,6 @@ class logger;
 namespace globalsvc::controller {
 
 enum class SecretLabel { kOwn, kLegacy };
-// On a remote Secret: the network of the clusters it connects, whatever their
-// own istio-system label says (a remote cannot then claim another network,
-// ours included, and have its pods taken as directly reachable).
-inline constexpr const char* kNetworkAnnotation = "globalsvc.solo.io/network";
-// On a remote Secret: comma-separated namespaces of the clusters it connects
-// whose Services may be global here (absent: all), and namespaces whose
-// Services never are. Either one that does not parse makes the Secret ignored.
-inline constexpr const char* kNamespacesAnnotation = "globalsvc.solo.io/namespaces";
-inline constexpr const char* kExcludeNamespacesAnnotation = "globalsvc.solo.io/exclude-namespaces";
-
-// A cluster name (a Secret's data key) becomes an object name
-// (RemoteCluster) and a metric label: a DNS-1123 subdomain.
-[[nodiscard]] bool IsValidClusterName(std::string_view name);
-// A Kubernetes label value (the network names the topology.istio.io/network
-// label carries).
-[[nodiscard]] bool IsValidLabelValue(std::string_view value);
 
 struct RemoteClusterStatus {
   std::string cluster;
@@ -76,13 +61,6 @@ struct RemoteClusterStatus {
 // The health a remote is reported with: nothing known without a connection,
 // and a Secret whose kubeconfig cannot be used has that as its last error.
 [[nodiscard]] ClusterHealth ReportedHealth(const RemoteClusterStatus& remote);
-
-// A remote Secret that cannot (fully) be used, as long as it stays so.
-struct SecretProblem {
-  std::string secret;
-  std::string reason;  // the globalsvc_remote_secret_errors_total label
-  std::string message;
-};
 
 class RemoteClusters final {
  public:
@@ -106,23 +84,10 @@ class RemoteClusters final {
   void StopAll();
 
  private:
-  struct Source {
-    std::string secret;
-    std::string kubeconfig;  // the text; compared to detect rotation
-    std::string network;     // kNetworkAnnotation, "" when absent
-    NamespaceFilter namespaces;
-  };
-  struct SecretView {
-    nlohmann::json data;
-    std::string network;
-    std::string namespaces;          // kNamespacesAnnotation
-    std::string exclude_namespaces;  // kExcludeNamespacesAnnotation
-  };
-  static SecretView ViewOf(const nlohmann::json& object);
   // The Secrets of one label, as its reflector last reported them.
   struct LabelState {
-    std::map<std::string, SecretView> secrets;  // by name
-    std::map<std::string, SecretView> listing;
+    std::map<std::string, RemoteSecretView> secrets;  // by name
+    std::map<std::string, RemoteSecretView> listing;
     bool synced = false;
   };
   class LabelSink final : public kube::ReflectorSink {
@@ -151,6 +116,12 @@ class RemoteClusters final {
 
   // Brings connections in line with the Secrets seen so far.
   void Reconcile();
+  // Connects `cluster` as `source` says, unless it already is: a new
+  // connection replaces the old one only once it runs; one that cannot be
+  // made leaves the old one in place.
+  void Apply(const std::string& cluster, const RemoteSource& source);
+  Result<std::unique_ptr<ClusterConnection>> Connect(const std::string& cluster,
+                                                     const RemoteSource& source);
   void Disconnect(const std::string& cluster);
   // Log line, metric and Warning Event on the Secret.
   void ReportSecretProblem(const SecretProblem& problem);

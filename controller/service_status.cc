@@ -55,13 +55,15 @@ std::string TakeoverText(const mesh::ServiceEntry& entry) {
 
 }  // namespace
 
-nlohmann::json BuildServiceStatus(const ServiceStatusInput& input) {
-  const mesh::ServiceEntry& entry = *input.entry;
+namespace {
+
+std::map<std::string, ClusterSummary> SummarizeClusters(const ServiceStatusInput& input,
+                                                        std::int64_t& total) {
   std::map<std::string, ClusterSummary> clusters;
   for (const auto& cluster : input.exporting_clusters)
     clusters[cluster];
-  std::int64_t total = 0;
-  for (const auto& endpoint : entry.endpoints) {
+  total = 0;
+  for (const auto& endpoint : input.entry->endpoints) {
     auto& summary = clusters[endpoint.cluster];
     const std::int64_t backends = endpoint.weight > 0 ? endpoint.weight : 1;
     summary.endpoints += backends;
@@ -70,9 +72,13 @@ nlohmann::json BuildServiceStatus(const ServiceStatusInput& input) {
     if (endpoint.address.empty()) summary.via_gateway = true;
     if (!endpoint.locality.empty()) summary.localities.insert(endpoint.locality);
   }
+  return clusters;
+}
 
+// The `clusters` list, and the same as `a=3,b=1` for a printer column.
+nlohmann::json ClusterList(const std::map<std::string, ClusterSummary>& clusters,
+                           std::string& by_cluster) {
   nlohmann::json cluster_list = nlohmann::json::array();
-  std::string by_cluster;
   for (const auto& [name, summary] : clusters) {
     nlohmann::json item = {{"name", name}, {"endpoints", summary.endpoints}};
     if (!summary.network.empty()) item["network"] = summary.network;
@@ -82,26 +88,39 @@ nlohmann::json BuildServiceStatus(const ServiceStatusInput& input) {
     if (!by_cluster.empty()) by_cluster += ",";
     by_cluster += name + "=" + std::to_string(summary.endpoints);
   }
+  return cluster_list;
+}
 
+// The first kMaxStatusDiagnostics diagnostics; `conflicts` counts them all.
+nlohmann::json DiagnosticList(const ServiceStatusInput& input, std::int64_t& conflicts) {
+  nlohmann::json diagnostics = nlohmann::json::array();
+  if (!input.diagnostics) return diagnostics;
+  for (const auto& d : *input.diagnostics) {
+    if (IsConflict(d.code)) ++conflicts;
+    if (diagnostics.size() >= kMaxStatusDiagnostics) continue;
+    nlohmann::json item = {{"severity", std::string(mesh::SeverityName(d.severity))},
+                           {"code", std::string(mesh::DiagnosticCodeName(d.code))},
+                           {"message", ShortUtf8(d.message, kMaxMessageBytes)}};
+    if (!d.object.cluster.empty()) item["cluster"] = d.object.cluster;
+    if (auto object = ObjectText(d.object); !object.empty()) item["object"] = object;
+    diagnostics.push_back(std::move(item));
+  }
+  return diagnostics;
+}
+
+}  // namespace
+
+nlohmann::json BuildServiceStatus(const ServiceStatusInput& input) {
+  const mesh::ServiceEntry& entry = *input.entry;
+  std::int64_t total = 0;
+  std::string by_cluster;
+  nlohmann::json cluster_list = ClusterList(SummarizeClusters(input, total), by_cluster);
   nlohmann::json ports = nlohmann::json::array();
   for (const auto& port : entry.ports) {
     ports.push_back({{"name", port.name}, {"number", port.number}, {"protocol", port.protocol}});
   }
-
   std::int64_t conflicts = input.state == ServiceEntryState::kConflict ? 1 : 0;
-  nlohmann::json diagnostics = nlohmann::json::array();
-  if (input.diagnostics) {
-    for (const auto& d : *input.diagnostics) {
-      if (IsConflict(d.code)) ++conflicts;
-      if (diagnostics.size() >= kMaxStatusDiagnostics) continue;
-      nlohmann::json item = {{"severity", std::string(mesh::SeverityName(d.severity))},
-                             {"code", std::string(mesh::DiagnosticCodeName(d.code))},
-                             {"message", ShortUtf8(d.message, kMaxMessageBytes)}};
-      if (!d.object.cluster.empty()) item["cluster"] = d.object.cluster;
-      if (auto object = ObjectText(d.object); !object.empty()) item["object"] = object;
-      diagnostics.push_back(std::move(item));
-    }
-  }
+  nlohmann::json diagnostics = DiagnosticList(input, conflicts);
 
   // Empty fields are left out: the API server would return them the same
   // way, and the hashes must agree.

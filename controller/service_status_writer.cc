@@ -9,8 +9,8 @@
 #include "controller/service_status.h"
 #include "lib/base/guard.h"
 #include "lib/base/json_fields.h"
+#include "lib/base/rfc3339.h"
 #include "lib/kube/reflector_sink.h"
-#include "lib/kube/rfc3339.h"
 #include "lib/mesh/model.h"
 #include "lib/observability/logging.h"
 
@@ -282,44 +282,52 @@ bool ServiceStatusWriter::Write(const std::string& name, const Desired& desired)
   }
   if (stored && stored->hash == desired.hash) return true;
   if (may_write_ && !may_write_()) return false;
-
   if (!stored) {
-    const auto dot = name.find('.');
-    nlohmann::json object = {
-        {"apiVersion", kApiVersion},
-        {"kind", kKind},
-        {"metadata",
-         {{"name", name},
-          {"namespace", options_.namespace_name},
-          {"labels",
-           {{mesh::kManagedByLabel, mesh::kManagedByValue},
-            {mesh::kParentServiceNamespaceLabel, name.substr(0, dot)},
-            {mesh::kParentServiceLabel, name.substr(dot + 1)}}}}},
-        {"spec", nlohmann::json::object()},
-    };
-    // Create, not apply: an object someone made since the list is never taken over.
-    limiter_.Acquire();
-    auto created = client_.Create(GlobalServiceResource(), options_.namespace_name, object);
-    if (!created.ok()) {
-      if (created.error().code == ErrorCode::kConflict) {
-        auto existing = client_.Get(GlobalServiceResource(), options_.namespace_name, name);
-        if (existing.ok()) {
-          std::lock_guard lock(mutex_);
-          stored_[name] = StoredOf(*existing).second;
-        }
-      } else {
-        Warn("GlobalService " + name + " not created", created.error());
-      }
-      return false;
-    }
-    metrics_.writes.Inc({"status"});
-    stored = StoredOf(*created).second;
-    std::lock_guard lock(mutex_);
-    RecordOwnWriteLocked(name, *stored);
+    stored = Create(name);
+    if (!stored) return false;
   }
+  return ApplyStatus(name, desired);
+}
 
+std::optional<ServiceStatusWriter::Stored> ServiceStatusWriter::Create(const std::string& name) {
+  const auto dot = name.find('.');
+  nlohmann::json object = {
+      {"apiVersion", kApiVersion},
+      {"kind", kKind},
+      {"metadata",
+       {{"name", name},
+        {"namespace", options_.namespace_name},
+        {"labels",
+         {{mesh::kManagedByLabel, mesh::kManagedByValue},
+          {mesh::kParentServiceNamespaceLabel, name.substr(0, dot)},
+          {mesh::kParentServiceLabel, name.substr(dot + 1)}}}}},
+      {"spec", nlohmann::json::object()},
+  };
+  // Create, not apply: an object someone made since the list is never taken over.
+  limiter_.Acquire();
+  auto created = client_.Create(GlobalServiceResource(), options_.namespace_name, object);
+  if (!created.ok()) {
+    if (created.error().code == ErrorCode::kConflict) {
+      auto existing = client_.Get(GlobalServiceResource(), options_.namespace_name, name);
+      if (existing.ok()) {
+        std::lock_guard lock(mutex_);
+        stored_[name] = StoredOf(*existing).second;
+      }
+    } else {
+      Warn("GlobalService " + name + " not created", created.error());
+    }
+    return std::nullopt;
+  }
+  metrics_.writes.Inc({"status"});
+  Stored stored = StoredOf(*created).second;
+  std::lock_guard lock(mutex_);
+  RecordOwnWriteLocked(name, stored);
+  return stored;
+}
+
+bool ServiceStatusWriter::ApplyStatus(const std::string& name, const Desired& desired) {
   nlohmann::json status = nlohmann::json::parse(*desired.status);
-  status[kLastChangeTimeField] = kube::FormatMicroTime(options_.clock->WallNow());
+  status[kLastChangeTimeField] = FormatMicroTime(options_.clock->WallNow());
   nlohmann::json object = {
       {"apiVersion", kApiVersion},
       {"kind", kKind},
@@ -328,7 +336,7 @@ bool ServiceStatusWriter::Write(const std::string& name, const Desired& desired)
   };
   kube::ApplyOptions apply;
   apply.field_manager = kFieldManager;
-  apply.force = true;  // only objects labelled as ours (checked above)
+  apply.force = true;  // only objects labelled as ours (checked by Write)
   apply.subresource = "status";
   limiter_.Acquire();
   auto written = client_.Apply(GlobalServiceResource(), options_.namespace_name, object, apply);

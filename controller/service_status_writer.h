@@ -114,6 +114,11 @@ class ServiceStatusWriter final : public kube::ReflectorSink {
   // False when the write failed and should be retried.
   bool Write(const std::string& key, const Desired& desired);
   bool Remove(const std::string& name, const Stored& stored);
+  // The object, created empty with our labels; nullopt when it could not be
+  // (then what the server holds, if anything, is remembered).
+  std::optional<Stored> Create(const std::string& name);
+  // Server-side apply of the status subresource.
+  bool ApplyStatus(const std::string& name, const Desired& desired);
   void Warn(const std::string& what, const Error& error);
   void CountPendingLocked();
 

@@ -108,7 +108,9 @@ StatusWriter::WriteOutcome StatusWriter::Create(const std::string& cluster) {
   return WriteOutcome::kFailed;
 }
 
-StatusWriter::WriteOutcome StatusWriter::Write(const ClusterStatusReport& report) {
+namespace {
+
+nlohmann::json StatusOf(const ClusterStatusReport& report) {
   nlohmann::json status = {
       {"role", report.local ? "local" : "remote"},
       {"connected", report.connected},
@@ -119,13 +121,20 @@ StatusWriter::WriteOutcome StatusWriter::Write(const ClusterStatusReport& report
       {"services", report.services},
       {"endpoints", report.endpoints},
       // Error texts may quote a remote's answer: valid UTF-8, bounded.
-      {"lastError", ShortUtf8(report.last_error, kMaxLastErrorBytes)},
+      {"lastError", ShortUtf8(report.last_error, StatusWriter::kMaxLastErrorBytes)},
   };
   if (!report.secret.empty()) status["secret"] = report.secret;
   if (!report.segment.empty()) status["segment"] = report.segment;
   if (!report.segment_refused.empty()) {
-    status["segmentRefused"] = ShortUtf8(report.segment_refused, kMaxLastErrorBytes);
+    status["segmentRefused"] = ShortUtf8(report.segment_refused, StatusWriter::kMaxLastErrorBytes);
   }
+  return status;
+}
+
+}  // namespace
+
+StatusWriter::WriteOutcome StatusWriter::Write(const ClusterStatusReport& report) {
+  nlohmann::json status = StatusOf(report);
   const std::string text = DumpJson(status);
 
   auto it = stored_.find(report.cluster);

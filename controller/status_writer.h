@@ -5,7 +5,7 @@
 // shows what the controller knows: connected, synced, stale, network, how many
 // global services and endpoints each cluster contributes, the last error.
 //
-// Rate-limited by construction: Publish() is called from the gauge loop (every
+// Rate-limited by construction: Publish() is called from the health loop (every
 // few seconds) and writes a cluster's status only when it differs from what
 // the cluster holds (what an earlier run wrote is read once at the start, so a
 // restart with nothing changed writes nothing). Objects of clusters that are

@@ -12,4 +12,8 @@ std::string HexHash(std::uint64_t hash) {
   return out;
 }
 
+std::string ShortHash(std::string_view text) {
+  return HexHash(Fnv1a64(text)).substr(0, 10);
+}
+
 }  // namespace globalsvc

@@ -21,4 +21,9 @@ namespace globalsvc {
 // Sixteen lowercase hex digits.
 [[nodiscard]] std::string HexHash(std::uint64_t hash);
 
+// The first ten hex digits of the hash of `text`: short enough for a
+// Kubernetes name suffix, long enough not to collide among one service's
+// objects.
+[[nodiscard]] std::string ShortHash(std::string_view text);
+
 }  // namespace globalsvc

@@ -8,6 +8,11 @@ const nlohmann::json* FieldOf(const nlohmann::json& object, std::string_view key
   return found == object.end() ? nullptr : &*found;
 }
 
+const nlohmann::json* SetFieldOf(const nlohmann::json& object, std::string_view key) {
+  const nlohmann::json* value = FieldOf(object, key);
+  return value != nullptr && !value->is_null() ? value : nullptr;
+}
+
 const nlohmann::json* FieldAt(const nlohmann::json& object,
                               std::initializer_list<std::string_view> path) {
   const nlohmann::json* at = &object;

@@ -17,6 +17,10 @@ namespace globalsvc {
 // object[key], or null when `object` is not an object or has no such key.
 [[nodiscard]] const nlohmann::json* FieldOf(const nlohmann::json& object, std::string_view key);
 
+// object[key], or null when `object` is not an object, has no such key, or
+// holds JSON null there (which Kubernetes reads as absent).
+[[nodiscard]] const nlohmann::json* SetFieldOf(const nlohmann::json& object, std::string_view key);
+
 // The value at `path` (object keys, outermost first), or null.
 [[nodiscard]] const nlohmann::json* FieldAt(const nlohmann::json& object,
                                             std::initializer_list<std::string_view> path);

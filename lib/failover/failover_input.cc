@@ -219,17 +219,17 @@ void AppendObjects(const json& document, const std::string& cluster, const std::
   objects.push_back({cluster, source, document});
 }
 
-Result<ExplainInput> BuildExplainInput(std::span<const SourcedObject> objects,
-                                       const ExplainQuery& query) {
-  ExplainInput input;
-  const std::string& cluster = query.from.cluster;
+namespace {
 
+// The ServiceEntries with the host: the control-plane namespace's, and ours
+// wherever they are (the WorkloadEntry shape puts them in the Service's).
+Result<std::vector<EntryView>> EntriesWithHost(std::span<const SourcedObject> objects,
+                                               const ExplainQuery& query) {
   std::vector<EntryView> entries;
   for (const auto& sourced : objects) {
     if (!IsIstioKind(sourced.object, "ServiceEntry") || !HasHost(sourced.object, query.host)) {
       continue;
     }
-    // Ours may live in the Service's namespace (the WorkloadEntry shape).
     const std::string ns = StringFieldAt(sourced.object, {"metadata", "namespace"});
     const bool ours =
         StringFieldAt(sourced.object, {"metadata", "labels", kManagedByLabel}) == kManagedByValue;
@@ -243,40 +243,44 @@ Result<ExplainInput> BuildExplainInput(std::span<const SourcedObject> objects,
                                                query.control_plane_namespace + " has host " +
                                                query.host);
   }
+  return entries;
+}
+
+// The one entry of the client's cluster.
+Result<const EntryView*> OwnEntry(const std::vector<EntryView>& entries, const ExplainQuery& query,
+                                  std::vector<std::string>& notes) {
+  const std::string& cluster = query.from.cluster;
   std::vector<const EntryView*> own;
   for (const auto& entry : entries) {
     if (entry.cluster == cluster) own.push_back(&entry);
   }
   if (own.empty() && entries.size() == 1 && entries.front().cluster.empty()) {
     own.push_back(&entries.front());
-    input.notes.push_back("assuming the only ServiceEntry for " + query.host + " is " + cluster +
-                          "'s");
+    notes.push_back("assuming the only ServiceEntry for " + query.host + " is " + cluster + "'s");
   }
-  if (own.size() != 1) {
-    std::string found;
-    for (const auto& entry : entries)
-      found += "\n  " + entry.Describe();
-    return MakeError(
-        own.empty() ? ErrorCode::kNotFound : ErrorCode::kInvalidInput,
-        std::string(own.empty() ? "no" : "more than one") + " ServiceEntry for " + query.host +
-            " belongs to cluster " + cluster +
-            " (lay files out one folder per cluster to say which is whose); found:" + found);
-  }
-  const EntryView& entry = *own.front();
-  input.service_entry = cluster + ": " + entry.namespace_name + "/" + entry.name;
+  if (own.size() == 1) return own.front();
+  std::string found;
+  for (const auto& entry : entries)
+    found += "\n  " + entry.Describe();
+  return MakeError(
+      own.empty() ? ErrorCode::kNotFound : ErrorCode::kInvalidInput,
+      std::string(own.empty() ? "no" : "more than one") + " ServiceEntry for " + query.host +
+          " belongs to cluster " + cluster +
+          " (lay files out one folder per cluster to say which is whose); found:" + found);
+}
 
-  SimulationInput& simulation = input.simulation;
-  simulation.data_plane = query.data_plane;
-  simulation.failures = query.failures;
-  simulation.traffic_distribution = entry.traffic_distribution;
-  simulation.endpoints = entry.endpoints;
-  for (auto& endpoint : simulation.endpoints) {
+// Behind each gateway endpoint, the remote cluster's own endpoints, from its
+// ServiceEntry when the files hold it.
+void AddEndpointsBehindGateways(std::vector<FailoverEndpoint>& endpoints,
+                                const std::vector<EntryView>& entries,
+                                std::vector<std::string>& notes) {
+  for (auto& endpoint : endpoints) {
     if (!endpoint.is_gateway()) continue;
     const auto remote = std::find_if(entries.begin(), entries.end(), [&](const EntryView& e) {
       return !endpoint.cluster.empty() && e.cluster == endpoint.cluster;
     });
     if (remote == entries.end()) {
-      input.notes.push_back(
+      notes.push_back(
           EndpointDisplayName(endpoint) + ": " +
           (endpoint.cluster.empty() ? std::string("the remote cluster") : endpoint.cluster) +
           "'s ServiceEntry is not among the files, so the endpoints behind the "
@@ -289,8 +293,12 @@ Result<ExplainInput> BuildExplainInput(std::span<const SourcedObject> objects,
       }
     }
   }
+}
 
-  FailoverClient& client = simulation.client;
+// The client's cluster, locality and network, from the query or the files.
+Status LocateClient(FailoverClient& client, std::span<const SourcedObject> objects,
+                    const std::vector<EntryView>& entries, const ExplainQuery& query) {
+  const std::string& cluster = query.from.cluster;
   client.cluster = cluster;
   client.locality = query.from.locality;
   if (client.locality.region.empty()) {
@@ -309,10 +317,34 @@ Result<ExplainInput> BuildExplainInput(std::span<const SourcedObject> objects,
     return MakeError(ErrorCode::kInvalidInput, "cannot tell the network of cluster " + cluster +
                                                    " from the files; pass --network");
   }
+  return Ok{};
+}
+
+}  // namespace
+
+Result<ExplainInput> BuildExplainInput(std::span<const SourcedObject> objects,
+                                       const ExplainQuery& query) {
+  ExplainInput input;
+  auto entries = EntriesWithHost(objects, query);
+  if (!entries.ok()) return entries.error();
+  auto own = OwnEntry(*entries, query, input.notes);
+  if (!own.ok()) return own.error();
+  const EntryView& entry = **own;
+  input.service_entry = query.from.cluster + ": " + entry.namespace_name + "/" + entry.name;
+
+  SimulationInput& simulation = input.simulation;
+  simulation.data_plane = query.data_plane;
+  simulation.failures = query.failures;
+  simulation.traffic_distribution = entry.traffic_distribution;
+  simulation.endpoints = entry.endpoints;
+  AddEndpointsBehindGateways(simulation.endpoints, *entries, input.notes);
+  if (auto located = LocateClient(simulation.client, objects, *entries, query); !located.ok()) {
+    return located.error();
+  }
 
   std::optional<Error> error;
   simulation.destination_rule =
-      PickDestinationRule(objects, query.host, cluster, input.notes, error);
+      PickDestinationRule(objects, query.host, query.from.cluster, input.notes, error);
   if (error) return *error;
   if (simulation.destination_rule) {
     const auto& rule = *simulation.destination_rule;

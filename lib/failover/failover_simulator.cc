@@ -250,9 +250,11 @@ void LeaveOutOtherNetworks(const FailoverClient& client, std::vector<FailoverEnd
 
 }  // namespace
 
-Explanation Explain(const SimulationInput& input) {
-  Explanation explanation;
-  explanation.policy = ChooseRankingPolicy(input, explanation.notes);
+namespace {
+
+// An endpoint failure naming an address no endpoint has is a typo, not a
+// failure: say so.
+void NoteUnknownFailures(const SimulationInput& input, std::vector<std::string>& notes) {
   for (const auto& failure : input.failures) {
     if (failure.kind != FailureKind::kEndpoint) continue;
     const auto known = [&](const FailoverEndpoint& e) {
@@ -261,9 +263,36 @@ Explanation Explain(const SimulationInput& input) {
                          [&](const FailoverEndpoint& b) { return b.address == failure.value; });
     };
     if (std::none_of(input.endpoints.begin(), input.endpoints.end(), known)) {
-      explanation.notes.push_back("no endpoint has address " + failure.value);
+      notes.push_back("no endpoint has address " + failure.value);
     }
   }
+}
+
+// The group that takes all traffic: shares by weight, and behind each
+// gateway by the weights of what it reaches.
+void ShareTraffic(RankedGroup& used) {
+  used.share = 1.0;
+  const double total =
+      std::accumulate(used.endpoints.begin(), used.endpoints.end(), 0.0,
+                      [](double sum, const RankedEndpoint& e) { return sum + e.endpoint.weight; });
+  for (auto& ranked : used.endpoints) {
+    ranked.share = total > 0 ? ranked.endpoint.weight / total : 0.0;
+    const double inner_total =
+        std::accumulate(ranked.endpoint.behind.begin(), ranked.endpoint.behind.end(), 0.0,
+                        [](double sum, const FailoverEndpoint& e) { return sum + e.weight; });
+    for (const auto& inner : ranked.endpoint.behind) {
+      ranked.behind_share.push_back(inner_total > 0 ? ranked.share * inner.weight / inner_total
+                                                    : 0.0);
+    }
+  }
+}
+
+}  // namespace
+
+Explanation Explain(const SimulationInput& input) {
+  Explanation explanation;
+  explanation.policy = ChooseRankingPolicy(input, explanation.notes);
+  NoteUnknownFailures(input, explanation.notes);
 
   std::vector<FailoverEndpoint> up = Survivors(input, explanation.removed);
   if (input.data_plane == DataPlane::kWaypoint && !input.waypoint_reaches_other_networks) {
@@ -291,21 +320,7 @@ Explanation Explain(const SimulationInput& input) {
     return explanation;
   }
 
-  RankedGroup& used = explanation.groups.front();
-  used.share = 1.0;
-  const double total =
-      std::accumulate(used.endpoints.begin(), used.endpoints.end(), 0.0,
-                      [](double sum, const RankedEndpoint& e) { return sum + e.endpoint.weight; });
-  for (auto& ranked : used.endpoints) {
-    ranked.share = total > 0 ? ranked.endpoint.weight / total : 0.0;
-    const double inner_total =
-        std::accumulate(ranked.endpoint.behind.begin(), ranked.endpoint.behind.end(), 0.0,
-                        [](double sum, const FailoverEndpoint& e) { return sum + e.weight; });
-    for (const auto& inner : ranked.endpoint.behind) {
-      ranked.behind_share.push_back(inner_total > 0 ? ranked.share * inner.weight / inner_total
-                                                    : 0.0);
-    }
-  }
+  ShareTraffic(explanation.groups.front());
   for (std::size_t i = 1; i < explanation.groups.size(); ++i) {
     for (auto& ranked : explanation.groups[i].endpoints) {
       ranked.behind_share.assign(ranked.endpoint.behind.size(), 0.0);

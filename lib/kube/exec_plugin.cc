@@ -12,8 +12,9 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "lib/base/rfc3339.h"
+#include "lib/base/utf8.h"
 #include "lib/kube/pem.h"
-#include "lib/kube/rfc3339.h"
 
 extern char** environ;
 
@@ -117,6 +118,46 @@ Result<ExecCredential> ParseExecCredential(std::string_view output,
   return credential;
 }
 
+namespace {
+
+// Ours, but KUBERNETES_EXEC_INFO is the plugin's, then the plugin's own.
+std::vector<std::string> PluginEnvironment(const ExecPluginConfig& plugin,
+                                           const ClusterConfig& cluster) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    if (entry.substr(0, 21) == "KUBERNETES_EXEC_INFO=") continue;
+    env.emplace_back(entry);
+  }
+  for (const auto& [name, value] : plugin.env)
+    env.push_back(name + "=" + value);
+  env.push_back("KUBERNETES_EXEC_INFO=" + ExecInfo(plugin, cluster));
+  return env;
+}
+
+// argv/envp for posix_spawn: pointers into `strings`, then a null.
+std::vector<char*> PointersTo(std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (auto& s : strings)
+    pointers.push_back(s.data());
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+// A plugin that failed: its status and the start of what it said (valid
+// UTF-8, bounded).
+Error ExitError(const std::string& context, int wait_status, const std::string& err) {
+  std::string said = ShortUtf8(err, 300);
+  while (!said.empty() && (said.back() == '\n' || said.back() == ' '))
+    said.pop_back();
+  return MakeError(ErrorCode::kUnauthorized,
+                   context + ": exited with status " +
+                       std::to_string(WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1) +
+                       (said.empty() ? "" : ": " + said));
+}
+
+}  // namespace
+
 Result<ExecCredential> RunExecPlugin(const ExecPluginConfig& plugin, const ClusterConfig& cluster,
                                      std::chrono::milliseconds timeout) {
   const std::string context = "exec plugin " + plugin.command + " for cluster " + cluster.name;
@@ -130,25 +171,11 @@ Result<ExecCredential> RunExecPlugin(const ExecPluginConfig& plugin, const Clust
     return MakeError(ErrorCode::kInternal, context + ": pipe failed");
   }
 
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string_view entry(*e);
-    if (entry.substr(0, 21) == "KUBERNETES_EXEC_INFO=") continue;
-    env_strings.emplace_back(entry);
-  }
-  for (const auto& [name, value] : plugin.env)
-    env_strings.push_back(name + "=" + value);
-  env_strings.push_back("KUBERNETES_EXEC_INFO=" + ExecInfo(plugin, cluster));
-  std::vector<char*> envp;
-  for (auto& s : env_strings)
-    envp.push_back(s.data());
-  envp.push_back(nullptr);
+  std::vector<std::string> env_strings = PluginEnvironment(plugin, cluster);
+  std::vector<char*> envp = PointersTo(env_strings);
   std::vector<std::string> arg_strings = {plugin.command};
   arg_strings.insert(arg_strings.end(), plugin.args.begin(), plugin.args.end());
-  std::vector<char*> argv;
-  for (auto& s : arg_strings)
-    argv.push_back(s.data());
-  argv.push_back(nullptr);
+  std::vector<char*> argv = PointersTo(arg_strings);
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -183,13 +210,7 @@ Result<ExecCredential> RunExecPlugin(const ExecPluginConfig& plugin, const Clust
                      context + ": timed out after " + std::to_string(timeout.count()) + " ms");
   }
   if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0) {
-    if (err.size() > 300) err.resize(300);
-    while (!err.empty() && (err.back() == '\n' || err.back() == ' '))
-      err.pop_back();
-    return MakeError(ErrorCode::kUnauthorized,
-                     context + ": exited with status " +
-                         std::to_string(WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1) +
-                         (err.empty() ? "" : ": " + err));
+    return ExitError(context, wait_status, err);
   }
   auto credential = ParseExecCredential(out, plugin.api_version);
   if (!credential.ok()) {

@@ -24,6 +24,25 @@ void AddQuery(std::string& path, std::string_view key, std::string_view value) {
   path += EscapeQueryValue(value);
 }
 
+std::string WatchPath(const ResourceType& type, std::string_view namespace_name,
+                      const WatchOptions& options) {
+  std::string path = type.CollectionPath(namespace_name);
+  AddQuery(path, "watch", "1");
+  AddQuery(path, "resourceVersion", options.resource_version);
+  if (options.allow_bookmarks) AddQuery(path, "allowWatchBookmarks", "true");
+  AddQuery(path, "labelSelector", options.label_selector);
+  AddQuery(path, "fieldSelector", options.field_selector);
+  AddQuery(path, "timeoutSeconds", std::to_string(options.timeout.count()));
+  return path;
+}
+
+// The server ends the watch at its timeout; the read timeout catches a
+// connection that died silently.
+std::chrono::seconds WatchReadTimeout(const WatchOptions& options) {
+  return std::min(options.timeout + std::chrono::seconds(30),
+                  std::max(options.silence_timeout, std::chrono::seconds(1)));
+}
+
 std::string NameOf(const json& object) {
   return StringFieldAt(object, {"metadata", "name"});
 }
@@ -170,21 +189,14 @@ Result<KubeClient::ListResult> KubeClient::List(const ResourceType& type,
 Status KubeClient::Watch(const ResourceType& type, std::string_view namespace_name,
                          const WatchOptions& options, const WatchDecoder::EventHandler& on_event,
                          std::stop_token stop) {
-  std::string path = type.CollectionPath(namespace_name);
-  AddQuery(path, "watch", "1");
-  AddQuery(path, "resourceVersion", options.resource_version);
-  if (options.allow_bookmarks) AddQuery(path, "allowWatchBookmarks", "true");
-  AddQuery(path, "labelSelector", options.label_selector);
-  AddQuery(path, "fieldSelector", options.field_selector);
-  AddQuery(path, "timeoutSeconds", std::to_string(options.timeout.count()));
+  const std::string path = WatchPath(type, namespace_name, options);
   const std::string what = "cluster " + cluster_name() + ": watch " + path;
 
   WatchDecoder decoder;
   std::optional<Error> failure;
   auto last_data = std::chrono::steady_clock::now();
   bool received = false;  // the server answered on this connection (a 2xx status)
-  const auto read_timeout = std::min(options.timeout + std::chrono::seconds(30),
-                                     std::max(options.silence_timeout, std::chrono::seconds(1)));
+  const auto read_timeout = WatchReadTimeout(options);
   auto response = transport_->Stream(
       path,
       [&](std::string_view chunk) {
@@ -202,10 +214,7 @@ Status KubeClient::Watch(const ResourceType& type, std::string_view namespace_na
         }
         return *keep_going;
       },
-      stop,
-      // The server ends the watch at its timeout; the read timeout catches a
-      // connection that died silently.
-      read_timeout,
+      stop, read_timeout,
       // A watch on a quiet resource gets its headers and then nothing until
       // the first bookmark, which an idle API server may send only after
       // more than a minute.

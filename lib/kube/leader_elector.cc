@@ -4,8 +4,8 @@
 
 #include "lib/base/guard.h"
 #include "lib/base/json_fields.h"
+#include "lib/base/rfc3339.h"
 #include "lib/kube/logger.h"
-#include "lib/kube/rfc3339.h"
 
 namespace globalsvc::kube {
 
@@ -81,19 +81,7 @@ LeaderElector::Attempt LeaderElector::TryAcquireOrRenew() {
                  config_.lease_name, current.error().message);
       return Attempt::kFailed;
     }
-    json lease = {
-        {"apiVersion", "coordination.k8s.io/v1"},
-        {"kind", "Lease"},
-        {"metadata", {{"name", config_.lease_name}, {"namespace", config_.namespace_name}}},
-        {"spec", LeaseSpec(json(), true)}};
-    auto created = client_.Create(resources::Leases(), config_.namespace_name, lease);
-    if (!created.ok()) return Attempt::kFailed;
-    std::lock_guard lock(mutex_);
-    lease_ = std::move(*created);
-    observed_holder_ = config_.identity;
-    observed_renew_time_ = StringFieldAt(lease_, {"spec", "renewTime"});
-    observed_at_ = now;
-    return Attempt::kAcquired;
+    return CreateLease(now);
   }
 
   // Anyone who may edit the Lease can give it any shape: read it checked.
@@ -132,8 +120,22 @@ LeaderElector::Attempt LeaderElector::TryAcquireOrRenew() {
                config_.lease_name, ErrorCodeName(updated.error().code));
     return Attempt::kFailed;
   }
+  return Hold(std::move(*updated), now);
+}
+
+LeaderElector::Attempt LeaderElector::CreateLease(Clock::TimePoint now) {
+  json lease = {{"apiVersion", "coordination.k8s.io/v1"},
+                {"kind", "Lease"},
+                {"metadata", {{"name", config_.lease_name}, {"namespace", config_.namespace_name}}},
+                {"spec", LeaseSpec(json(), true)}};
+  auto created = client_.Create(resources::Leases(), config_.namespace_name, lease);
+  if (!created.ok()) return Attempt::kFailed;
+  return Hold(std::move(*created), now);
+}
+
+LeaderElector::Attempt LeaderElector::Hold(json written, Clock::TimePoint now) {
   std::lock_guard lock(mutex_);
-  lease_ = std::move(*updated);
+  lease_ = std::move(written);
   observed_holder_ = config_.identity;
   observed_renew_time_ = StringFieldAt(lease_, {"spec", "renewTime"});
   observed_at_ = now;

@@ -72,6 +72,9 @@ class LeaderElector {
 
   void Run(std::stop_token stop);
   Attempt TryAcquireOrRenew();
+  Attempt CreateLease(Clock::TimePoint now);
+  // Records a Lease we just wrote as held by us.
+  Attempt Hold(nlohmann::json written, Clock::TimePoint now);
   // TryAcquireOrRenew with any exception reported as an internal error and
   // counted as a failed attempt.
   Attempt GuardedAttempt();

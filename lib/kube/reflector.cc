@@ -221,81 +221,87 @@ void Reflector::RunLoop(std::stop_token stop) {
       if (stop.stop_requested()) break;
       Log().info("event=relist_requested {}", description());
     }
-    if (resource_version().empty()) {
-      auto listed = ListAndReplace();
-      if (stop.stop_requested()) break;
-      if (!listed.ok() && listed.error().code == ErrorCode::kNotFound &&
-          options_.absent_relist_interval.count() > 0) {
-        HoldNothing();
-        Log().info("event=resource_absent {} retry_in_s={}", description(),
-                   options_.absent_relist_interval.count());
-        Wait(stop, options_.absent_relist_interval);
-        continue;
-      }
-      if (!listed.ok()) {
-        RecordError(listed.error());
-        const auto delay = std::max(backoff_.Next(), listed.error().retry_after);
-        Log().warn("event=list_failed {} code={} retry_in_ms={} error=\"{}\"", description(),
-                   ErrorCodeName(listed.error().code), delay.count(), listed.error().message);
-        Wait(stop, delay);
-        continue;
-      }
-      Log().info("event=listed {} resource_version={}", description(), resource_version());
-    }
-
-    // After a failure, a watch that reconnects says nothing until the next
-    // change, so ask the server once (a one-item list) to know it answers
-    // again: that is when this reflector counts as healthy.
-    if (!Healthy()) {
-      ListOptions probe = options_.list;
-      probe.limit = 1;
-      probe.first_page_only = true;
-      auto answered = client_.List(type_, options_.namespace_name, probe);
-      if (stop.stop_requested()) break;
-      if (!answered.ok()) {
-        RecordError(answered.error());
-        Wait(stop, std::max(backoff_.Next(), answered.error().retry_after));
-        continue;
-      }
-      std::lock_guard lock(mutex_);
-      stats_.last_error.clear();
-    }
-
-    bool made_progress = false;
-    const auto started = clock_.Now();
-    auto watched = WatchOnce(stop, made_progress);
-    if (stop.stop_requested()) break;
-    if (RelistRequested()) continue;  // a watch ended for it is no failure
-    if (watched.ok()) {
-      // The server ended the watch at its timeout: continue from the last
-      // version. A watch that ends at once without news backs off, so a
-      // misbehaving server cannot make this loop spin.
-      if (made_progress || clock_.Now() - started >= std::chrono::seconds(1)) {
-        backoff_.Reset();
-      } else {
-        Wait(stop, backoff_.Next());
-      }
-      continue;
-    }
-    const Error& error = watched.error();
-    if (error.code == ErrorCode::kGone) {
-      Log().info("event=watch_gone {} resource_version={} action=relist", description(),
-                 resource_version());
-      {
-        std::lock_guard lock(mutex_);
-        resource_version_.clear();
-        ++stats_.gone_relists;
-      }
-      continue;
-    }
-    RecordError(error);
-    if (made_progress) backoff_.Reset();
-    const auto delay = std::max(backoff_.Next(), error.retry_after);
-    Log().warn("event=watch_failed {} code={} retry_in_ms={} error=\"{}\"", description(),
-               ErrorCodeName(error.code), delay.count(), error.message);
-    Wait(stop, delay);
+    if (resource_version().empty() && !ListOrWait(stop)) continue;
+    if (!Healthy() && !ProbeOrWait(stop)) continue;
+    WatchUntilItEnds(stop);
   }
   Log().info("event=reflector_stop {}", description());
+}
+
+bool Reflector::ListOrWait(std::stop_token stop) {
+  auto listed = ListAndReplace();
+  if (stop.stop_requested()) return false;
+  if (!listed.ok() && listed.error().code == ErrorCode::kNotFound &&
+      options_.absent_relist_interval.count() > 0) {
+    HoldNothing();
+    Log().info("event=resource_absent {} retry_in_s={}", description(),
+               options_.absent_relist_interval.count());
+    Wait(stop, options_.absent_relist_interval);
+    return false;
+  }
+  if (!listed.ok()) {
+    RecordError(listed.error());
+    const auto delay = std::max(backoff_.Next(), listed.error().retry_after);
+    Log().warn("event=list_failed {} code={} retry_in_ms={} error=\"{}\"", description(),
+               ErrorCodeName(listed.error().code), delay.count(), listed.error().message);
+    Wait(stop, delay);
+    return false;
+  }
+  Log().info("event=listed {} resource_version={}", description(), resource_version());
+  return true;
+}
+
+bool Reflector::ProbeOrWait(std::stop_token stop) {
+  // After a failure, a watch that reconnects says nothing until the next
+  // change, so ask the server once (a one-item list) to know it answers
+  // again: that is when this reflector counts as healthy.
+  ListOptions probe = options_.list;
+  probe.limit = 1;
+  probe.first_page_only = true;
+  auto answered = client_.List(type_, options_.namespace_name, probe);
+  if (stop.stop_requested()) return false;
+  if (!answered.ok()) {
+    RecordError(answered.error());
+    Wait(stop, std::max(backoff_.Next(), answered.error().retry_after));
+    return false;
+  }
+  std::lock_guard lock(mutex_);
+  stats_.last_error.clear();
+  return true;
+}
+
+void Reflector::WatchUntilItEnds(std::stop_token stop) {
+  bool made_progress = false;
+  const auto started = clock_.Now();
+  auto watched = WatchOnce(stop, made_progress);
+  if (stop.stop_requested()) return;
+  if (RelistRequested()) return;  // a watch ended for it is no failure
+  if (watched.ok()) {
+    // The server ended the watch at its timeout: continue from the last
+    // version. A watch that ends at once without news backs off, so a
+    // misbehaving server cannot make this loop spin.
+    if (made_progress || clock_.Now() - started >= std::chrono::seconds(1)) {
+      backoff_.Reset();
+    } else {
+      Wait(stop, backoff_.Next());
+    }
+    return;
+  }
+  const Error& error = watched.error();
+  if (error.code == ErrorCode::kGone) {
+    Log().info("event=watch_gone {} resource_version={} action=relist", description(),
+               resource_version());
+    std::lock_guard lock(mutex_);
+    resource_version_.clear();
+    ++stats_.gone_relists;
+    return;
+  }
+  RecordError(error);
+  if (made_progress) backoff_.Reset();
+  const auto delay = std::max(backoff_.Next(), error.retry_after);
+  Log().warn("event=watch_failed {} code={} retry_in_ms={} error=\"{}\"", description(),
+             ErrorCodeName(error.code), delay.count(), error.message);
+  Wait(stop, delay);
 }
 
 }  // namespace globalsvc::kube

@@ -80,6 +80,12 @@ class Reflector {
  private:
   void Run(std::stop_token stop);
   void RunLoop(std::stop_token stop);
+  // Each step of the loop; false when the loop must start over (after the
+  // wait a failure calls for) or stop.
+  bool ListOrWait(std::stop_token stop);
+  bool ProbeOrWait(std::stop_token stop);
+  // One watch, and what its end calls for: go on, back off or relist.
+  void WatchUntilItEnds(std::stop_token stop);
   Status ListAndReplace();
   // An empty list: what a resource type the server does not serve holds.
   void HoldNothing();

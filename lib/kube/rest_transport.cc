@@ -1,69 +1,51 @@
 #include "lib/kube/rest_transport.h"
 
 #include <httplib.h>
-#include <netdb.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
 #include <signal.h>
-#include <sys/socket.h>
 
 #include <cstdint>
 #include <vector>
 
 #include "lib/kube/logger.h"
+#include "lib/kube/tls_client.h"
 
 namespace globalsvc::kube {
 namespace {
 
-// httplib adds the system trust store unless a CA file or folder is named.
-// Naming a folder that holds nothing keeps trust to the cluster's own CA, as
-// every Kubernetes client does when certificate-authority is set.
-constexpr const char* kNoExtraCaDir = "/nonexistent/globalsvc-cluster-ca-only";
+// An answer's body, up to a cap. Chunks are kept apart and joined once at
+// the end: a string grown by appending would hold up to twice the cap while
+// it reallocates.
+class BoundedBody {
+ public:
+  explicit BoundedBody(std::size_t cap) : cap_(cap) {}
+  httplib::ContentReceiverWithProgress Receiver() {
+    return [this](const char* data, std::size_t length, std::uint64_t, std::uint64_t) {
+      if (received_ + length > cap_) {
+        too_large_ = true;
+        return false;
+      }
+      received_ += length;
+      chunks_.emplace_back(data, length);
+      return true;
+    };
+  }
+  [[nodiscard]] bool too_large() const { return too_large_; }
+  std::string Take() {
+    std::string body;
+    body.reserve(received_);
+    for (std::string& chunk : chunks_) {
+      body += chunk;
+      std::string().swap(chunk);
+    }
+    return body;
+  }
 
-struct BioDeleter {
-  void operator()(BIO* bio) const { BIO_free(bio); }
+ private:
+  const std::size_t cap_;
+  std::vector<std::string> chunks_;
+  std::size_t received_ = 0;
+  bool too_large_ = false;
 };
-using BioPtr = std::unique_ptr<BIO, BioDeleter>;
-
-BioPtr MemoryBio(const std::string& pem) {
-  return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-}
-
-X509_STORE* StoreWithCertificates(const std::string& pem) {
-  X509_STORE* store = X509_STORE_new();
-  auto bio = MemoryBio(pem);
-  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
-    X509_STORE_add_cert(store, cert);
-    X509_free(cert);
-  }
-  ERR_clear_error();
-  return store;
-}
-
-bool IsNumericAddress(const std::string& host) {
-  addrinfo hints{};
-  hints.ai_flags = AI_NUMERICHOST;
-  addrinfo* info = nullptr;
-  const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &info);
-  if (info != nullptr) freeaddrinfo(info);
-  return rc == 0;
-}
-
-Result<std::string> ResolveAddress(const std::string& host) {
-  if (IsNumericAddress(host)) return host;
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* info = nullptr;
-  if (getaddrinfo(host.c_str(), nullptr, &hints, &info) != 0 || info == nullptr) {
-    return MakeError(ErrorCode::kUnavailable, "cannot resolve " + host);
-  }
-  char text[NI_MAXHOST];
-  const int rc =
-      getnameinfo(info->ai_addr, info->ai_addrlen, text, sizeof text, nullptr, 0, NI_NUMERICHOST);
-  freeaddrinfo(info);
-  if (rc != 0) return MakeError(ErrorCode::kUnavailable, "cannot resolve " + host);
-  return std::string(text);
-}
 
 bool IsSuccess(int status) {
   return status >= 200 && status < 300;
@@ -75,6 +57,8 @@ struct RestTransport::PooledClient {
   // Shared with in_flight_, so CancelAll() can stop it outside the lock.
   std::shared_ptr<httplib::SSLClient> client;
   Credentials credentials;
+  Clock::TimePoint idle_since{};
+  bool reused = false;  // taken from the pool: the server may have closed it meanwhile
 };
 
 Result<std::unique_ptr<RestTransport>> RestTransport::Create(const ClusterConfig& cluster,
@@ -118,6 +102,7 @@ RestTransport::RestTransport(ClusterConfig cluster, ServerUrl url, std::string c
       url_(std::move(url)),
       connect_address_(std::move(connect_address)),
       options_(std::move(options)),
+      clock_(clock),
       credentials_(cluster_, clock),
       rate_limiter_(options_.qps, options_.burst, clock) {}
 
@@ -128,39 +113,11 @@ Result<std::unique_ptr<RestTransport::PooledClient>> RestTransport::NewClient(
   const std::string host = cluster_.tls_server_name.empty() ? url_.host : cluster_.tls_server_name;
   auto pooled = std::make_unique<PooledClient>();
   pooled->credentials = credentials;
-  if (!credentials.client_certificate_pem.empty()) {
-    auto cert_bio = MemoryBio(credentials.client_certificate_pem);
-    auto key_bio = MemoryBio(credentials.client_key_pem);
-    X509* cert = PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr);
-    EVP_PKEY* key = PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr);
-    ERR_clear_error();
-    if (cert == nullptr || key == nullptr) {
-      X509_free(cert);
-      EVP_PKEY_free(key);
-      return MakeError(ErrorCode::kInvalidInput,
-                       "cluster " + cluster_.name + ": client certificate or key is unreadable");
-    }
-    // The SSL context takes its own references.
-    pooled->client = std::make_shared<httplib::SSLClient>(host, url_.port, cert, key);
-    X509_free(cert);
-    EVP_PKEY_free(key);
-  } else {
-    pooled->client = std::make_shared<httplib::SSLClient>(host, url_.port);
-  }
+  auto client_or = MakeVerifiedClient(cluster_, host, url_.port, credentials);
+  if (!client_or.ok()) return client_or.error();
+  pooled->client = std::move(*client_or);
   httplib::SSLClient& client = *pooled->client;
-  if (!client.is_valid()) {
-    return MakeError(ErrorCode::kInternal, "cluster " + cluster_.name + ": TLS setup failed");
-  }
   if (!connect_address_.empty()) client.set_hostname_addr_map({{host, connect_address_}});
-  if (cluster_.insecure_skip_tls_verify) {
-    client.enable_server_certificate_verification(false);
-  } else {
-    client.enable_server_certificate_verification(true);
-    if (!cluster_.certificate_authority_pem.empty()) {
-      client.set_ca_cert_store(StoreWithCertificates(cluster_.certificate_authority_pem));
-      client.set_ca_cert_path("", kNoExtraCaDir);
-    }
-  }
   client.set_keep_alive(true);
   client.set_tcp_nodelay(true);
   client.set_connection_timeout(options_.connect_timeout.count(), 0);
@@ -175,20 +132,29 @@ Result<std::unique_ptr<RestTransport::PooledClient>> RestTransport::NewClient(
 }
 
 Result<std::unique_ptr<RestTransport::PooledClient>> RestTransport::Checkout(
-    const Credentials& credentials) {
+    const Credentials& credentials, bool fresh) {
+  std::vector<std::unique_ptr<PooledClient>> dropped;  // closed outside the lock
   {
     std::lock_guard lock(pool_mutex_);
+    if (fresh) dropped.swap(idle_);  // as old as the one that failed: likely closed too
+    const auto now = clock_.Now();
     while (!idle_.empty()) {
       auto pooled = std::move(idle_.back());
       idle_.pop_back();
-      // Connections made with rotated-away credentials are dropped.
-      if (pooled->credentials == credentials) return pooled;
+      // Connections made with rotated-away credentials, or idle for long
+      // enough that the server may close them any moment, are dropped.
+      if (pooled->credentials == credentials && now - pooled->idle_since < options_.max_idle_time) {
+        pooled->reused = true;
+        return pooled;
+      }
+      dropped.push_back(std::move(pooled));
     }
   }
   return NewClient(credentials);
 }
 
 void RestTransport::Return(std::unique_ptr<PooledClient> client) {
+  client->idle_since = clock_.Now();
   std::lock_guard lock(pool_mutex_);
   if (!cancelled_ && idle_.size() < options_.max_idle_connections) {
     idle_.push_back(std::move(client));
@@ -235,6 +201,16 @@ Error RestTransport::TransportError(int httplib_error, const PooledClient& poole
                    "cluster " + cluster_.name + ": " + std::string(what) + ": " + detail);
 }
 
+bool RestTransport::ResendOnNewConnection(std::string_view method, const PooledClient& pooled,
+                                          httplib::Error error, Clock::Duration took) const {
+  // A closed connection fails at once; a timeout takes the whole request
+  // timeout and is not retried here. A POST may have been served before the
+  // connection broke; the other verbs are idempotent in the Kubernetes API.
+  return method != "POST" && pooled.reused &&
+         (error == httplib::Error::Read || error == httplib::Error::Write) &&
+         took < options_.request_timeout;
+}
+
 bool RestTransport::BeginRequest(const std::shared_ptr<httplib::SSLClient>& client) {
   std::lock_guard lock(pool_mutex_);
   if (cancelled_) return false;
@@ -245,6 +221,22 @@ bool RestTransport::BeginRequest(const std::shared_ptr<httplib::SSLClient>& clie
 void RestTransport::EndRequest(const std::shared_ptr<httplib::SSLClient>& client) {
   std::lock_guard lock(pool_mutex_);
   in_flight_.erase(client);
+}
+
+Error RestTransport::TooLarge(std::string_view what) const {
+  Error error =
+      MakeError(ErrorCode::kUnavailable, "cluster " + cluster_.name + ": " + std::string(what) +
+                                             ": the answer is larger than " +
+                                             std::to_string(options_.max_response_bytes >> 20) +
+                                             " MiB (--max-response-mib); not read");
+  error.http_status = kTooLargeStatus;
+  return error;
+}
+
+Error RestTransport::NotSentNoLongerWriting(std::string_view what) const {
+  return MakeError(ErrorCode::kUnavailable,
+                   "cluster " + cluster_.name + ": " + std::string(what) +
+                       ": not sent, this replica may no longer write (leadership lost)");
 }
 
 Error RestTransport::Canceled(std::string_view what) const {
@@ -269,11 +261,14 @@ void RestTransport::CancelAll() {
 Result<HttpResponse> RestTransport::Send(std::string_view method, const std::string& path,
                                          const std::string& body, std::string_view content_type) {
   const std::string what = std::string(method) + " " + path;
-  for (int attempt = 0;; ++attempt) {
+  // Each retry happens at most once per request.
+  bool fresh_connection = false;
+  bool credentials_refreshed = false;
+  for (;;) {
     rate_limiter_.Acquire();
     auto credentials = credentials_.Get();
     if (!credentials.ok()) return credentials.error();
-    auto pooled = Checkout(*credentials);
+    auto pooled = Checkout(*credentials, fresh_connection);
     if (!pooled.ok()) return pooled.error();
 
     httplib::Request request;
@@ -281,57 +276,41 @@ Result<HttpResponse> RestTransport::Send(std::string_view method, const std::str
     request.path = url_.path_prefix + path;
     request.body = body;
     if (!content_type.empty()) request.set_header("Content-Type", std::string(content_type));
-    // Chunks are kept apart and joined once at the end: a string grown by
-    // appending would hold up to twice the cap while it reallocates.
-    std::vector<std::string> chunks;
-    std::size_t received = 0;
-    bool too_large = false;
-    request.content_receiver = [&](const char* data, std::size_t length, std::uint64_t,
-                                   std::uint64_t) {
-      if (received + length > options_.max_response_bytes) {
-        too_large = true;
-        return false;
-      }
-      received += length;
-      chunks.emplace_back(data, length);
-      return true;
-    };
+    BoundedBody answer(options_.max_response_bytes);
+    request.content_receiver = answer.Receiver();
     const std::shared_ptr<httplib::SSLClient> client = (*pooled)->client;
     if (method != "GET" && options_.may_write && !options_.may_write()) {
       Return(std::move(*pooled));
-      return MakeError(ErrorCode::kUnavailable,
-                       "cluster " + cluster_.name + ": " + what +
-                           ": not sent, this replica may no longer write (leadership lost)");
+      return NotSentNoLongerWriting(what);
     }
     if (!BeginRequest(client)) return Canceled(what);
+    const auto sent = clock_.Now();
     auto result = [&] {
       const InFlight in_flight(this, client);  // registered until send returns
       return client->send(request);
     }();
-    if (too_large) {
-      Error error =
-          MakeError(ErrorCode::kUnavailable, "cluster " + cluster_.name + ": " + what +
-                                                 ": the answer is larger than " +
-                                                 std::to_string(options_.max_response_bytes >> 20) +
-                                                 " MiB (--max-response-mib); not read");
-      error.http_status = kTooLargeStatus;
-      return error;
+    if (answer.too_large()) return TooLarge(what);
+    if (!result) {
+      if (!fresh_connection &&
+          ResendOnNewConnection(method, **pooled, result.error(), clock_.Now() - sent)) {
+        Log().debug("event=idle_connection_closed cluster={} request=\"{}\" action=retry_once",
+                    cluster_.name, what);
+        fresh_connection = true;
+        continue;
+      }
+      return TransportError(static_cast<int>(result.error()), **pooled, what);
     }
-    if (!result) return TransportError(static_cast<int>(result.error()), **pooled, what);
 
     HttpResponse response;
     response.status = result->status;
-    response.body.reserve(received);
-    for (std::string& chunk : chunks) {
-      response.body += chunk;
-      std::string().swap(chunk);
-    }
+    response.body = answer.Take();
     response.retry_after = result->get_header_value("Retry-After");
     Return(std::move(*pooled));
-    if (response.status == 401 && attempt == 0 &&
+    if (response.status == 401 && !credentials_refreshed &&
         (cluster_.auth.exec || !cluster_.auth.token_file.empty())) {
       Log().info("event=credentials_rejected cluster={} action=refresh_and_retry", cluster_.name);
       credentials_.Invalidate();
+      credentials_refreshed = true;
       continue;
     }
     return response;

@@ -24,7 +24,8 @@
 
 namespace httplib {
 class SSLClient;
-}
+enum class Error;
+}  // namespace httplib
 
 namespace globalsvc::kube {
 
@@ -38,6 +39,10 @@ struct TransportOptions {
   std::chrono::seconds connect_timeout{10};
   std::chrono::seconds request_timeout{30};
   std::size_t max_idle_connections = 4;
+  // An idle connection older than this is closed, not reused: the API server
+  // closes its own after 90 s idle, and a request sent on a connection it
+  // just closed fails.
+  std::chrono::seconds max_idle_time{50};
   // The largest response body read (non-streaming requests): whatever
   // answers may send any amount, and a parsed body takes many times its size.
   // Exceeding it is a kUnavailable error with http_status kTooLargeStatus.
@@ -67,7 +72,9 @@ class RestTransport {
 
   // One request; any HTTP status is a success here (the caller classifies it).
   // Transport failures (connect, TLS, timeouts) are kUnavailable errors naming
-  // the cluster. A 401 re-reads the credentials and retries once.
+  // the cluster. A 401 re-reads the credentials and retries once. A request
+  // other than POST that fails at once on a reused connection (the server
+  // closed it while idle) is sent once more on a new one.
   [[nodiscard]] Result<HttpResponse> Send(std::string_view method, const std::string& path,
                                           const std::string& body = {},
                                           std::string_view content_type = {});
@@ -93,7 +100,8 @@ class RestTransport {
                 TransportOptions options);
 
   struct PooledClient;
-  Result<std::unique_ptr<PooledClient>> Checkout(const Credentials& credentials);
+  // An idle client with these credentials, or a new one (always when `fresh`).
+  Result<std::unique_ptr<PooledClient>> Checkout(const Credentials& credentials, bool fresh);
   void Return(std::unique_ptr<PooledClient> client);
   // Registers a request in flight; false once CancelAll() was called.
   bool BeginRequest(const std::shared_ptr<httplib::SSLClient>& client);
@@ -111,14 +119,24 @@ class RestTransport {
     RestTransport* transport_;
     std::shared_ptr<httplib::SSLClient> client_;
   };
+  // The error of an answer over max_response_bytes (status kTooLargeStatus).
+  Error TooLarge(std::string_view what) const;
+  // A write not sent because this replica may no longer write.
+  Error NotSentNoLongerWriting(std::string_view what) const;
   Error Canceled(std::string_view what) const;
   Result<std::unique_ptr<PooledClient>> NewClient(const Credentials& credentials);
   Error TransportError(int httplib_error, const PooledClient& client, std::string_view what) const;
+  // Whether a failed request is sent once more on a new connection: it
+  // failed because the server had closed the reused connection while it sat
+  // idle, and sending it again is safe.
+  bool ResendOnNewConnection(std::string_view method, const PooledClient& pooled,
+                             httplib::Error error, Clock::Duration took) const;
 
   const ClusterConfig cluster_;
   const ServerUrl url_;
   const std::string connect_address_;  // numeric address when tls-server-name overrides the host
   const TransportOptions options_;
+  Clock& clock_;
   CredentialSource credentials_;
   RateLimiter rate_limiter_;
   std::mutex pool_mutex_;

@@ -25,6 +25,48 @@ std::map<std::string, CarriedServices> CarryOver(const std::vector<ServiceEntry>
   return out;
 }
 
+namespace {
+
+// The parts' ports whose number and name are both still free, by number.
+void AddCarriedPorts(const std::vector<CarriedPart>& parts, ServiceEntry& entry) {
+  for (const CarriedPart& part : parts) {
+    for (const ServiceEntryPort& port : part.service->ports) {
+      const bool taken = std::any_of(entry.ports.begin(), entry.ports.end(), [&](const auto& p) {
+        return p.number == port.number || p.name == port.name;
+      });
+      if (!taken) entry.ports.push_back(port);
+    }
+  }
+  std::sort(
+      entry.ports.begin(), entry.ports.end(),
+      [](const ServiceEntryPort& a, const ServiceEntryPort& b) { return a.number < b.number; });
+}
+
+// The parts' endpoints up to the cap, with only the entry's port names;
+// returns how many were left out.
+std::size_t AddCarriedEndpoints(const std::vector<CarriedPart>& parts, std::size_t max_endpoints,
+                                ServiceEntry& entry) {
+  std::size_t left_out = 0;
+  for (const CarriedPart& part : parts) {
+    for (ServiceEntryEndpoint endpoint : part.service->endpoints) {
+      if (entry.endpoints.size() >= max_endpoints) {
+        ++left_out;
+        continue;
+      }
+      std::erase_if(endpoint.ports, [&](const auto& mapped) {
+        return std::none_of(entry.ports.begin(), entry.ports.end(),
+                            [&](const ServiceEntryPort& p) { return p.name == mapped.first; });
+      });
+      endpoint.cluster = part.cluster;
+      entry.endpoints.push_back(std::move(endpoint));
+    }
+  }
+  std::sort(entry.endpoints.begin(), entry.endpoints.end(), EndpointLess);
+  return left_out;
+}
+
+}  // namespace
+
 std::optional<ServiceEntry> MergeCarried(std::optional<ServiceEntry> planned,
                                          std::string_view service_namespace,
                                          std::string_view service_name,
@@ -50,34 +92,8 @@ std::optional<ServiceEntry> MergeCarried(std::optional<ServiceEntry> planned,
     SetTrafficDistribution(entry, sorted.front().service->traffic_distribution);
   }
 
-  for (const CarriedPart& part : sorted) {
-    for (const ServiceEntryPort& port : part.service->ports) {
-      const bool taken = std::any_of(entry.ports.begin(), entry.ports.end(), [&](const auto& p) {
-        return p.number == port.number || p.name == port.name;
-      });
-      if (!taken) entry.ports.push_back(port);
-    }
-  }
-  std::sort(
-      entry.ports.begin(), entry.ports.end(),
-      [](const ServiceEntryPort& a, const ServiceEntryPort& b) { return a.number < b.number; });
-
-  std::size_t left_out = 0;
-  for (const CarriedPart& part : sorted) {
-    for (ServiceEntryEndpoint endpoint : part.service->endpoints) {
-      if (entry.endpoints.size() >= options.max_endpoints) {
-        ++left_out;
-        continue;
-      }
-      std::erase_if(endpoint.ports, [&](const auto& mapped) {
-        return std::none_of(entry.ports.begin(), entry.ports.end(),
-                            [&](const ServiceEntryPort& p) { return p.name == mapped.first; });
-      });
-      endpoint.cluster = part.cluster;
-      entry.endpoints.push_back(std::move(endpoint));
-    }
-  }
-  std::sort(entry.endpoints.begin(), entry.endpoints.end(), EndpointLess);
+  AddCarriedPorts(sorted, entry);
+  const std::size_t left_out = AddCarriedEndpoints(sorted, options.max_endpoints, entry);
   if (left_out > 0) {
     diagnostics.push_back(
         {Severity::kError,

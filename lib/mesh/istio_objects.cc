@@ -1,7 +1,5 @@
 #include "lib/mesh/istio_objects.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <limits>
 #include <map>
@@ -18,17 +16,6 @@ namespace {
 using nlohmann::json;
 
 constexpr std::size_t kMaxLabelValue = 63;
-
-std::string ShortHash(std::string_view text) {
-  return HexHash(Fnv1a64(text)).substr(0, 10);
-}
-
-bool IsDnsLabel(std::string_view text, std::size_t max) {
-  if (text.empty() || text.size() > max) return false;
-  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  if (!alnum(text.front()) || !alnum(text.back())) return false;
-  return std::all_of(text.begin(), text.end(), [&](char c) { return alnum(c) || c == '-'; });
-}
 
 json OwnedLabels(const ServiceEntry& entry) {
   json labels = {{kManagedByLabel, kManagedByValue},
@@ -87,8 +74,10 @@ json WorkloadEntryJson(const ServiceEntry& entry, const ServiceEntryEndpoint& en
     // The Service's named targetPorts: the endpoint's own number for that
     // port when it has one, else the port itself (a gateway endpoint is
     // reached through the gateway by service port).
+    std::string added;
     for (const auto& [target_name, service_port] : entry.takeover_named_ports) {
       if (ports.contains(target_name)) continue;
+      added += (added.empty() ? "" : ",") + target_name;
       std::int32_t number = service_port;
       for (const auto& port : entry.ports) {
         if (port.number != service_port) continue;
@@ -98,6 +87,7 @@ json WorkloadEntryJson(const ServiceEntry& entry, const ServiceEntryEndpoint& en
       }
       ports[target_name] = number;
     }
+    if (!added.empty()) annotations[kTakeoverPortsAnnotation] = added;
   }
   if (!ports.empty()) spec["ports"] = std::move(ports);
   json metadata = {{"name", WorkloadEntryName(entry, endpoint)},
@@ -111,6 +101,17 @@ json WorkloadEntryJson(const ServiceEntry& entry, const ServiceEntryEndpoint& en
 }
 
 }  // namespace
+
+std::vector<std::string> AnnotationList(std::string_view text) {
+  std::vector<std::string> names;
+  for (std::size_t start = 0; start < text.size();) {
+    std::size_t comma = text.find(',', start);
+    if (comma == std::string_view::npos) comma = text.size();
+    names.emplace_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return names;
+}
 
 std::string ObjectsNamespace(const ServiceEntry& entry, const ShapeOptions& options) {
   return entry.namespace_exists_locally ? entry.service_namespace : options.control_plane_namespace;
@@ -193,114 +194,10 @@ ServiceObjects RenderServiceObjects(const ServiceEntry& entry, const ShapeOption
   return out;
 }
 
-std::vector<PeerGateway> PlanPeerGateways(std::span<const ClusterState* const> clusters,
-                                          const std::string& target_cluster,
-                                          const ShapeOptions& options, Diagnostics& diagnostics) {
-  std::vector<const ClusterState*> sorted(clusters.begin(), clusters.end());
-  std::sort(sorted.begin(), sorted.end(),
-            [](const ClusterState* a, const ClusterState* b) { return a->name() < b->name(); });
-  std::string target_network;
-  bool target_known = false;
-  for (const ClusterState* cluster : sorted) {
-    if (cluster->name() != target_cluster) continue;
-    target_network = cluster->network();
-    target_known = true;
-  }
-  // Nothing is planned for a cluster we do not hold (the planner says so).
-  if (!target_known) return {};
-
-  struct Candidate {
-    std::optional<PeerGateway> chosen;
-    std::vector<std::pair<std::string, std::string>> without_address;  // cluster, gateway
-  };
-  std::map<std::string, Candidate> by_network;
-  for (const ClusterState* cluster : sorted) {
-    // A cluster on our network (a flat network, or one pinned onto it) is
-    // reached directly: its gateways carry nothing for us.
-    if (cluster->name() == target_cluster || cluster->network() == target_network) continue;
-    for (const auto& [name, gateway] : cluster->gateways()) {
-      const std::string& network = gateway.network.empty() ? cluster->network() : gateway.network;
-      if (network.empty() || network == target_network) continue;
-      Candidate& candidate = by_network[network];
-      if (candidate.chosen) continue;
-      const std::string address = cluster->AddressOfGateway(name);
-      if (address.empty()) {
-        candidate.without_address.emplace_back(cluster->name(), name);
-        continue;
-      }
-      const std::string prefix = kPeerGatewayPrefix;
-      const std::string gateway_name =
-          IsDnsLabel(network, 63 - prefix.size()) ? prefix + network : prefix + ShortHash(network);
-      candidate.chosen = PeerGateway{gateway_name, options.control_plane_namespace, network,
-                                     address, cluster->name()};
-    }
-  }
-  std::vector<PeerGateway> out;
-  for (auto& [network, candidate] : by_network) {
-    if (candidate.chosen) {
-      out.push_back(std::move(*candidate.chosen));
-      continue;
-    }
-    std::string names;
-    for (const auto& [cluster, name] : candidate.without_address)
-      names += (names.empty() ? "" : ", ") + cluster + "/" + name;
-    const auto& [first_cluster, first_gateway] = candidate.without_address.front();
-    diagnostics.push_back(
-        {Severity::kWarning,
-         DiagnosticCode::kNoGatewayAddress,
-         {first_cluster, "Deployment", options.control_plane_namespace, first_gateway},
-         "no east-west gateway of network " + network + " has an address (" + names +
-             "): the gateway's Service, of the same name and labelled " + kNetworkLabel +
-             ", needs a load-balancer address or an external IP; endpoints on that network are "
-             "unroutable"});
-  }
-  std::sort(out.begin(), out.end(),
-            [](const PeerGateway& a, const PeerGateway& b) { return a.name < b.name; });
-  return out;
-}
-
-json ToJson(const PeerGateway& gateway) {
-  in6_addr scratch{};
-  const bool is_ip = inet_pton(AF_INET, gateway.address.c_str(), &scratch) == 1 ||
-                     inet_pton(AF_INET6, gateway.address.c_str(), &scratch) == 1;
-  return {
-      {"apiVersion", "gateway.networking.k8s.io/v1"},
-      {"kind", "Gateway"},
-      {"metadata",
-       {{"name", gateway.name},
-        {"namespace", gateway.namespace_name},
-        {"labels",
-         {{kManagedByLabel, kManagedByValue},
-          {kNetworkLabel, gateway.network},
-          {kClusterLabel, gateway.cluster}}}}},
-      {"spec",
-       {{"gatewayClassName", kRemotePeerGatewayClass},
-        {"addresses",
-         json::array({{{"type", is_ip ? "IPAddress" : "Hostname"}, {"value", gateway.address}}})},
-        {"listeners", json::array({{{"name", "cross-network"},
-                                    {"port", kHboneGatewayPort},
-                                    {"protocol", "HBONE"},
-                                    {"tls", {{"mode", "Passthrough"}}},
-                                    // The CRD's default, written so that the
-                                    // stored object hashes as the desired one.
-                                    {"allowedRoutes", {{"namespaces", {{"from", "Same"}}}}}}})}}}};
-}
-
 namespace {
 
-const json* Member(const json& object, const char* key) {
-  if (!object.is_object()) return nullptr;
-  auto it = object.find(key);
-  return it == object.end() || it->is_null() ? nullptr : &*it;
-}
-
-std::string Text(const json& object, const char* key) {
-  const json* value = Member(object, key);
-  return value && value->is_string() ? value->get<std::string>() : std::string();
-}
-
 void CopyMember(const json& from, json& to, const char* key) {
-  if (const json* value = Member(from, key)) to[key] = *value;
+  if (const json* value = SetFieldOf(from, key)) to[key] = *value;
 }
 
 const std::vector<const char*>& OwnedSpecFields(const std::string& kind) {
@@ -323,13 +220,13 @@ std::string OwnedContentHash(const json& object) {
   json owned = json::object();
   CopyMember(object, owned, "apiVersion");
   CopyMember(object, owned, "kind");
-  const std::string kind = Text(object, "kind");
-  if (const json* metadata = Member(object, "metadata")) {
+  const std::string kind = StringFieldAt(object, {"kind"});
+  if (const json* metadata = SetFieldOf(object, "metadata")) {
     json m = json::object();
     CopyMember(*metadata, m, "name");
     CopyMember(*metadata, m, "namespace");
     json labels = json::object();
-    const json* stored_labels = Member(*metadata, "labels");
+    const json* stored_labels = SetFieldOf(*metadata, "labels");
     if (stored_labels) {
       for (const char* key :
            {kManagedByLabel, kParentServiceLabel, kParentServiceNamespaceLabel, kScopeLabel,
@@ -339,120 +236,28 @@ std::string OwnedContentHash(const json& object) {
       }
     }
     json annotations = json::object();
-    if (const json* stored = Member(*metadata, "annotations")) {
+    if (const json* stored = SetFieldOf(*metadata, "annotations")) {
       CopyMember(*stored, annotations, kTrafficDistributionAnnotation);
       CopyMember(*stored, annotations, kRequestedTrafficDistributionAnnotation);
       CopyMember(*stored, annotations, kTakeoverLabelsAnnotation);
+      CopyMember(*stored, annotations, kTakeoverPortsAnnotation);
       // The labels a taken-over Service selects are ours too.
-      const std::string keys = Text(*stored, kTakeoverLabelsAnnotation);
-      for (std::size_t start = 0; stored_labels && start < keys.size();) {
-        std::size_t comma = keys.find(',', start);
-        if (comma == std::string::npos) comma = keys.size();
-        const std::string key = keys.substr(start, comma - start);
-        CopyMember(*stored_labels, labels, key.c_str());
-        start = comma + 1;
+      for (const std::string& key :
+           AnnotationList(StringFieldAt(*stored, {kTakeoverLabelsAnnotation}))) {
+        if (stored_labels) CopyMember(*stored_labels, labels, key.c_str());
       }
     }
     m["labels"] = std::move(labels);
     m["annotations"] = std::move(annotations);
     owned["metadata"] = std::move(m);
   }
-  if (const json* spec = Member(object, "spec")) {
+  if (const json* spec = SetFieldOf(object, "spec")) {
     json s = json::object();
     for (const char* key : OwnedSpecFields(kind))
       CopyMember(*spec, s, key);
     owned["spec"] = std::move(s);
   }
   return HexHash(Fnv1a64(owned.dump()));
-}
-
-std::optional<PeerGateway> PeerGatewayFromJson(const json& object) {
-  const json* metadata = Member(object, "metadata");
-  const json* labels = metadata ? Member(*metadata, "labels") : nullptr;
-  const json* spec = Member(object, "spec");
-  if (Text(object, "kind") != "Gateway" || !labels || !spec ||
-      Text(*labels, kManagedByLabel) != kManagedByValue ||
-      Text(*spec, "gatewayClassName") != kRemotePeerGatewayClass) {
-    return std::nullopt;
-  }
-  PeerGateway gateway;
-  gateway.name = Text(*metadata, "name");
-  gateway.namespace_name = Text(*metadata, "namespace");
-  gateway.network = Text(*labels, kNetworkLabel);
-  gateway.cluster = Text(*labels, kClusterLabel);
-  if (const json* addresses = Member(*spec, "addresses");
-      addresses && addresses->is_array() && !addresses->empty()) {
-    gateway.address = Text((*addresses)[0], "value");
-  }
-  if (gateway.name.empty() || gateway.network.empty() || gateway.address.empty()) {
-    return std::nullopt;
-  }
-  return gateway;
-}
-
-bool SelectsWorkloadEntries(const json& service_entry) {
-  return FieldAt(service_entry, {"spec", "workloadSelector", "labels", kGlobalServiceLabel}) !=
-         nullptr;
-}
-
-std::vector<ServiceEntry> EntriesFromObjects(const std::vector<json>& service_entries,
-                                             const std::vector<json>& workload_entries) {
-  std::map<std::string, ServiceEntry> by_key;
-  for (const json& object : service_entries) {
-    auto entry = ServiceEntryFromJson(object);
-    if (!entry || entry->service_namespace.empty() || entry->service_name.empty()) continue;
-    // Only the default segment's endpoints are carried over.
-    if (!entry->segment.empty()) continue;
-    entry->endpoints.clear();  // an inline entry left behind is not of this shape
-    std::string key = ServiceKey(entry->service_namespace, entry->service_name);
-    by_key.insert_or_assign(std::move(key), std::move(*entry));
-  }
-  for (const json& object : workload_entries) {
-    const json* metadata = Member(object, "metadata");
-    const json* labels = metadata ? Member(*metadata, "labels") : nullptr;
-    const json* spec = Member(object, "spec");
-    if (!labels || !spec) continue;
-    if (!Text(*labels, kSegmentObjectLabel).empty()) continue;
-    auto it = by_key.find(ServiceKey(Text(*labels, kParentServiceNamespaceLabel),
-                                     Text(*labels, kParentServiceLabel)));
-    if (it == by_key.end()) continue;
-    ServiceEntryEndpoint endpoint;
-    endpoint.address = Text(*spec, "address");
-    endpoint.network = Text(*spec, "network");
-    endpoint.locality = Text(*spec, "locality");
-    // Signed when read from YAML or written by hand, unsigned from the API.
-    if (const json* weight = Member(*spec, "weight"); weight && weight->is_number_integer()) {
-      const auto value = weight->get<std::int64_t>();
-      if (value > 0 && value <= std::numeric_limits<std::uint32_t>::max()) {
-        endpoint.weight = static_cast<std::uint32_t>(value);
-      }
-    }
-    endpoint.service_account = Text(*spec, "serviceAccount");
-    endpoint.cluster = Text(*labels, kClusterLabel);
-    if (const json* ports = Member(*spec, "ports"); ports && ports->is_object()) {
-      // Only the ServiceEntry's own port names: a taken-over Service's named
-      // targetPorts are rendered again from the plan.
-      std::set<std::string> declared;
-      for (const ServiceEntryPort& port : it->second.ports)
-        declared.insert(port.name);
-      for (const auto& [name, number] : ports->items()) {
-        if (declared.contains(name) && number.is_number_integer())
-          endpoint.ports.emplace_back(name, number.get<std::int32_t>());
-      }
-      std::sort(endpoint.ports.begin(), endpoint.ports.end());
-    }
-    it->second.endpoints.push_back(std::move(endpoint));
-  }
-  std::vector<ServiceEntry> out;
-  out.reserve(by_key.size());
-  for (auto& [key, entry] : by_key) {
-    std::sort(entry.endpoints.begin(), entry.endpoints.end(), [](const auto& a, const auto& b) {
-      return std::tie(a.cluster, a.address, a.network, a.locality) <
-             std::tie(b.cluster, b.address, b.network, b.locality);
-    });
-    out.push_back(std::move(entry));
-  }
-  return out;
 }
 
 }  // namespace globalsvc::mesh

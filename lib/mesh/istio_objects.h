@@ -26,6 +26,13 @@ inline constexpr const char* kGlobalServiceLabel = "globalsvc.solo.io/global-ser
 // the Service's selector labels it carries (comma-separated), which are ours
 // to keep.
 inline constexpr const char* kTakeoverLabelsAnnotation = "globalsvc.io/takeover-labels";
+// On such a WorkloadEntry: the port names it lists only as the Service's
+// named targetPorts (comma-separated). A name can also be a port of the
+// global service, and reading the objects back must not take it for one.
+inline constexpr const char* kTakeoverPortsAnnotation = "globalsvc.io/takeover-ports";
+// The names of a comma-separated annotation value (the two above).
+[[nodiscard]] std::vector<std::string> AnnotationList(std::string_view value);
+
 inline constexpr const char* kRemotePeerGatewayClass = "istio-remote";
 // HBONE port of an east-west gateway (what istiod resolves a network's
 // gateway from).
@@ -61,49 +68,11 @@ struct ServiceObjects {
 [[nodiscard]] ServiceObjects RenderServiceObjects(const ServiceEntry& entry,
                                                   const ShapeOptions& options);
 
-// Where istiod learns a remote network's east-west gateway.
-inline constexpr const char* kPeerGatewayPrefix = "globalsvc-remote-";
-
-struct PeerGateway {
-  std::string name;  // globalsvc-remote-<network>, hashed when not a DNS label
-  std::string namespace_name;
-  std::string network;
-  std::string address;
-  std::string cluster;  // the remote cluster whose gateway it is
-
-  friend bool operator==(const PeerGateway&, const PeerGateway&) = default;
-};
-
-// One peer Gateway per network other than the target's: the first gateway
-// with an address, by cluster then gateway name. A network whose gateways
-// have no address gets none, and a warning (its endpoints are unroutable).
-[[nodiscard]] std::vector<PeerGateway> PlanPeerGateways(
-    std::span<const ClusterState* const> clusters, const std::string& target_cluster,
-    const ShapeOptions& options, Diagnostics& diagnostics);
-
-[[nodiscard]] nlohmann::json ToJson(const PeerGateway& gateway);
-
 // Stable hash of the fields globalsvc owns in a ServiceEntry, WorkloadEntry
 // or Gateway of this shape (kind, name, namespace, our labels and
 // annotations, the spec fields we write), desired or as the API server
 // returns it: fields others add (status, other labels, spec.exportTo) do not
 // count, so equal hashes mean a write would change nothing of ours.
 [[nodiscard]] std::string OwnedContentHash(const nlohmann::json& object);
-
-// A peer Gateway globalsvc wrote, read back (an earlier run's, to keep a
-// network reachable until the cluster behind it syncs); nullopt for any
-// other object or one without name, network or address.
-[[nodiscard]] std::optional<PeerGateway> PeerGatewayFromJson(const nlohmann::json& object);
-
-// A ServiceEntry of this shape: it selects WorkloadEntries by
-// kGlobalServiceLabel.
-[[nodiscard]] bool SelectsWorkloadEntries(const nlohmann::json& service_entry);
-
-// The ServiceEntries of this shape read back with their endpoints taken from
-// the WorkloadEntries that carry the same parent-service labels, as the
-// inline shape holds them: what an earlier run wrote, for CarryOver.
-[[nodiscard]] std::vector<ServiceEntry> EntriesFromObjects(
-    const std::vector<nlohmann::json>& service_entries,
-    const std::vector<nlohmann::json>& workload_entries);
 
 }  // namespace globalsvc::mesh

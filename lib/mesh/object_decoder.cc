@@ -1,181 +1,16 @@
 #include "lib/mesh/object_decoder.h"
 
 #include <algorithm>
-#include <cstdio>
-#include <ctime>
 
+#include "lib/base/rfc3339.h"
 #include "lib/mesh/aliases.h"
+#include "lib/mesh/object_reader.h"
 #include "lib/mesh/segments.h"
 
 namespace globalsvc::mesh {
 namespace {
 
 using nlohmann::json;
-
-const json* Field(const json& object, const char* name) {
-  if (!object.is_object()) return nullptr;
-  auto it = object.find(name);
-  return it == object.end() || it->is_null() ? nullptr : &*it;
-}
-
-class ObjectReader {
- public:
-  ObjectReader(const json& object, const char* kind, const DecodeContext& context)
-      : context_(context) {
-    ref_.cluster = context.cluster;
-    ref_.kind = kind;
-    if (const json* metadata = Field(object, "metadata"); metadata && metadata->is_object()) {
-      metadata_ = metadata;
-      ref_.name = String(*metadata, "name", "metadata.name");
-      ref_.namespace_name = String(*metadata, "namespace", "metadata.namespace");
-    }
-  }
-
-  const ObjectRef& ref() const { return ref_; }
-  const json* metadata() const { return metadata_; }
-
-  // Rejects the object when it has no name (nothing could refer to it).
-  bool Named() {
-    if (!ref_.name.empty()) return true;
-    Problem(Severity::kWarning, "object has no metadata.name; ignored");
-    return false;
-  }
-
-  // A namespaced kind needs its namespace: without one it would plan as
-  // "autogen..<name>" with an invalid host (only a file or a broken server
-  // can send that).
-  bool NamedInNamespace() {
-    if (!Named()) return false;
-    if (!ref_.namespace_name.empty()) return true;
-    Problem(Severity::kWarning, "object has no metadata.namespace; ignored");
-    return false;
-  }
-
-  void Problem(Severity severity, std::string message) const {
-    if (context_.diagnostics) {
-      context_.diagnostics->push_back(
-          {severity, DiagnosticCode::kInvalidObject, ref_, std::move(message)});
-    }
-  }
-
-  std::string String(const json& parent, const char* name, const char* path) const {
-    const json* value = Field(parent, name);
-    if (!value) return {};
-    if (value->is_string()) return value->get<std::string>();
-    Problem(Severity::kWarning, std::string(path) + " is not a string; ignored");
-    return {};
-  }
-
-  std::optional<std::int64_t> Integer(const json& parent, const char* name,
-                                      const std::string& path) const {
-    const json* value = Field(parent, name);
-    if (!value) return std::nullopt;
-    if (value->is_number_integer()) return value->get<std::int64_t>();
-    Problem(Severity::kWarning, path + " is not an integer; ignored");
-    return std::nullopt;
-  }
-
-  std::optional<bool> Bool(const json& parent, const char* name, const std::string& path) const {
-    const json* value = Field(parent, name);
-    if (!value) return std::nullopt;
-    if (value->is_boolean()) return value->get<bool>();
-    Problem(Severity::kWarning, path + " is not a boolean; ignored");
-    return std::nullopt;
-  }
-
-  // A string-valued entry of metadata.labels or metadata.annotations.
-  std::optional<std::string> MetadataEntry(const char* map, const char* key) const {
-    if (!metadata_) return std::nullopt;
-    return MapEntry(*metadata_, map, key, std::string("metadata.") + map);
-  }
-
-  std::optional<std::string> MapEntry(const json& parent, const char* map, const char* key,
-                                      const std::string& path) const {
-    const json* entries = Field(parent, map);
-    if (!entries) return std::nullopt;
-    if (!entries->is_object()) {
-      Problem(Severity::kWarning, path + " is not a map; ignored");
-      return std::nullopt;
-    }
-    const json* value = Field(*entries, key);
-    if (!value) return std::nullopt;
-    if (value->is_string()) return value->get<std::string>();
-    Problem(Severity::kWarning, path + "[" + key + "] is not a string; ignored");
-    return std::nullopt;
-  }
-
- private:
-  const DecodeContext& context_;
-  const json* metadata_ = nullptr;
-  ObjectRef ref_;
-};
-
-std::optional<std::int32_t> PortNumber(const ObjectReader& reader, const json& parent,
-                                       const char* name, const std::string& path) {
-  auto value = reader.Integer(parent, name, path);
-  if (!value) return std::nullopt;
-  if (*value < 1 || *value > 65535) {
-    reader.Problem(Severity::kWarning,
-                   path + " " + std::to_string(*value) + " is outside 1-65535; ignored");
-    return std::nullopt;
-  }
-  return static_cast<std::int32_t>(*value);
-}
-
-std::string Protocol(const ObjectReader& reader, const json& parent, const std::string& path) {
-  std::string protocol = reader.String(parent, "protocol", (path + ".protocol").c_str());
-  return protocol.empty() ? "TCP" : protocol;
-}
-
-const json* Array(const ObjectReader& reader, const json& parent, const char* name,
-                  const std::string& path) {
-  const json* value = Field(parent, name);
-  if (!value) return nullptr;
-  if (value->is_array()) return value;
-  reader.Problem(Severity::kWarning, path + " is not a list; ignored");
-  return nullptr;
-}
-
-}  // namespace
-
-std::optional<std::int64_t> ParseTimestamp(const std::string& text) {
-  int year = 0;
-  unsigned month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  int consumed = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2u-%2uT%2u:%2u:%2u%n", &year, &month, &day, &hour, &minute,
-                  &second, &consumed) != 6) {
-    return std::nullopt;
-  }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
-    return std::nullopt;
-  }
-  std::size_t rest = static_cast<std::size_t>(consumed);
-  if (rest < text.size() && text[rest] == '.') {  // fractional seconds
-    ++rest;
-    while (rest < text.size() && text[rest] >= '0' && text[rest] <= '9')
-      ++rest;
-  }
-  std::int64_t offset = 0;
-  if (rest < text.size() && (text[rest] == 'Z' || text[rest] == 'z')) {
-    ++rest;
-  } else if (rest + 6 == text.size() && (text[rest] == '+' || text[rest] == '-')) {
-    unsigned oh = 0, om = 0;
-    if (std::sscanf(text.c_str() + rest + 1, "%2u:%2u", &oh, &om) != 2) return std::nullopt;
-    offset = (text[rest] == '+' ? 1 : -1) * static_cast<std::int64_t>(oh * 3600 + om * 60);
-    rest += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (rest != text.size()) return std::nullopt;
-  std::tm fields{};
-  fields.tm_year = year - 1900;
-  fields.tm_mon = static_cast<int>(month) - 1;
-  fields.tm_mday = static_cast<int>(day);
-  fields.tm_hour = static_cast<int>(hour);
-  fields.tm_min = static_cast<int>(minute);
-  fields.tm_sec = static_cast<int>(second);
-  return static_cast<std::int64_t>(timegm(&fields)) - offset;
-}
 
 // spec.selector as sorted pairs. A selector past kMaxSelectorLabels (the API
 // server allows far fewer in practice) or with a non-string value is dropped
@@ -184,7 +19,7 @@ constexpr std::size_t kMaxSelectorLabels = 64;
 
 std::vector<std::pair<std::string, std::string>> Selector(const ObjectReader& reader,
                                                           const json& spec) {
-  const json* selector = Field(spec, "selector");
+  const json* selector = SetFieldOf(spec, "selector");
   if (!selector || selector->is_null()) return {};
   if (!selector->is_object()) {
     reader.Problem(Severity::kWarning, "spec.selector is not a map; ignored");
@@ -219,7 +54,7 @@ std::vector<std::pair<std::string, std::string>> AliasFields(const ObjectReader&
                                                              const char* map) {
   std::vector<std::pair<std::string, std::string>> pairs;
   const json* metadata = reader.metadata();
-  const json* entries = metadata ? Field(*metadata, map) : nullptr;
+  const json* entries = metadata ? SetFieldOf(*metadata, map) : nullptr;
   if (!entries || !entries->is_object()) return pairs;
   for (const auto& [key, value] : entries->items()) {
     if (pairs.size() == kMaxAliasFields) break;
@@ -231,6 +66,52 @@ std::vector<std::pair<std::string, std::string>> AliasFields(const ObjectReader&
   std::sort(pairs.begin(), pairs.end());
   return pairs;
 }
+
+// metadata.creationTimestamp in whole seconds; nullopt (reported when set
+// but unreadable) otherwise.
+std::optional<std::int64_t> CreationSeconds(ObjectReader& reader) {
+  const json* metadata = reader.metadata();
+  if (!metadata) return std::nullopt;
+  std::string created = reader.String(*metadata, "creationTimestamp", "metadata.creationTimestamp");
+  if (created.empty()) return std::nullopt;
+  auto seconds = ParseRfc3339Seconds(created);
+  if (!seconds) {
+    reader.Problem(Severity::kWarning,
+                   "metadata.creationTimestamp '" + created + "' is not RFC 3339; ignored");
+  }
+  return seconds;
+}
+
+std::optional<ServicePort> DecodeServicePort(ObjectReader& reader, const json& item,
+                                             std::size_t index) {
+  const std::string path = "spec.ports[" + std::to_string(index) + "]";
+  if (!item.is_object()) {
+    reader.Problem(Severity::kWarning, path + " is not an object; ignored");
+    return std::nullopt;
+  }
+  ServicePort port;
+  auto number = PortNumber(reader, item, "port", path + ".port");
+  if (!number) {
+    if (!SetFieldOf(item, "port"))
+      reader.Problem(Severity::kWarning, path + " has no port; ignored");
+    return std::nullopt;
+  }
+  port.port = *number;
+  port.name = reader.String(item, "name", (path + ".name").c_str());
+  port.protocol = Protocol(reader, item, path);
+  port.app_protocol = reader.String(item, "appProtocol", (path + ".appProtocol").c_str());
+  if (const json* target = SetFieldOf(item, "targetPort")) {
+    if (target->is_number_integer()) {
+      const auto value = target->get<std::int64_t>();
+      if (value >= 1 && value <= 65535) port.target_port = static_cast<std::int32_t>(value);
+    } else if (target->is_string()) {
+      port.target_port_name = reader.String(item, "targetPort", (path + ".targetPort").c_str());
+    }
+  }
+  return port;
+}
+
+}  // namespace
 
 std::optional<Service> DecodeService(const json& object, const DecodeContext& context) {
   ObjectReader reader(object, "Service", context);
@@ -246,19 +127,8 @@ std::optional<Service> DecodeService(const json& object, const DecodeContext& co
   service.waypoint_namespace_label = reader.MetadataEntry("labels", kUseWaypointNamespaceLabel);
   service.labels = AliasFields(reader, "labels");
   service.annotations = AliasFields(reader, "annotations");
-  if (const json* metadata = reader.metadata()) {
-    std::string created =
-        reader.String(*metadata, "creationTimestamp", "metadata.creationTimestamp");
-    if (!created.empty()) {
-      if (auto seconds = ParseTimestamp(created)) {
-        service.creation_timestamp = *seconds;
-      } else {
-        reader.Problem(Severity::kWarning,
-                       "metadata.creationTimestamp '" + created + "' is not RFC 3339; ignored");
-      }
-    }
-  }
-  const json* spec = Field(object, "spec");
+  if (auto seconds = CreationSeconds(reader)) service.creation_timestamp = *seconds;
+  const json* spec = SetFieldOf(object, "spec");
   if (!spec) return service;
   service.traffic_distribution_spec =
       reader.String(*spec, "trafficDistribution", "spec.trafficDistribution");
@@ -266,31 +136,9 @@ std::optional<Service> DecodeService(const json& object, const DecodeContext& co
   const json* ports = Array(reader, *spec, "ports", "spec.ports");
   if (!ports) return service;
   for (std::size_t i = 0; i < ports->size(); ++i) {
-    const json& item = (*ports)[i];
-    const std::string path = "spec.ports[" + std::to_string(i) + "]";
-    if (!item.is_object()) {
-      reader.Problem(Severity::kWarning, path + " is not an object; ignored");
-      continue;
+    if (auto port = DecodeServicePort(reader, (*ports)[i], i)) {
+      service.ports.push_back(std::move(*port));
     }
-    ServicePort port;
-    auto number = PortNumber(reader, item, "port", path + ".port");
-    if (!number) {
-      if (!Field(item, "port")) reader.Problem(Severity::kWarning, path + " has no port; ignored");
-      continue;
-    }
-    port.port = *number;
-    port.name = reader.String(item, "name", (path + ".name").c_str());
-    port.protocol = Protocol(reader, item, path);
-    port.app_protocol = reader.String(item, "appProtocol", (path + ".appProtocol").c_str());
-    if (const json* target = Field(item, "targetPort")) {
-      if (target->is_number_integer()) {
-        const auto value = target->get<std::int64_t>();
-        if (value >= 1 && value <= 65535) port.target_port = static_cast<std::int32_t>(value);
-      } else if (target->is_string()) {
-        port.target_port_name = reader.String(item, "targetPort", (path + ".targetPort").c_str());
-      }
-    }
-    service.ports.push_back(std::move(port));
   }
   return service;
 }
@@ -328,8 +176,8 @@ std::optional<SegmentAlias> DecodeAlias(const ObjectReader& reader, const json& 
     reader.Problem(Severity::kWarning, path + ".pattern: " + problem + "; ignored");
     return std::nullopt;
   }
-  const json* selector = Field(item, "selector");
-  const json* match = selector ? Field(*selector, "matchLabels") : nullptr;
+  const json* selector = SetFieldOf(item, "selector");
+  const json* match = selector ? SetFieldOf(*selector, "matchLabels") : nullptr;
   if (match) {
     if (!match->is_object() || match->size() > kMaxSelectorLabels) {
       reader.Problem(Severity::kWarning, path + ".selector.matchLabels is not a map of at most " +
@@ -357,7 +205,7 @@ std::optional<Segment> DecodeSegment(const json& object, const DecodeContext& co
   if (!reader.Named()) return std::nullopt;
   Segment segment;
   segment.name = reader.ref().name;
-  const json* spec = Field(object, "spec");
+  const json* spec = SetFieldOf(object, "spec");
   if (spec) segment.domain = reader.String(*spec, "domain", "spec.domain");
   if (std::string problem = SegmentDomainProblem(segment.domain); !problem.empty()) {
     reader.Problem(Severity::kWarning,
@@ -378,6 +226,38 @@ std::optional<Segment> DecodeSegment(const json& object, const DecodeContext& co
   }
   return segment;
 }
+
+namespace {
+
+// One endpoint of a slice: its first address, conditions, node, zone and pod.
+std::optional<Endpoint> DecodeSliceEndpoint(ObjectReader& reader, const json& item,
+                                            std::size_t index) {
+  const std::string path = "endpoints[" + std::to_string(index) + "]";
+  if (!item.is_object()) return std::nullopt;
+  const json* addresses = Array(reader, item, "addresses", path + ".addresses");
+  if (!addresses || addresses->empty() || !(*addresses)[0].is_string()) {
+    reader.Problem(Severity::kWarning, path + " has no address; ignored");
+    return std::nullopt;
+  }
+  Endpoint endpoint;
+  endpoint.address = (*addresses)[0].get<std::string>();
+  if (const json* conditions = SetFieldOf(item, "conditions")) {
+    endpoint.conditions.ready = reader.Bool(*conditions, "ready", path + ".conditions.ready");
+    endpoint.conditions.serving = reader.Bool(*conditions, "serving", path + ".conditions.serving");
+    endpoint.conditions.terminating =
+        reader.Bool(*conditions, "terminating", path + ".conditions.terminating");
+  }
+  endpoint.node_name = reader.String(item, "nodeName", (path + ".nodeName").c_str());
+  endpoint.zone = reader.String(item, "zone", (path + ".zone").c_str());
+  if (const json* target = SetFieldOf(item, "targetRef"); target && target->is_object()) {
+    if (reader.String(*target, "kind", (path + ".targetRef.kind").c_str()) == "Pod") {
+      endpoint.pod_name = reader.String(*target, "name", (path + ".targetRef.name").c_str());
+    }
+  }
+  return endpoint;
+}
+
+}  // namespace
 
 std::optional<EndpointSlice> DecodeEndpointSlice(const json& object, const DecodeContext& context) {
   ObjectReader reader(object, "EndpointSlice", context);
@@ -418,31 +298,9 @@ std::optional<EndpointSlice> DecodeEndpointSlice(const json& object, const Decod
   if (const json* endpoints = Array(reader, object, "endpoints", "endpoints")) {
     slice.endpoints.reserve(endpoints->size());
     for (std::size_t i = 0; i < endpoints->size(); ++i) {
-      const json& item = (*endpoints)[i];
-      const std::string path = "endpoints[" + std::to_string(i) + "]";
-      if (!item.is_object()) continue;
-      const json* addresses = Array(reader, item, "addresses", path + ".addresses");
-      if (!addresses || addresses->empty() || !(*addresses)[0].is_string()) {
-        reader.Problem(Severity::kWarning, path + " has no address; ignored");
-        continue;
+      if (auto endpoint = DecodeSliceEndpoint(reader, (*endpoints)[i], i)) {
+        slice.endpoints.push_back(std::move(*endpoint));
       }
-      Endpoint endpoint;
-      endpoint.address = (*addresses)[0].get<std::string>();
-      if (const json* conditions = Field(item, "conditions")) {
-        endpoint.conditions.ready = reader.Bool(*conditions, "ready", path + ".conditions.ready");
-        endpoint.conditions.serving =
-            reader.Bool(*conditions, "serving", path + ".conditions.serving");
-        endpoint.conditions.terminating =
-            reader.Bool(*conditions, "terminating", path + ".conditions.terminating");
-      }
-      endpoint.node_name = reader.String(item, "nodeName", (path + ".nodeName").c_str());
-      endpoint.zone = reader.String(item, "zone", (path + ".zone").c_str());
-      if (const json* target = Field(item, "targetRef"); target && target->is_object()) {
-        if (reader.String(*target, "kind", (path + ".targetRef.kind").c_str()) == "Pod") {
-          endpoint.pod_name = reader.String(*target, "name", (path + ".targetRef.name").c_str());
-        }
-      }
-      slice.endpoints.push_back(std::move(endpoint));
     }
   }
   return slice;
@@ -465,9 +323,9 @@ std::optional<Gateway> DecodeGateway(const json& object, const DecodeContext& co
   // Topology labels may sit on the Deployment or on its pod template; the
   // Deployment's own labels win.
   const json* template_metadata = nullptr;
-  if (const json* spec = Field(object, "spec")) {
-    if (const json* pod_template = Field(*spec, "template")) {
-      template_metadata = Field(*pod_template, "metadata");
+  if (const json* spec = SetFieldOf(object, "spec")) {
+    if (const json* pod_template = SetFieldOf(*spec, "template")) {
+      template_metadata = SetFieldOf(*pod_template, "metadata");
     }
   }
   auto label = [&](const char* key) -> std::optional<std::string> {
@@ -494,7 +352,7 @@ std::optional<Pod> DecodePod(const json& object, const DecodeContext& context) {
   Pod pod;
   pod.name = reader.ref().name;
   pod.namespace_name = reader.ref().namespace_name;
-  if (const json* spec = Field(object, "spec")) {
+  if (const json* spec = SetFieldOf(object, "spec")) {
     pod.service_account = reader.String(*spec, "serviceAccountName", "spec.serviceAccountName");
   }
   // The API server sets it; a Pod read from elsewhere may lack it.
@@ -509,8 +367,8 @@ std::optional<GatewayAddress> DecodeGatewayAddress(const json& object,
     return std::nullopt;
   }
   GatewayAddress out{reader.ref().name, {}};
-  if (const json* status = Field(object, "status")) {
-    if (const json* balancer = Field(*status, "loadBalancer")) {
+  if (const json* status = SetFieldOf(object, "status")) {
+    if (const json* balancer = SetFieldOf(*status, "loadBalancer")) {
       if (const json* ingress = Array(reader, *balancer, "ingress", "status.loadBalancer.ingress");
           ingress && !ingress->empty() && (*ingress)[0].is_object()) {
         out.address = reader.String((*ingress)[0], "ip", "status.loadBalancer.ingress[0].ip");
@@ -522,7 +380,7 @@ std::optional<GatewayAddress> DecodeGatewayAddress(const json& object,
     }
   }
   if (out.address.empty()) {
-    if (const json* spec = Field(object, "spec")) {
+    if (const json* spec = SetFieldOf(object, "spec")) {
       if (const json* external = Array(reader, *spec, "externalIPs", "spec.externalIPs");
           external && !external->empty() && (*external)[0].is_string()) {
         out.address = (*external)[0].get<std::string>();

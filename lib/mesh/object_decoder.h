@@ -46,7 +46,4 @@ struct DecodeContext {
 [[nodiscard]] std::optional<GatewayAddress> DecodeGatewayAddress(const nlohmann::json& object,
                                                                  const DecodeContext& context);
 
-// RFC 3339 timestamp ("2025-03-06T17:15:23Z") to seconds since the epoch.
-[[nodiscard]] std::optional<std::int64_t> ParseTimestamp(const std::string& text);
-
 }  // namespace globalsvc::mesh

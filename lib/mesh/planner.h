@@ -32,28 +32,10 @@
 #include "lib/mesh/cluster_state.h"
 #include "lib/mesh/diagnostic.h"
 #include "lib/mesh/model.h"
+#include "lib/mesh/plan_options.h"
 #include "lib/mesh/service_entry.h"
 
 namespace globalsvc::mesh {
-
-// Istio's CRD allows at most this many endpoints in one ServiceEntry.
-inline constexpr std::size_t kMaxServiceEntryEndpoints = 4096;
-
-struct PlanOptions {
-  std::string target_cluster;
-  std::string control_plane_namespace = kDefaultControlPlaneNamespace;
-  std::string host_suffix = "mesh.internal";     // the default segment's host domain
-  std::string cluster_domain = "cluster.local";  // of <svc>.<ns>.svc.<domain>
-  // The objects written can add endpoints to a Kubernetes Service (the
-  // WorkloadEntry shape can, the inline shape cannot): takeover of a Service
-  // the target cluster has needs it.
-  bool can_join_kubernetes_service = true;
-  std::size_t max_endpoints = kMaxServiceEntryEndpoints;
-};
-
-// The order of ServiceEntry endpoints: cluster, address, network, locality,
-// weight.
-[[nodiscard]] bool EndpointLess(const ServiceEntryEndpoint& a, const ServiceEntryEndpoint& b);
 
 // Plans the ServiceEntries of one Service key in the target cluster (none
 // when no cluster exports that Service): one per segment whose clusters

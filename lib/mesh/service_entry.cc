@@ -1,6 +1,7 @@
 #include "lib/mesh/service_entry.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "lib/base/hash.h"
 #include "lib/mesh/model.h"
@@ -231,6 +232,11 @@ std::string ContentHash(const ServiceEntry& entry) {
 
 std::string ContentHash(const nlohmann::json& stored) {
   return HexHash(Fnv1a64(OwnedFields(stored).dump()));
+}
+
+bool EndpointLess(const ServiceEntryEndpoint& a, const ServiceEntryEndpoint& b) {
+  return std::tie(a.cluster, a.address, a.network, a.locality, a.weight) <
+         std::tie(b.cluster, b.address, b.network, b.locality, b.weight);
 }
 
 }  // namespace globalsvc::mesh

@@ -86,6 +86,10 @@ struct ServiceEntry {
   friend bool operator==(const ServiceEntry&, const ServiceEntry&) = default;
 };
 
+// The order of ServiceEntry endpoints: cluster, address, network, locality,
+// weight.
+[[nodiscard]] bool EndpointLess(const ServiceEntryEndpoint& a, const ServiceEntryEndpoint& b);
+
 // Sets both traffic distribution fields from the value a Service asked for.
 void SetTrafficDistribution(ServiceEntry& entry, std::string_view requested);
 

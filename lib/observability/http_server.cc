@@ -109,6 +109,75 @@ int HttpServer::port() const {
   return state_->port.load();
 }
 
+namespace {
+
+std::unique_ptr<httplib::Server> MakeServer() {
+  auto server = std::make_unique<httplib::Server>();
+  server->set_socket_options(ListenSocketOptions);
+  server->new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
+  server->set_keep_alive_timeout(2);
+  server->set_read_timeout(5);
+  server->set_write_timeout(5);
+  server->set_payload_max_length(64 * 1024);
+  return server;
+}
+
+// The handlers answer even when a check throws: a probe never takes the
+// server down.
+void AddRoutes(httplib::Server& server, Registry& registry, const HttpServer::LivenessCheck& live,
+               const HttpServer::ReadinessCheck& ready) {
+  server.Get("/metrics", [&registry](const httplib::Request&, httplib::Response& res) {
+    try {
+      res.set_content(registry.Render(), kMetricsContentType);
+    } catch (const std::exception&) {
+      res.status = 500;
+      res.set_content("cannot render metrics", kTextContentType);
+    }
+  });
+  server.Get("/healthz", [&live](const httplib::Request&, httplib::Response& res) {
+    bool is_live = false;
+    try {
+      is_live = !live || live();
+    } catch (const std::exception&) {
+      is_live = false;
+    }
+    res.status = is_live ? 200 : 503;
+    res.set_content(is_live ? "ok" : "not live", kTextContentType);
+  });
+  server.Get("/readyz", [&ready](const httplib::Request&, httplib::Response& res) {
+    std::pair<bool, std::string> answer{true, ""};
+    try {
+      if (ready) answer = ready();
+    } catch (const std::exception& e) {
+      answer = {false, std::string("readiness check failed: ") + e.what()};
+    }
+    res.status = answer.first ? 200 : 503;
+    if (answer.first) {
+      res.set_content("ok", kTextContentType);
+    } else {
+      res.set_content(answer.second.empty() ? "not ready" : answer.second, kTextContentType);
+    }
+  });
+}
+
+// The bound port (the chosen one for port 0).
+Result<int> Bind(httplib::Server& server, const ListenAddress& parsed, const std::string& address) {
+  errno = 0;
+  int bound = -1;
+  if (parsed.port == 0) {
+    bound = server.bind_to_any_port(parsed.host);
+  } else if (server.bind_to_port(parsed.host, parsed.port)) {
+    bound = parsed.port;
+  }
+  const int bind_errno = errno;
+  if (bound >= 0) return bound;
+  std::string message = "cannot listen on " + address;
+  if (bind_errno != 0) message += std::string(": ") + std::strerror(bind_errno);
+  return MakeError(ErrorCode::kUnavailable, std::move(message));
+}
+
+}  // namespace
+
 Result<int> HttpServer::Start(const std::string& address) {
   State& s = *state_;
   std::lock_guard lock(s.lifecycle);
@@ -120,62 +189,10 @@ Result<int> HttpServer::Start(const std::string& address) {
   }
 
   try {
-    auto server = std::make_unique<httplib::Server>();
-    server->set_socket_options(ListenSocketOptions);
-    server->new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
-    server->set_keep_alive_timeout(2);
-    server->set_read_timeout(5);
-    server->set_write_timeout(5);
-    server->set_payload_max_length(64 * 1024);
-
-    server->Get("/metrics", [&s](const httplib::Request&, httplib::Response& res) {
-      try {
-        res.set_content(s.registry.Render(), kMetricsContentType);
-      } catch (const std::exception&) {
-        res.status = 500;
-        res.set_content("cannot render metrics", kTextContentType);
-      }
-    });
-    server->Get("/healthz", [&s](const httplib::Request&, httplib::Response& res) {
-      bool live = false;
-      try {
-        live = !s.live || s.live();
-      } catch (const std::exception&) {
-        live = false;
-      }
-      res.status = live ? 200 : 503;
-      res.set_content(live ? "ok" : "not live", kTextContentType);
-    });
-    server->Get("/readyz", [&s](const httplib::Request&, httplib::Response& res) {
-      std::pair<bool, std::string> ready{true, ""};
-      try {
-        if (s.ready) ready = s.ready();
-      } catch (const std::exception& e) {
-        ready = {false, std::string("readiness check failed: ") + e.what()};
-      }
-      if (ready.first) {
-        res.status = 200;
-        res.set_content("ok", kTextContentType);
-      } else {
-        res.status = 503;
-        res.set_content(ready.second.empty() ? "not ready" : ready.second, kTextContentType);
-      }
-    });
-
-    errno = 0;
-    int bound = -1;
-    if (parsed->port == 0) {
-      bound = server->bind_to_any_port(parsed->host);
-    } else if (server->bind_to_port(parsed->host, parsed->port)) {
-      bound = parsed->port;
-    }
-    const int bind_errno = errno;
-    if (bound < 0) {
-      std::string message = "cannot listen on " + address;
-      if (bind_errno != 0) message += std::string(": ") + std::strerror(bind_errno);
-      return MakeError(ErrorCode::kUnavailable, std::move(message));
-    }
-
+    auto server = MakeServer();
+    AddRoutes(*server, s.registry, s.live, s.ready);
+    auto bound = Bind(*server, *parsed, address);
+    if (!bound.ok()) return bound.error();
     s.server = std::move(server);
     s.thread = std::thread([&s] {
       try {
@@ -186,7 +203,7 @@ Result<int> HttpServer::Start(const std::string& address) {
       s.listen_returned = true;
     });
     s.started = true;
-    s.port = bound;
+    s.port = *bound;
   } catch (const std::exception& e) {
     s.server.reset();
     return MakeError(ErrorCode::kInternal,

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -166,31 +167,52 @@ struct SplitMessage {
   std::vector<std::pair<std::string_view, std::string>> fields;
 };
 
+// Where the first `key=` word starts (text.size() when none does).
+std::size_t FirstFieldStart(std::string_view text) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    while (pos < text.size() && text[pos] == ' ')
+      ++pos;
+    if (pos < text.size() && FieldKeyLength(text, pos) > 0) return pos;
+    while (pos < text.size() && text[pos] != ' ')
+      ++pos;
+  }
+  return text.size();
+}
+
+// The value of `"..."` at pos (backslash escapes), moving pos past it; nullopt
+// when unterminated or not followed by a space or the end.
+std::optional<std::string> ReadQuoted(std::string_view text, std::size_t& pos) {
+  ++pos;
+  std::string value;
+  while (pos < text.size()) {
+    const char c = text[pos++];
+    if (c == '\\' && pos < text.size()) {
+      value += text[pos++];
+    } else if (c == '"') {
+      if (pos < text.size() && text[pos] != ' ') return std::nullopt;
+      return value;
+    } else {
+      value += c;
+    }
+  }
+  return std::nullopt;
+}
+
 // "list done cluster=c1 error=connection refused" → msg "list done",
 // cluster "c1", error "connection refused" (words without '=' continue the
 // previous value; `key="a b"` is unquoted; a free-text field takes the rest). Anything ambiguous (a
 // reserved or repeated key, an unterminated quote) keeps the whole text as msg.
 SplitMessage Split(std::string_view text) {
   SplitMessage whole{text, {}};
-  std::size_t pos = 0;
-  std::size_t fields_begin = text.size();
-  while (pos < text.size()) {
-    while (pos < text.size() && text[pos] == ' ')
-      ++pos;
-    if (pos < text.size() && FieldKeyLength(text, pos) > 0) {
-      fields_begin = pos;
-      break;
-    }
-    while (pos < text.size() && text[pos] != ' ')
-      ++pos;
-  }
+  const std::size_t fields_begin = FirstFieldStart(text);
   if (fields_begin == text.size()) return whole;
 
   SplitMessage split;
   split.msg = text.substr(0, fields_begin);
   while (!split.msg.empty() && split.msg.back() == ' ')
     split.msg.remove_suffix(1);
-  pos = fields_begin;
+  std::size_t pos = fields_begin;
   while (pos < text.size()) {
     while (pos < text.size() && text[pos] == ' ')
       ++pos;
@@ -211,20 +233,9 @@ SplitMessage Split(std::string_view text) {
     pos += key_length + 1;
     std::string value;
     if (pos < text.size() && text[pos] == '"') {
-      ++pos;
-      bool closed = false;
-      while (pos < text.size()) {
-        const char c = text[pos++];
-        if (c == '\\' && pos < text.size()) {
-          value += text[pos++];
-        } else if (c == '"') {
-          closed = true;
-          break;
-        } else {
-          value += c;
-        }
-      }
-      if (!closed || (pos < text.size() && text[pos] != ' ')) return whole;
+      auto quoted = ReadQuoted(text, pos);
+      if (!quoted) return whole;
+      value = std::move(*quoted);
     } else if (IsFreeTextField(key)) {
       std::string_view rest = text.substr(pos);
       while (!rest.empty() && rest.back() == ' ')

@@ -161,8 +161,4 @@ class Registry {
   Counter* errors_ = nullptr;
 };
 
-// Exposed for tests: Prometheus' number formatting (Go's 'g', shortest
-// round-trip: 1, 0.25, 1e+06, +Inf, -Inf, NaN).
-[[nodiscard]] std::string FormatMetricValue(double v);
-
 }  // namespace globalsvc::obs

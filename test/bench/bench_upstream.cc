@@ -24,7 +24,13 @@
 //
 //   bench_upstream [--services 300] [--endpoints 14] [--samples 500] [--clusters 2]
 //                  [--testbed DIR] [--globalsvc PATH] [--markdown FILE]
-//                  [--profiles DIR] (istiod's heap profile for each side)
+//                  [--profiles DIR] (istiod's heap profile for each side, and
+//                  its CPU profile over the first 30 s of each cold start)
+//                  [--sides both|upstream|globalsvc] (one side alone, for
+//                  scaling runs; the report then has only that side)
+//                  [--namespaces K] (the services spread over bench-0..K-1)
+//                  [--local-namespaces true] (cluster1 has those namespaces
+//                  too, so globalsvc's objects go there, not to istio-system)
 //                  [--reuse-world true] (the remotes hold the same world from
 //                  an earlier run: keep it instead of creating it again)
 
@@ -73,8 +79,11 @@ struct Args {
   fs::path testbed;
   std::string globalsvc;
   std::string markdown;
-  fs::path profiles;         // where istiod's heap profiles go, if anywhere
-  bool reuse_world = false;  // the remotes already hold this world (an earlier run's)
+  fs::path profiles;  // where istiod's profiles go, if anywhere
+  std::string sides = "both";
+  int namespaces = 1;             // the services spread over this many namespaces
+  bool local_namespaces = false;  // cluster1 has them too
+  bool reuse_world = false;       // the remotes already hold this world (an earlier run's)
 
   // Endpoints of one service over every remote.
   [[nodiscard]] int RemoteEndpoints() const { return (clusters - 1) * endpoints; }
@@ -112,6 +121,7 @@ struct Side {
   long istiod_heap_added_kib = 0;  // istiod's live heap, after a GC
   long globalsvc_added_kib = 0;
   double cold_start_s = 0;
+  double istiod_quiet_s = 0;  // from connecting to istiod's last push of the cold start
   double istiod_cold_cpu_s = 0, globalsvc_cold_cpu_s = 0;
   double istiod_change_cpu_s = 0, globalsvc_change_cpu_s = 0;  // all changes
   std::vector<double> convergence_ms;
@@ -157,13 +167,7 @@ class RemoteApiMetrics {
   double Sum(const std::string& name, const std::string& must_contain = "") {
     auto response = transport_->Send("GET", "/metrics");
     if (!response.ok() || response->status != 200) return 0;
-    std::istringstream lines(response->body);
-    double total = 0;
-    for (std::string line; std::getline(lines, line);) {
-      if (!line.starts_with(name + "{") || line.find(must_contain) == std::string::npos) continue;
-      total += std::strtod(line.c_str() + line.rfind(' ') + 1, nullptr);
-    }
-    return total;
+    return MetricSum(response->body, name, must_contain);
   }
   double Watches() { return Sum("apiserver_longrunning_requests", "verb=\"WATCH\""); }
   double Lists() { return Sum("apiserver_request_total", "verb=\"LIST\""); }
@@ -229,12 +233,15 @@ nlohmann::json GlobalForBoth() {
 
 void ResetSlices(KubeClient& c2, const Args& args, const std::string& node) {
   Parallel(args.services, 4, [&](int i) {
-    ApplyObject(c2, resources::EndpointSlices(), SliceObject(2, i, args.endpoints, node));
+    ApplyObject(c2, resources::EndpointSlices(),
+                SliceObject(2, i, args.endpoints, node, args.namespaces),
+                BenchNamespace(i, args.namespaces));
   });
 }
 
-std::string Host(int i, const std::string& suffix) {
-  return "svc-" + std::to_string(i) + suffix;
+// Service i's host: svc-<i>.<namespace><suffix>.
+std::string Host(const Args& args, int i, const std::string& suffix) {
+  return "svc-" + std::to_string(i) + "." + BenchNamespace(i, args.namespaces) + suffix;
 }
 
 // ---------------------------------------------------------------- the two sides
@@ -255,6 +262,42 @@ void SaveHeapProfile(int istiod_port, const fs::path& folder, const std::string&
   std::ofstream(file, std::ios::binary) << HttpBody(HttpGet(istiod_port, "/debug/pprof/heap?gc=1"));
   std::fprintf(stderr, "bench_upstream: %s: istiod's heap profile in %s\n", side.c_str(),
                file.c_str());
+}
+
+// istiod's CPU profile over the next `seconds`, for `go tool pprof`: where a
+// cold start spends istiod's time. Blocks for those seconds.
+void SaveCpuProfile(int istiod_port, const fs::path& folder, const std::string& side, int seconds) {
+  fs::create_directories(folder);
+  const fs::path file = folder / ("istiod-cpu-cold-start-" + side + ".pb.gz");
+  const std::string body =
+      HttpBody(HttpGet(istiod_port, "/debug/pprof/profile?seconds=" + std::to_string(seconds)));
+  std::ofstream(file, std::ios::binary) << body;
+  std::fprintf(stderr, "bench_upstream: %s: istiod's CPU profile of the cold start in %s\n",
+               side.c_str(), file.c_str());
+}
+
+// The number of pushes istiod has debounced so far (pilot_debounce_time_count
+// on its monitoring port): it grows while istiod still works through changes,
+// even after its view looks complete.
+double IstiodPushes(int monitoring_port) {
+  return MetricSum(HttpBody(HttpGet(monitoring_port, "/metrics")), "pilot_debounce_time_count");
+}
+
+// Waits until istiod has pushed nothing for 15 s (longer than its longest
+// debounce, 10 s) and returns when it last pushed: the end of its work.
+SteadyTime WaitForIstiodQuiet(const Args& args, std::chrono::seconds timeout) {
+  const int port = std::stoi(ClusterEnv(args.testbed, "cluster1", "ISTIOD_MONITORING_PORT"));
+  double pushes = IstiodPushes(port);
+  auto last_push = Clock::now();
+  const auto deadline = Clock::now() + timeout;
+  while (Clock::now() - last_push < 15s && Clock::now() < deadline) {
+    std::this_thread::sleep_for(1s);  // each read of /metrics costs istiod CPU too
+    if (const double now = IstiodPushes(port); now != pushes) {
+      pushes = now;
+      last_push = Clock::now();
+    }
+  }
+  return last_push;
 }
 
 // What differs between the sides; Measure does the rest the same way.
@@ -285,8 +328,13 @@ Side Measure(const Args& args, KubeClient& c2, RemoteApiMetrics& remote, const S
   CpuMeter ours_cpu(setup.controller ? setup.controller->pid : -1, [started] {
     return std::chrono::duration<double>(Clock::now() - started).count();
   });
-  const long istiod_before = RssOf(setup, false), ours_before = RssOf(setup, true);
-  const long heap_before = IstiodLiveHeapKiB(istiod_port);
+  long istiod_before = 0, ours_before = 0, heap_before = 0;
+  {
+    const auto paused = ambient.Pause();
+    istiod_before = RssOf(setup, false);
+    ours_before = RssOf(setup, true);
+    heap_before = IstiodLiveHeapKiB(istiod_port);
+  }
   const double watches_before = remote.Watches();
   // Idle, with istiod's view polled: the baseline every phase is net of.
   istiod_cpu.Begin();
@@ -302,6 +350,10 @@ Side Measure(const Args& args, KubeClient& c2, RemoteApiMetrics& remote, const S
   // API server takes about 100 a second.
   const auto limit = 600s + std::chrono::seconds(args.services * (args.clusters - 1) / 25);
   const auto start = Clock::now();
+  std::jthread cpu_profile;
+  if (!args.profiles.empty()) {
+    cpu_profile = std::jthread([&] { SaveCpuProfile(istiod_port, args.profiles, side_name, 30); });
+  }
   for (int c = 2; c <= args.clusters; ++c)
     setup.connect(ClusterName(c));
   const auto complete = ambient.WaitForAll(static_cast<std::size_t>(args.services),
@@ -312,16 +364,26 @@ Side Measure(const Args& args, KubeClient& c2, RemoteApiMetrics& remote, const S
         std::to_string(limit.count()) + " s");
   }
   side.cold_start_s = std::chrono::duration<double>(*complete - start).count();
+  side.remote_lists = remote.Lists() - lists_before;
+  std::fprintf(stderr, "bench_upstream: %s: view complete %.2f s after connecting (%s)\n",
+               side_name.c_str(), side.cold_start_s, LoadAverage().c_str());
+  // istiod may still work through a backlog of changes after its view is
+  // complete; a change measured now would queue behind it.
   side.istiod_cold_cpu_s = istiod_cpu.End();
   side.globalsvc_cold_cpu_s = setup.controller ? ours_cpu.End() : 0;
-  side.remote_lists = remote.Lists() - lists_before;
-  std::this_thread::sleep_for(5s);
-  side.istiod_added_kib = RssOf(setup, false) - istiod_before;
-  side.istiod_heap_added_kib = IstiodLiveHeapKiB(istiod_port) - heap_before;
-  side.globalsvc_added_kib = RssOf(setup, true) - ours_before;
+  side.istiod_quiet_s =
+      std::chrono::duration<double>(WaitForIstiodQuiet(args, limit) - start).count();
+  std::fprintf(stderr, "bench_upstream: %s: istiod quiet %.2f s after connecting (%s)\n",
+               side_name.c_str(), side.istiod_quiet_s, LoadAverage().c_str());
+  {
+    const auto paused = ambient.Pause();
+    side.istiod_heap_added_kib = IstiodLiveHeapKiB(istiod_port) - heap_before;
+    side.istiod_added_kib = RssOf(setup, false) - istiod_before;
+    side.globalsvc_added_kib = RssOf(setup, true) - ours_before;
+    if (!args.profiles.empty()) SaveHeapProfile(istiod_port, args.profiles, side_name);
+  }
   side.remote_watches = remote.Watches() - watches_before;
   side.view = ambient.LastViewSize();
-  if (!args.profiles.empty()) SaveHeapProfile(istiod_port, args.profiles, side_name);
 
   // The view is larger now, so each read costs more: calibrate again.
   istiod_cpu.Begin();
@@ -339,14 +401,15 @@ Side Measure(const Args& args, KubeClient& c2, RemoteApiMetrics& remote, const S
     const int weight = args.endpoints + 1 + (s / args.services) % 2;
     const int total = args.RemoteEndpoints() - args.endpoints + weight;
     const auto changed = Clock::now();
-    ApplyObject(c2, resources::EndpointSlices(), SliceObject(2, i, weight, node));
+    ApplyObject(c2, resources::EndpointSlices(), SliceObject(2, i, weight, node, args.namespaces),
+                BenchNamespace(i, args.namespaces));
     if (setup.written) {
       const auto written = setup.written(i, total);
       if (!written) Die("change " + std::to_string(s) + ": no object written within 30 s");
       side.globalsvc_share_ms.push_back(
           std::chrono::duration<double, std::milli>(*written - changed).count());
     }
-    const auto shown = ambient.WaitFor(Host(i, setup.host_suffix), total, 30s);
+    const auto shown = ambient.WaitFor(Host(args, i, setup.host_suffix), total, 30s);
     if (!shown) Die("change " + std::to_string(s) + " not in istiod's view within 30 s");
     side.convergence_ms.push_back(
         std::chrono::duration<double, std::milli>(*shown - changed).count());
@@ -361,7 +424,7 @@ Side Measure(const Args& args, KubeClient& c2, RemoteApiMetrics& remote, const S
 Side Upstream(const Args& args, KubeClient& c1, KubeClient& c2, RemoteApiMetrics& remote) {
   SideSetup setup;
   setup.istiod = RestartIstiod(args, true);
-  setup.host_suffix = ".bench.svc.cluster.local";
+  setup.host_suffix = ".svc.cluster.local";
   setup.connect = [&](const std::string& cluster) { ConnectIstiodRemote(c1, args, cluster); };
   Side side = Measure(args, c2, remote, setup, "upstream");
   for (int c = 2; c <= args.clusters; ++c)
@@ -377,10 +440,11 @@ Side Globalsvc(const Args& args, KubeClient& c1, KubeClient& c2, RemoteApiMetric
   controller.Start({args.testbed, args.globalsvc, "workload-entries", ""}, "cluster1", FreePort());
   WaitReadyAndSettle(controller);
   setup.controller = &controller;
-  setup.host_suffix = ".bench.mesh.internal";
+  setup.host_suffix = ".mesh.internal";
   setup.connect = [&](const std::string& cluster) { ConnectRemote(c1, args.testbed, cluster); };
   setup.written = [&](int i, int weight) {
-    return entries.WaitFor("autogen.bench." + Host(i, ""), weight, 30s);
+    return entries.WaitFor(
+        "autogen." + BenchNamespace(i, args.namespaces) + ".svc-" + std::to_string(i), weight, 30s);
   };
   setup.writes = [&] { return controller.Metric("globalsvc_writes_total{kind=\"apply\"}"); };
   Side side = Measure(args, c2, remote, setup, "globalsvc");
@@ -429,6 +493,9 @@ void Report(const Args& args, const Side& up, const Side& ours, const std::strin
   text += Row("cold start: remotes connected to a complete ambient view",
               Format("%.2f s", up.cold_start_s), Format("%.2f s", ours.cold_start_s),
               ours.cold_start_s, up.cold_start_s);
+  text += Row("istiod done: remotes connected to its last push of the cold start",
+              Format("%.2f s", up.istiod_quiet_s), Format("%.2f s", ours.istiod_quiet_s),
+              ours.istiod_quiet_s, up.istiod_quiet_s);
   for (const double q : {0.5, 0.99}) {
     text +=
         Row(Format("convergence p%.0f: remote slice to istiod's view (globalsvc's part)", q * 100),
@@ -457,14 +524,17 @@ void Report(const Args& args, const Side& up, const Side& ours, const std::strin
 // One side's main figures as soon as it is done, so a run that cannot finish
 // the other side still leaves them.
 void PrintSide(const char* name, const Side& side) {
-  std::fprintf(stderr,
-               "bench_upstream: %s: +%.1f MiB (istiod %.1f MiB RSS, %.1f MiB live heap), cold "
-               "start %.2f s, p50 %.1f ms, p99 %.1f ms (%s)\n",
-               name, static_cast<double>(side.AddedKiB()) / 1024.0,
-               static_cast<double>(side.istiod_added_kib) / 1024.0,
-               static_cast<double>(side.istiod_heap_added_kib) / 1024.0, side.cold_start_s,
-               Percentile(side.convergence_ms, 0.5), Percentile(side.convergence_ms, 0.99),
-               LoadAverage().c_str());
+  std::fprintf(
+      stderr,
+      "bench_upstream: %s: +%.1f MiB (istiod %.1f MiB RSS, %.1f MiB live heap), cold "
+      "start %.2f s (istiod done at %.2f s; CPU: istiod %.2f s, globalsvc %.2f s), p50 %.1f ms, "
+      "p99 %.1f ms (%s)\n",
+      name, static_cast<double>(side.AddedKiB()) / 1024.0,
+      static_cast<double>(side.istiod_added_kib) / 1024.0,
+      static_cast<double>(side.istiod_heap_added_kib) / 1024.0, side.cold_start_s,
+      side.istiod_quiet_s, side.istiod_cold_cpu_s, side.globalsvc_cold_cpu_s,
+      Percentile(side.convergence_ms, 0.5), Percentile(side.convergence_ms, 0.99),
+      LoadAverage().c_str());
 }
 
 Args ParseArgs(int argc, char** argv) {
@@ -472,18 +542,25 @@ Args ParseArgs(int argc, char** argv) {
   const char* env = std::getenv("GLOBALSVC_TESTBED_DIR");
   args.testbed = env ? fs::path(env) : fs::path(GLOBALSVC_SOURCE_DIR) / ".testbed";
   args.globalsvc = (fs::path(argv[0]).parent_path() / "../../cli/globalsvc").string();
-  ParseFlags(argc, argv,
-             {{"--services", [&](const std::string& v) { args.services = std::stoi(v); }},
-              {"--endpoints", [&](const std::string& v) { args.endpoints = std::stoi(v); }},
-              {"--samples", [&](const std::string& v) { args.samples = std::stoi(v); }},
-              {"--clusters", [&](const std::string& v) { args.clusters = std::stoi(v); }},
-              {"--testbed", [&](const std::string& v) { args.testbed = v; }},
-              {"--globalsvc", [&](const std::string& v) { args.globalsvc = v; }},
-              {"--markdown", [&](const std::string& v) { args.markdown = v; }},
-              {"--profiles", [&](const std::string& v) { args.profiles = v; }},
-              {"--reuse-world", [&](const std::string& v) { args.reuse_world = v == "true"; }}});
-  if (args.services < 1 || args.endpoints < 1 || args.samples < 1) {
-    Die("--services, --endpoints and --samples must be positive");
+  ParseFlags(
+      argc, argv,
+      {{"--services", [&](const std::string& v) { args.services = std::stoi(v); }},
+       {"--endpoints", [&](const std::string& v) { args.endpoints = std::stoi(v); }},
+       {"--samples", [&](const std::string& v) { args.samples = std::stoi(v); }},
+       {"--clusters", [&](const std::string& v) { args.clusters = std::stoi(v); }},
+       {"--testbed", [&](const std::string& v) { args.testbed = v; }},
+       {"--globalsvc", [&](const std::string& v) { args.globalsvc = v; }},
+       {"--markdown", [&](const std::string& v) { args.markdown = v; }},
+       {"--profiles", [&](const std::string& v) { args.profiles = v; }},
+       {"--reuse-world", [&](const std::string& v) { args.reuse_world = v == "true"; }},
+       {"--sides", [&](const std::string& v) { args.sides = v; }},
+       {"--namespaces", [&](const std::string& v) { args.namespaces = std::stoi(v); }},
+       {"--local-namespaces", [&](const std::string& v) { args.local_namespaces = v == "true"; }}});
+  if (args.sides != "both" && args.sides != "upstream" && args.sides != "globalsvc") {
+    Die("--sides must be both, upstream or globalsvc");
+  }
+  if (args.services < 1 || args.endpoints < 1 || args.samples < 1 || args.namespaces < 1) {
+    Die("--services, --endpoints, --samples and --namespaces must be positive");
   }
   if (args.clusters < 2) Die("--clusters must be 2 or more");
   (void)IstiodHttpPort(args.testbed, "cluster1");  // dies without istiod
@@ -514,26 +591,37 @@ int main(int argc, char** argv) {
     DeleteObject(c1, resources::Secrets(), "istio-system", IstiodRemoteSecret(ClusterName(c)));
   }
   DeleteBenchEntries(c1);
-  if (!args.reuse_world) {
+  {
+    // cluster1 holds the bench namespaces only with --local-namespaces.
     std::vector<std::jthread> deleting;
-    for (auto& client : clients)
-      deleting.emplace_back([&client] { DeleteNamespaceAndWait(*client); });
+    for (std::size_t c = 0; c < clients.size(); ++c) {
+      if (c > 0 && args.reuse_world) continue;
+      deleting.emplace_back([&, c] { DeleteNamespaceAndWait(*clients[c]); });
+    }
   }
+  if (args.local_namespaces) CreateBenchNamespaces(c1, args.namespaces);
   {
     std::vector<std::jthread> filling;
     for (int c = 2; c <= args.clusters; ++c) {
       filling.emplace_back([&, c] {
         KubeClient& cluster = *clients[static_cast<std::size_t>(c - 1)];
-        if (!args.reuse_world) Populate(cluster, c, args.services, args.endpoints, GlobalForBoth());
+        if (!args.reuse_world) {
+          Populate(cluster, c, args.services, args.endpoints, GlobalForBoth(), args.namespaces);
+        }
         ApplyEastWestGateway(cluster, args, c);
       });
     }
   }
   const std::string load_before = LoadAverage();
-  const Side up = Upstream(args, c1, c2, remote);
-  PrintSide("upstream", up);
-  const Side ours = Globalsvc(args, c1, c2, remote);
-  PrintSide("globalsvc", ours);
-  Report(args, up, ours, load_before + " to " + LoadAverage());
+  Side up, ours;
+  if (args.sides != "globalsvc") {
+    up = Upstream(args, c1, c2, remote);
+    PrintSide("upstream", up);
+  }
+  if (args.sides != "upstream") {
+    ours = Globalsvc(args, c1, c2, remote);
+    PrintSide("globalsvc", ours);
+  }
+  if (args.sides == "both") Report(args, up, ours, load_before + " to " + LoadAverage());
   return 0;
 }

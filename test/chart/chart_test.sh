@@ -12,6 +12,8 @@
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=../support/harness.sh
+source "$REPO_ROOT/test/support/harness.sh"
 TESTBED=$REPO_ROOT/scripts/testbed
 CHART=$REPO_ROOT/manifests/charts/globalsvc
 # shellcheck source=../testbed/versions.env
@@ -26,8 +28,6 @@ READER_SA=$RELEASE-reader
 # The remote Secrets' namespace of their own (the chart's default).
 SECRETS_NS=globalsvc-remotes
 
-PASSED=0
-FAILED=0
 OWN_TESTBED=0
 INSTALLED=0
 WORK=$(mktemp -d)
@@ -45,45 +45,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass() { PASSED=$((PASSED + 1)); echo "ok   - $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL - $1${2:+: $2}"; }
-
-# check NAME COMMAND... : one test case; its output is shown only on failure.
-# COMMAND runs in a subshell with errexit on, so any failing step fails the
-# case. (Called as `if out=$(...)` bash would ignore errexit inside COMMAND,
-# and only its last step would count.)
 # The chart's crds/ must be the project's crds/, byte for byte.
 test_crds_match() {
   diff -r "$REPO_ROOT/crds" "$REPO_ROOT/manifests/charts/globalsvc/crds"
-}
-
-check() {
-  local name=$1 out rc; shift
-  set +e
-  out=$(set -e; "$@" 2>&1)
-  rc=$?
-  set -e
-  if ((rc == 0)); then
-    pass "$name"
-  else
-    fail "$name"
-    printf '%s\n' "$out" | sed 's/^/       /' | tail -n 30
-  fi
-}
-
-# wait_for SECONDS COMMAND... : polls COMMAND until it succeeds or the
-# deadline passes (then prints COMMAND's last output and fails).
-wait_for() {
-  local timeout=$1; shift
-  local deadline=$((SECONDS + timeout)) out
-  until out=$("$@" 2>&1); do
-    if ((SECONDS >= deadline)); then
-      echo "condition not met within ${timeout}s: $*"
-      printf '%s\n' "$out"
-      return 1
-    fi
-    sleep 0.2
-  done
 }
 
 k() { "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
@@ -850,8 +814,7 @@ main() {
     helm_ status "$RELEASE" -n "$NS" >/dev/null 2>&1 || INSTALLED=0
   fi
 
-  echo "$PASSED passed, $FAILED failed"
-  ((FAILED == 0))
+  summary
 }
 
 main "$@"

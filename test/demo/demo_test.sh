@@ -13,6 +13,9 @@
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=../support/harness.sh
+source "$REPO_ROOT/test/support/harness.sh"
+CHECK_OUTPUT_LINES=40
 BUILD_DIR=${BUILD_DIR:-build}
 [[ $BUILD_DIR == /* ]] || BUILD_DIR=$REPO_ROOT/$BUILD_DIR
 export BUILD_DIR
@@ -20,8 +23,6 @@ GLOBALSVC=$BUILD_DIR/cli/globalsvc
 NS=istio-system
 SECRET_NS=globalsvc-remotes
 
-PASSED=0
-FAILED=0
 WORK=$(mktemp -d)
 export GLOBALSVC_DEMO_DIR=$WORK/demo
 export GLOBALSVC_TESTBED_DIR=$GLOBALSVC_DEMO_DIR
@@ -36,25 +37,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass() { PASSED=$((PASSED + 1)); echo "ok   - $1"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL - $1"; }
 
-# check NAME COMMAND... : one test case, its output shown only on failure.
-# COMMAND runs in a subshell with errexit on, so any failing step fails the
-# case (inside `if out=$(...)` bash would ignore errexit).
-check() {
-  local name=$1 out rc; shift
-  set +e
-  out=$(set -e; "$@" 2>&1)
-  rc=$?
-  set -e
-  if ((rc == 0)); then
-    pass "$name"
-  else
-    fail "$name"
-    printf '%s\n' "$out" | sed 's/^/       /' | tail -n 40
-  fi
-}
 
 k() { kubectl "$@"; }
 
@@ -407,8 +390,8 @@ main() {
   export PATH=$bin:$PATH
   export KUBECONFIG=$GLOBALSVC_DEMO_DIR/cluster1/kubeconfig:$GLOBALSVC_DEMO_DIR/cluster2/kubeconfig
   if [[ ! -d $STEPS ]]; then
-    echo "$PASSED passed, $((FAILED + 1)) failed"
-    exit 1
+    fail "scripts/demo saved its steps in $STEPS"
+    summary || exit 1
   fi
   check "step 1: nodes and gateways carry the guide's localities" test_step1_localities
   check "step 2: autogen.httpbin.in-ambient in both clusters; traffic stays local" test_step2_serviceentries
@@ -426,8 +409,7 @@ main() {
   check "remote-secret: a missing reader exits 1 with a hint; a usage error exits 2" test_remote_secret_errors
   check "no token in the demo's output or the controllers' logs" test_no_token_leaks
   check "scripts/demo down stops the controllers and removes the state" test_demo_down
-  echo "$PASSED passed, $FAILED failed"
-  ((FAILED == 0))
+  summary
 }
 
 main "$@"

@@ -12,14 +12,13 @@
 set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=../support/harness.sh
+source "$REPO_ROOT/test/support/harness.sh"
 TESTBED=$REPO_ROOT/scripts/testbed
 SAMPLES=$REPO_ROOT/manifests/samples
 # shellcheck source=versions.env
 source "$REPO_ROOT/test/testbed/versions.env"
 
-PASSED=0
-FAILED=0
-SKIPPED=0
 OWN_TESTBED=0
 WORK=$(mktemp -d)
 
@@ -34,35 +33,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass() { PASSED=$((PASSED + 1)); echo "ok   - $1"; }
-skip() { SKIPPED=$((SKIPPED + 1)); echo "skip - $1${2:+: $2}"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL - $1${2:+: $2}"; }
 
-# check NAME COMMAND... : one test case; its output is shown only on failure.
-check() {
-  local name=$1 out; shift
-  if out=$("$@" 2>&1); then
-    pass "$name"
-  else
-    fail "$name"
-    printf '%s\n' "$out" | sed 's/^/       /' | tail -n 30
-  fi
-}
 
-# wait_for SECONDS COMMAND... : polls COMMAND until it succeeds or the
-# deadline passes (then prints COMMAND's last output and fails).
-wait_for() {
-  local timeout=$1; shift
-  local deadline=$((SECONDS + timeout)) out
-  until out=$("$@" 2>&1); do
-    if ((SECONDS >= deadline)); then
-      echo "condition not met within ${timeout}s: $*"
-      printf '%s\n' "$out"
-      return 1
-    fi
-    sleep 0.2
-  done
-}
 
 k() { # CLUSTER KUBECTL-ARGS...
   local cluster=$1; shift
@@ -421,8 +393,9 @@ test_istiod_ready_on_the_cluster_network() {
   local c pod ip
   for c in cluster1 cluster2; do
     istiod_get "$c" /ready >/dev/null || { echo "$c: istiod /ready fails"; return 1; }
-    read -r pod ip < <(k "$c" -n istio-system get pods -l app=istio-eastwestgateway \
-      -o jsonpath='{.items[0].metadata.name} {.items[0].status.podIP}')
+    # A here-string ends the line: `read` fails at an end without one.
+    read -r pod ip <<<"$(k "$c" -n istio-system get pods -l app=istio-eastwestgateway \
+      -o jsonpath='{.items[0].metadata.name} {.items[0].status.podIP}')"
     # The east-west gateway's pod, on the network istiod read from the
     # istio-system label, in the cluster istiod calls by the cluster's name.
     wait_for 30 ambient_workload_is "$c" "$c//Pod/istio-system/$pod" \
@@ -538,8 +511,7 @@ test_bed_ports_unique() {
 main() {
   check "free ports are handed out once each" test_free_ports_unique
   if ! start_testbed; then
-    echo "$PASSED passed, $FAILED failed"
-    exit 1
+    summary || exit 1
   fi
   # Each case's name is the behaviour it proves.
   check "status reports every component running" test_status_healthy
@@ -570,8 +542,7 @@ main() {
   check "stop and start one API server" test_stop_and_start_apiserver
   check "a killed API server restarts at once, five times over" test_killed_apiserver_restarts_at_once
   check "a crashed component is reported with its log and restarts" test_crashed_component_reported
-  echo "$PASSED passed, $FAILED failed$( ((SKIPPED == 0)) || echo ", $SKIPPED skipped")"
-  ((FAILED == 0))
+  summary
 }
 
 main "$@"

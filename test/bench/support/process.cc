@@ -75,6 +75,19 @@ std::string HttpBody(const std::string& response) {
   return at == std::string::npos ? std::string() : response.substr(at + 4);
 }
 
+double MetricSum(const std::string& metrics, const std::string& name,
+                 const std::string& must_contain) {
+  std::istringstream lines(metrics);
+  double total = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with(name) || line.size() <= name.size()) continue;
+    if (const char next = line[name.size()]; next != ' ' && next != '{') continue;
+    if (line.find(must_contain) == std::string::npos) continue;
+    total += std::strtod(line.c_str() + line.rfind(' ') + 1, nullptr);
+  }
+  return total;
+}
+
 int FreePort() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -145,12 +158,7 @@ std::string ControllerProcess::Metrics() const {
 }
 
 double ControllerProcess::Metric(const std::string& series) const {
-  std::istringstream lines(Metrics());
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return 0;
+  return MetricSum(Metrics(), series);
 }
 
 bool ControllerProcess::Ready() const {

@@ -20,6 +20,12 @@ std::string HttpGet(int port, const std::string& path);
 // The body of HttpGet's response ("" without one).
 std::string HttpBody(const std::string& response);
 
+// The sum of the series of metric `name` in Prometheus text `metrics` whose
+// line contains `must_contain`. `name` may carry labels to pick one series
+// (`globalsvc_writes_total{kind="apply"}`); 0 when none is there.
+double MetricSum(const std::string& metrics, const std::string& name,
+                 const std::string& must_contain = "");
+
 int FreePort();
 
 struct ControllerOptions {

@@ -78,10 +78,11 @@ void EntryWatcher::Run(std::stop_token stop) {
 void EntryWatcher::Record(const nlohmann::json& object, bool deleted, SteadyTime when) {
   if (!object.contains("metadata")) return;
   const std::string name = object["metadata"].value("name", "");
-  if (name.rfind("autogen.bench.", 0) != 0) return;
+  if (name.rfind("autogen.bench", 0) != 0) return;  // namespace bench or bench-<k>
   if (workload_entries_) {
     const auto labels = object["metadata"].value("labels", nlohmann::json::object());
-    const std::string entry = "autogen.bench." + labels.value("solo.io/parent-service", "");
+    const std::string entry = "autogen." + labels.value("solo.io/parent-service-namespace", "") +
+                              "." + labels.value("solo.io/parent-service", "");
     const int weight = object.contains("spec") ? object["spec"].value("weight", 1) : 1;
     {
       std::lock_guard lock(mutex_);
@@ -151,8 +152,10 @@ void AmbientWatcher::Run(std::stop_token stop) {
     // for every read (megabytes at 10,000 services), and back-to-back reads
     // would take the CPU it needs to build that view.
     std::this_thread::sleep_for(rest);
+    std::unique_lock reading(read_mutex_);
     const auto asked = Clock::now();
     const std::string body = HttpBody(HttpGet(port_, "/debug/ambientz"));
+    reading.unlock();
     const auto now = Clock::now();
     rest = now - asked;
     const auto view = nlohmann::json::parse(body, nullptr, false);
@@ -173,10 +176,13 @@ void AmbientWatcher::Run(std::stop_token stop) {
                             : 1;  // istiod omits the default
       bool bench = false;
       // Keys are "<namespace>/<host>"; a bench host names namespace bench
-      // whichever namespace its ServiceEntry lives in.
+      // (or bench-<k>) whichever namespace its ServiceEntry lives in.
       for (const auto& [key, ports] : services->items()) {
         const std::string host = key.substr(key.find('/') + 1);
-        if (host.find(".bench.") == std::string::npos) continue;
+        if (host.find(".bench.") == std::string::npos &&
+            host.find(".bench-") == std::string::npos) {
+          continue;
+        }
         capacity[host] += count;
         bench = true;
       }

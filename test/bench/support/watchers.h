@@ -70,6 +70,10 @@ class AmbientWatcher {
   std::optional<SteadyTime> WaitForAll(std::size_t hosts, const std::string& suffix, int capacity,
                                        std::chrono::seconds timeout);
   AmbientViewSize LastViewSize();
+  // No read of the view until the returned lock is released; returns once
+  // the read in flight has ended. A read makes istiod build megabytes of
+  // JSON at scale, which would count as its memory.
+  [[nodiscard]] std::unique_lock<std::mutex> Pause() { return std::unique_lock(read_mutex_); }
   // Complete reads of the view so far: each costs istiod CPU of its own.
   [[nodiscard]] long Reads() const { return reads_.load(); }
 
@@ -78,6 +82,7 @@ class AmbientWatcher {
   [[nodiscard]] std::size_t CountLocked(const std::string& suffix, int capacity) const;
 
   int port_;
+  std::mutex read_mutex_;  // held for each read of the view
   std::mutex mutex_;
   std::condition_variable changed_;
   std::map<std::string, std::pair<int, SteadyTime>> seen_;

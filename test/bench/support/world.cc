@@ -60,15 +60,22 @@ std::string Ip(int cluster, int index) {
          std::to_string(index % 250 + 1);
 }
 
-nlohmann::json ServiceObject(int i, const nlohmann::json& labels) {
+std::string BenchNamespace(int i, int namespaces) {
+  return namespaces <= 1 ? std::string("bench") : "bench-" + std::to_string(i % namespaces);
+}
+
+nlohmann::json ServiceObject(int i, const nlohmann::json& labels, int namespaces) {
   return {{"apiVersion", "v1"},
           {"kind", "Service"},
           {"metadata",
-           {{"name", "svc-" + std::to_string(i)}, {"namespace", "bench"}, {"labels", labels}}},
+           {{"name", "svc-" + std::to_string(i)},
+            {"namespace", BenchNamespace(i, namespaces)},
+            {"labels", labels}}},
           {"spec", {{"ports", {{{"name", "http"}, {"port", 80}, {"targetPort", 8080}}}}}}};
 }
 
-nlohmann::json SliceObject(int cluster, int i, int endpoints, const std::string& node) {
+nlohmann::json SliceObject(int cluster, int i, int endpoints, const std::string& node,
+                           int namespaces) {
   nlohmann::json list = nlohmann::json::array();
   for (int e = 0; e < endpoints; ++e) {
     list.push_back({{"addresses", {Ip(cluster, i * 64 + e)}},
@@ -79,7 +86,7 @@ nlohmann::json SliceObject(int cluster, int i, int endpoints, const std::string&
           {"kind", "EndpointSlice"},
           {"metadata",
            {{"name", "svc-" + std::to_string(i) + "-bench"},
-            {"namespace", "bench"},
+            {"namespace", BenchNamespace(i, namespaces)},
             {"labels",
              {{"kubernetes.io/service-name", "svc-" + std::to_string(i)},
               {"endpointslice.kubernetes.io/managed-by", "bench"}}}}},
@@ -112,7 +119,7 @@ void ApplyObject(KubeClient& client, const kube::ResourceType& type, const nlohm
 void CreateObject(KubeClient& client, const kube::ResourceType& type,
                   const nlohmann::json& object) {
   for (int attempt = 0;; ++attempt) {
-    auto result = client.Create(type, "bench", object);
+    auto result = client.Create(type, object["metadata"].value("namespace", "bench"), object);
     if (result.ok() || result.error().code == ErrorCode::kConflict) return;
     if (!result.error().retryable() || attempt == 10) Die("create: " + result.error().message);
     std::this_thread::sleep_for(std::chrono::milliseconds(200 << std::min(attempt, 4)));
@@ -125,24 +132,32 @@ std::string FirstNode(KubeClient& client) {
   return nodes.items[0]["metadata"]["name"];
 }
 
-double Populate(KubeClient& client, int cluster, int services, int endpoints,
-                const nlohmann::json& labels) {
-  const auto start = Clock::now();
-  // The namespace may still be terminating from the last run: retry until it exists.
+void CreateBenchNamespaces(KubeClient& client, int namespaces) {
+  // A namespace may still be terminating from the last run: retry until it exists.
   const auto deadline = Clock::now() + 300s;
-  while (!client.Get(resources::Namespaces(), "", "bench").ok()) {
-    if (Clock::now() > deadline) Die("namespace bench could not be created");
-    (void)client.Create(
-        resources::Namespaces(), "",
-        {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "bench"}}}});
-    std::this_thread::sleep_for(200ms);
+  for (int k = 0; k < std::max(1, namespaces); ++k) {
+    const std::string name = BenchNamespace(k, namespaces);
+    while (!client.Get(resources::Namespaces(), "", name).ok()) {
+      if (Clock::now() > deadline) Die("namespace " + name + " could not be created");
+      (void)client.Create(
+          resources::Namespaces(), "",
+          {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", name}}}});
+      std::this_thread::sleep_for(200ms);
+    }
   }
+}
+
+double Populate(KubeClient& client, int cluster, int services, int endpoints,
+                const nlohmann::json& labels, int namespaces) {
+  const auto start = Clock::now();
+  CreateBenchNamespaces(client, namespaces);
   const std::string node = FirstNode(client);
   // Creation is bound by the API server's CPU (admission, etcd): a few
   // requests in flight keep it busy without queueing behind each other.
   Parallel(services, 6, [&](int i) {
-    CreateObject(client, resources::Services(), ServiceObject(i, labels));
-    CreateObject(client, resources::EndpointSlices(), SliceObject(cluster, i, endpoints, node));
+    CreateObject(client, resources::Services(), ServiceObject(i, labels, namespaces));
+    CreateObject(client, resources::EndpointSlices(),
+                 SliceObject(cluster, i, endpoints, node, namespaces));
   });
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::fprintf(stderr, "%s: %s: %d services + slices created in %.1f s (%.0f/s, %s)\n",
@@ -160,15 +175,30 @@ void DeleteObject(KubeClient& client, const kube::ResourceType& type,
   }
 }
 
+namespace {
+
+std::vector<std::string> BenchNamespaces(KubeClient& client) {
+  auto listed =
+      Must(Retrying([&] { return client.List(resources::Namespaces(), ""); }), "list namespaces");
+  std::vector<std::string> names;
+  for (const auto& item : listed.items) {
+    const std::string name = item["metadata"].value("name", "");
+    if (name == "bench" || name.starts_with("bench-")) names.push_back(name);
+  }
+  return names;
+}
+
+}  // namespace
+
 void DeleteNamespaceAndWait(KubeClient& client) {
-  DeleteObject(client, resources::Namespaces(), "", "bench");
+  for (const auto& name : BenchNamespaces(client))
+    DeleteObject(client, resources::Namespaces(), "", name);
   const auto deadline = Clock::now() + 300s;
   while (Clock::now() < deadline) {
-    auto ns = client.Get(resources::Namespaces(), "", "bench");
-    if (!ns.ok() && ns.error().code == ErrorCode::kNotFound) return;
+    if (BenchNamespaces(client).empty()) return;
     std::this_thread::sleep_for(500ms);
   }
-  Die("namespace bench was not deleted within 300 s");
+  Die("the bench namespaces were not deleted within 300 s");
 }
 
 void DeleteBenchEntries(KubeClient& client) {
@@ -186,7 +216,7 @@ void DeleteBenchEntries(KubeClient& client) {
     std::vector<std::pair<std::string, std::string>> keys;  // namespace, name
     for (const auto& item : entries.items) {
       const std::string name = item["metadata"]["name"];
-      if (name.rfind("autogen.bench.", 0) == 0 || name.rfind("floor.", 0) == 0) {
+      if (name.rfind("autogen.bench", 0) == 0 || name.rfind("floor.", 0) == 0) {
         keys.emplace_back(item["metadata"]["namespace"], name);
       }
     }

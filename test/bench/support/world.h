@@ -47,8 +47,16 @@ std::string Ip(int cluster, int index);
 // {"solo.io/service-scope": scope}: how globalsvc is told a service is global.
 nlohmann::json ScopeLabels(const std::string& scope);
 
-nlohmann::json ServiceObject(int i, const nlohmann::json& labels);
-nlohmann::json SliceObject(int cluster, int i, int endpoints, const std::string& node);
+// The namespace of service i in a world spread over `namespaces`: "bench"
+// for one, "bench-<i % namespaces>" for more.
+std::string BenchNamespace(int i, int namespaces = 1);
+// The bench namespaces of a world spread over `namespaces`, created in one
+// cluster (waiting out any still terminating from an earlier run).
+void CreateBenchNamespaces(KubeClient& client, int namespaces = 1);
+
+nlohmann::json ServiceObject(int i, const nlohmann::json& labels, int namespaces = 1);
+nlohmann::json SliceObject(int cluster, int i, int endpoints, const std::string& node,
+                           int namespaces = 1);
 
 // Runs fn(i) for i in [0, n) on `threads` threads.
 void Parallel(int n, int threads, const std::function<void(int)>& fn);
@@ -62,15 +70,16 @@ void CreateObject(KubeClient& client, const kube::ResourceType& type, const nloh
 
 std::string FirstNode(KubeClient& client);
 
-// Creates N services labelled `labels` with E endpoints each in one cluster;
-// returns the seconds it took.
+// Creates N services labelled `labels` with E endpoints each in one cluster,
+// spread over `namespaces`; returns the seconds it took.
 double Populate(KubeClient& client, int cluster, int services, int endpoints,
-                const nlohmann::json& labels);
+                const nlohmann::json& labels, int namespaces = 1);
 
 // A delete retried on transient errors (an idle connection the server closed
 // fails once); an object already gone is fine, any other error is printed.
 void DeleteObject(KubeClient& client, const kube::ResourceType& type,
                   std::string_view namespace_name, std::string_view name);
+// Deletes every bench namespace ("bench", "bench-<k>") and waits until they are gone.
 void DeleteNamespaceAndWait(KubeClient& client);
 
 // Deletes the ServiceEntries and WorkloadEntries globalsvc wrote for bench

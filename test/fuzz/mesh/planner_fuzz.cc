@@ -32,6 +32,8 @@
 #include "lib/kube/json_parser.h"
 #include "lib/mesh/cluster_builder.h"
 #include "lib/mesh/istio_objects.h"
+#include "lib/mesh/object_read_back.h"
+#include "lib/mesh/peer_gateways.h"
 #include "lib/mesh/planner.h"
 #include "lib/mesh/segments.h"
 #include "lib/mesh/service_entry.h"

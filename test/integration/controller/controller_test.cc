@@ -295,13 +295,15 @@ spec:
 
     // A restart with nothing changed writes nothing: neither the ServiceEntry
     // nor its GlobalService status. It follows the last change closely.
+    // A graceful stop leaves the RemoteCluster status current, though the
+    // loop that publishes it every 2 s may not have run since that change.
+    c1.reset();
+    // Read once the stopped controller can write no more: a status write of
+    // the last change (a locality, a count) may still have been on its way.
     auto before = GetServiceEntry(bed, "cluster1", "autogen.httpbin.in-ambient");
     REQUIRE(before);
     auto status_before = GetGlobalService(bed, "cluster1", "httpbin.in-ambient");
     REQUIRE(status_before);
-    // A graceful stop leaves the RemoteCluster status current, though the
-    // loop that publishes it every 2 s may not have run since that change.
-    c1.reset();
     auto clusters_before =
         bed.GetJson("cluster1", {"remoteclusters.globalsvc.io", "-n", "istio-system"});
     REQUIRE(clusters_before.ok());
@@ -343,7 +345,7 @@ spec:
         }));
     CHECK(MetricValue(*c1, "globalsvc_writes_total{kind=\"apply\"}") == 0);
     CHECK(MetricValue(*c1, "globalsvc_writes_total{kind=\"status\"}") == 0);
-    // Nor the RemoteCluster status: it is published from the gauge loop, so
+    // Nor the RemoteCluster status: it is published from the health loop, so
     // wait for that loop to have run with the restarted controller leading.
     std::this_thread::sleep_for(5s);
     {

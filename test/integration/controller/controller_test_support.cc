@@ -8,6 +8,7 @@
 #include "lib/kube/pem.h"
 #include "lib/mesh/istio_objects.h"
 #include "lib/mesh/model.h"
+#include "lib/mesh/object_read_back.h"
 #include "lib/mesh/service_entry.h"
 
 namespace globalsvc::controller::testbed {

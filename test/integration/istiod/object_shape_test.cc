@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "lib/base/result.h"
+#include "lib/mesh/peer_gateways.h"
 #include "test/support/ambient_view.h"
 #include "test/support/status_checks.h"
 #include "test/support/testbed.h"

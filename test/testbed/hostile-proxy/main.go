@@ -125,18 +125,19 @@ func main() {
 	kubeconfig := flag.String("upstream-kubeconfig", "", "admin kubeconfig of the API server to front (data embedded)")
 	stateDir := flag.String("state-dir", "", "folder for ca.crt and ports")
 	claim := flag.String("claim-network", "cluster1-network", "network the hostile-addresses mode claims for istio-system")
+	idle := flag.Duration("idle-timeout", 2*time.Minute, "how long a client's connection may sit idle before the proxy closes it")
 	flag.Parse()
 	log.SetPrefix("hostile-proxy: ")
 	log.SetFlags(log.LstdFlags | log.Lmicroseconds)
 	if *kubeconfig == "" || *stateDir == "" {
 		log.Fatal("--upstream-kubeconfig and --state-dir are required")
 	}
-	if err := run(*kubeconfig, *stateDir, *claim); err != nil {
+	if err := run(*kubeconfig, *stateDir, *claim, *idle); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(kubeconfig, stateDir, claim string) error {
+func run(kubeconfig, stateDir, claim string, idleTimeout time.Duration) error {
 	upstream, transport, err := upstreamClient(kubeconfig)
 	if err != nil {
 		return err
@@ -168,7 +169,7 @@ func run(kubeconfig, stateDir, claim string) error {
 		// cut then holds or drops a whole connection, not one stream.
 		TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		ReadHeaderTimeout: 30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       idleTimeout,
 	}
 	controlServer := &http.Server{Handler: p.controlHandler(), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 2)

@@ -11,6 +11,7 @@
 #include "controller/owned_object_observer.h"
 #include "controller/reconciler.h"
 #include "lib/mesh/istio_objects.h"
+#include "lib/mesh/peer_gateways.h"
 #include "lib/observability/metrics.h"
 #include "test/support/memory_object_api.h"
 #include "test/unit/controller/guide_store.h"

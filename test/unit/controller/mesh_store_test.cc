@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "lib/mesh/istio_objects.h"
+#include "lib/mesh/peer_gateways.h"
 #include "test/unit/controller/guide_store.h"
 #include "test/unit/mesh/test_world.h"
 

@@ -3,8 +3,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "lib/base/rfc3339.h"
+#include "lib/base/utf8.h"
 #include "lib/kube/credential_source.h"
-#include "lib/kube/rfc3339.h"
 #include "test/unit/kube/temp_dir.h"
 
 namespace globalsvc::kube {
@@ -83,6 +84,19 @@ TEST_CASE("Exec plugin failures are specific and do not leak stdout", "[kube][ex
     REQUIRE_FALSE(result.ok());
     CHECK_THAT(result.error().message, Catch::Contains("exited with status 3: login expired"));
     CHECK_THAT(result.error().message, !Catch::Contains("SECRET"));
+  }
+  SECTION("stderr that is long and not UTF-8 is cut to valid UTF-8") {
+    // 299 ASCII bytes, then a two-byte character across the old 300-byte cut,
+    // then bytes that are no UTF-8 at all.
+    const auto script =
+        dir.Write("noisy.sh",
+                  "#!/bin/sh\nprintf '%0299d\\303\\251\\377\\376 and more' 0 >&2; exit 1\n", true);
+    const auto cluster = ClusterWithPlugin(script, {});
+    auto result = RunExecPlugin(*cluster.auth.exec, cluster, std::chrono::seconds(10));
+    REQUIRE_FALSE(result.ok());
+    CHECK(IsValidUtf8(result.error().message));
+    CHECK_THAT(result.error().message, Catch::Contains("exited with status 1: 000"));
+    CHECK_THAT(result.error().message, Catch::EndsWith("..."));
   }
   SECTION("missing command") {
     auto cluster = ClusterWithPlugin((dir.path() / "nope").string(), {});

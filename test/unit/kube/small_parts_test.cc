@@ -10,7 +10,6 @@
 #include "lib/kube/rate_limiter.h"
 #include "lib/kube/reflector_sink.h"
 #include "lib/kube/resource_type.h"
-#include "lib/kube/rfc3339.h"
 #include "lib/kube/server_url.h"
 
 namespace globalsvc::kube {
@@ -154,15 +153,6 @@ TEST_CASE("Server URLs parse host, port and prefix", "[kube][url]") {
   CHECK_FALSE(ParseServerUrl("http://h").ok());
   CHECK_FALSE(ParseServerUrl("https://:80").ok());
   CHECK_FALSE(ParseServerUrl("https://h:x").ok());
-}
-
-TEST_CASE("RFC 3339 timestamps round-trip", "[kube][time]") {
-  const auto t = ParseRfc3339("2024-02-29T12:34:56.123456Z");
-  REQUIRE(t);
-  CHECK(FormatMicroTime(*t) == "2024-02-29T12:34:56.123456Z");
-  CHECK(ParseRfc3339("2024-02-29T14:34:56.123456+02:00") == t);
-  CHECK_FALSE(ParseRfc3339("2024-02-29 12:34:56Z"));
-  CHECK_FALSE(ParseRfc3339("yesterday"));
 }
 
 TEST_CASE("Resource paths follow the API's layout", "[kube][paths]") {

@@ -5,6 +5,8 @@
 #include <set>
 
 #include "lib/mesh/carried_endpoints.h"
+#include "lib/mesh/object_read_back.h"
+#include "lib/mesh/peer_gateways.h"
 #include "test/unit/mesh/test_world.h"
 
 namespace globalsvc::mesh {

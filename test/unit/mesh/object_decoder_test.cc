@@ -255,17 +255,6 @@ spec:
   CHECK(diagnostics.empty());
 }
 
-TEST_CASE("Timestamps", "[mesh][decode]") {
-  CHECK(ParseTimestamp("1970-01-01T00:00:00Z") == 0);
-  CHECK(ParseTimestamp("2025-03-06T17:15:23Z") == 1741281323);
-  CHECK(ParseTimestamp("2025-03-06T17:15:23.123456Z") == 1741281323);
-  CHECK(ParseTimestamp("2025-03-06T18:15:23+01:00") == 1741281323);
-  CHECK_FALSE(ParseTimestamp("2025-03-06"));
-  CHECK_FALSE(ParseTimestamp("2025-13-06T17:15:23Z"));
-  CHECK_FALSE(ParseTimestamp("2025-03-06T17:15:23Zjunk"));
-  CHECK_FALSE(ParseTimestamp(""));
-}
-
 TEST_CASE("ClusterBuilder expands Lists and takes the network from the namespace",
           "[mesh][decode]") {
   Diagnostics diagnostics;

@@ -4,6 +4,7 @@
 #include <random>
 
 #include "lib/mesh/istio_objects.h"
+#include "lib/mesh/object_read_back.h"
 #include "test/unit/mesh/test_world.h"
 
 namespace globalsvc::mesh {
@@ -249,6 +250,32 @@ TEST_CASE("Takeover of a global Service this cluster has: the other clusters joi
       }
     }
     // Read back (an earlier run's objects), the endpoints are the plan's.
+    const auto read = EntriesFromObjects({rendered.service_entry}, rendered.workload_entries);
+    REQUIRE(read.size() == 1);
+    CHECK(read[0].endpoints == named->endpoints);
+  }
+  SECTION("a named targetPort that is also a port name of the global service") {
+    // cluster1's port 8000 targets the pods' port "web"; cluster2 has a
+    // Service port named "web" of its own.
+    Service local = *world.cluster1.FindService(ServiceKey("echo", "echo"));
+    local.ports = {{"http", 8000, "TCP", "", 0, "web"}};
+    world.cluster1.UpsertService(local);
+    Service remote = *world.cluster2.FindService(ServiceKey("echo", "echo"));
+    remote.ports = {{"http", 8000, "TCP", "", 0, ""}, {"web", 9000, "TCP", "", 0, ""}};
+    world.cluster2.UpsertService(remote);
+    Diagnostics more;
+    auto named = world.Plan("echo", "echo", more);
+    REQUIRE(named);
+    const ServiceObjects rendered = RenderServiceObjects(*named, {});
+    int joining = 0;
+    for (const json& workload : rendered.workload_entries) {
+      if (workload["metadata"]["labels"][kClusterLabel] == "cluster1") continue;
+      ++joining;
+      CHECK(workload["spec"]["ports"]["web"] == 8000);
+      CHECK(workload["metadata"]["annotations"][kTakeoverPortsAnnotation] == "web");
+    }
+    CHECK(joining == 1);
+    // Read back, "web" is the Service's targetPort, not the global port.
     const auto read = EntriesFromObjects({rendered.service_entry}, rendered.workload_entries);
     REQUIRE(read.size() == 1);
     CHECK(read[0].endpoints == named->endpoints);

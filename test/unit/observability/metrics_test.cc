@@ -146,21 +146,6 @@ TEST_CASE("Misuse is ignored and counted, never a crash", "[observability]") {
         std::string::npos);
 }
 
-TEST_CASE("Values format like Prometheus' Go client", "[observability]") {
-  CHECK(FormatMetricValue(0) == "0");
-  CHECK(FormatMetricValue(1) == "1");
-  CHECK(FormatMetricValue(-1.5) == "-1.5");
-  CHECK(FormatMetricValue(0.1) == "0.1");
-  CHECK(FormatMetricValue(0.0001) == "0.0001");
-  CHECK(FormatMetricValue(0.00001) == "1e-05");
-  CHECK(FormatMetricValue(123456) == "123456");
-  CHECK(FormatMetricValue(1e6) == "1e+06");
-  CHECK(FormatMetricValue(1234567) == "1.234567e+06");
-  CHECK(FormatMetricValue(std::numeric_limits<double>::infinity()) == "+Inf");
-  CHECK(FormatMetricValue(-std::numeric_limits<double>::infinity()) == "-Inf");
-  CHECK(FormatMetricValue(std::nan("")) == "NaN");
-}
-
 TEST_CASE("Concurrent updates are all counted", "[observability]") {
   Registry registry;
   auto& counter = registry.AddCounter("test_ops_total", "Ops.", {"worker"});

@@ -1,10 +1,10 @@
-#include "lib/kube/rfc3339.h"
+#include "lib/base/rfc3339.h"
 
 #include <charconv>
 #include <cstdio>
 #include <ctime>
 
-namespace globalsvc::kube {
+namespace globalsvc {
 namespace {
 
 bool ReadInt(std::string_view text, std::size_t pos, std::size_t width, int& out) {
@@ -14,9 +14,15 @@ bool ReadInt(std::string_view text, std::size_t pos, std::size_t width, int& out
   return ec == std::errc{} && end == begin + width;
 }
 
-}  // namespace
+// Seconds since the epoch (UTC) and the fraction of the next one: wider than
+// system_clock, whose nanoseconds end in 2262, while a timestamp may name any
+// year up to 9999.
+struct ParsedTime {
+  std::int64_t seconds = 0;
+  std::chrono::microseconds fraction{0};
+};
 
-std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text) {
+std::optional<ParsedTime> ParseParts(std::string_view text) {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (text.size() < 20 || text[4] != '-' || text[7] != '-' ||
       (text[10] != 'T' && text[10] != 't') || text[13] != ':' || text[16] != ':') {
@@ -66,9 +72,27 @@ std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_vi
   tm.tm_hour = hour;
   tm.tm_min = minute;
   tm.tm_sec = second;
-  const std::time_t seconds = timegm(&tm);
-  return std::chrono::system_clock::from_time_t(seconds) - std::chrono::minutes(offset_minutes) +
-         fraction;
+  return ParsedTime{static_cast<std::int64_t>(timegm(&tm)) - offset_minutes * 60, fraction};
+}
+
+}  // namespace
+
+std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text) {
+  const auto parsed = ParseParts(text);
+  if (!parsed) return std::nullopt;
+  using Clock = std::chrono::system_clock;
+  constexpr std::int64_t kLimit =
+      std::chrono::duration_cast<std::chrono::seconds>(Clock::duration::max()).count() - 1;
+  if (parsed->seconds > kLimit || parsed->seconds < -kLimit) return std::nullopt;
+  return Clock::time_point(
+             std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(parsed->seconds))) +
+         parsed->fraction;
+}
+
+std::optional<std::int64_t> ParseRfc3339Seconds(std::string_view text) {
+  const auto parsed = ParseParts(text);
+  if (!parsed) return std::nullopt;
+  return parsed->seconds;
 }
 
 std::string FormatMicroTime(std::chrono::system_clock::time_point time) {
@@ -84,4 +108,4 @@ std::string FormatMicroTime(std::chrono::system_clock::time_point time) {
   return buffer;
 }
 
-}  // namespace globalsvc::kube
+}  // namespace globalsvc
