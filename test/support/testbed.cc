@@ -482,7 +482,35 @@ Status TestBed::WaitForReadyReplicas(std::string_view cluster, std::string_view 
     const size_t pod_count = pods->value("items", nlohmann::json::array()).size();
     *why = "ready " + std::to_string(ready) + ", pods " + std::to_string(pod_count);
     // Scaling down counts as done once the pods are gone, not merely unready.
-    return ready == replicas && (replicas != 0 || pod_count == 0);
+    return ready == replicas && pod_count == static_cast<size_t>(replicas);
+  });
+}
+
+Status TestBed::WaitForServiceEndpoints(std::string_view cluster, std::string_view ns,
+                                        std::string_view service, int ready,
+                                        std::chrono::milliseconds timeout) const {
+  const std::string what = std::string(cluster) + " Service " + std::string(ns) + "/" +
+                           std::string(service) + " with exactly " + std::to_string(ready) +
+                           " ready endpoints in its EndpointSlices";
+  return WaitFor(what, timeout, [&](std::string* why) {
+    Result<nlohmann::json> slices =
+        GetJson(cluster, {"endpointslices", "-n", std::string(ns), "-l",
+                          "kubernetes.io/service-name=" + std::string(service)});
+    if (!slices) {
+      *why = slices.error().message;
+      return false;
+    }
+    int ready_count = 0;
+    int other_count = 0;
+    for (const auto& slice : slices->value("items", nlohmann::json::array())) {
+      for (const auto& endpoint : slice.value("endpoints", nlohmann::json::array())) {
+        const auto conditions = endpoint.value("conditions", nlohmann::json::object());
+        (conditions.value("ready", false) ? ready_count : other_count) += 1;
+      }
+    }
+    *why = "ready " + std::to_string(ready_count) + ", not ready or terminating " +
+           std::to_string(other_count);
+    return ready_count == ready && other_count == 0;
   });
 }
 

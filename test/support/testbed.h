@@ -109,11 +109,17 @@ class TestBed {
                                       std::string_view selector) const;
   Status Scale(std::string_view cluster, std::string_view ns, std::string_view deployment,
                int replicas) const;
-  // Waits until the Deployment reports `replicas` ready replicas (0 waits for
-  // its pods to be gone).
+  // Waits until the Deployment reports `replicas` ready replicas and has no
+  // other pods (a scaled-down pod still terminating counts as not done).
   Status WaitForReadyReplicas(std::string_view cluster, std::string_view ns,
                               std::string_view deployment, int replicas,
                               std::chrono::milliseconds timeout) const;
+  // Waits until the Service's own EndpointSlices list exactly `ready`
+  // endpoints, every one ready: the cluster's ground truth, which its
+  // controller-manager may take a while to reach after an API server outage.
+  Status WaitForServiceEndpoints(std::string_view cluster, std::string_view ns,
+                                 std::string_view service, int ready,
+                                 std::chrono::milliseconds timeout) const;
 
   // Fault injection: stop (SIGTERM, or SIGKILL when `kill`) and start one
   // component of one cluster. StartComponent returns once it is healthy.

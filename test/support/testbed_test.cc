@@ -39,6 +39,17 @@ spec:
       containers:
       - name: echo
         image: registry.invalid/echo:1
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: echo
+  namespace: testsupport
+spec:
+  selector:
+    app.kubernetes.io/name: echo
+  ports:
+  - port: 80
 )";
 }
 
@@ -111,8 +122,14 @@ TEST_CASE("Apply, scale and wait on a Deployment", "[support][testbed]") {
   REQUIRE(bed.WaitForReadyReplicas(cluster, kNamespace, "echo", 1, seconds(60)).ok());
   REQUIRE(bed.Scale(cluster, kNamespace, "echo", 3).ok());
   REQUIRE(bed.WaitForReadyReplicas(cluster, kNamespace, "echo", 3, seconds(60)).ok());
+  REQUIRE(bed.WaitForServiceEndpoints(cluster, kNamespace, "echo", 3, seconds(60)).ok());
+  // A count the slices do not hold times out and says what they hold.
+  const Status wrong = bed.WaitForServiceEndpoints(cluster, kNamespace, "echo", 2, seconds(2));
+  REQUIRE_FALSE(wrong.ok());
+  CHECK(wrong.error().message.find("ready 3, not ready or terminating 0") != std::string::npos);
   REQUIRE(bed.Scale(cluster, kNamespace, "echo", 0).ok());
   REQUIRE(bed.WaitForReadyReplicas(cluster, kNamespace, "echo", 0, seconds(60)).ok());
+  REQUIRE(bed.WaitForServiceEndpoints(cluster, kNamespace, "echo", 0, seconds(60)).ok());
   CHECK(bed.Delete(cluster, SampleDeployment()).ok());
 }
 

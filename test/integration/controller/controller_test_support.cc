@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <sstream>
 
@@ -65,10 +66,27 @@ Status PrepareGuideApp(const TestBed& bed) {
     if (!annotated.ok()) return MakeError(ErrorCode::kInternal, "annotate: " + annotated.err);
   }
   for (const auto& cluster : bed.clusters()) {
-    auto ready = bed.WaitForReadyReplicas(cluster, "httpbin", "in-ambient", 2, 120s);
-    if (!ready.ok()) return ready;
+    if (auto settled = SettleGuideApp(bed, cluster, 2); !settled.ok()) return settled;
   }
   return Ok{};
+}
+
+Status SettleGuideApp(const TestBed& bed, const std::string& cluster, int replicas) {
+  auto settled = [&](std::chrono::seconds timeout) -> Status {
+    auto ready = bed.WaitForReadyReplicas(cluster, "httpbin", "in-ambient", replicas, timeout);
+    if (!ready.ok()) return ready;
+    return bed.WaitForServiceEndpoints(cluster, "httpbin", "in-ambient", replicas, timeout);
+  };
+  const Status first = settled(60s);
+  if (first.ok()) return first;
+  std::cerr << "test bed: " << first.error().message
+            << "; restarting kwok and kube-controller-manager of " << cluster << "\n";
+  for (auto component :
+       {testsupport::Component::kKwok, testsupport::Component::kControllerManager}) {
+    (void)bed.StopComponent(cluster, component);  // fails when it had crashed: start it anyway
+    if (auto started = bed.StartComponent(cluster, component); !started.ok()) return started;
+  }
+  return settled(120s);
 }
 
 namespace {

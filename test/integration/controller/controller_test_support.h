@@ -42,7 +42,16 @@ controller::ControllerOptions InProcessOptions(const testsupport::TestBed& bed,
 
 // The guide's sample app in every cluster of the test bed: 2 replicas (one
 // per zone), the Service labelled global, no traffic-distribution annotation.
+// Returns once every cluster's own state shows it (SettleGuideApp).
 Status PrepareGuideApp(const testsupport::TestBed& bed);
+
+// Waits until the guide app in `cluster` has `replicas` ready pods, no other
+// pod, and exactly that many ready endpoints in its own EndpointSlices: the
+// ground truth a test waits for before it judges the controller. After an API
+// server outage the cluster's controller-manager and kwok can sit in a long
+// retry backoff (the EndpointSlice controller's grows to 1000 s); when the
+// state lags, both are restarted once, which clears it.
+Status SettleGuideApp(const testsupport::TestBed& bed, const std::string& cluster, int replicas);
 
 // ServiceEntry `name` of `cluster`, in whichever namespace it lives; one of
 // the WorkloadEntry shape comes with its WorkloadEntries joined into

@@ -547,16 +547,25 @@ TEST_CASE("Remote and local kube-apiservers killed and restarted",
         },
         60s));
     const auto reconnected = SteadyClock::now();
-    // Changes in cluster2 flow through again.
+    // Changes in cluster2 flow through again. cluster2's own controllers
+    // (ReplicaSet, kwok, EndpointSlice) come back from the outage with their
+    // own retry backoff: wait for its EndpointSlices first, so a slow
+    // cluster2 is told apart from a controller that missed the change.
     REQUIRE_OK(bed.Scale("cluster2", "httpbin", "in-ambient", 0));
+    REQUIRE_OK(testbed::SettleGuideApp(bed, "cluster2", 0));
+    const auto sliced = SteadyClock::now();
     CHECK_OK(WaitForEndpoints(bed, "cluster1", kLocalView));
     const auto drained = SteadyClock::now();
     REQUIRE_OK(bed.Scale("cluster2", "httpbin", "in-ambient", 2));
+    REQUIRE_OK(testbed::SettleGuideApp(bed, "cluster2", 2));
     CHECK_OK(WaitForEndpoints(bed, "cluster1", FullView(2)));
     Figure("remote apiserver start (kill to healthy)", Seconds(healthy - restart));
     Figure("remote cluster connected after its apiserver is healthy",
            Seconds(reconnected - healthy));
-    Figure("remote scale-to-0 visible after its apiserver is healthy", Seconds(drained - healthy));
+    Figure("remote scale-to-0 in cluster2's own EndpointSlices after its apiserver is healthy",
+           Seconds(sliced - healthy));
+    Figure("the same in cluster1's ServiceEntry after cluster2's EndpointSlices show it",
+           Seconds(drained - sliced));
   }
 
   SECTION("local") {

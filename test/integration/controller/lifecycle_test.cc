@@ -452,9 +452,10 @@ TEST_CASE("A controller restarted while a remote API server is down keeps that c
   }));
   REQUIRE_OK(bed.Scale("cluster2", "httpbin", "in-ambient", 3));
   // cluster2's own controllers (ReplicaSet, scheduler, kwok, EndpointSlice)
-  // come back from the outage with their own backoff: wait for the pod first,
-  // so a slow cluster2 is told apart from a controller that missed the change.
-  REQUIRE_OK(bed.WaitForReadyReplicas("cluster2", "httpbin", "in-ambient", 3, 180s));
+  // come back from the outage with their own backoff: wait for its own
+  // EndpointSlices first, so a slow cluster2 is told apart from a controller
+  // that missed the change.
+  REQUIRE_OK(testbed::SettleGuideApp(bed, "cluster2", 3));
   CHECK_OK(WaitForEndpoints(bed, "cluster1", FullView(3)));
   CHECK_OK(WaitForMetric(controller, "cluster2 live", [](const ControllerProcess& c) {
     return c.Metric("globalsvc_cluster_stale", {{"cluster", "cluster2"}}) == 0.0;
