@@ -18,13 +18,15 @@ void ClusterHealthLoop::Start() {
 
 void ClusterHealthLoop::Run(std::stop_token stop) {
   do {
-    (void)RunGuarded("health loop", [&] {
-      if (parts_.remotes && parts_.health) {
-        parts_.enqueue(parts_.health->Observe(parts_.remotes->Status(), options_.clock->Now()));
-      }
-      Refresh();
-    });
+    (void)RunGuarded("health loop", [&] { Round(); });
   } while (SleepFor(stop, std::chrono::seconds(2)));
+}
+
+void ClusterHealthLoop::Round() {
+  if (parts_.remotes && parts_.health) {
+    parts_.enqueue(parts_.health->Observe(parts_.remotes->Status(), options_.clock->Now()));
+  }
+  Refresh();
 }
 
 ClusterStatusReport ClusterHealthLoop::ReportCluster(const ClusterSample& sample,

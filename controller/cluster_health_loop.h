@@ -17,7 +17,7 @@
 #include "controller/cluster_connection.h"
 #include "controller/controller_metrics.h"
 #include "controller/error_delta.h"
-#include "controller/event_recorder.h"
+#include "controller/event_sink.h"
 #include "controller/first_pass.h"
 #include "controller/legacy_status_cleanup.h"
 #include "controller/mesh_store.h"
@@ -47,10 +47,10 @@ struct ClusterHealthParts {
   const kube::WorkQueue* queue = nullptr;  // its depth is a gauge
   const FirstPass* first_pass = nullptr;
   ClusterConnection* local = nullptr;
-  RemoteClusters* remotes = nullptr;
+  const RemoteClusterView* remotes = nullptr;
   RemoteHealthTracker* health = nullptr;  // this loop's thread only
   const Reconciler* reconciler = nullptr;
-  EventRecorder* events = nullptr;
+  EventSink* events = nullptr;
   StatusWriter* status = nullptr;
   LegacyStatusCleanup* legacy_cleanup = nullptr;
   std::function<bool()> may_write;
@@ -65,6 +65,10 @@ class ClusterHealthLoop {
   ClusterHealthLoop& operator=(const ClusterHealthLoop&) = delete;
 
   void Start();
+  // One round of the thread: the remotes' health observed at the clock's
+  // now (their staleness decided, the services it changes enqueued), then
+  // Refresh(). Public so that unit tests drive rounds with a manual clock.
+  void Round();
   // Joins the thread; idempotent.
   void Stop() { thread_ = {}; }
   // The gauges and, when writing is allowed, the status, once: Stop()'s last

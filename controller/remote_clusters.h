@@ -62,14 +62,26 @@ struct RemoteClusterStatus {
 // and a Secret whose kubeconfig cannot be used has that as its last error.
 [[nodiscard]] ClusterHealth ReportedHealth(const RemoteClusterStatus& remote);
 
-class RemoteClusters final {
+// What the rest of the controller reads of the remote clusters: each one's
+// connection and health, and the problems of their Secrets. The health loop
+// depends on this view only, so unit tests give it a table in memory.
+class RemoteClusterView {
+ public:
+  virtual ~RemoteClusterView() = default;
+  [[nodiscard]] virtual std::vector<RemoteClusterStatus> Status() const = 0;
+  // Every current problem of the Secrets, so that they can be reported again
+  // (by a new leader, or after Events expire) until they are fixed.
+  [[nodiscard]] virtual std::vector<SecretProblem> Problems() const = 0;
+};
+
+class RemoteClusters final : public RemoteClusterView {
  public:
   // `template_options` carries everything but cluster and config. With
   // `read_legacy_label`, synced() also waits for the legacy Secrets' list.
   RemoteClusters(std::string local_cluster, ClusterConnectionOptions template_options,
                  ControllerMetrics& metrics, EventSink* events, std::string secret_namespace,
                  bool read_legacy_label = true);
-  ~RemoteClusters();
+  ~RemoteClusters() override;
   RemoteClusters(const RemoteClusters&) = delete;
   RemoteClusters& operator=(const RemoteClusters&) = delete;
 
@@ -77,10 +89,8 @@ class RemoteClusters final {
   [[nodiscard]] kube::ReflectorSink& sink(SecretLabel label);
 
   [[nodiscard]] bool synced() const;
-  [[nodiscard]] std::vector<RemoteClusterStatus> Status() const;
-  // Every current problem of the Secrets, so that they can be reported again
-  // (by a new leader, or after Events expire) until they are fixed.
-  [[nodiscard]] std::vector<SecretProblem> Problems() const;
+  [[nodiscard]] std::vector<RemoteClusterStatus> Status() const override;
+  [[nodiscard]] std::vector<SecretProblem> Problems() const override;
   void StopAll();
 
  private:

@@ -1,7 +1,9 @@
 // One key reconciled against the object calls kept in memory, in both
 // shapes: the plan is written once and not again while unchanged, a foreign
 // object of our name is left alone and reported, a service no longer global
-// loses its objects (uid-fenced), and nothing is written while not leading.
+// loses its objects (uid-fenced), nothing is written while not leading, a
+// failed write says whether to retry, a hand edit of our object is undone,
+// and an object deleted by someone else counts as deleted.
 
 #include "controller/reconciler.h"
 
@@ -134,6 +136,75 @@ TEST_CASE("Nothing is written while not leading; the key is retried", "[reconcil
   CHECK(f.api.Writes() == 0);
   f.leading = true;
   CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kApplied);
+}
+
+TEST_CASE("A failed apply is an error that says whether to retry, and counts nothing",
+          "[reconciler]") {
+  InlineFixture f;
+  f.api.FailNext("apply", MakeError(ErrorCode::kUnavailable, "etcd leader changed"));
+  auto result = f.reconciler.Reconcile(kKey);
+  CHECK(result.outcome == ReconcileOutcome::kError);
+  REQUIRE(result.error);
+  CHECK(result.error->retryable());
+  CHECK_FALSE(Entry(f.api));
+  CHECK(f.reconciler.Contributions().empty());
+  CHECK(f.metrics.reconciles.Value({"error"}) == 1);
+
+  // Refused by validation: not retried until something changes.
+  f.api.FailNext("apply", MakeError(ErrorCode::kInvalidInput, "spec.hosts: Invalid value"));
+  result = f.reconciler.Reconcile(kKey);
+  CHECK(result.outcome == ReconcileOutcome::kError);
+  REQUIRE(result.error);
+  CHECK_FALSE(result.error->retryable());
+
+  CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kApplied);
+  CHECK(f.reconciler.Contributions()["cluster2"].endpoints == 2);
+  CHECK(f.metrics.reconciles.Value({"applied"}) == 1);
+}
+
+TEST_CASE("Our ServiceEntry edited by hand is written back as planned", "[reconciler]") {
+  InlineFixture f;
+  REQUIRE(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kApplied);
+  json edited = *Entry(f.api);
+  edited["spec"]["endpoints"] = json::array();
+  REQUIRE(f.api.Update(kube::resources::ServiceEntries(), "istio-system", edited).ok());
+  f.Sync();
+  CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kApplied);
+  CHECK((*Entry(f.api))["spec"]["endpoints"].size() == 2);
+
+  // Fields the plan does not own (another manager's label) are no drift.
+  json labelled = *Entry(f.api);
+  labelled["metadata"]["labels"]["team"] = "payments";
+  REQUIRE(f.api.Update(kube::resources::ServiceEntries(), "istio-system", labelled).ok());
+  f.Sync();
+  const int writes = f.api.Writes();
+  CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kUnchanged);
+  CHECK(f.api.Writes() == writes);
+}
+
+TEST_CASE("A ServiceEntry already deleted by someone else counts as deleted", "[reconciler]") {
+  InlineFixture f;
+  REQUIRE(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kApplied);
+  f.store.RemoveCluster("cluster1");
+  f.store.RemoveCluster("cluster2");
+  f.api.FailNext("delete", MakeError(ErrorCode::kNotFound, "serviceentries not found"));
+  CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kDeleted);
+  // Recorded as gone: no second delete.
+  const int deletes = f.api.Calls("delete");
+  CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kUnchanged);
+  CHECK(f.api.Calls("delete") == deletes);
+
+  // Any other failure keeps the key for a retry.
+  testing::FillGuide(f.store, 2);
+  REQUIRE(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kApplied);
+  f.store.RemoveCluster("cluster1");
+  f.store.RemoveCluster("cluster2");
+  f.api.FailNext("delete", MakeError(ErrorCode::kUnavailable, "connection reset"));
+  const auto result = f.reconciler.Reconcile(kKey);
+  CHECK(result.outcome == ReconcileOutcome::kError);
+  REQUIRE(result.error);
+  CHECK(result.error->retryable());
+  CHECK(Entry(f.api));
 }
 
 TEST_CASE("WorkloadEntry shape: a ServiceEntry and one WorkloadEntry per endpoint, written once",
