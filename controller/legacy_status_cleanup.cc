@@ -12,6 +12,7 @@ namespace globalsvc::controller {
 LegacyStatusCleanup::LegacyStatusCleanup(kube::ObjectApi& client, std::string namespace_name,
                                          ControllerMetrics& metrics)
     : client_(client),
+      writer_(client),
       namespace_(std::move(namespace_name)),
       metrics_(metrics),
       log_(obs::ComponentLogger("status")) {}
@@ -30,14 +31,10 @@ Status LegacyStatusCleanup::CleanUp(const std::string& resource, const std::stri
     if (!IsManagedByGlobalsvc(item)) continue;
     const std::string name = StringAt(item, "metadata", "name");
     if (name.empty()) continue;
-    kube::DeleteOptions options;
-    options.uid = StringAt(item, "metadata", "uid");
-    const Status deleted = client_.Delete(type, namespace_, name, options);
-    if (!deleted.ok() && deleted.error().code != ErrorCode::kNotFound &&
-        deleted.error().code != ErrorCode::kConflict) {  // another object of that name now
-      return deleted.error();
-    }
-    if (deleted.ok()) {
+    const auto deleted = writer_.Delete(type, namespace_, name, StringAt(item, "metadata", "uid"));
+    // kConflict: another object of that name now, not ours to delete.
+    if (!deleted.ok() && deleted.error().code != ErrorCode::kConflict) return deleted.error();
+    if (deleted.ok() && *deleted == Deleted::kNow) {
       metrics_.writes.Inc({"legacy-status-delete"});
       log_->info("deleted a {} of the old API group name={}/{} group={}", kind, namespace_, name,
                  kLegacyApiGroup);

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "controller/controller_metrics.h"
+#include "controller/owned_object_writer.h"
 #include "lib/base/result.h"
 #include "lib/kube/object_api.h"
 
@@ -37,7 +38,8 @@ class LegacyStatusCleanup {
  private:
   Status CleanUp(const std::string& resource, const std::string& kind);
 
-  kube::ObjectApi& client_;
+  kube::ObjectApi& client_;  // lists; deletes go through writer_
+  OwnedObjectWriter writer_;
   const std::string namespace_;
   ControllerMetrics& metrics_;
   std::shared_ptr<spdlog::logger> log_;

@@ -11,8 +11,6 @@
 namespace globalsvc::controller {
 namespace {
 
-constexpr const char* kFieldManagerName = "globalsvc";
-
 const kube::ResourceType* ResourceOf(const std::string& kind) {
   if (kind == "ServiceEntry") return &kube::resources::ServiceEntries();
   if (kind == "WorkloadEntry") return &kube::resources::WorkloadEntries();
@@ -34,10 +32,9 @@ bool ShapeObservers::synced() const {
 
 ObjectSetWriter::ObjectSetWriter(kube::ObjectApi& local, ShapeObservers observers,
                                  ControllerMetrics& metrics, std::function<bool()> may_write)
-    : local_(local),
+    : writer_(local, std::move(may_write)),
       observers_(observers),
       metrics_(metrics),
-      may_write_(std::move(may_write)),
       log_(obs::ComponentLogger("object-writer")) {}
 
 OwnedObjectObserver* ObjectSetWriter::ObserverOf(const std::string& kind) const {
@@ -64,7 +61,7 @@ ObjectSetResult ObjectSetWriter::Write(const std::string& owner_key,
 }
 
 bool ObjectSetWriter::MayWrite(ObjectSetResult& result) const {
-  if (!may_write_ || may_write_()) return true;
+  if (writer_.may_write()) return true;
   KeepFirstError(result, MakeError(ErrorCode::kUnavailable, "not the leader: writes are paused"));
   return false;
 }
@@ -93,10 +90,7 @@ ObjectSetWriter::ObjectKeys ObjectSetWriter::ApplyDesired(
     }
     if (observed && observed->content_hash == mesh::OwnedContentHash(object)) continue;
     if (!MayWrite(result)) continue;
-    kube::ApplyOptions apply;
-    apply.field_manager = kFieldManagerName;
-    apply.force = true;  // only on objects labelled as ours, or absent
-    auto written = local_.Apply(*type, ns, object, apply);
+    auto written = writer_.Apply(*type, ns, object, observed ? Observed::kOurs : Observed::kAbsent);
     if (!written.ok()) {
       log_->error("apply failed kind={} name={}/{} code={} retryable={} error={}", kind, ns, name,
                   ErrorCodeName(written.error().code), written.error().retryable(),
@@ -122,10 +116,8 @@ void ObjectSetWriter::DeleteUnwanted(const std::string& owner_key, const ObjectK
     for (const auto& owned : observer->OwnedBy(owner_key)) {
       if (wanted.count({kind, owned.namespace_name + "/" + owned.name})) continue;
       if (!MayWrite(result)) continue;
-      kube::DeleteOptions options;
-      options.uid = owned.uid;  // never delete a newer object of the same name
-      auto deleted = local_.Delete(*ResourceOf(kind), owned.namespace_name, owned.name, options);
-      if (!deleted.ok() && deleted.error().code != ErrorCode::kNotFound) {
+      auto deleted = writer_.Delete(*ResourceOf(kind), owned.namespace_name, owned.name, owned.uid);
+      if (!deleted.ok()) {
         log_->error("delete failed kind={} name={}/{} code={} error={}", kind, owned.namespace_name,
                     owned.name, ErrorCodeName(deleted.error().code), deleted.error().message);
         KeepFirstError(result, deleted.error());

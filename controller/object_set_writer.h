@@ -22,6 +22,7 @@
 
 #include "controller/controller_metrics.h"
 #include "controller/owned_object_observer.h"
+#include "controller/owned_object_writer.h"
 #include "lib/base/result.h"
 #include "lib/kube/object_api.h"
 
@@ -69,10 +70,9 @@ class ObjectSetWriter {
   void DeleteUnwanted(const std::string& owner_key, const ObjectKeys& wanted,
                       ObjectSetResult& result);
 
-  kube::ObjectApi& local_;
+  OwnedObjectWriter writer_;
   ShapeObservers observers_;
   ControllerMetrics& metrics_;
-  std::function<bool()> may_write_;
   std::shared_ptr<spdlog::logger> log_;
 };
 

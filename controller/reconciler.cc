@@ -33,11 +33,11 @@ Reconciler::Reconciler(MeshStore& store, ServiceEntryObserver& observed, kube::O
                        std::function<bool()> may_write, kube::Clock& clock)
     : store_(store),
       observed_(observed),
-      local_(local),
       options_(std::move(options)),
       metrics_(metrics),
       events_(events),
       may_write_(std::move(may_write)),
+      writer_(local, may_write_),
       clock_(clock),
       log_(obs::ComponentLogger("reconciler")) {}
 
@@ -148,23 +148,13 @@ ReconcileResult Reconciler::WriteInline(const std::string& ns, const std::string
   }
   const std::string hash = mesh::ContentHash(*desired);
   if (observed && observed->content_hash == hash) return {ReconcileOutcome::kUnchanged, {}};
-  return Apply(*desired, hash);
+  return Apply(*desired, hash, observed ? Observed::kOurs : Observed::kAbsent);
 }
 
-namespace {
-ReconcileResult NotLeader() {
-  return {ReconcileOutcome::kError,
-          MakeError(ErrorCode::kUnavailable, "not the leader: writes are paused")};
-}
-}  // namespace
-
-ReconcileResult Reconciler::Apply(const mesh::ServiceEntry& desired, const std::string& hash) {
-  if (may_write_ && !may_write_()) return NotLeader();
-  kube::ApplyOptions apply;
-  apply.field_manager = kFieldManager;
-  apply.force = true;  // only on objects labelled as ours (checked by the caller)
-  auto written = local_.Apply(kube::resources::ServiceEntries(), desired.namespace_name,
-                              mesh::ToJson(desired), apply);
+ReconcileResult Reconciler::Apply(const mesh::ServiceEntry& desired, const std::string& hash,
+                                  Observed observed) {
+  auto written = writer_.Apply(kube::resources::ServiceEntries(), desired.namespace_name,
+                               mesh::ToJson(desired), observed);
   if (!written.ok()) {
     log_->error("apply failed name={}/{} code={} retryable={} error={}", desired.namespace_name,
                 desired.name, ErrorCodeName(written.error().code), written.error().retryable(),
@@ -179,12 +169,9 @@ ReconcileResult Reconciler::Apply(const mesh::ServiceEntry& desired, const std::
 }
 
 ReconcileResult Reconciler::Delete(const ObservedEntry& observed) {
-  if (may_write_ && !may_write_()) return NotLeader();
-  kube::DeleteOptions options;
-  options.uid = observed.uid;  // never delete a newer object of the same name
-  auto status = local_.Delete(kube::resources::ServiceEntries(), options_.control_plane_namespace,
-                              observed.name, options);
-  if (!status.ok() && status.error().code != ErrorCode::kNotFound) {
+  auto status = writer_.Delete(kube::resources::ServiceEntries(), options_.control_plane_namespace,
+                               observed.name, observed.uid);
+  if (!status.ok()) {
     log_->error("delete failed name={}/{} code={} error={}", options_.control_plane_namespace,
                 observed.name, ErrorCodeName(status.error().code), status.error().message);
     return {ReconcileOutcome::kError, status.error()};

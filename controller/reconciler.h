@@ -20,6 +20,7 @@
 #include "controller/event_sink.h"
 #include "controller/mesh_store.h"
 #include "controller/object_set_writer.h"
+#include "controller/owned_object_writer.h"
 #include "controller/service_entry_observer.h"
 #include "lib/base/result.h"
 #include "lib/kube/clock.h"
@@ -31,8 +32,6 @@ class logger;
 }
 
 namespace globalsvc::controller {
-
-inline constexpr const char* kFieldManager = "globalsvc";
 
 enum class ReconcileOutcome { kUnchanged, kApplied, kDeleted, kConflict, kError };
 
@@ -79,7 +78,8 @@ class Reconciler {
   // The inline shape: one ServiceEntry per key, never over a foreign one.
   ReconcileResult WriteInline(const std::string& ns, const std::string& name,
                               const std::optional<mesh::ServiceEntry>& desired);
-  ReconcileResult Apply(const mesh::ServiceEntry& desired, const std::string& desired_hash);
+  ReconcileResult Apply(const mesh::ServiceEntry& desired, const std::string& desired_hash,
+                        Observed observed);
   ReconcileResult Delete(const ObservedEntry& observed);
   ReconcileResult WriteShape(const std::string& key, const std::string& ns, const std::string& name,
                              const std::optional<mesh::ServiceEntry>& desired,
@@ -93,11 +93,11 @@ class Reconciler {
 
   MeshStore& store_;
   ServiceEntryObserver& observed_;
-  kube::ObjectApi& local_;
   const mesh::PlanOptions options_;
   ControllerMetrics& metrics_;
   EventSink* events_;                // Warning Events on local objects; may be null
   std::function<bool()> may_write_;  // the leader check, right before each write
+  OwnedObjectWriter writer_;         // the inline shape's ServiceEntries
   kube::Clock& clock_;               // times each reconcile
   std::shared_ptr<spdlog::logger> log_;
   ServiceStatusWriter* status_ = nullptr;

@@ -18,7 +18,6 @@ namespace globalsvc::controller {
 namespace {
 
 constexpr const char* kKind = "GlobalService";
-constexpr const char* kFieldManager = "globalsvc";
 
 }  // namespace
 
@@ -32,6 +31,7 @@ ServiceStatusWriter::ServiceStatusWriter(kube::ObjectApi& client,
                                          ControllerMetrics& metrics,
                                          std::function<bool()> may_write, KeysCallback on_keys)
     : client_(client),
+      writer_(client),
       options_(std::move(options)),
       metrics_(metrics),
       may_write_(std::move(may_write)),
@@ -305,7 +305,7 @@ std::optional<ServiceStatusWriter::Stored> ServiceStatusWriter::Create(const std
   };
   // Create, not apply: an object someone made since the list is never taken over.
   limiter_.Acquire();
-  auto created = client_.Create(GlobalServiceResource(), options_.namespace_name, object);
+  auto created = writer_.Create(GlobalServiceResource(), options_.namespace_name, object);
   if (!created.ok()) {
     if (created.error().code == ErrorCode::kConflict) {
       auto existing = client_.Get(GlobalServiceResource(), options_.namespace_name, name);
@@ -334,12 +334,10 @@ bool ServiceStatusWriter::ApplyStatus(const std::string& name, const Desired& de
       {"metadata", {{"name", name}, {"namespace", options_.namespace_name}}},
       {"status", std::move(status)},
   };
-  kube::ApplyOptions apply;
-  apply.field_manager = kFieldManager;
-  apply.force = true;  // only objects labelled as ours (checked by Write)
-  apply.subresource = "status";
   limiter_.Acquire();
-  auto written = client_.Apply(GlobalServiceResource(), options_.namespace_name, object, apply);
+  // Ours: Write() checked the label.
+  auto written = writer_.ApplyStatus(GlobalServiceResource(), options_.namespace_name, object,
+                                     Observed::kOurs);
   if (!written.ok()) {
     if (written.error().code == ErrorCode::kNotFound) {
       std::lock_guard lock(mutex_);
@@ -362,25 +360,24 @@ bool ServiceStatusWriter::ApplyStatus(const std::string& name, const Desired& de
 
 bool ServiceStatusWriter::Remove(const std::string& name, const Stored& stored) {
   if (may_write_ && !may_write_()) return false;
-  kube::DeleteOptions options;
-  options.uid = stored.uid;  // never delete a newer object of the same name
   limiter_.Acquire();
-  auto deleted = client_.Delete(GlobalServiceResource(), options_.namespace_name, name, options);
+  auto deleted = writer_.Delete(GlobalServiceResource(), options_.namespace_name, name, stored.uid);
   if (!deleted.ok() && deleted.error().code == ErrorCode::kConflict) {
     // Another object of that name now: its watch event hands the key on.
     return true;
   }
-  if (!deleted.ok() && deleted.error().code != ErrorCode::kNotFound) {
+  if (!deleted.ok()) {
     Warn("GlobalService " + name + " not deleted", deleted.error());
     return false;
   }
-  if (deleted.ok()) metrics_.writes.Inc({"status-delete"});
+  const bool now = *deleted == Deleted::kNow;
+  if (now) metrics_.writes.Inc({"status-delete"});
   std::lock_guard lock(mutex_);
   if (auto it = stored_.find(name); it != stored_.end() && it->second.uid == stored.uid) {
     stored_.erase(it);
   }
   own_versions_.erase(name);
-  if (deleted.ok() && in_flight_ && in_flight_->name == name) in_flight_->deleted = true;
+  if (now && in_flight_ && in_flight_->name == name) in_flight_->deleted = true;
   return true;
 }
 

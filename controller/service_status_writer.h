@@ -40,6 +40,7 @@
 #include <vector>
 
 #include "controller/controller_metrics.h"
+#include "controller/owned_object_writer.h"
 #include "controller/projection_sinks.h"
 #include "lib/kube/clock.h"
 #include "lib/kube/object_api.h"
@@ -122,7 +123,8 @@ class ServiceStatusWriter final : public kube::ReflectorSink {
   void Warn(const std::string& what, const Error& error);
   void CountPendingLocked();
 
-  kube::ObjectApi& client_;
+  kube::ObjectApi& client_;  // reads; writes go through writer_
+  OwnedObjectWriter writer_;
   const ServiceStatusWriterOptions options_;
   ControllerMetrics& metrics_;
   std::function<bool()> may_write_;

@@ -19,6 +19,7 @@ const kube::ResourceType& RemoteClusterResource() {
 StatusWriter::StatusWriter(kube::ObjectApi& client, std::string namespace_name,
                            ControllerMetrics& metrics, kube::Clock& clock)
     : client_(client),
+      writer_(client),
       namespace_(std::move(namespace_name)),
       metrics_(metrics),
       clock_(clock),
@@ -86,7 +87,7 @@ StatusWriter::WriteOutcome StatusWriter::Create(const std::string& cluster) {
         {"labels", {{mesh::kManagedByLabel, mesh::kManagedByValue}}}}},
       {"spec", nlohmann::json::object()},
   };
-  auto created = client_.Create(RemoteClusterResource(), namespace_, object);
+  auto created = writer_.Create(RemoteClusterResource(), namespace_, object);
   if (created.ok()) {
     metrics_.writes.Inc({"cluster-status"});
     Record(*created);
@@ -161,11 +162,7 @@ StatusWriter::WriteOutcome StatusWriter::Write(const ClusterStatusReport& report
       {"metadata", {{"name", report.cluster}, {"namespace", namespace_}}},
       {"status", std::move(status)},
   };
-  kube::ApplyOptions apply;
-  apply.field_manager = "globalsvc";
-  apply.force = true;  // only on an object labelled as ours (checked above)
-  apply.subresource = "status";
-  auto written = client_.Apply(RemoteClusterResource(), namespace_, object, apply);
+  auto written = writer_.ApplyStatus(RemoteClusterResource(), namespace_, object, Observed::kOurs);
   if (!written.ok()) {
     log_->warn("RemoteCluster status not written cluster={} error={}", report.cluster,
                written.error().message);
@@ -188,11 +185,9 @@ void StatusWriter::DeleteGone(const std::set<std::string>& present) {
     if (stored.managed && !present.count(cluster)) gone.emplace_back(cluster, stored.uid);
   }
   for (const auto& [cluster, uid] : gone) {
-    kube::DeleteOptions options;
-    options.uid = uid;  // never delete a newer object of the same name
-    auto deleted = client_.Delete(RemoteClusterResource(), namespace_, cluster, options);
-    if (deleted.ok()) metrics_.writes.Inc({"cluster-status-delete"});
-    if (deleted.ok() || deleted.error().code == ErrorCode::kNotFound) {
+    auto deleted = writer_.Delete(RemoteClusterResource(), namespace_, cluster, uid);
+    if (deleted.ok() && *deleted == Deleted::kNow) metrics_.writes.Inc({"cluster-status-delete"});
+    if (deleted.ok()) {
       stored_.erase(cluster);
     } else if (deleted.error().code == ErrorCode::kConflict) {
       listed_existing_ = false;  // another object of that name now: list again

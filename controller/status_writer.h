@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "controller/controller_metrics.h"
+#include "controller/owned_object_writer.h"
 #include "lib/kube/clock.h"
 #include "lib/kube/object_api.h"
 
@@ -93,7 +94,8 @@ class StatusWriter {
   Status ReadExisting();
   void WarnOnce(const std::string& what, const Error& error);
 
-  kube::ObjectApi& client_;
+  kube::ObjectApi& client_;  // reads; writes go through writer_
+  OwnedObjectWriter writer_;
   const std::string namespace_;
   ControllerMetrics& metrics_;
   kube::Clock& clock_;
