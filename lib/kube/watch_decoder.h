@@ -28,9 +28,11 @@ struct WatchEvent {
 class WatchDecoder {
  public:
   // metadata.managedFields is dropped by default: nothing in a controller
-  // reads it, it is often the largest part of an object, and skipping it
-  // before parsing is the cheapest way to decode faster. (An object without
-  // managedFields written back with PUT keeps the server's managed fields.)
+  // reads it and it is often the largest part of an object. Cutting it from
+  // the text before parsing keeps it out of the parsed tree, which lowers
+  // the heap peak of an event 1.6-1.9 times at about the same CPU
+  // (bench_json). (An object without managedFields written back with PUT
+  // keeps the server's managed fields.)
   explicit WatchDecoder(bool drop_managed_fields = true)
       : drop_managed_fields_(drop_managed_fields) {}
 
