@@ -248,6 +248,9 @@ int RunController(const std::vector<std::string>& args, CommandIo io) {
     io.out << kControllerUsage;
     return kExitOk;
   }
+  if (!flags->positional().empty()) {
+    return usage("takes no positional arguments (got '" + flags->positional().front() + "')");
+  }
   controller::ControllerOptions options;
   for (const auto& read : {ReadTextOptions, ReadRateOptions, ReadSwitchesAndTimes}) {
     if (auto problem = read(*flags, options)) return usage(*problem);

@@ -128,7 +128,7 @@ int RunLint(const std::vector<std::string>& args, CommandIo io) {
   }
   InlineWorkloadEntryShape(*objects);
   failover::LintOptions options;
-  options.host_suffix = flags->GetOr("--host-suffix", "mesh.internal");
+  options.host_suffix = flags->GetOr("--host-suffix", options.host_suffix);
   options.control_plane_namespace =
       flags->GetOr("--namespace", mesh::kDefaultControlPlaneNamespace);
   const auto findings = failover::Lint(*objects, options);

@@ -137,17 +137,18 @@ int RunPlan(const std::vector<std::string>& args, CommandIo io) {
   mesh::PlanOptions options;
   options.target_cluster = *cluster;
   options.control_plane_namespace = snapshot_options.control_plane_namespace;
-  options.host_suffix = flags->GetOr("--host-suffix", "mesh.internal");
-  options.cluster_domain = flags->GetOr("--cluster-domain", "cluster.local");
+  options.host_suffix = flags->GetOr("--host-suffix", options.host_suffix);
+  options.cluster_domain = flags->GetOr("--cluster-domain", options.cluster_domain);
   options.can_join_kubernetes_service = shape != "inline";
   std::vector<const mesh::ClusterState*> views;
   for (const auto& state : *clusters)
     views.push_back(&state);
   mesh::Plan plan = mesh::PlanCluster(views, options);
   diagnostics.insert(diagnostics.end(), plan.diagnostics.begin(), plan.diagnostics.end());
-  PrintObjects(RenderPlan(plan, views, options, shape == "inline",
-                          flags->GetOr("--trust-domain", "cluster.local"), diagnostics),
-               output, io.out);
+  PrintObjects(
+      RenderPlan(plan, views, options, shape == "inline",
+                 flags->GetOr("--trust-domain", mesh::ShapeOptions{}.trust_domain), diagnostics),
+      output, io.out);
   for (const auto& diagnostic : diagnostics)
     io.err << mesh::FormatDiagnostic(diagnostic) << "\n";
   return mesh::HasErrors(diagnostics) ? kExitFindings : kExitOk;
