@@ -1,5 +1,7 @@
 #include "controller/owned_object_observer.h"
 
+#include <algorithm>
+
 #include "controller/owned_objects.h"
 #include "lib/base/json_fields.h"
 #include "lib/mesh/istio_objects.h"
@@ -12,10 +14,6 @@ namespace {
 // Any object, as read from a server or a file: a field of the wrong type reads as absent.
 std::string Label(const nlohmann::json& object, std::string_view key) {
   return StringFieldAt(object, {"metadata", "labels", key});
-}
-
-std::string ObjectKey(const std::string& namespace_name, const std::string& name) {
-  return namespace_name + "/" + name;
 }
 
 }  // namespace
@@ -44,119 +42,74 @@ std::optional<std::string> OwnerKeyOf(const nlohmann::json& object) {
   return name.substr(kAutogen.size(), first - kAutogen.size()) + "/" + service;
 }
 
-std::optional<std::string> OwnedObjectObserver::Store(nlohmann::json& object) {
+namespace {
+constexpr const char* kOwnerIndex = "owner";
+}  // namespace
+
+OwnedObjectObserver::OwnedObjectObserver(std::string api_version, std::string kind,
+                                         KeysCallback on_keys)
+    : api_version_(std::move(api_version)),
+      kind_(std::move(kind)),
+      cache_([this](const nlohmann::json& object) { return Project(object); }) {
+  cache_.AddIndex(kOwnerIndex, [](const ObservedObject& observed) {
+    return std::vector<std::string>{observed.owner_key};
+  });
+  if (!on_keys) return;
+  // An object that changes owner repairs both.
+  cache_.AddChangeHandler([on_keys = std::move(on_keys)](const auto& change) {
+    std::vector<std::string> keys;
+    if (change.old_value) keys.push_back(change.old_value->owner_key);
+    if (change.new_value && (keys.empty() || keys.front() != change.new_value->owner_key)) {
+      keys.push_back(change.new_value->owner_key);
+    }
+    on_keys(std::move(keys));
+  });
+}
+
+std::optional<ObservedObject> OwnedObjectObserver::Project(const nlohmann::json& object) const {
   if (!object.is_object()) return std::nullopt;
-  if (!object.contains("kind")) object["kind"] = kind_;
-  if (!object.contains("apiVersion")) object["apiVersion"] = api_version_;
+  auto owner_key = OwnerKeyOf(object);
+  if (!owner_key) return std::nullopt;  // neither ours nor in our way
   ObservedObject observed;
   observed.namespace_name = StringAt(object, "metadata", "namespace");
   observed.name = StringAt(object, "metadata", "name");
   if (observed.name.empty()) return std::nullopt;
   observed.uid = StringAt(object, "metadata", "uid");
   observed.managed = IsManagedByGlobalsvc(object);
-  observed.content_hash = mesh::OwnedContentHash(object);
-  auto key = OwnerKeyOf(object);
-  std::lock_guard lock(mutex_);
-  const std::string object_key = ObjectKey(observed.namespace_name, observed.name);
-  if (!key) {
-    objects_.erase(object_key);  // no longer anything of ours
-    return std::nullopt;
+  observed.owner_key = std::move(*owner_key);
+  if (object.contains("kind") && object.contains("apiVersion")) {
+    observed.content_hash = mesh::OwnedContentHash(object);
+  } else {
+    nlohmann::json typed = object;
+    if (!typed.contains("kind")) typed["kind"] = kind_;
+    if (!typed.contains("apiVersion")) typed["apiVersion"] = api_version_;
+    observed.content_hash = mesh::OwnedContentHash(typed);
   }
-  observed.owner_key = *key;
-  objects_[object_key] = std::move(observed);
-  return key;
-}
-
-void OwnedObjectObserver::BeginReplace() {
-  std::lock_guard lock(mutex_);
-  listed_.clear();
-}
-
-void OwnedObjectObserver::ReplaceItem(nlohmann::json&& object) {
-  if (auto key = Store(object)) {
-    {
-      std::lock_guard lock(mutex_);
-      listed_.insert(ObjectKey(StringAt(object, "metadata", "namespace"),
-                               StringAt(object, "metadata", "name")));
-    }
-    if (on_keys_) on_keys_({*key});
-  }
-}
-
-void OwnedObjectObserver::EndReplace() {
-  std::vector<std::string> keys;
-  {
-    std::lock_guard lock(mutex_);
-    for (auto it = objects_.begin(); it != objects_.end();) {
-      if (listed_.count(it->first)) {
-        ++it;
-        continue;
-      }
-      keys.push_back(it->second.owner_key);
-      it = objects_.erase(it);
-    }
-    listed_.clear();
-  }
-  synced_ = true;
-  if (on_keys_ && !keys.empty()) on_keys_(std::move(keys));
-}
-
-void OwnedObjectObserver::AbortReplace() {
-  std::lock_guard lock(mutex_);
-  listed_.clear();
-}
-
-void OwnedObjectObserver::ApplyEvent(kube::WatchEventType type, nlohmann::json&& object) {
-  std::optional<std::string> key;
-  if (type == kube::WatchEventType::kDeleted) {
-    const std::string object_key =
-        ObjectKey(StringAt(object, "metadata", "namespace"), StringAt(object, "metadata", "name"));
-    std::lock_guard lock(mutex_);
-    if (auto it = objects_.find(object_key); it != objects_.end()) {
-      key = it->second.owner_key;
-      objects_.erase(it);
-    }
-  } else if (type == kube::WatchEventType::kAdded || type == kube::WatchEventType::kModified) {
-    key = Store(object);
-  }
-  if (key && on_keys_) on_keys_({*key});
+  return observed;
 }
 
 std::optional<ObservedObject> OwnedObjectObserver::Get(const std::string& namespace_name,
                                                        const std::string& name) const {
-  std::lock_guard lock(mutex_);
-  auto it = objects_.find(ObjectKey(namespace_name, name));
-  if (it == objects_.end()) return std::nullopt;
-  return it->second;
+  const auto observed = cache_.Get(kube::ObjectKey(namespace_name, name));
+  if (!observed) return std::nullopt;
+  return *observed;
 }
 
 std::vector<ObservedObject> OwnedObjectObserver::OwnedBy(const std::string& owner_key) const {
-  std::lock_guard lock(mutex_);
   std::vector<ObservedObject> out;
-  for (const auto& [key, object] : objects_) {
-    if (object.managed && object.owner_key == owner_key) out.push_back(object);
+  for (const auto& observed : cache_.ByIndex(kOwnerIndex, owner_key)) {
+    if (observed->managed) out.push_back(*observed);
   }
   return out;
 }
 
 std::vector<std::string> OwnedObjectObserver::OwnerKeys() const {
-  std::lock_guard lock(mutex_);
   std::vector<std::string> keys;
-  for (const auto& [key, object] : objects_) {
-    if (object.managed) keys.push_back(object.owner_key);
+  for (const auto& observed : cache_.List()) {
+    if (observed->managed) keys.push_back(observed->owner_key);
   }
+  std::sort(keys.begin(), keys.end());
   return keys;
-}
-
-void OwnedObjectObserver::RecordWritten(const nlohmann::json& object) {
-  nlohmann::json copy = object;
-  (void)Store(copy);
-}
-
-void OwnedObjectObserver::RecordDeleted(const std::string& namespace_name,
-                                        const std::string& name) {
-  std::lock_guard lock(mutex_);
-  objects_.erase(ObjectKey(namespace_name, name));
 }
 
 }  // namespace globalsvc::controller

@@ -1,26 +1,24 @@
 #pragma once
 
 // What the local cluster holds of one kind of object globalsvc writes in the
-// WorkloadEntry shape (ServiceEntries, WorkloadEntries, peer Gateways), fed
-// by a reflector: per object (by "<namespace>/<name>") its uid, whether
-// globalsvc owns it, its owner key and the hash of the fields globalsvc owns
-// (mesh::OwnedContentHash). Any change hands the owner key to `on_keys`, so
-// edits and deletes by others are repaired (level-triggered).
+// WorkloadEntry shape (ServiceEntries, WorkloadEntries, peer Gateways): a
+// kube::Cache, fed by a reflector, of per object (by "<namespace>/<name>") its
+// uid, whether globalsvc owns it, its owner key and the hash of the fields
+// globalsvc owns (mesh::OwnedContentHash); objects that are neither ours nor
+// in our way are not kept. Any change hands the owner keys it touches to
+// `on_keys`, so edits and deletes by others are repaired (level-triggered).
 //
 // Threads: the reflector thread writes; workers read and record their own
-// writes. One mutex.
+// writes (the cache's lock).
 
-#include <atomic>
 #include <functional>
-#include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
 #include "controller/projection_sinks.h"
+#include "lib/kube/cache.h"
 #include "lib/kube/reflector_sink.h"
 #include "lib/mesh/istio_objects.h"
 
@@ -37,6 +35,7 @@ struct ObservedObject {
   bool managed = false;  // labelled app.kubernetes.io/managed-by=globalsvc
   std::string owner_key;
   std::string content_hash;
+  bool operator==(const ObservedObject&) const = default;
 };
 
 // The owner key of an object: "<ns>/<service>" from the parent-service labels
@@ -50,18 +49,18 @@ class OwnedObjectObserver final : public kube::ReflectorSink {
  public:
   // `api_version` and `kind` are filled into objects that lack them (list
   // items of built-in kinds do), so every copy hashes alike.
-  OwnedObjectObserver(std::string api_version, std::string kind, KeysCallback on_keys)
-      : api_version_(std::move(api_version)),
-        kind_(std::move(kind)),
-        on_keys_(std::move(on_keys)) {}
+  OwnedObjectObserver(std::string api_version, std::string kind, KeysCallback on_keys);
 
-  void BeginReplace() override;
-  void ReplaceItem(nlohmann::json&& object) override;
-  void EndReplace() override;
-  void AbortReplace() override;
-  void ApplyEvent(kube::WatchEventType type, nlohmann::json&& object) override;
+  // kube::ReflectorSink: the cache's.
+  void BeginReplace() override { cache_.BeginReplace(); }
+  void ReplaceItem(nlohmann::json&& object) override { cache_.ReplaceItem(std::move(object)); }
+  void EndReplace() override { cache_.EndReplace(); }
+  void AbortReplace() override { cache_.AbortReplace(); }
+  void ApplyEvent(kube::WatchEventType type, nlohmann::json&& object) override {
+    cache_.ApplyEvent(type, std::move(object));
+  }
 
-  [[nodiscard]] bool synced() const { return synced_.load(); }
+  [[nodiscard]] bool synced() const { return cache_.HasSynced(); }
   [[nodiscard]] std::optional<ObservedObject> Get(const std::string& namespace_name,
                                                   const std::string& name) const;
   // The objects globalsvc owns under one owner key.
@@ -71,19 +70,17 @@ class OwnedObjectObserver final : public kube::ReflectorSink {
 
   // Records the server's answer to our own write at once, so the next
   // reconcile does not act on the pre-write copy before the watch catches up.
-  void RecordWritten(const nlohmann::json& object);
-  void RecordDeleted(const std::string& namespace_name, const std::string& name);
+  void RecordWritten(const nlohmann::json& object) { cache_.Record(object); }
+  void RecordDeleted(const std::string& namespace_name, const std::string& name) {
+    cache_.Forget(kube::ObjectKey(namespace_name, name));
+  }
 
  private:
-  std::optional<std::string> Store(nlohmann::json& object);
+  [[nodiscard]] std::optional<ObservedObject> Project(const nlohmann::json& object) const;
 
   const std::string api_version_;
   const std::string kind_;
-  KeysCallback on_keys_;
-  mutable std::mutex mutex_;
-  std::map<std::string, ObservedObject> objects_;  // "<ns>/<name>"
-  std::unordered_set<std::string> listed_;
-  std::atomic<bool> synced_{false};
+  kube::Cache<ObservedObject> cache_;
 };
 
 }  // namespace globalsvc::controller

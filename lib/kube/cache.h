@@ -1,11 +1,16 @@
 #pragma once
 
-// An indexed, read-only (to its readers) cache of one resource in one cluster.
-// It keeps only a caller-chosen projection of each object (a small struct with
-// the fields the caller needs), never the object itself. A Reflector writes
-// it; readers get immutable snapshots of entries (shared_ptr<const T>) and can
-// read from any thread. Change handlers run on the writer's thread, after the
-// cache is updated and outside its lock, in event order.
+// An indexed, read-only (to its readers) cache of one resource in one cluster:
+// the one informer of the project (reflector -> indexed store -> change
+// handlers). It keeps only a caller-chosen projection of each object (a small
+// struct with the fields the caller needs), never the object itself; a
+// projection may skip an object (nullopt), which is then not kept at all. A
+// Reflector writes it; readers get immutable snapshots of entries
+// (shared_ptr<const T>) and can read from any thread. Change handlers run on
+// the writer's thread, after the cache is updated and outside its lock, in
+// event order. A writer of the objects may Record() its own write at once,
+// so its next read does not act on the copy before the write; the watch
+// event of that write then reports no change.
 
 #include <algorithm>
 #include <charconv>
@@ -17,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <shared_mutex>
 #include <string>
@@ -39,7 +45,8 @@ struct CacheChange {
 template <typename T>
 class Cache final : public ReflectorSink {
  public:
-  using Projection = std::function<T(const nlohmann::json& object)>;
+  // A function returning T converts too (it never skips).
+  using Projection = std::function<std::optional<T>(const nlohmann::json& object)>;
   using IndexFunction = std::function<std::vector<std::string>(const T& value)>;
   using ChangeHandler = std::function<void(const CacheChange<T>& change)>;
 
@@ -116,9 +123,11 @@ class Cache final : public ReflectorSink {
   void ReplaceItem(nlohmann::json&& object) override {
     std::string key = ObjectKey(object);
     if (key.empty()) return;
+    auto value = projection_(object);
+    if (!value) return;  // skipped: as if not listed
     const auto version = VersionFingerprint(ResourceVersionOf(object));
     staged_.insert_or_assign(std::move(key),
-                             Entry{std::make_shared<const T>(projection_(object)), version});
+                             Entry{std::make_shared<const T>(std::move(*value)), version});
   }
   void AbortReplace() override { staged_ = EntryMap(); }
   void EndReplace() override {
@@ -157,30 +166,24 @@ class Cache final : public ReflectorSink {
     sync_cv_.notify_all();
   }
   void ApplyEvent(WatchEventType type, nlohmann::json&& object) override {
-    std::string key = ObjectKey(object);
-    if (key.empty()) return;
     std::vector<CacheChange<T>> changes;
-    {
+    if (type == WatchEventType::kDeleted) {
       std::unique_lock lock(mutex_);
-      const auto existing = entries_.find(key);
-      if (type == WatchEventType::kDeleted) {
-        if (existing == entries_.end()) return;
-        changes.push_back({key, existing->second.value, nullptr});
-        Unindex(existing->first, *existing->second.value);
-        entries_.erase(existing);
-      } else {
-        Entry entry{std::make_shared<const T>(projection_(object)),
-                    VersionFingerprint(ResourceVersionOf(object))};
-        if (existing == entries_.end()) {
-          changes.push_back({key, nullptr, entry.value});
-          const auto inserted = entries_.emplace(std::move(key), std::move(entry)).first;
-          Index(inserted->first, *inserted->second.value);
-        } else {
-          StoreLocked(existing, std::move(entry), changes);
-        }
-      }
+      EraseLocked(ObjectKey(object), &changes);
+    } else if (type == WatchEventType::kAdded || type == WatchEventType::kModified) {
+      Store(object, &changes);
     }
     Notify(changes);
+  }
+
+  // The caller's own write (the server's answer), stored at once without
+  // running the change handlers.
+  void Record(const nlohmann::json& object) { Store(object, nullptr); }
+  // The caller's own delete of `key`, forgotten at once without running the
+  // change handlers.
+  void Forget(std::string_view key) {
+    std::unique_lock lock(mutex_);
+    EraseLocked(std::string(key), nullptr);
   }
 
  private:
@@ -212,6 +215,37 @@ class Cache final : public ReflectorSink {
     return hash | (1ull << 63);
   }
 
+  // Stores an added or modified object (a skipped one is erased); the
+  // change goes to `changes` when given. Projects outside the lock.
+  void Store(const nlohmann::json& object, std::vector<CacheChange<T>>* changes) {
+    std::string key = ObjectKey(object);
+    if (key.empty()) return;
+    auto value = projection_(object);
+    const auto version = VersionFingerprint(ResourceVersionOf(object));
+    std::unique_lock lock(mutex_);
+    if (!value) {
+      EraseLocked(key, changes);
+      return;
+    }
+    Entry entry{std::make_shared<const T>(std::move(*value)), version};
+    std::vector<CacheChange<T>> unreported;
+    auto& out = changes ? *changes : unreported;
+    const auto existing = entries_.find(key);
+    if (existing == entries_.end()) {
+      out.push_back({key, nullptr, entry.value});
+      const auto inserted = entries_.emplace(std::move(key), std::move(entry)).first;
+      Index(inserted->first, *inserted->second.value);
+    } else {
+      StoreLocked(existing, std::move(entry), out);
+    }
+  }
+  void EraseLocked(const std::string& key, std::vector<CacheChange<T>>* changes) {
+    const auto existing = entries_.find(key);
+    if (existing == entries_.end()) return;
+    if (changes) changes->push_back({key, existing->second.value, nullptr});
+    Unindex(existing->first, *existing->second.value);
+    entries_.erase(existing);
+  }
   void StoreLocked(typename EntryMap::iterator existing, Entry&& entry,
                    std::vector<CacheChange<T>>& changes) {
     auto old_value = existing->second.value;

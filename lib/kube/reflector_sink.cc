@@ -14,6 +14,14 @@ std::string ObjectKey(const nlohmann::json& object) {
   return ns->get<std::string>() + "/" + name->get<std::string>();
 }
 
+std::string ObjectKey(std::string_view namespace_name, std::string_view name) {
+  if (namespace_name.empty()) return std::string(name);
+  std::string key;
+  key.reserve(namespace_name.size() + 1 + name.size());
+  key.append(namespace_name).append("/").append(name);
+  return key;
+}
+
 ObjectKeyParts SplitObjectKey(std::string_view key) {
   const auto slash = key.find('/');
   if (slash == std::string_view::npos) return {{}, key};

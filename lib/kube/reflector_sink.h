@@ -30,6 +30,8 @@ class ReflectorSink {
 
 // "namespace/name", or "name" for cluster-scoped objects.
 [[nodiscard]] std::string ObjectKey(const nlohmann::json& object);
+// The same key from its parts: "<namespace>/<name>", or the name alone.
+[[nodiscard]] std::string ObjectKey(std::string_view namespace_name, std::string_view name);
 
 // The parts of an ObjectKey() (views into `key`); a key without a slash is a
 // cluster-scoped object's: no namespace.

@@ -100,5 +100,57 @@ TEST_CASE("A relist reports only differences: no delete for objects that still e
   CHECK(cache.size() == 3);
 }
 
+TEST_CASE("A projection may skip objects: they are not kept, and one that becomes skipped goes",
+          "[kube][cache]") {
+  // Only slices of services whose name starts with "keep" are kept.
+  Cache<Slice> cache([](const json& object) -> std::optional<Slice> {
+    Slice slice = Project(object);
+    if (slice.service.rfind("keep", 0) != 0) return std::nullopt;
+    return slice;
+  });
+  Recorder recorder;
+  cache.AddChangeHandler([&](const CacheChange<Slice>& c) { recorder(c); });
+  cache.BeginReplace();
+  cache.ReplaceItem(Object("a", "1", "keep-1", "10.0.0.1"));
+  cache.ReplaceItem(Object("b", "2", "other", "10.0.0.2"));
+  cache.EndReplace();
+  CHECK(cache.Keys() == std::vector<std::string>{"ns/a"});
+  CHECK(recorder.log == std::vector<std::string>{"add ns/a"});
+
+  cache.ApplyEvent(WatchEventType::kModified, Object("b", "3", "other", "10.0.0.3"));
+  CHECK(cache.size() == 1);
+  // Relabelled away: as if deleted.
+  cache.ApplyEvent(WatchEventType::kModified, Object("a", "4", "other", "10.0.0.1"));
+  CHECK(cache.size() == 0);
+  CHECK(recorder.log == std::vector<std::string>{"add ns/a", "delete ns/a"});
+}
+
+TEST_CASE("The writer's own write is recorded at once, and its watch event is no change",
+          "[kube][cache]") {
+  Cache<Slice> cache(Project);
+  Recorder recorder;
+  cache.AddChangeHandler([&](const CacheChange<Slice>& c) { recorder(c); });
+  cache.BeginReplace();
+  cache.EndReplace();
+
+  cache.Record(Object("a", "5", "svc1", "10.0.0.1"));
+  REQUIRE(cache.Get("ns/a"));
+  CHECK(cache.HasVersion("ns/a", "5"));
+  CHECK(recorder.log.empty());
+  cache.ApplyEvent(WatchEventType::kAdded, Object("a", "5", "svc1", "10.0.0.1"));
+  CHECK(recorder.log.empty());
+  // Someone else's change after it is reported.
+  cache.ApplyEvent(WatchEventType::kModified, Object("a", "6", "svc1", "10.0.0.9"));
+  CHECK(recorder.log == std::vector<std::string>{"update ns/a"});
+
+  cache.Forget("ns/a");
+  CHECK_FALSE(cache.Get("ns/a"));
+  cache.ApplyEvent(WatchEventType::kDeleted, Object("a", "7", "svc1", "10.0.0.9"));
+  CHECK(recorder.log == std::vector<std::string>{"update ns/a"});
+  // Bookmarks and errors carry no object to store.
+  cache.ApplyEvent(WatchEventType::kBookmark, Object("z", "8", "svc1", "10.0.0.1"));
+  CHECK(cache.size() == 0);
+}
+
 }  // namespace
 }  // namespace globalsvc::kube
