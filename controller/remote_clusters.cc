@@ -12,13 +12,6 @@ SecretProblem KubeconfigProblem(const std::string& secret, const std::string& cl
   return {secret, "invalid-kubeconfig", "cluster " + cluster + " cannot be connected: " + error};
 }
 
-std::string NameOf(const nlohmann::json& object) {
-  auto metadata = object.find("metadata");
-  if (metadata == object.end() || !metadata->is_object()) return {};
-  auto name = metadata->find("name");
-  return name != metadata->end() && name->is_string() ? name->get<std::string>() : std::string();
-}
-
 }  // namespace
 
 RemoteClusters::RemoteClusters(std::string local_cluster, ClusterConnectionOptions template_options,
@@ -30,70 +23,44 @@ RemoteClusters::RemoteClusters(std::string local_cluster, ClusterConnectionOptio
       events_(events),
       secret_namespace_(std::move(secret_namespace)),
       read_legacy_label_(read_legacy_label),
-      log_(obs::ComponentLogger("remote-clusters")) {}
+      log_(obs::ComponentLogger("remote-clusters")) {
+  // Once per list and once per event, not once per Secret of a list: each
+  // run reports every current problem of the Secrets.
+  for (auto* secrets : {&own_secrets_, &legacy_secrets_}) {
+    secrets->AddBatchHandler([this](const auto&) { Reconcile(); });
+  }
+}
 
 RemoteClusters::~RemoteClusters() {
   StopAll();
 }
 
 kube::ReflectorSink& RemoteClusters::sink(SecretLabel label) {
-  return label == SecretLabel::kOwn ? own_sink_ : legacy_sink_;
-}
-
-void RemoteClusters::LabelSink::BeginReplace() {
-  std::lock_guard lock(owner_.mutex_);
-  state().listing.clear();
-}
-
-void RemoteClusters::LabelSink::ReplaceItem(nlohmann::json&& object) {
-  std::lock_guard lock(owner_.mutex_);
-  state().listing[NameOf(object)] = ViewOfRemoteSecret(object);
-}
-
-void RemoteClusters::LabelSink::EndReplace() {
-  {
-    std::lock_guard lock(owner_.mutex_);
-    state().secrets = std::move(state().listing);
-    state().listing.clear();
-  }
-  owner_.Reconcile();
-  std::lock_guard lock(owner_.mutex_);
-  state().synced = true;
-}
-
-void RemoteClusters::LabelSink::AbortReplace() {
-  std::lock_guard lock(owner_.mutex_);
-  state().listing.clear();
-}
-
-void RemoteClusters::LabelSink::ApplyEvent(kube::WatchEventType type, nlohmann::json&& object) {
-  {
-    std::lock_guard lock(owner_.mutex_);
-    const std::string name = NameOf(object);
-    if (type == kube::WatchEventType::kDeleted) {
-      state().secrets.erase(name);
-    } else if (type == kube::WatchEventType::kAdded || type == kube::WatchEventType::kModified) {
-      state().secrets[name] = ViewOfRemoteSecret(object);
-    } else {
-      return;
-    }
-  }
-  owner_.Reconcile();
+  return label == SecretLabel::kOwn ? own_secrets_ : legacy_secrets_;
 }
 
 bool RemoteClusters::synced() const {
-  std::lock_guard lock(mutex_);
-  return labels_[static_cast<int>(SecretLabel::kOwn)].synced &&
-         (!read_legacy_label_ || labels_[static_cast<int>(SecretLabel::kLegacy)].synced);
+  return own_secrets_.HasSynced() && (!read_legacy_label_ || legacy_secrets_.HasSynced());
 }
+
+namespace {
+
+// The Secrets of one label by name (they all live in one namespace).
+std::map<std::string, RemoteSecretView> SecretsByName(const kube::Cache<RemoteSecretView>& cache) {
+  std::map<std::string, RemoteSecretView> secrets;
+  for (const auto& [key, view] : cache.Items())
+    secrets.emplace(std::string(kube::SplitObjectKey(key).name), *view);
+  return secrets;
+}
+
+}  // namespace
 
 void RemoteClusters::Reconcile() {
   DesiredRemotes desired;
   {
     std::lock_guard lock(mutex_);
-    desired =
-        ReadDesiredRemotes(labels_[static_cast<int>(SecretLabel::kOwn)].secrets,
-                           labels_[static_cast<int>(SecretLabel::kLegacy)].secrets, local_cluster_);
+    desired = ReadDesiredRemotes(SecretsByName(own_secrets_), SecretsByName(legacy_secrets_),
+                                 local_cluster_);
     key_problems_ = desired.problems;
   }
   // Reported outside the lock: recording an Event is a request.

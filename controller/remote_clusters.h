@@ -37,6 +37,7 @@
 #include "controller/namespace_filter.h"
 #include "controller/remote_secret_labels.h"
 #include "controller/remote_secret_reading.h"
+#include "lib/kube/cache.h"
 #include "lib/kube/reflector_sink.h"
 
 namespace spdlog {
@@ -94,26 +95,6 @@ class RemoteClusters final : public RemoteClusterView {
   void StopAll();
 
  private:
-  // The Secrets of one label, as its reflector last reported them.
-  struct LabelState {
-    std::map<std::string, RemoteSecretView> secrets;  // by name
-    std::map<std::string, RemoteSecretView> listing;
-    bool synced = false;
-  };
-  class LabelSink final : public kube::ReflectorSink {
-   public:
-    LabelSink(RemoteClusters& owner, SecretLabel label) : owner_(owner), label_(label) {}
-    void BeginReplace() override;
-    void ReplaceItem(nlohmann::json&& object) override;
-    void EndReplace() override;
-    void AbortReplace() override;
-    void ApplyEvent(kube::WatchEventType type, nlohmann::json&& object) override;
-
-   private:
-    LabelState& state() { return owner_.labels_[static_cast<int>(label_)]; }
-    RemoteClusters& owner_;
-    const SecretLabel label_;
-  };
   struct Remote {
     std::string secret;
     std::string kubeconfig;  // what the connection was made from
@@ -143,11 +124,12 @@ class RemoteClusters final : public RemoteClusterView {
   const std::string secret_namespace_;
   const bool read_legacy_label_;
   std::shared_ptr<spdlog::logger> log_;
-  LabelSink own_sink_{*this, SecretLabel::kOwn};
-  LabelSink legacy_sink_{*this, SecretLabel::kLegacy};
+  // The Secrets of each label, as their reflectors last reported them; any
+  // change brings the connections in line (Reconcile).
+  kube::Cache<RemoteSecretView> own_secrets_{ViewOfRemoteSecret};
+  kube::Cache<RemoteSecretView> legacy_secrets_{ViewOfRemoteSecret};
 
   mutable std::mutex mutex_;
-  LabelState labels_[2];                   // by SecretLabel
   std::map<std::string, Remote> remotes_;  // cluster -> connection
   // Problems found in the Secrets' keys by the last Reconcile() (those of a
   // kubeconfig live in Remote::config_error).

@@ -44,6 +44,7 @@ struct RemoteSecretView {
   std::string network;
   std::string namespaces;          // kNamespacesAnnotation
   std::string exclude_namespaces;  // kExcludeNamespacesAnnotation
+  bool operator==(const RemoteSecretView&) const = default;
 };
 [[nodiscard]] RemoteSecretView ViewOfRemoteSecret(const nlohmann::json& object);
 

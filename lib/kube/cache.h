@@ -49,6 +49,8 @@ class Cache final : public ReflectorSink {
   using Projection = std::function<std::optional<T>(const nlohmann::json& object)>;
   using IndexFunction = std::function<std::vector<std::string>(const T& value)>;
   using ChangeHandler = std::function<void(const CacheChange<T>& change)>;
+  // All the changes of one list or one event, at once.
+  using BatchHandler = std::function<void(const std::vector<CacheChange<T>>& changes)>;
 
   explicit Cache(Projection projection) : projection_(std::move(projection)) {}
 
@@ -60,6 +62,10 @@ class Cache final : public ReflectorSink {
   void AddChangeHandler(ChangeHandler handler) {
     std::unique_lock lock(mutex_);
     handlers_.push_back(std::move(handler));
+  }
+  void AddBatchHandler(BatchHandler handler) {
+    std::unique_lock lock(mutex_);
+    batch_handlers_.push_back(std::move(handler));
   }
 
   [[nodiscard]] std::shared_ptr<const T> Get(std::string_view key) const {
@@ -73,6 +79,19 @@ class Cache final : public ReflectorSink {
     out.reserve(entries_.size());
     for (const auto& [key, entry] : entries_)
       out.push_back(entry.value);
+    return out;
+  }
+  // Every entry with its key, in key order.
+  [[nodiscard]] std::vector<std::pair<std::string, std::shared_ptr<const T>>> Items() const {
+    std::vector<std::pair<std::string, std::shared_ptr<const T>>> out;
+    {
+      std::shared_lock lock(mutex_);
+      out.reserve(entries_.size());
+      for (const auto& [key, entry] : entries_)
+        out.emplace_back(key, entry.value);
+    }
+    std::sort(out.begin(), out.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
     return out;
   }
   [[nodiscard]] std::vector<std::string> Keys() const {
@@ -280,14 +299,18 @@ class Cache final : public ReflectorSink {
   void Notify(const std::vector<CacheChange<T>>& changes) {
     if (changes.empty()) return;
     std::vector<ChangeHandler> handlers;
+    std::vector<BatchHandler> batch_handlers;
     {
       std::shared_lock lock(mutex_);
       handlers = handlers_;
+      batch_handlers = batch_handlers_;
     }
     for (const auto& change : changes) {
       for (const auto& handler : handlers)
         handler(change);
     }
+    for (const auto& handler : batch_handlers)
+      handler(changes);
   }
 
   const Projection projection_;
@@ -296,6 +319,7 @@ class Cache final : public ReflectorSink {
   std::map<std::string, IndexFunction> indexers_;
   std::map<std::string, std::unordered_map<std::string, KeySet>> indices_;
   std::vector<ChangeHandler> handlers_;
+  std::vector<BatchHandler> batch_handlers_;
   EntryMap staged_;  // the list being received; only the writer touches it
 
   mutable std::mutex sync_mutex_;

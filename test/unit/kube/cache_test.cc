@@ -152,5 +152,32 @@ TEST_CASE("The writer's own write is recorded at once, and its watch event is no
   CHECK(cache.size() == 0);
 }
 
+TEST_CASE("A batch handler hears all the changes of a list at once, and of each event",
+          "[kube][cache]") {
+  Cache<Slice> cache(Project);
+  std::vector<std::size_t> batches;
+  cache.AddBatchHandler(
+      [&](const std::vector<CacheChange<Slice>>& changes) { batches.push_back(changes.size()); });
+  cache.BeginReplace();
+  cache.ReplaceItem(Object("b", "1", "svc1", "10.0.0.1"));
+  cache.ReplaceItem(Object("a", "2", "svc2", "10.0.0.2"));
+  cache.EndReplace();
+  CHECK(batches == std::vector<std::size_t>{2});
+  const auto items = cache.Items();
+  REQUIRE(items.size() == 2);
+  CHECK(items[0].first == "ns/a");
+  CHECK(items[1].second->service == "svc1");
+
+  // A relist without differences, and an event without one, are no batch.
+  cache.BeginReplace();
+  cache.ReplaceItem(Object("b", "1", "svc1", "10.0.0.1"));
+  cache.ReplaceItem(Object("a", "2", "svc2", "10.0.0.2"));
+  cache.EndReplace();
+  cache.ApplyEvent(WatchEventType::kModified, Object("a", "3", "svc2", "10.0.0.2", "noise"));
+  CHECK(batches == std::vector<std::size_t>{2});
+  cache.ApplyEvent(WatchEventType::kDeleted, Object("a", "4", "svc2", "10.0.0.2"));
+  CHECK(batches == std::vector<std::size_t>{2, 1});
+}
+
 }  // namespace
 }  // namespace globalsvc::kube
