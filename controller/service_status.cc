@@ -57,38 +57,46 @@ std::string TakeoverText(const mesh::ServiceEntry& entry) {
 
 namespace {
 
-std::map<std::string, ClusterSummary> SummarizeClusters(const ServiceStatusInput& input,
-                                                        std::int64_t& total) {
+// Every exporting cluster's share of the entry, and the backends in all.
+struct ClusterSummaries {
   std::map<std::string, ClusterSummary> clusters;
+  std::int64_t total = 0;
+};
+
+ClusterSummaries SummarizeClusters(const ServiceStatusInput& input) {
+  ClusterSummaries summaries;
   for (const auto& cluster : input.exporting_clusters)
-    clusters[cluster];
-  total = 0;
+    summaries.clusters[cluster];
   for (const auto& endpoint : input.entry->endpoints) {
-    auto& summary = clusters[endpoint.cluster];
+    auto& summary = summaries.clusters[endpoint.cluster];
     const std::int64_t backends = endpoint.weight > 0 ? endpoint.weight : 1;
     summary.endpoints += backends;
-    total += backends;
+    summaries.total += backends;
     if (summary.network.empty()) summary.network = endpoint.network;
     if (endpoint.address.empty()) summary.via_gateway = true;
     if (!endpoint.locality.empty()) summary.localities.insert(endpoint.locality);
   }
-  return clusters;
+  return summaries;
 }
 
 // The `clusters` list, and the same as `a=3,b=1` for a printer column.
-nlohmann::json ClusterList(const std::map<std::string, ClusterSummary>& clusters,
-                           std::string& by_cluster) {
-  nlohmann::json cluster_list = nlohmann::json::array();
+struct ClusterListing {
+  nlohmann::json list = nlohmann::json::array();
+  std::string by_cluster;
+};
+
+ClusterListing ListClusters(const std::map<std::string, ClusterSummary>& clusters) {
+  ClusterListing listing;
   for (const auto& [name, summary] : clusters) {
     nlohmann::json item = {{"name", name}, {"endpoints", summary.endpoints}};
     if (!summary.network.empty()) item["network"] = summary.network;
     if (summary.via_gateway) item["viaGateway"] = true;
     if (!summary.localities.empty()) item["localities"] = summary.localities;
-    cluster_list.push_back(std::move(item));
-    if (!by_cluster.empty()) by_cluster += ",";
-    by_cluster += name + "=" + std::to_string(summary.endpoints);
+    listing.list.push_back(std::move(item));
+    if (!listing.by_cluster.empty()) listing.by_cluster += ",";
+    listing.by_cluster += name + "=" + std::to_string(summary.endpoints);
   }
-  return cluster_list;
+  return listing;
 }
 
 // The first kMaxStatusDiagnostics diagnostics; `conflicts` counts them all.
@@ -112,9 +120,9 @@ nlohmann::json DiagnosticList(const ServiceStatusInput& input, std::int64_t& con
 
 nlohmann::json BuildServiceStatus(const ServiceStatusInput& input) {
   const mesh::ServiceEntry& entry = *input.entry;
-  std::int64_t total = 0;
-  std::string by_cluster;
-  nlohmann::json cluster_list = ClusterList(SummarizeClusters(input, total), by_cluster);
+  const ClusterSummaries summaries = SummarizeClusters(input);
+  const std::int64_t total = summaries.total;
+  ClusterListing listing = ListClusters(summaries.clusters);
   nlohmann::json ports = nlohmann::json::array();
   for (const auto& port : entry.ports) {
     ports.push_back({{"name", port.name}, {"number", port.number}, {"protocol", port.protocol}});
@@ -139,8 +147,8 @@ nlohmann::json BuildServiceStatus(const ServiceStatusInput& input) {
   if (!entry.segment.empty()) status["segment"] = entry.segment;
   if (!entry.alias_hosts.empty()) status["aliases"] = entry.alias_hosts;
   if (!input.message.empty()) status["message"] = ShortUtf8(input.message, kMaxMessageBytes);
-  if (!by_cluster.empty()) status["endpointsByCluster"] = by_cluster;
-  if (!cluster_list.empty()) status["clusters"] = std::move(cluster_list);
+  if (!listing.by_cluster.empty()) status["endpointsByCluster"] = listing.by_cluster;
+  if (!listing.list.empty()) status["clusters"] = std::move(listing.list);
   if (!ports.empty()) status["ports"] = std::move(ports);
   if (!diagnostics.empty()) status["diagnostics"] = std::move(diagnostics);
   return status;
