@@ -36,6 +36,7 @@
 #include "lib/kube/json_parser.h"
 #include "lib/kube/watch_decoder.h"
 #include "test/bench/endpoint_slice.h"
+#include "test/bench/thread_cpu.h"
 
 namespace {
 
@@ -73,11 +74,7 @@ using globalsvc::kube::FindManagedFields;
 using globalsvc::kube::ParseJson;
 using nlohmann::json;
 
-double ThreadCpuSeconds() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
-}
+using globalsvc::bench::ThreadCpuSeconds;
 
 enum Variant : std::size_t {
   kStripParse,

@@ -28,6 +28,7 @@
 #include "lib/kube/watch_decoder.h"
 #include "test/bench/endpoint_slice.h"
 #include "test/bench/string_pool.h"
+#include "test/bench/thread_cpu.h"
 
 namespace {
 
@@ -38,11 +39,7 @@ using globalsvc::kube::WatchEvent;
 using globalsvc::kube::WatchEventType;
 using nlohmann::json;
 
-double ThreadCpuSeconds() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
-}
+using globalsvc::bench::ThreadCpuSeconds;
 
 std::size_t HeapInUse() {
   return mallinfo2().uordblks;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "lib/mesh/planner.h"
+#include "test/bench/thread_cpu.h"
 
 namespace {
 
@@ -25,11 +26,7 @@ using globalsvc::mesh::ClusterState;
 using Clock = std::chrono::steady_clock;
 
 // CPU time of this thread: robust to other processes sharing the cores.
-double ThreadCpuSeconds() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9;
-}
+using globalsvc::bench::ThreadCpuSeconds;
 
 long RssKiB() {
   std::ifstream status("/proc/self/status");
