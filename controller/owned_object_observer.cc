@@ -48,9 +48,10 @@ constexpr const char* kOwnerIndex = "owner";
 
 OwnedObjectObserver::OwnedObjectObserver(std::string api_version, std::string kind,
                                          KeysCallback on_keys)
-    : api_version_(std::move(api_version)),
-      kind_(std::move(kind)),
-      cache_([this](const nlohmann::json& object) { return Project(object); }) {
+    // Project() reads api_version_ and kind_, made before any object arrives.
+    : CachedSink([this](const nlohmann::json& object) { return Project(object); }),
+      api_version_(std::move(api_version)),
+      kind_(std::move(kind)) {
   cache_.AddIndex(kOwnerIndex, [](const ObservedObject& observed) {
     return std::vector<std::string>{observed.owner_key};
   });

@@ -45,20 +45,12 @@ struct ObservedObject {
 // in the way is noticed and never written over; nullopt otherwise.
 [[nodiscard]] std::optional<std::string> OwnerKeyOf(const nlohmann::json& object);
 
-class OwnedObjectObserver final : public kube::ReflectorSink {
+// The reflector feeds it as a kube::ReflectorSink.
+class OwnedObjectObserver final : public kube::CachedSink<ObservedObject> {
  public:
   // `api_version` and `kind` are filled into objects that lack them (list
   // items of built-in kinds do), so every copy hashes alike.
   OwnedObjectObserver(std::string api_version, std::string kind, KeysCallback on_keys);
-
-  // kube::ReflectorSink: the cache's.
-  void BeginReplace() override { cache_.BeginReplace(); }
-  void ReplaceItem(nlohmann::json&& object) override { cache_.ReplaceItem(std::move(object)); }
-  void EndReplace() override { cache_.EndReplace(); }
-  void AbortReplace() override { cache_.AbortReplace(); }
-  void ApplyEvent(kube::WatchEventType type, nlohmann::json&& object) override {
-    cache_.ApplyEvent(type, std::move(object));
-  }
 
   [[nodiscard]] bool synced() const { return cache_.HasSynced(); }
   [[nodiscard]] std::optional<ObservedObject> Get(const std::string& namespace_name,
@@ -80,7 +72,6 @@ class OwnedObjectObserver final : public kube::ReflectorSink {
 
   const std::string api_version_;
   const std::string kind_;
-  kube::Cache<ObservedObject> cache_;
 };
 
 }  // namespace globalsvc::controller

@@ -34,7 +34,7 @@ std::optional<std::string> KeyOfServiceEntryName(const std::string& name) {
   return rest.substr(0, dot) + "/" + rest.substr(dot + 1);
 }
 
-ServiceEntryObserver::ServiceEntryObserver(KeysCallback on_keys) : cache_(Observe) {
+ServiceEntryObserver::ServiceEntryObserver(KeysCallback on_keys) : CachedSink(Observe) {
   cache_.AddIndex(kNameIndex,
                   [](const ObservedEntry& entry) { return std::vector<std::string>{entry.name}; });
   if (!on_keys) return;

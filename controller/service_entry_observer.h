@@ -35,18 +35,10 @@ struct ObservedEntry {
 // "autogen.<ns>.<service>" -> "<ns>/<service>"; nullopt for other names.
 [[nodiscard]] std::optional<std::string> KeyOfServiceEntryName(const std::string& name);
 
-class ServiceEntryObserver final : public kube::ReflectorSink {
+// The reflector feeds it as a kube::ReflectorSink.
+class ServiceEntryObserver final : public kube::CachedSink<ObservedEntry> {
  public:
   explicit ServiceEntryObserver(KeysCallback on_keys);
-
-  // kube::ReflectorSink: the cache's.
-  void BeginReplace() override { cache_.BeginReplace(); }
-  void ReplaceItem(nlohmann::json&& object) override { cache_.ReplaceItem(std::move(object)); }
-  void EndReplace() override { cache_.EndReplace(); }
-  void AbortReplace() override { cache_.AbortReplace(); }
-  void ApplyEvent(kube::WatchEventType type, nlohmann::json&& object) override {
-    cache_.ApplyEvent(type, std::move(object));
-  }
 
   [[nodiscard]] bool synced() const { return cache_.HasSynced(); }
   [[nodiscard]] std::optional<ObservedEntry> Get(const std::string& name) const;
@@ -57,9 +49,6 @@ class ServiceEntryObserver final : public kube::ReflectorSink {
   // reconcile does not act on the pre-write copy before the watch catches up.
   void RecordWritten(const nlohmann::json& object) { cache_.Record(object); }
   void RecordDeleted(const std::string& name);
-
- private:
-  kube::Cache<ObservedEntry> cache_;
 };
 
 }  // namespace globalsvc::controller

@@ -327,4 +327,24 @@ class Cache final : public ReflectorSink {
   bool synced_ = false;
 };
 
+// A ReflectorSink that hands what it hears to a Cache of its own: the base of
+// the classes that wrap a Cache with reads of their own (the reflector feeds
+// the class, the class reads the cache).
+template <typename T>
+class CachedSink : public ReflectorSink {
+ public:
+  explicit CachedSink(typename Cache<T>::Projection projection) : cache_(std::move(projection)) {}
+
+  void BeginReplace() override { cache_.BeginReplace(); }
+  void ReplaceItem(nlohmann::json&& object) override { cache_.ReplaceItem(std::move(object)); }
+  void EndReplace() override { cache_.EndReplace(); }
+  void AbortReplace() override { cache_.AbortReplace(); }
+  void ApplyEvent(WatchEventType type, nlohmann::json&& object) override {
+    cache_.ApplyEvent(type, std::move(object));
+  }
+
+ protected:
+  Cache<T> cache_;
+};
+
 }  // namespace globalsvc::kube

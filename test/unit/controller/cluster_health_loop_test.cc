@@ -12,8 +12,8 @@
 #include "lib/mesh/model.h"
 #include "lib/observability/metrics.h"
 #include "test/support/memory_object_api.h"
+#include "test/unit/controller/guide_store.h"
 #include "test/unit/controller/memory_event_sink.h"
-#include "test/unit/mesh/test_world.h"
 
 namespace globalsvc::controller {
 namespace {
@@ -43,24 +43,13 @@ RemoteClusterStatus Cluster2(bool reachable) {
   return remote;
 }
 
-// cluster2 exports httpbin/in-ambient with one ready endpoint.
-void FillCluster2(MeshStore& store) {
-  const mesh::testing::GuideWorld world;
-  store.Update("cluster2", [&](mesh::ClusterState& state) {
-    state = world.cluster2;
-    state.UpsertService(mesh::testing::GlobalService("httpbin", "in-ambient"));
-    state.UpsertEndpointSlice(mesh::testing::Slice(
-        "httpbin", "in-ambient", "s", {mesh::testing::ReadyEndpoint("10.2.0.1", "node-1")}));
-  });
-}
-
 kube::ResourceType LegacyRemoteClusters() {
   return {kLegacyApiGroup, kApiGroupVersion, "remoteclusters", true};
 }
 
 struct Fixture {
   Fixture() {
-    FillCluster2(store);
+    testing::FillGuide(store, 1);  // cluster1 and cluster2 export httpbin/in-ambient
     remotes.remotes = {Cluster2(true)};
     ClusterHealthLoopOptions options;
     options.cluster_name = "cluster1";
