@@ -77,9 +77,23 @@ test_bases() {
   bh inspect --type image docker.io/library/debian:12-slim >/dev/null
 }
 
+# buildah's chroot isolation copies itself into a sealed memfd for each RUN
+# step. On some hosts sealing fails now and then with EBUSY ("sealing memfd
+# copy: Device or resource busy"): a fault of the host, not of the
+# Dockerfile, so such a build is tried once more.
 test_build() {
-  bh bud --isolation chroot --pull-never --layers=false --quiet \
-    --build-arg GLOBALSVC_COMMIT="$COMMIT" -t "$IMAGE" -f "$REPO_ROOT/Dockerfile" "$REPO_ROOT"
+  local log="$WORK/build.log" attempt
+  for attempt in 1 2; do
+    if bh bud --isolation chroot --pull-never --layers=false --quiet \
+      --build-arg GLOBALSVC_COMMIT="$COMMIT" -t "$IMAGE" -f "$REPO_ROOT/Dockerfile" "$REPO_ROOT" \
+      >"$log" 2>&1; then
+      return 0
+    fi
+    grep -q 'sealing memfd copy' "$log" || break
+    echo "build $attempt: buildah could not seal its memfd copy (host fault); building again" >&2
+  done
+  cat "$log" >&2
+  return 1
 }
 
 # config : the image's OCI config (user, entrypoint, cmd, env, ports) as JSON.
