@@ -199,7 +199,7 @@ int ServeUntilSignal(const controller::ControllerOptions& options, CommandIo io)
   }
   int received = 0;
   sigwait(&signals, &received);
-  obs::ComponentLogger("controller")->info("signal received signal={}", received);
+  obs::ComponentLogger("controller").Info("signal received", {{"signal", received}});
   controller.Stop();
   return kExitOk;
 }

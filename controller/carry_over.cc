@@ -50,10 +50,10 @@ void CarryOverUnsynced(kube::ObjectApi& local, const CarryOverOptions& options,
   auto log = obs::ComponentLogger("controller");
   auto entries = ExistingEntries(local, options);
   if (!entries.ok()) {
-    log->warn(
+    log.Warn(
         "cannot read the existing ServiceEntries: unsynced remote clusters start without "
-        "endpoints error={}",
-        entries.error().message);
+        "endpoints",
+        {{"error", entries.error().message}});
     return;
   }
   auto carried = mesh::CarryOver(*entries, unsynced);
@@ -70,28 +70,25 @@ void CarryOverUnsynced(kube::ObjectApi& local, const CarryOverOptions& options,
         }
       }
     } else {
-      log->warn(
-          "cannot read the existing peer Gateways: unsynced remote clusters start without "
-          "them error={}",
-          listed.error().message);
+      log.Warn(
+          "cannot read the existing peer Gateways: unsynced remote clusters start without them",
+          {{"error", listed.error().message}});
     }
   }
   for (const auto& cluster : unsynced) {
     auto it = carried.find(cluster);
     if (it == carried.end()) {
-      log->warn(
-          "remote cluster not synced and no endpoints of it in the existing "
-          "ServiceEntries cluster={}",
-          cluster);
+      log.Warn("remote cluster not synced and no endpoints of it in the existing ServiceEntries",
+               {{"cluster", cluster}});
       continue;
     }
     std::size_t endpoints = 0;
     for (const auto& [key, service] : it->second)
       endpoints += service.endpoints.size();
-    log->warn(
-        "remote cluster not synced: the endpoints the existing ServiceEntries hold for it "
-        "are kept until it syncs cluster={} services={} endpoints={}",
-        cluster, it->second.size(), endpoints);
+    log.Warn(
+        "remote cluster not synced: the endpoints the existing ServiceEntries hold for it are "
+        "kept until it syncs",
+        {{"cluster", cluster}, {"services", it->second.size()}, {"endpoints", endpoints}});
     store.SetCarried(cluster, std::move(it->second));
     if (auto found = gateways.find(cluster); found != gateways.end()) {
       store.SetCarriedGateways(cluster, std::move(found->second));

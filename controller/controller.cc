@@ -37,7 +37,7 @@ Status Controller::Start() {
   internal_error_handler_ =
       SetInternalErrorHandler([this](std::string_view where, std::string_view what) {
         metrics_.internal_errors.Inc({std::string(where)});
-        log_->error("internal error, the work is retried where={} error={}", where, what);
+        log_.Error("internal error, the work is retried", {{"where", where}, {"error", what}});
       });
   auto config = options_.kubeconfig.empty()
                     ? kube::LoadInClusterConfig()
@@ -50,7 +50,8 @@ Status Controller::Start() {
         registry_, [] { return true; }, [this] { return Ready(); });
     auto port = http_->Start(options_.metrics_address);
     if (!port.ok()) return port.error();
-    log_->info("serving metrics and health address={} port={}", options_.metrics_address, *port);
+    log_.Info("serving metrics and health",
+              {{"address", options_.metrics_address}, {"port", *port}});
   }
 
   auto local = StartLocal(*config);
@@ -59,9 +60,10 @@ Status Controller::Start() {
   StartWriters();
   StartWorkersAndElection();
   started_ = true;
-  log_->info("started cluster={} namespace={} identity={} leader_election={}",
-             options_.cluster_name, options_.control_plane_namespace, options_.identity,
-             options_.leader_elect);
+  log_.Info("started", {{"cluster", options_.cluster_name},
+                        {"namespace", options_.control_plane_namespace},
+                        {"identity", options_.identity},
+                        {"leader_election", options_.leader_elect}});
   return Ok{};
 }
 
@@ -96,7 +98,7 @@ Result<ClusterConnectionOptions> Controller::StartLocal(const kube::ClusterConfi
   connection.on_diagnostics = [this](const mesh::Diagnostics& diagnostics) {
     for (const auto& d : diagnostics) {
       metrics_.diagnostics.Inc({std::string(mesh::DiagnosticCodeName(d.code))});
-      log_->warn("object problem {}", mesh::FormatDiagnostic(d));
+      log_.Warn("object problem", LogFields(mesh::DiagnosticLogFields(d)));
     }
   };
   connection.watch_segments = true;
@@ -229,13 +231,13 @@ void Controller::StartWorkersAndElection() {
       leading_ = false;
       metrics_.leader.Set(0);
       if (stopped_) {
-        log_->info("stopped leading identity={}", options_.identity);
+        log_.Info("stopped leading", {{"identity", options_.identity}});
       } else {
-        log_->warn("lost leadership: writes stopped identity={}", options_.identity);
+        log_.Warn("lost leadership: writes stopped", {{"identity", options_.identity}});
       }
     };
     callbacks.on_new_leader = [this](const std::string& identity) {
-      log_->info("leader observed leader={} self={}", identity, identity == options_.identity);
+      log_.Info("leader observed", {{"leader", identity}, {"self", identity == options_.identity}});
     };
     elector_ = std::make_unique<kube::LeaderElector>(*election_client_, election, callbacks);
     elector_->Start();
@@ -272,7 +274,7 @@ void Controller::Stop() {
   if (local_) local_->Stop();
   if (http_) http_->Stop();
   ClearInternalErrorHandler(internal_error_handler_);
-  log_->info("stopped");
+  log_.Info("stopped");
 }
 
 int Controller::metrics_port() const {

@@ -31,6 +31,7 @@
 #include "controller/service_entry_observer.h"
 #include "controller/service_status_writer.h"
 #include "controller/status_writer.h"
+#include "lib/base/log.h"
 #include "lib/base/result.h"
 #include "lib/kube/clock.h"
 #include "lib/kube/leader_elector.h"
@@ -160,7 +161,7 @@ class Controller {
   std::vector<std::jthread> workers_;
   std::jthread no_election_leader_;
   std::uint64_t internal_error_handler_ = 0;
-  std::shared_ptr<spdlog::logger> log_;
+  Logger log_;
 };
 
 }  // namespace globalsvc::controller

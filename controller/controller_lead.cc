@@ -26,10 +26,9 @@ bool Controller::WaitForSync(std::stop_token stop) {
       if (options_.clock->Now() >= deadline) {
         if (!warned) {
           for (const auto& cluster : waiting) {
-            log_->warn(
-                "remote cluster not synced within the initial sync timeout; writing without it "
-                "cluster={}",
-                cluster);
+            log_.Warn(
+                "remote cluster not synced within the initial sync timeout; writing without it",
+                {{"cluster", cluster}});
           }
         }
         return true;
@@ -51,7 +50,7 @@ void Controller::Lead(std::stop_token stop) {
 }
 
 void Controller::LeadOnce(std::stop_token stop) {
-  log_->info("leading: waiting for caches to sync identity={}", options_.identity);
+  log_.Info("leading: waiting for caches to sync", {{"identity", options_.identity}});
   if (!WaitForSync(stop)) return;
   CarryOverUnsyncedRemotes();
   // Level-triggered: every key that may need a write, including owned
@@ -72,7 +71,7 @@ void Controller::LeadOnce(std::stop_token stop) {
   first_pass_.Begin(keys);
   leading_ = true;
   metrics_.leader.Set(1);
-  log_->info("leading: caches synced, reconciling keys={}", keys.size());
+  log_.Info("leading: caches synced, reconciling", {{"keys", keys.size()}});
   Enqueue({keys.begin(), keys.end()});
   while (SleepFor(stop, std::chrono::hours(1))) {
   }
@@ -95,7 +94,7 @@ void Controller::Work(std::stop_token stop) {
     ReconcileResult result;
     result.outcome = ReconcileOutcome::kError;
     (void)RunGuarded("reconcile", [&] { result = reconciler_->Reconcile(*key); });
-    if (first_pass_.Reconciled(*key)) log_->info("leading: every key reconciled once");
+    if (first_pass_.Reconciled(*key)) log_.Info("leading: every key reconciled once");
     if (result.outcome == ReconcileOutcome::kError) {
       queue_.AddRateLimited(*key);
     } else {

@@ -87,8 +87,10 @@ void EventRecorder::Record(const EventTarget& target, const char* type, const st
   };
   auto created = client_.Create(kube::resources::Events(), ns, event);
   if (!created.ok()) {
-    log_->warn("event not recorded kind={} object={}/{} reason={} error={}", target.kind,
-               target.namespace_name, target.name, reason, created.error().message);
+    log_.Warn("event not recorded", {{"kind", target.kind},
+                                     {"object", target.namespace_name + "/" + target.name},
+                                     {"reason", reason},
+                                     {"error", created.error().message}});
   }
 }
 

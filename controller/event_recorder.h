@@ -18,12 +18,9 @@
 #include <tuple>
 
 #include "controller/event_sink.h"
+#include "lib/base/log.h"
 #include "lib/kube/clock.h"
 #include "lib/kube/object_api.h"
-
-namespace spdlog {
-class logger;
-}
 
 namespace globalsvc::controller {
 
@@ -48,7 +45,7 @@ class EventRecorder final : public EventSink {
   const std::function<bool()> may_record_;
   kube::Clock& clock_;
   const std::chrono::seconds repeat_after_;
-  std::shared_ptr<spdlog::logger> log_;
+  Logger log_;
   std::mutex mutex_;
   std::map<std::tuple<std::string, std::string, std::string, std::string>, kube::Clock::TimePoint>
       last_recorded_;

@@ -36,8 +36,8 @@ Status LegacyStatusCleanup::CleanUp(const std::string& resource, const std::stri
     if (!deleted.ok() && deleted.error().code != ErrorCode::kConflict) return deleted.error();
     if (deleted.ok() && *deleted == Deleted::kNow) {
       metrics_.writes.Inc({"legacy-status-delete"});
-      log_->info("deleted a {} of the old API group name={}/{} group={}", kind, namespace_, name,
-                 kLegacyApiGroup);
+      log_.Info("deleted an object of the old API group",
+                {{"kind", kind}, {"name", namespace_ + "/" + name}, {"group", kLegacyApiGroup}});
     }
   }
   return Ok{};
@@ -52,11 +52,11 @@ Status LegacyStatusCleanup::Run() {
     if (cleaned.ok()) continue;
     if (!cleaned.error().retryable()) {
       // Forbidden (an older chart's Role, say): nothing a later pass changes.
-      log_->warn(
-          "objects of the old API group {} not cleaned up; delete them by hand: kubectl "
-          "delete {}.{} -n {} -l {} error={}",
-          kLegacyApiGroup, resource, kLegacyApiGroup, namespace_, ManagedBySelector(),
-          cleaned.error().message);
+      log_.Warn("objects of the old API group not cleaned up; delete them by hand",
+                {{"group", kLegacyApiGroup},
+                 {"command", "kubectl delete " + resource + "." + kLegacyApiGroup + " -n " +
+                                 namespace_ + " -l " + ManagedBySelector()},
+                 {"error", cleaned.error().message}});
       done_ = true;
     }
     return cleaned;

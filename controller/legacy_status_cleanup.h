@@ -15,12 +15,9 @@
 
 #include "controller/controller_metrics.h"
 #include "controller/owned_object_writer.h"
+#include "lib/base/log.h"
 #include "lib/base/result.h"
 #include "lib/kube/object_api.h"
-
-namespace spdlog {
-class logger;
-}
 
 namespace globalsvc::controller {
 
@@ -42,7 +39,7 @@ class LegacyStatusCleanup {
   OwnedObjectWriter writer_;
   const std::string namespace_;
   ControllerMetrics& metrics_;
-  std::shared_ptr<spdlog::logger> log_;
+  Logger log_;
   bool done_ = false;
 };
 

@@ -92,16 +92,18 @@ ObjectSetWriter::ObjectKeys ObjectSetWriter::ApplyDesired(
     if (!MayWrite(result)) continue;
     auto written = writer_.Apply(*type, ns, object, observed ? Observed::kOurs : Observed::kAbsent);
     if (!written.ok()) {
-      log_->error("apply failed kind={} name={}/{} code={} retryable={} error={}", kind, ns, name,
-                  ErrorCodeName(written.error().code), written.error().retryable(),
-                  written.error().message);
+      log_.Error("apply failed", {{"kind", kind},
+                                  {"name", ns + "/" + name},
+                                  {"code", ErrorCodeName(written.error().code)},
+                                  {"retryable", written.error().retryable()},
+                                  {"error", written.error().message}});
       KeepFirstError(result, written.error());
       continue;
     }
     metrics_.writes.Inc({"apply"});
     observer->RecordWritten(*written);
     ++result.applied;
-    log_->info("applied kind={} name={}/{} owner={}", kind, ns, name, owner_key);
+    log_.Info("applied", {{"kind", kind}, {"name", ns + "/" + name}, {"owner", owner_key}});
   }
   return wanted;
 }
@@ -118,16 +120,19 @@ void ObjectSetWriter::DeleteUnwanted(const std::string& owner_key, const ObjectK
       if (!MayWrite(result)) continue;
       auto deleted = writer_.Delete(*ResourceOf(kind), owned.namespace_name, owned.name, owned.uid);
       if (!deleted.ok()) {
-        log_->error("delete failed kind={} name={}/{} code={} error={}", kind, owned.namespace_name,
-                    owned.name, ErrorCodeName(deleted.error().code), deleted.error().message);
+        log_.Error("delete failed", {{"kind", kind},
+                                     {"name", owned.namespace_name + "/" + owned.name},
+                                     {"code", ErrorCodeName(deleted.error().code)},
+                                     {"error", deleted.error().message}});
         KeepFirstError(result, deleted.error());
         continue;
       }
       metrics_.writes.Inc({"delete"});
       observer->RecordDeleted(owned.namespace_name, owned.name);
       ++result.deleted;
-      log_->info("deleted kind={} name={}/{} owner={}", kind, owned.namespace_name, owned.name,
-                 owner_key);
+      log_.Info("deleted", {{"kind", kind},
+                            {"name", owned.namespace_name + "/" + owned.name},
+                            {"owner", owner_key}});
     }
   }
 }

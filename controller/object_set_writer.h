@@ -23,12 +23,9 @@
 #include "controller/controller_metrics.h"
 #include "controller/owned_object_observer.h"
 #include "controller/owned_object_writer.h"
+#include "lib/base/log.h"
 #include "lib/base/result.h"
 #include "lib/kube/object_api.h"
-
-namespace spdlog {
-class logger;
-}
 
 namespace globalsvc::controller {
 
@@ -73,7 +70,7 @@ class ObjectSetWriter {
   OwnedObjectWriter writer_;
   ShapeObservers observers_;
   ControllerMetrics& metrics_;
-  std::shared_ptr<spdlog::logger> log_;
+  Logger log_;
 };
 
 }  // namespace globalsvc::controller

@@ -105,7 +105,7 @@ void Reconciler::ReportChangedDiagnostics(const std::string& key, const std::str
         d.code == mesh::DiagnosticCode::kPortNameConflict) {
       metrics_.conflicts.Inc({"port"});
     }
-    log_->warn("input problem key={} {}", key, mesh::FormatDiagnostic(d));
+    log_.Warn("input problem", LogFields{{"key", key}}.AddAll(mesh::DiagnosticLogFields(d)));
   }
   if (!events_) return;
   // Only objects of this cluster can carry an Event here. Problems of the
@@ -132,10 +132,8 @@ ReconcileResult Reconciler::WriteInline(const std::string& ns, const std::string
     return {};
   }
   if (observed && !observed->managed) {
-    log_->error(
-        "conflict: ServiceEntry {}/{} exists and is not managed by globalsvc; it is left "
-        "untouched",
-        options_.control_plane_namespace, entry_name);
+    log_.Error("conflict: object exists and is not managed by globalsvc; it is left untouched",
+               {{"object", "ServiceEntry " + options_.control_plane_namespace + "/" + entry_name}});
     metrics_.conflicts.Inc({"foreign-object"});
     if (events_) {
       events_->Warning({"v1", "Service", ns, name}, "ServiceEntryConflict",
@@ -156,15 +154,19 @@ ReconcileResult Reconciler::Apply(const mesh::ServiceEntry& desired, const std::
   auto written = writer_.Apply(kube::resources::ServiceEntries(), desired.namespace_name,
                                mesh::ToJson(desired), observed);
   if (!written.ok()) {
-    log_->error("apply failed name={}/{} code={} retryable={} error={}", desired.namespace_name,
-                desired.name, ErrorCodeName(written.error().code), written.error().retryable(),
-                written.error().message);
+    log_.Error("apply failed", {{"kind", "ServiceEntry"},
+                                {"name", desired.namespace_name + "/" + desired.name},
+                                {"code", ErrorCodeName(written.error().code)},
+                                {"retryable", written.error().retryable()},
+                                {"error", written.error().message}});
     return {ReconcileOutcome::kError, written.error()};
   }
   metrics_.writes.Inc({"apply"});
   observed_.RecordWritten(*written);
-  log_->info("applied name={}/{} hash={} endpoints={}", desired.namespace_name, desired.name, hash,
-             desired.endpoints.size());
+  log_.Info("applied", {{"kind", "ServiceEntry"},
+                        {"name", desired.namespace_name + "/" + desired.name},
+                        {"hash", hash},
+                        {"endpoints", desired.endpoints.size()}});
   return {ReconcileOutcome::kApplied, std::nullopt};
 }
 
@@ -172,14 +174,17 @@ ReconcileResult Reconciler::Delete(const ObservedEntry& observed) {
   auto status = writer_.Delete(kube::resources::ServiceEntries(), options_.control_plane_namespace,
                                observed.name, observed.uid);
   if (!status.ok()) {
-    log_->error("delete failed name={}/{} code={} error={}", options_.control_plane_namespace,
-                observed.name, ErrorCodeName(status.error().code), status.error().message);
+    log_.Error("delete failed", {{"kind", "ServiceEntry"},
+                                 {"name", options_.control_plane_namespace + "/" + observed.name},
+                                 {"code", ErrorCodeName(status.error().code)},
+                                 {"error", status.error().message}});
     return {ReconcileOutcome::kError, status.error()};
   }
   metrics_.writes.Inc({"delete"});
   observed_.RecordDeleted(observed.name);
-  log_->info("deleted name={}/{} reason=no-global-service", options_.control_plane_namespace,
-             observed.name);
+  log_.Info("deleted", {{"kind", "ServiceEntry"},
+                        {"name", options_.control_plane_namespace + "/" + observed.name},
+                        {"reason", "no-global-service"}});
   return {ReconcileOutcome::kDeleted, std::nullopt};
 }
 
@@ -200,8 +205,8 @@ ReconcileResult Reconciler::WriteShape(const std::string& key, const std::string
     render(entry);
   const ObjectSetResult written = shape_writer_->Write(key, objects);
   for (const auto& conflict : written.conflicts) {
-    log_->error("conflict: {} exists and is not managed by globalsvc; it is left untouched",
-                conflict);
+    log_.Error("conflict: object exists and is not managed by globalsvc; it is left untouched",
+               {{"object", conflict}});
     metrics_.conflicts.Inc({"foreign-object"});
     if (events_) {
       events_->Warning({"v1", "Service", ns, name}, "ServiceEntryConflict",
@@ -233,7 +238,8 @@ ReconcileResult Reconciler::ReconcilePeerGateways() {
   if (report) {
     for (const auto& d : diagnostics) {
       metrics_.diagnostics.Inc({std::string(mesh::DiagnosticCodeName(d.code))});
-      log_->warn("input problem key={} {}", kPeerGatewaysKey, mesh::FormatDiagnostic(d));
+      log_.Warn("input problem",
+                LogFields{{"key", kPeerGatewaysKey}}.AddAll(mesh::DiagnosticLogFields(d)));
     }
   }
   std::vector<nlohmann::json> objects;
@@ -242,8 +248,8 @@ ReconcileResult Reconciler::ReconcilePeerGateways() {
     objects.push_back(mesh::ToJson(gateway));
   const ObjectSetResult written = shape_writer_->Write(kPeerGatewaysKey, objects);
   for (const auto& conflict : written.conflicts) {
-    log_->error("conflict: {} exists and is not managed by globalsvc; it is left untouched",
-                conflict);
+    log_.Error("conflict: object exists and is not managed by globalsvc; it is left untouched",
+               {{"object", conflict}});
     metrics_.conflicts.Inc({"foreign-object"});
   }
   if (written.error) return {ReconcileOutcome::kError, written.error};

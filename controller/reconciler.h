@@ -22,14 +22,11 @@
 #include "controller/object_set_writer.h"
 #include "controller/owned_object_writer.h"
 #include "controller/service_entry_observer.h"
+#include "lib/base/log.h"
 #include "lib/base/result.h"
 #include "lib/kube/clock.h"
 #include "lib/kube/object_api.h"
 #include "lib/mesh/planner.h"
-
-namespace spdlog {
-class logger;
-}
 
 namespace globalsvc::controller {
 
@@ -99,7 +96,7 @@ class Reconciler {
   std::function<bool()> may_write_;  // the leader check, right before each write
   OwnedObjectWriter writer_;         // the inline shape's ServiceEntries
   kube::Clock& clock_;               // times each reconcile
-  std::shared_ptr<spdlog::logger> log_;
+  Logger log_;
   ServiceStatusWriter* status_ = nullptr;
   ObjectSetWriter* shape_writer_ = nullptr;
   mesh::ShapeOptions shape_;

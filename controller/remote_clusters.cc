@@ -129,9 +129,11 @@ void RemoteClusters::Apply(const std::string& cluster, const RemoteSource& sourc
   if (!connection.ok()) {
     ReportSecretProblem(KubeconfigProblem(source.secret, cluster, connection.error().message));
   } else {
-    log_->info("remote cluster {} cluster={} secret={} pinned_network={} namespaces=\"{}\"",
-               replaced ? "reconnected" : "connected", cluster, source.secret,
-               source.network.empty() ? "-" : source.network, source.namespaces.Describe());
+    log_.Info(replaced ? "remote cluster reconnected" : "remote cluster connected",
+              {{"cluster", cluster},
+               {"secret", source.secret},
+               {"pinned_network", source.network.empty() ? "-" : source.network},
+               {"namespaces", source.namespaces.Describe()}});
   }
   if (replaced) replaced->Stop();  // after the new one runs: state is never dropped
 }
@@ -153,15 +155,15 @@ void RemoteClusters::Disconnect(const std::string& cluster) {
   metrics_.cluster_synced.Remove({cluster});
   metrics_.cluster_stale.Remove({cluster});
   metrics_.cluster_stale_removed.Remove({cluster});
-  log_->info("remote cluster disconnected cluster={} services={}", cluster, keys.size());
+  log_.Info("remote cluster disconnected", {{"cluster", cluster}, {"services", keys.size()}});
   if (template_.on_keys && !keys.empty()) template_.on_keys(std::move(keys));
 }
 
 void RemoteClusters::ReportSecretProblem(const SecretProblem& problem) {
   // A legacy label is a warning: the Secret is still used.
   const auto level = problem.reason == "legacy-label" ? spdlog::level::warn : spdlog::level::err;
-  log_->log(level, "remote secret problem secret={} reason={} {}", problem.secret, problem.reason,
-            problem.message);
+  log_.Log(level, "remote secret problem",
+           {{"secret", problem.secret}, {"reason", problem.reason}, {"detail", problem.message}});
   metrics_.remote_secret_errors.Inc({problem.secret, problem.reason});
   if (events_) {
     events_->Warning({"v1", "Secret", secret_namespace_, problem.secret}, "RemoteClusterSecret",

@@ -37,12 +37,9 @@
 #include "controller/namespace_filter.h"
 #include "controller/remote_secret_labels.h"
 #include "controller/remote_secret_reading.h"
+#include "lib/base/log.h"
 #include "lib/kube/cache.h"
 #include "lib/kube/reflector_sink.h"
-
-namespace spdlog {
-class logger;
-}
 
 namespace globalsvc::controller {
 
@@ -123,7 +120,7 @@ class RemoteClusters final : public RemoteClusterView {
   EventSink* events_;
   const std::string secret_namespace_;
   const bool read_legacy_label_;
-  std::shared_ptr<spdlog::logger> log_;
+  Logger log_;
   // The Secrets of each label, as their reflectors last reported them; any
   // change brings the connections in line (Reconcile).
   kube::Cache<RemoteSecretView> own_secrets_{ViewOfRemoteSecret};

@@ -29,8 +29,8 @@ std::vector<std::string> RemoteHealthTracker::Observe(
     if (synced && store_.HasCarried(remote.cluster)) {
       auto carried_keys = store_.ServiceKeys(remote.cluster);
       store_.SetCarried(remote.cluster, {});
-      log_->info("remote cluster synced: carried-over endpoints replaced by its own cluster={}",
-                 remote.cluster);
+      log_.Info("remote cluster synced: carried-over endpoints replaced by its own",
+                {{"cluster", remote.cluster}});
       keys.insert(keys.end(), carried_keys.begin(), carried_keys.end());
     }
 
@@ -70,9 +70,8 @@ void RemoteHealthTracker::ApplyStaleness(const RemoteClusterStatus& remote, bool
   if (withhold) {
     const auto seconds =
         std::chrono::duration_cast<std::chrono::seconds>(now - *decision.unreachable_since);
-    log_->warn(
-        "remote cluster stale for too long: endpoints removed cluster={} seconds={} services={}",
-        cluster, seconds.count(), changed.size());
+    log_.Warn("remote cluster stale for too long: endpoints removed",
+              {{"cluster", cluster}, {"seconds", seconds.count()}, {"services", changed.size()}});
     if (events_) {
       events_->Warning(
           {"v1", "Secret", options_.secret_namespace, remote.secret}, "RemoteClusterStaleRemoved",
@@ -80,8 +79,8 @@ void RemoteHealthTracker::ApplyStaleness(const RemoteClusterStatus& remote, bool
               " s (--remote-stale-timeout): its endpoints are removed until it can be read again");
     }
   } else {
-    log_->info("remote cluster readable again: its endpoints return cluster={} services={}",
-               cluster, changed.size());
+    log_.Info("remote cluster readable again: its endpoints return",
+              {{"cluster", cluster}, {"services", changed.size()}});
   }
   keys.insert(keys.end(), changed.begin(), changed.end());
 }

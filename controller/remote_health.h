@@ -21,10 +21,7 @@
 #include "controller/event_sink.h"
 #include "controller/mesh_store.h"
 #include "controller/remote_clusters.h"
-
-namespace spdlog {
-class logger;
-}
+#include "lib/base/log.h"
 
 namespace globalsvc::controller {
 
@@ -54,7 +51,7 @@ class RemoteHealthTracker {
   EventSink* events_;
   const RemoteHealthOptions options_;
   std::map<std::string, std::chrono::steady_clock::time_point> unreachable_since_;
-  std::shared_ptr<spdlog::logger> log_;
+  Logger log_;
 };
 
 }  // namespace globalsvc::controller

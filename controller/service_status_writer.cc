@@ -274,9 +274,8 @@ bool ServiceStatusWriter::Write(const std::string& name, const Desired& desired)
   if (!desired.status) return stored && stored->managed ? Remove(name, *stored) : true;
   if (stored && !stored->managed) {
     if (foreign_reported_.insert(name).second) {
-      log_->warn(
-          "GlobalService {}/{} exists and is not managed by globalsvc; its status is not written",
-          options_.namespace_name, name);
+      log_.Warn("object exists and is not managed by globalsvc; its status is not written",
+                {{"kind", "GlobalService"}, {"name", options_.namespace_name + "/" + name}});
     }
     return true;
   }
@@ -314,7 +313,7 @@ std::optional<ServiceStatusWriter::Stored> ServiceStatusWriter::Create(const std
         stored_[name] = StoredOf(*existing).second;
       }
     } else {
-      Warn("GlobalService " + name + " not created", created.error());
+      Warn("GlobalService not created", name, created.error());
     }
     return std::nullopt;
   }
@@ -343,7 +342,7 @@ bool ServiceStatusWriter::ApplyStatus(const std::string& name, const Desired& de
       std::lock_guard lock(mutex_);
       stored_.erase(name);  // deleted meanwhile: create it again
     }
-    Warn("GlobalService " + name + " status not written", written.error());
+    Warn("GlobalService status not written", name, written.error());
     return false;
   }
   metrics_.writes.Inc({"status"});
@@ -354,7 +353,8 @@ bool ServiceStatusWriter::ApplyStatus(const std::string& name, const Desired& de
     RecordOwnWriteLocked(name, std::move(now));
   }
   warned_ = false;
-  log_->debug("status written name={}/{} hash={}", options_.namespace_name, name, desired.hash);
+  log_.Debug("status written",
+             {{"name", options_.namespace_name + "/" + name}, {"hash", desired.hash}});
   return true;
 }
 
@@ -367,7 +367,7 @@ bool ServiceStatusWriter::Remove(const std::string& name, const Stored& stored) 
     return true;
   }
   if (!deleted.ok()) {
-    Warn("GlobalService " + name + " not deleted", deleted.error());
+    Warn("GlobalService not deleted", name, deleted.error());
     return false;
   }
   const bool now = *deleted == Deleted::kNow;
@@ -381,13 +381,15 @@ bool ServiceStatusWriter::Remove(const std::string& name, const Stored& stored) 
   return true;
 }
 
-void ServiceStatusWriter::Warn(const std::string& what, const Error& error) {
+void ServiceStatusWriter::Warn(std::string_view what, const std::string& name, const Error& error) {
+  const LogFields fields{{"name", options_.namespace_name + "/" + name},
+                         {"code", ErrorCodeName(error.code)},
+                         {"error", error.message}};
   if (warned_) {
-    log_->debug("{} code={} error={}", what, ErrorCodeName(error.code), error.message);
+    log_.Debug(what, fields);
     return;
   }
-  log_->warn("{} (is crds/ installed and allowed?) code={} error={}", what,
-             ErrorCodeName(error.code), error.message);
+  log_.Warn(std::string(what) + " (is crds/ installed and allowed?)", fields);
   warned_ = true;
 }
 

@@ -42,15 +42,12 @@
 #include "controller/controller_metrics.h"
 #include "controller/owned_object_writer.h"
 #include "controller/projection_sinks.h"
+#include "lib/base/log.h"
 #include "lib/kube/clock.h"
 #include "lib/kube/object_api.h"
 #include "lib/kube/rate_limiter.h"
 #include "lib/kube/reflector_sink.h"
 #include "lib/mesh/model.h"
-
-namespace spdlog {
-class logger;
-}
 
 namespace globalsvc::controller {
 
@@ -120,7 +117,7 @@ class ServiceStatusWriter final : public kube::ReflectorSink {
   std::optional<Stored> Create(const std::string& name);
   // Server-side apply of the status subresource.
   bool ApplyStatus(const std::string& name, const Desired& desired);
-  void Warn(const std::string& what, const Error& error);
+  void Warn(std::string_view what, const std::string& name, const Error& error);
   void CountPendingLocked();
 
   kube::ObjectApi& client_;  // reads; writes go through writer_
@@ -131,7 +128,7 @@ class ServiceStatusWriter final : public kube::ReflectorSink {
   KeysCallback on_keys_;
   kube::RateLimiter limiter_;
   obs::Gauge& pending_gauge_;
-  std::shared_ptr<spdlog::logger> log_;
+  Logger log_;
 
   std::mutex mutex_;
   std::condition_variable wake_;             // waited on through the clock

@@ -53,7 +53,7 @@ Status StatusWriter::ReadExisting() {
 
 void StatusWriter::WarnOnce(const std::string& what, const Error& error) {
   if (warned_) return;
-  log_->warn("{} (is crds/ installed and allowed?) error={}", what, error.message);
+  log_.Warn(what + " (is crds/ installed and allowed?)", {{"error", error.message}});
   warned_ = true;
 }
 
@@ -105,7 +105,8 @@ StatusWriter::WriteOutcome StatusWriter::Create(const std::string& cluster) {
       return WriteOutcome::kSkipped;
     }
   }
-  log_->warn("RemoteCluster not created cluster={} error={}", cluster, created.error().message);
+  log_.Warn("RemoteCluster not created",
+            {{"cluster", cluster}, {"error", created.error().message}});
   return WriteOutcome::kFailed;
 }
 
@@ -148,9 +149,8 @@ StatusWriter::WriteOutcome StatusWriter::Write(const ClusterStatusReport& report
   }
   if (!it->second.managed) {
     if (foreign_reported_.insert(report.cluster).second) {
-      log_->warn(
-          "RemoteCluster {}/{} exists and is not managed by globalsvc; its status is not written",
-          namespace_, report.cluster);
+      log_.Warn("object exists and is not managed by globalsvc; its status is not written",
+                {{"kind", "RemoteCluster"}, {"name", namespace_ + "/" + report.cluster}});
     }
     return WriteOutcome::kSkipped;
   }
@@ -164,8 +164,8 @@ StatusWriter::WriteOutcome StatusWriter::Write(const ClusterStatusReport& report
   };
   auto written = writer_.ApplyStatus(RemoteClusterResource(), namespace_, object, Observed::kOurs);
   if (!written.ok()) {
-    log_->warn("RemoteCluster status not written cluster={} error={}", report.cluster,
-               written.error().message);
+    log_.Warn("RemoteCluster status not written",
+              {{"cluster", report.cluster}, {"error", written.error().message}});
     // Gone meanwhile, or replaced: read the namespace again before writing.
     listed_existing_ = false;
     return WriteOutcome::kFailed;

@@ -36,12 +36,9 @@
 
 #include "controller/controller_metrics.h"
 #include "controller/owned_object_writer.h"
+#include "lib/base/log.h"
 #include "lib/kube/clock.h"
 #include "lib/kube/object_api.h"
-
-namespace spdlog {
-class logger;
-}
 
 namespace globalsvc::controller {
 
@@ -99,7 +96,7 @@ class StatusWriter {
   const std::string namespace_;
   ControllerMetrics& metrics_;
   kube::Clock& clock_;
-  std::shared_ptr<spdlog::logger> log_;
+  Logger log_;
   std::map<std::string, Stored> stored_;  // cluster -> what the namespace holds
   std::set<std::string> foreign_reported_;
   bool listed_existing_ = false;

@@ -25,8 +25,9 @@ Status CredentialSource::RefreshTokenFileLocked() {
   }
   if (!in || token.empty()) {
     // Keep the last token: a rotation may be replacing the file right now.
-    Log().warn("event=token_file_unreadable cluster={} path={} keeping_previous={}", cluster_.name,
-               cluster_.auth.token_file, !current_.bearer_token.empty());
+    Log().Warn("token file unreadable", {{"cluster", cluster_.name},
+                                         {"path", cluster_.auth.token_file},
+                                         {"keeping_previous", !current_.bearer_token.empty()}});
     if (current_.bearer_token.empty()) {
       return MakeError(ErrorCode::kUnauthorized, "cluster " + cluster_.name + ": token file " +
                                                      cluster_.auth.token_file +
@@ -51,8 +52,8 @@ Status CredentialSource::RefreshExecLocked() {
     current_.client_key_pem = cluster_.auth.client_key_pem;
   }
   exec_expiry_ = credential->expiration;
-  Log().info("event=exec_credential_refreshed cluster={} expires={}", cluster_.name,
-             exec_expiry_ ? "yes" : "never");
+  Log().Info("exec credential refreshed",
+             {{"cluster", cluster_.name}, {"expires", exec_expiry_ ? "yes" : "never"}});
   return Ok{};
 }
 

@@ -232,8 +232,9 @@ Status KubeClient::Watch(const ResourceType& type, std::string_view namespace_na
         decoder.pending_bytes() == 0 && !stop.stop_requested()) {
       // Debug: on an idle cluster this is routine (about every
       // silence_timeout); a dead server shows in the next attempt's error.
-      Log().debug("event=watch_silent {} silent_for_s={} action=rewatch", what,
-                  read_timeout.count());
+      Log().Debug(
+          "watch silent, watching again",
+          {{"cluster", cluster_name()}, {"path", path}, {"silent_for_s", read_timeout.count()}});
       return Ok{};
     }
     return response.error();

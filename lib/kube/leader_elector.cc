@@ -77,8 +77,7 @@ LeaderElector::Attempt LeaderElector::TryAcquireOrRenew() {
   auto current = client_.Get(resources::Leases(), config_.namespace_name, config_.lease_name);
   if (!current.ok()) {
     if (current.error().code != ErrorCode::kNotFound) {
-      Log().warn("event=lease_read_failed lease={}/{} error=\"{}\"", config_.namespace_name,
-                 config_.lease_name, current.error().message);
+      Log().Warn("lease read failed", {{"lease", LeaseName()}, {"error", current.error().message}});
       return Attempt::kFailed;
     }
     return CreateLease(now);
@@ -116,8 +115,8 @@ LeaderElector::Attempt LeaderElector::TryAcquireOrRenew() {
   auto updated = client_.Update(resources::Leases(), config_.namespace_name, lease);
   if (!updated.ok()) {
     // 409: another candidate wrote first; it will show on the next read.
-    Log().info("event=lease_update_failed lease={}/{} code={}", config_.namespace_name,
-               config_.lease_name, ErrorCodeName(updated.error().code));
+    Log().Info("lease update failed",
+               {{"lease", LeaseName()}, {"code", ErrorCodeName(updated.error().code)}});
     return Attempt::kFailed;
   }
   return Hold(std::move(*updated), now);
@@ -166,13 +165,12 @@ void LeaderElector::Release() {
   lease["spec"]["leaseDurationSeconds"] = 1;
   lease["spec"]["renewTime"] = FormatMicroTime(clock_.WallNow());
   auto released = client_.Update(resources::Leases(), config_.namespace_name, lease);
-  Log().info("event=lease_released lease={}/{} identity={} ok={}", config_.namespace_name,
-             config_.lease_name, config_.identity, released.ok());
+  Log().Info("lease released",
+             {{"lease", LeaseName()}, {"identity", config_.identity}, {"ok", released.ok()}});
 }
 
 void LeaderElector::Lead(std::stop_token stop) {
-  Log().info("event=leading lease={}/{} identity={}", config_.namespace_name, config_.lease_name,
-             config_.identity);
+  Log().Info("leading", {{"lease", LeaseName()}, {"identity", config_.identity}});
   {
     std::lock_guard lock(mutex_);
     leading_ = true;
@@ -192,8 +190,9 @@ void LeaderElector::Lead(std::stop_token stop) {
     while (!watchdog_stop.stop_requested() && leading_) {
       const auto deadline = last_renew_ + config_.renew_deadline;
       if (clock_.Now() >= deadline) {
-        Log().error("event=leadership_lost lease={}/{} identity={} reason=renew_deadline_exceeded",
-                    config_.namespace_name, config_.lease_name, config_.identity);
+        Log().Error("leadership lost", {{"lease", LeaseName()},
+                                        {"identity", config_.identity},
+                                        {"reason", "renew_deadline_exceeded"}});
         leading_ = false;
         work_stop_.request_stop();
         break;
@@ -212,8 +211,9 @@ void LeaderElector::Lead(std::stop_token stop) {
     if (attempt == Attempt::kAcquired) {
       last_renew_ = attempt_started;
     } else if (attempt == Attempt::kHeldByOther) {
-      Log().error("event=leadership_lost lease={}/{} identity={} reason=held_by_other",
-                  config_.namespace_name, config_.lease_name, config_.identity);
+      Log().Error(
+          "leadership lost",
+          {{"lease", LeaseName()}, {"identity", config_.identity}, {"reason", "held_by_other"}});
       leading_ = false;
       work_stop_.request_stop();
       break;

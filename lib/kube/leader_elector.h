@@ -83,6 +83,8 @@ class LeaderElector {
   void Release();
   void Wait(std::stop_token stop, Clock::Duration delay);
   nlohmann::json LeaseSpec(const nlohmann::json& previous, bool acquiring) const;
+  // "namespace/name", for log records.
+  std::string LeaseName() const { return config_.namespace_name + "/" + config_.lease_name; }
 
   KubeClient& client_;
   const LeaderElectionConfig config_;

@@ -2,14 +2,14 @@
 
 namespace globalsvc::kube {
 
-spdlog::logger& Log() {
-  static std::shared_ptr<spdlog::logger> logger = [] {
-    if (auto existing = spdlog::get("kube")) return existing;
+const Logger& Log() {
+  static const Logger logger = [] {
+    if (auto existing = spdlog::get("kube")) return Logger(existing);
     auto created = spdlog::default_logger()->clone("kube");
     spdlog::register_logger(created);
-    return created;
+    return Logger(created);
   }();
-  return *logger;
+  return logger;
 }
 
 }  // namespace globalsvc::kube

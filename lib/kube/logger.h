@@ -1,16 +1,14 @@
 #pragma once
 
-// The kube module's spdlog logger ("kube"); messages are key=value and never
-// carry tokens, keys or kubeconfig contents.
+// The kube module's logger ("kube"): a message and fields (lib/base/log.h),
+// never tokens, keys or kubeconfig contents.
 
-#include <spdlog/spdlog.h>
-
-#include <memory>
+#include "lib/base/log.h"
 
 namespace globalsvc::kube {
 
 // Returns the registered "kube" logger, creating it on first use with the
 // default sink so the daemon's sink and format settings apply.
-spdlog::logger& Log();
+const Logger& Log();
 
 }  // namespace globalsvc::kube

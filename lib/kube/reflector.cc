@@ -50,8 +50,14 @@ ReflectorStats Reflector::stats() const {
 }
 
 std::string Reflector::description() const {
-  return "cluster=" + client_.cluster_name() + " resource=" + type_.plural +
-         (options_.namespace_name.empty() ? "" : " namespace=" + options_.namespace_name);
+  return "cluster " + client_.cluster_name() + " " + type_.plural +
+         (options_.namespace_name.empty() ? "" : " in namespace " + options_.namespace_name);
+}
+
+LogFields Reflector::LogContext() const {
+  LogFields fields{{"cluster", client_.cluster_name()}, {"resource", type_.plural}};
+  if (!options_.namespace_name.empty()) fields.Add({"namespace", options_.namespace_name});
+  return fields;
 }
 
 bool Reflector::Healthy() const {
@@ -215,17 +221,17 @@ void Reflector::Run(std::stop_token stop) {
 }
 
 void Reflector::RunLoop(std::stop_token stop) {
-  Log().info("event=reflector_start {}", description());
+  Log().Info("reflector started", LogContext());
   while (!stop.stop_requested()) {
     if (TakeRelistRequest(stop)) {
       if (stop.stop_requested()) break;
-      Log().info("event=relist_requested {}", description());
+      Log().Info("relist requested", LogContext());
     }
     if (resource_version().empty() && !ListOrWait(stop)) continue;
     if (!Healthy() && !ProbeOrWait(stop)) continue;
     WatchUntilItEnds(stop);
   }
-  Log().info("event=reflector_stop {}", description());
+  Log().Info("reflector stopped", LogContext());
 }
 
 bool Reflector::ListOrWait(std::stop_token stop) {
@@ -234,20 +240,22 @@ bool Reflector::ListOrWait(std::stop_token stop) {
   if (!listed.ok() && listed.error().code == ErrorCode::kNotFound &&
       options_.absent_relist_interval.count() > 0) {
     HoldNothing();
-    Log().info("event=resource_absent {} retry_in_s={}", description(),
-               options_.absent_relist_interval.count());
+    Log().Info("resource absent",
+               LogContext().Add({"retry_in_s", options_.absent_relist_interval.count()}));
     Wait(stop, options_.absent_relist_interval);
     return false;
   }
   if (!listed.ok()) {
     RecordError(listed.error());
     const auto delay = std::max(backoff_.Next(), listed.error().retry_after);
-    Log().warn("event=list_failed {} code={} retry_in_ms={} error=\"{}\"", description(),
-               ErrorCodeName(listed.error().code), delay.count(), listed.error().message);
+    Log().Warn("list failed", LogContext()
+                                  .Add({"code", ErrorCodeName(listed.error().code)})
+                                  .Add({"retry_in_ms", delay.count()})
+                                  .Add({"error", listed.error().message}));
     Wait(stop, delay);
     return false;
   }
-  Log().info("event=listed {} resource_version={}", description(), resource_version());
+  Log().Info("listed", LogContext().Add({"resource_version", resource_version()}));
   return true;
 }
 
@@ -289,8 +297,7 @@ void Reflector::WatchUntilItEnds(std::stop_token stop) {
   }
   const Error& error = watched.error();
   if (error.code == ErrorCode::kGone) {
-    Log().info("event=watch_gone {} resource_version={} action=relist", description(),
-               resource_version());
+    Log().Info("watch gone, relisting", LogContext().Add({"resource_version", resource_version()}));
     std::lock_guard lock(mutex_);
     resource_version_.clear();
     ++stats_.gone_relists;
@@ -299,8 +306,10 @@ void Reflector::WatchUntilItEnds(std::stop_token stop) {
   RecordError(error);
   if (made_progress) backoff_.Reset();
   const auto delay = std::max(backoff_.Next(), error.retry_after);
-  Log().warn("event=watch_failed {} code={} retry_in_ms={} error=\"{}\"", description(),
-             ErrorCodeName(error.code), delay.count(), error.message);
+  Log().Warn("watch failed", LogContext()
+                                 .Add({"code", ErrorCodeName(error.code)})
+                                 .Add({"retry_in_ms", delay.count()})
+                                 .Add({"error", error.message}));
   Wait(stop, delay);
 }
 

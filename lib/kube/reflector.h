@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "lib/base/log.h"
 #include "lib/kube/backoff.h"
 #include "lib/kube/clock.h"
 #include "lib/kube/kube_client.h"
@@ -76,6 +77,8 @@ class Reflector {
   [[nodiscard]] std::string resource_version() const;
   [[nodiscard]] ReflectorStats stats() const;
   [[nodiscard]] std::string description() const;
+  // cluster, resource and namespace, as the first fields of a log record.
+  [[nodiscard]] LogFields LogContext() const;
 
  private:
   void Run(std::stop_token stop);

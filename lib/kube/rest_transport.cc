@@ -87,10 +87,10 @@ Result<std::unique_ptr<RestTransport>> RestTransport::Create(const ClusterConfig
     connect_address = *address;
   }
   if (cluster.insecure_skip_tls_verify) {
-    Log().warn(
-        "event=insecure_tls cluster={} server={} msg=\"insecure-skip-tls-verify is set: the "
-        "server's identity is NOT verified and credentials may go to an impostor\"",
-        cluster.name, cluster.server);
+    Log().Warn(
+        "insecure-skip-tls-verify is set: the server's identity is NOT verified and credentials "
+        "may go to an impostor",
+        {{"cluster", cluster.name}, {"server", cluster.server}});
   }
   return std::unique_ptr<RestTransport>(
       new RestTransport(cluster, *url, std::move(connect_address), clock, std::move(options)));
@@ -293,8 +293,8 @@ Result<HttpResponse> RestTransport::Send(std::string_view method, const std::str
     if (!result) {
       if (!fresh_connection &&
           ResendOnNewConnection(method, **pooled, result.error(), clock_.Now() - sent)) {
-        Log().debug("event=idle_connection_closed cluster={} request=\"{}\" action=retry_once",
-                    cluster_.name, what);
+        Log().Debug("idle connection closed, sending once more",
+                    {{"cluster", cluster_.name}, {"request", what}});
         fresh_connection = true;
         continue;
       }
@@ -308,7 +308,7 @@ Result<HttpResponse> RestTransport::Send(std::string_view method, const std::str
     Return(std::move(*pooled));
     if (response.status == 401 && !credentials_refreshed &&
         (cluster_.auth.exec || !cluster_.auth.token_file.empty())) {
-      Log().info("event=credentials_rejected cluster={} action=refresh_and_retry", cluster_.name);
+      Log().Info("credentials rejected, refreshing them", {{"cluster", cluster_.name}});
       credentials_.Invalidate();
       credentials_refreshed = true;
       continue;

@@ -87,6 +87,20 @@ std::string FormatDiagnostic(const Diagnostic& d) {
   return out;
 }
 
+std::vector<LogField> DiagnosticLogFields(const Diagnostic& d) {
+  std::vector<LogField> fields{{"severity", SeverityName(d.severity)},
+                               {"code", DiagnosticCodeName(d.code)}};
+  if (!d.object.cluster.empty()) fields.emplace_back("cluster", d.object.cluster);
+  if (!d.object.kind.empty()) {
+    std::string object = d.object.kind + ' ';
+    if (!d.object.namespace_name.empty()) object += d.object.namespace_name + '/';
+    object += d.object.name;
+    fields.emplace_back("object", object);
+  }
+  fields.emplace_back("detail", d.message);
+  return fields;
+}
+
 bool HasErrors(const Diagnostics& diagnostics) {
   return std::any_of(diagnostics.begin(), diagnostics.end(),
                      [](const Diagnostic& d) { return d.severity == Severity::kError; });

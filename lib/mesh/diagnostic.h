@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "lib/base/log.h"
+
 namespace globalsvc::mesh {
 
 enum class Severity { kInfo, kWarning, kError };
@@ -60,6 +62,9 @@ using Diagnostics = std::vector<Diagnostic>;
 
 // One line: "warning UnknownScope cluster1 Service httpbin/in-ambient: message".
 [[nodiscard]] std::string FormatDiagnostic(const Diagnostic& diagnostic);
+
+// The same as log fields: severity, code, cluster, object and detail.
+[[nodiscard]] std::vector<LogField> DiagnosticLogFields(const Diagnostic& diagnostic);
 
 [[nodiscard]] bool HasErrors(const Diagnostics& diagnostics);
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/sinks/stdout_sinks.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -134,122 +135,134 @@ void AppendOneLine(spdlog::memory_buf_t& dest, std::string_view text) {
   }
 }
 
-// Length of the key when the token at text[pos] is `key=...` with key
-// [A-Za-z_][A-Za-z0-9_.-]*; else 0.
-std::size_t FieldKeyLength(std::string_view text, std::size_t pos) {
-  std::size_t i = pos;
-  while (i < text.size()) {
-    const char c = text[i];
-    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
-    const bool other = (c >= '0' && c <= '9') || c == '.' || c == '-';
-    if (letter || (other && i > pos)) {
-      ++i;
-    } else {
-      break;
+// logfmt: a value is quoted when it is empty or holds a space, '"', '=',
+// '\\', a control character or bytes that are not UTF-8.
+bool NeedsQuotes(std::string_view value) {
+  if (value.empty()) return true;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c == 0x7F) return true;
+    if (c >= 0x80) {
+      const std::size_t length = Utf8SequenceLength(value, i);
+      if (length == 0) return true;
+      i += length - 1;
     }
   }
-  if (i == pos || i >= text.size() || text[i] != '=') return 0;
-  return i - pos;
+  return false;
 }
 
-// Free text (an error a server or library returned) may itself hold
-// "key=value" words: these fields come last, and their value runs to the end.
-bool IsFreeTextField(std::string_view key) {
-  return key == "error" || key == "last_error";
+void AppendTextValue(spdlog::memory_buf_t& dest, std::string_view value) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  if (!NeedsQuotes(value)) {
+    Append(dest, value);
+    return;
+  }
+  dest.push_back('"');
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const auto c = static_cast<unsigned char>(value[i]);
+    if (c >= 0x80) {
+      const std::size_t length = Utf8SequenceLength(value, i);
+      if (length > 0) {
+        Append(dest, value.substr(i, length));
+        i += length - 1;
+        continue;
+      }
+    }
+    switch (c) {
+      case '"':
+        Append(dest, "\\\"");
+        break;
+      case '\\':
+        Append(dest, "\\\\");
+        break;
+      case '\n':
+        Append(dest, "\\n");
+        break;
+      case '\r':
+        Append(dest, "\\r");
+        break;
+      case '\t':
+        Append(dest, "\\t");
+        break;
+      default:
+        if (c < 0x20 || c >= 0x7F) {  // control characters and bytes that are not UTF-8
+          const char escaped[] = {'\\', 'x', kHex[c >> 4], kHex[c & 0xF]};
+          Append(dest, std::string_view(escaped, sizeof(escaped)));
+        } else {
+          dest.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  dest.push_back('"');
 }
 
-bool IsReservedField(std::string_view key) {
+bool IsJsonNumber(std::string_view value) {
+  if (value.empty()) return false;
+  for (const char c : value) {
+    const bool digit = c >= '0' && c <= '9';
+    if (!digit && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E') return false;
+  }
+  return true;
+}
+
+void AppendJsonValue(spdlog::memory_buf_t& dest, const LogRecordView::Field& field) {
+  const bool number = field.kind == LogField::Kind::kNumber && IsJsonNumber(field.value);
+  const bool boolean =
+      field.kind == LogField::Kind::kBool && (field.value == "true" || field.value == "false");
+  if (number || boolean) {
+    Append(dest, field.value);
+  } else {
+    AppendJsonString(dest, field.value);
+  }
+}
+
+bool IsReservedKey(std::string_view key) {
   return key == "ts" || key == "level" || key == "component" || key == "msg";
 }
 
-struct SplitMessage {
-  std::string_view msg;
-  std::vector<std::pair<std::string_view, std::string>> fields;
-};
-
-// Where the first `key=` word starts (text.size() when none does).
-std::size_t FirstFieldStart(std::string_view text) {
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    while (pos < text.size() && text[pos] == ' ')
-      ++pos;
-    if (pos < text.size() && FieldKeyLength(text, pos) > 0) return pos;
-    while (pos < text.size() && text[pos] != ' ')
-      ++pos;
+// JSON keys stay unique: a field named like a reserved key or an earlier
+// field is written as "<key>_2", "<key>_3", ...
+std::string UniqueJsonKey(std::string_view key, std::vector<std::string>& used) {
+  std::string candidate(key);
+  for (int n = 2;
+       IsReservedKey(candidate) || std::find(used.begin(), used.end(), candidate) != used.end();
+       ++n) {
+    candidate = std::string(key) + "_" + std::to_string(n);
   }
-  return text.size();
+  used.push_back(candidate);
+  return candidate;
 }
 
-// The value of `"..."` at pos (backslash escapes), moving pos past it; nullopt
-// when unterminated or not followed by a space or the end.
-std::optional<std::string> ReadQuoted(std::string_view text, std::size_t& pos) {
-  ++pos;
-  std::string value;
-  while (pos < text.size()) {
-    const char c = text[pos++];
-    if (c == '\\' && pos < text.size()) {
-      value += text[pos++];
-    } else if (c == '"') {
-      if (pos < text.size() && text[pos] != ' ') return std::nullopt;
-      return value;
-    } else {
-      value += c;
-    }
+void AppendTextRecord(spdlog::memory_buf_t& dest, std::string_view payload, bool is_record) {
+  const auto record = is_record ? DecodeLogRecord(payload) : std::nullopt;
+  if (!record) {
+    AppendOneLine(dest, payload);
+    return;
   }
-  return std::nullopt;
+  AppendOneLine(dest, record->message);
+  for (const auto& field : record->fields) {
+    dest.push_back(' ');
+    AppendOneLine(dest, field.key);
+    dest.push_back('=');
+    AppendTextValue(dest, field.value);
+  }
 }
 
-// "list done cluster=c1 error=connection refused" → msg "list done",
-// cluster "c1", error "connection refused" (words without '=' continue the
-// previous value; `key="a b"` is unquoted; a free-text field takes the rest). Anything ambiguous (a
-// reserved or repeated key, an unterminated quote) keeps the whole text as msg.
-SplitMessage Split(std::string_view text) {
-  SplitMessage whole{text, {}};
-  const std::size_t fields_begin = FirstFieldStart(text);
-  if (fields_begin == text.size()) return whole;
-
-  SplitMessage split;
-  split.msg = text.substr(0, fields_begin);
-  while (!split.msg.empty() && split.msg.back() == ' ')
-    split.msg.remove_suffix(1);
-  std::size_t pos = fields_begin;
-  while (pos < text.size()) {
-    while (pos < text.size() && text[pos] == ' ')
-      ++pos;
-    if (pos >= text.size()) break;
-    const std::size_t key_length = FieldKeyLength(text, pos);
-    if (key_length == 0) {  // a word continuing the previous value
-      const std::size_t end = std::min(text.find(' ', pos), text.size());
-      split.fields.back().second += ' ';
-      split.fields.back().second += text.substr(pos, end - pos);
-      pos = end;
-      continue;
-    }
-    const std::string_view key = text.substr(pos, key_length);
-    if (IsReservedField(key)) return whole;
-    for (const auto& field : split.fields) {
-      if (field.first == key) return whole;
-    }
-    pos += key_length + 1;
-    std::string value;
-    if (pos < text.size() && text[pos] == '"') {
-      auto quoted = ReadQuoted(text, pos);
-      if (!quoted) return whole;
-      value = std::move(*quoted);
-    } else if (IsFreeTextField(key)) {
-      std::string_view rest = text.substr(pos);
-      while (!rest.empty() && rest.back() == ' ')
-        rest.remove_suffix(1);
-      value = std::string(rest);
-      pos = text.size();
-    } else {
-      const std::size_t end = std::min(text.find(' ', pos), text.size());
-      value = std::string(text.substr(pos, end - pos));
-      pos = end;
-    }
-    split.fields.emplace_back(key, std::move(value));
+void AppendJsonRecord(spdlog::memory_buf_t& dest, std::string_view payload, bool is_record) {
+  const auto record = is_record ? DecodeLogRecord(payload) : std::nullopt;
+  Append(dest, ",\"msg\":");
+  if (!record) {
+    AppendJsonString(dest, payload);
+    return;
   }
-  return split;
+  AppendJsonString(dest, record->message);
+  std::vector<std::string> used;
+  for (const auto& field : record->fields) {
+    dest.push_back(',');
+    AppendJsonString(dest, UniqueJsonKey(field.key, used));
+    dest.push_back(':');
+    AppendJsonValue(dest, field);
+  }
 }
 
 class LogFormatter final : public spdlog::formatter {
@@ -259,6 +272,8 @@ class LogFormatter final : public spdlog::formatter {
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     const std::string_view component(msg.logger_name.data(), msg.logger_name.size());
     const std::string_view payload(msg.payload.data(), msg.payload.size());
+    // Only our Logger sets the marker; other spdlog users' text is a plain message.
+    const bool is_record = msg.source.filename == kLogRecordMarker;
     if (format_ == LogFormat::kText) {
       AppendTimestamp(dest, msg.time);
       dest.push_back(' ');
@@ -272,7 +287,7 @@ class LogFormatter final : public spdlog::formatter {
         Append(dest, component);
         dest.push_back(' ');
       }
-      AppendOneLine(dest, payload);
+      AppendTextRecord(dest, payload, is_record);
       dest.push_back('\n');
       return;
     }
@@ -285,15 +300,7 @@ class LogFormatter final : public spdlog::formatter {
       Append(dest, ",\"component\":");
       AppendJsonString(dest, component);
     }
-    const SplitMessage split = Split(payload);
-    Append(dest, ",\"msg\":");
-    AppendJsonString(dest, split.msg);
-    for (const auto& [key, value] : split.fields) {
-      dest.push_back(',');
-      AppendJsonString(dest, key);
-      dest.push_back(':');
-      AppendJsonString(dest, value);
-    }
+    AppendJsonRecord(dest, payload, is_record);
     Append(dest, "}\n");
   }
 
@@ -363,20 +370,20 @@ void ConfigureLogging(LogFormat format, spdlog::level::level_enum level) {
   }
 }
 
-std::shared_ptr<spdlog::logger> ComponentLogger(std::string_view component) {
+Logger ComponentLogger(std::string_view component) {
   LoggingState& state = State();
   const std::string name(component);
   std::lock_guard lock(state.mutex);
-  if (auto existing = spdlog::get(name)) return existing;
+  if (auto existing = spdlog::get(name)) return Logger(existing);
   auto created = std::make_shared<spdlog::logger>(name, state.sink);
   created->set_level(state.level);
   try {
     spdlog::register_logger(created);
   } catch (const std::exception&) {
     // Registered meanwhile by someone else (spdlog::get-or-create elsewhere).
-    if (auto existing = spdlog::get(name)) return existing;
+    if (auto existing = spdlog::get(name)) return Logger(existing);
   }
-  return created;
+  return Logger(created);
 }
 
 }  // namespace globalsvc::obs

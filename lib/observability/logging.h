@@ -3,20 +3,21 @@
 // Process-wide logging: one spdlog logger per component, all sharing one sink
 // to stderr, in text or JSON lines.
 //
-// Callers log "message key=value key=value" (never tokens, keys or kubeconfig
-// contents). Text:
-//   2026-11-27T02:25:02.123Z info  component=reflector list done cluster=c1 items=42
-// `error=` (and `last_error=`) come last: their value is the rest of the
-// line, whatever it holds.
-// JSON (one object per line; trailing key=value pairs become string fields):
+// Callers log a message and fields through globalsvc::Logger (lib/base/log.h).
+// Text (logfmt; a value with spaces, quotes or '=' is quoted):
+//   2026-11-27T02:25:02.123Z info  component=reflector listed cluster=c1 items=42
+// JSON (one object per line; numbers and booleans keep their type):
 //   {"ts":"2026-11-27T02:25:02.123Z","level":"info","component":"reflector",
-//    "msg":"list done","cluster":"c1","items":"42"}
+//    "msg":"listed","cluster":"c1","items":42}
+// Text from spdlog loggers that are not ours is the message, whole.
 
 #include <spdlog/spdlog.h>
 
 #include <memory>
 #include <optional>
 #include <string_view>
+
+#include "lib/base/log.h"
 
 namespace globalsvc::obs {
 
@@ -33,7 +34,7 @@ void ConfigureLogging(LogFormat format, spdlog::level::level_enum level);
 
 // The logger of a component ("reflector", "reconciler", ...), created on
 // first use on the shared sink with the configured level. Thread-safe.
-[[nodiscard]] std::shared_ptr<spdlog::logger> ComponentLogger(std::string_view component);
+[[nodiscard]] Logger ComponentLogger(std::string_view component);
 
 // The formatter ConfigureLogging puts on the shared sink; exposed for tests
 // and for extra sinks. The component is the logger's name.
