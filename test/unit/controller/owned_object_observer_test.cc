@@ -110,5 +110,31 @@ TEST_CASE("The observer holds ours and foreign objects in our way, and hands on 
   CHECK_FALSE(observer.Get("httpbin", "autogen.httpbin.in-ambient.ffff"));
 }
 
+TEST_CASE("An object whose owner label changes hands on both owners", "[controller][observer]") {
+  std::vector<std::string> keys;
+  OwnedObjectObserver observer(
+      "networking.istio.io/v1", "WorkloadEntry",
+      [&](std::vector<std::string> k) { keys.insert(keys.end(), k.begin(), k.end()); });
+  observer.BeginReplace();
+  observer.ReplaceItem(Yaml(kOwnedEntry));
+  observer.EndReplace();
+  keys.clear();
+
+  // Someone relabels our object to another Service: the old owner lost an
+  // object it wants, the new one holds an object it did not write.
+  auto moved = Yaml(kOwnedEntry);
+  moved["metadata"]["labels"]["solo.io/parent-service"] = "other";
+  observer.ApplyEvent(WatchEventType::kModified, nlohmann::json(moved));
+  CHECK(keys == std::vector<std::string>{"httpbin/in-ambient", "httpbin/other"});
+  CHECK(observer.OwnedBy("httpbin/in-ambient").empty());
+  CHECK(observer.OwnedBy("httpbin/other").size() == 1);
+
+  // A change that keeps the owner hands it on once.
+  keys.clear();
+  moved["spec"]["address"] = "10.0.0.9";
+  observer.ApplyEvent(WatchEventType::kModified, nlohmann::json(moved));
+  CHECK(keys == std::vector<std::string>{"httpbin/other"});
+}
+
 }  // namespace
 }  // namespace globalsvc::controller
