@@ -144,15 +144,17 @@ ReconcileResult Reconciler::WriteInline(const std::string& ns, const std::string
     }
     return {ReconcileOutcome::kConflict, {}};
   }
-  const std::string hash = mesh::ContentHash(*desired);
+  // One JSON: hashed, and sent when the hash differs.
+  const nlohmann::json body = mesh::ToJson(*desired);
+  const std::string hash = mesh::ContentHash(body);
   if (observed && observed->content_hash == hash) return {ReconcileOutcome::kUnchanged, {}};
-  return Apply(*desired, hash, observed ? Observed::kOurs : Observed::kAbsent);
+  return Apply(*desired, body, hash, observed ? Observed::kOurs : Observed::kAbsent);
 }
 
-ReconcileResult Reconciler::Apply(const mesh::ServiceEntry& desired, const std::string& hash,
-                                  Observed observed) {
-  auto written = writer_.Apply(kube::resources::ServiceEntries(), desired.namespace_name,
-                               mesh::ToJson(desired), observed);
+ReconcileResult Reconciler::Apply(const mesh::ServiceEntry& desired, const nlohmann::json& body,
+                                  const std::string& hash, Observed observed) {
+  auto written =
+      writer_.Apply(kube::resources::ServiceEntries(), desired.namespace_name, body, observed);
   if (!written.ok()) {
     log_.Error("apply failed", {{"kind", "ServiceEntry"},
                                 {"name", desired.namespace_name + "/" + desired.name},

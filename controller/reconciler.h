@@ -75,8 +75,8 @@ class Reconciler {
   // The inline shape: one ServiceEntry per key, never over a foreign one.
   ReconcileResult WriteInline(const std::string& ns, const std::string& name,
                               const std::optional<mesh::ServiceEntry>& desired);
-  ReconcileResult Apply(const mesh::ServiceEntry& desired, const std::string& desired_hash,
-                        Observed observed);
+  ReconcileResult Apply(const mesh::ServiceEntry& desired, const nlohmann::json& body,
+                        const std::string& desired_hash, Observed observed);
   ReconcileResult Delete(const ObservedEntry& observed);
   ReconcileResult WriteShape(const std::string& key, const std::string& ns, const std::string& name,
                              const std::optional<mesh::ServiceEntry>& desired,

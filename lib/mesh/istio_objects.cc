@@ -9,6 +9,7 @@
 #include "lib/base/hash.h"
 #include "lib/base/json_fields.h"
 #include "lib/mesh/model.h"
+#include "lib/mesh/owned_hash.h"
 
 namespace globalsvc::mesh {
 namespace {
@@ -196,10 +197,6 @@ ServiceObjects RenderServiceObjects(const ServiceEntry& entry, const ShapeOption
 
 namespace {
 
-void CopyMember(const json& from, json& to, const char* key) {
-  if (const json* value = SetFieldOf(from, key)) to[key] = *value;
-}
-
 const std::vector<const char*>& OwnedSpecFields(const std::string& kind) {
   static const std::vector<const char*> kServiceEntry = {
       "hosts",           "location", "resolution", "ports", "workloadSelector",
@@ -217,47 +214,18 @@ const std::vector<const char*>& OwnedSpecFields(const std::string& kind) {
 }  // namespace
 
 std::string OwnedContentHash(const json& object) {
-  json owned = json::object();
-  CopyMember(object, owned, "apiVersion");
-  CopyMember(object, owned, "kind");
-  const std::string kind = StringFieldAt(object, {"kind"});
-  if (const json* metadata = SetFieldOf(object, "metadata")) {
-    json m = json::object();
-    CopyMember(*metadata, m, "name");
-    CopyMember(*metadata, m, "namespace");
-    json labels = json::object();
-    const json* stored_labels = SetFieldOf(*metadata, "labels");
-    if (stored_labels) {
-      for (const char* key :
-           {kManagedByLabel, kParentServiceLabel, kParentServiceNamespaceLabel, kScopeLabel,
-            kGlobalServiceLabel, kClusterLabel, kNetworkLabel, kUseWaypointLabel,
-            kUseWaypointNamespaceLabel, kServiceTakeoverLabel, kSegmentObjectLabel}) {
-        CopyMember(*stored_labels, labels, key);
-      }
-    }
-    json annotations = json::object();
-    if (const json* stored = SetFieldOf(*metadata, "annotations")) {
-      CopyMember(*stored, annotations, kTrafficDistributionAnnotation);
-      CopyMember(*stored, annotations, kRequestedTrafficDistributionAnnotation);
-      CopyMember(*stored, annotations, kTakeoverLabelsAnnotation);
-      CopyMember(*stored, annotations, kTakeoverPortsAnnotation);
-      // The labels a taken-over Service selects are ours too.
-      for (const std::string& key :
-           AnnotationList(StringFieldAt(*stored, {kTakeoverLabelsAnnotation}))) {
-        if (stored_labels) CopyMember(*stored_labels, labels, key.c_str());
-      }
-    }
-    m["labels"] = std::move(labels);
-    m["annotations"] = std::move(annotations);
-    owned["metadata"] = std::move(m);
-  }
-  if (const json* spec = SetFieldOf(object, "spec")) {
-    json s = json::object();
-    for (const char* key : OwnedSpecFields(kind))
-      CopyMember(*spec, s, key);
-    owned["spec"] = std::move(s);
-  }
-  return HexHash(Fnv1a64(owned.dump()));
+  OwnedFieldList owned;
+  owned.labels = {kManagedByLabel,       kParentServiceLabel, kParentServiceNamespaceLabel,
+                  kScopeLabel,           kGlobalServiceLabel, kClusterLabel,
+                  kNetworkLabel,         kUseWaypointLabel,   kUseWaypointNamespaceLabel,
+                  kServiceTakeoverLabel, kSegmentObjectLabel};
+  owned.annotations = {kTrafficDistributionAnnotation, kRequestedTrafficDistributionAnnotation,
+                       kTakeoverLabelsAnnotation, kTakeoverPortsAnnotation};
+  // The labels a taken-over Service selects are ours too.
+  owned.labels_named_by = kTakeoverLabelsAnnotation;
+  const auto& spec = OwnedSpecFields(StringFieldAt(object, {"kind"}));
+  owned.spec.assign(spec.begin(), spec.end());
+  return OwnedFieldsHash(object, owned);
 }
 
 }  // namespace globalsvc::mesh

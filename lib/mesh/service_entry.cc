@@ -5,6 +5,7 @@
 
 #include "lib/base/hash.h"
 #include "lib/mesh/model.h"
+#include "lib/mesh/owned_hash.h"
 #include "lib/mesh/traffic_distribution.h"
 
 namespace globalsvc::mesh {
@@ -180,58 +181,18 @@ std::optional<ServiceEntry> ServiceEntryFromJson(const nlohmann::json& object) {
   return entry;
 }
 
-namespace {
-
-void CopyIfPresent(const nlohmann::json& from, nlohmann::json& to, const char* key) {
-  if (!from.is_object()) return;
-  auto it = from.find(key);
-  if (it != from.end() && !it->is_null()) to[key] = *it;
-}
-
-nlohmann::json OwnedFields(const nlohmann::json& object) {
-  nlohmann::json owned = nlohmann::json::object();
-  CopyIfPresent(object, owned, "apiVersion");
-  CopyIfPresent(object, owned, "kind");
-  const auto metadata = object.is_object() ? object.find("metadata") : object.end();
-  if (object.is_object() && metadata != object.end() && metadata->is_object()) {
-    nlohmann::json m = nlohmann::json::object();
-    CopyIfPresent(*metadata, m, "name");
-    CopyIfPresent(*metadata, m, "namespace");
-    nlohmann::json labels = nlohmann::json::object();
-    nlohmann::json annotations = nlohmann::json::object();
-    if (auto it = metadata->find("labels"); it != metadata->end()) {
-      for (const char* key : {kManagedByLabel, kParentServiceLabel, kParentServiceNamespaceLabel,
-                              kScopeLabel, kServiceTakeoverLabel, kSegmentObjectLabel}) {
-        CopyIfPresent(*it, labels, key);
-      }
-    }
-    if (auto it = metadata->find("annotations"); it != metadata->end()) {
-      CopyIfPresent(*it, annotations, kTrafficDistributionAnnotation);
-      CopyIfPresent(*it, annotations, kRequestedTrafficDistributionAnnotation);
-    }
-    m["labels"] = std::move(labels);
-    m["annotations"] = std::move(annotations);
-    owned["metadata"] = std::move(m);
-  }
-  const auto spec = object.is_object() ? object.find("spec") : object.end();
-  if (object.is_object() && spec != object.end() && spec->is_object()) {
-    nlohmann::json s = nlohmann::json::object();
-    for (const char* key : {"hosts", "location", "resolution", "ports", "endpoints"}) {
-      CopyIfPresent(*spec, s, key);
-    }
-    owned["spec"] = std::move(s);
-  }
-  return owned;
-}
-
-}  // namespace
-
 std::string ContentHash(const ServiceEntry& entry) {
   return ContentHash(ToJson(entry));
 }
 
 std::string ContentHash(const nlohmann::json& stored) {
-  return HexHash(Fnv1a64(OwnedFields(stored).dump()));
+  static const OwnedFieldList kOwned{
+      .labels = {kManagedByLabel, kParentServiceLabel, kParentServiceNamespaceLabel, kScopeLabel,
+                 kServiceTakeoverLabel, kSegmentObjectLabel},
+      .annotations = {kTrafficDistributionAnnotation, kRequestedTrafficDistributionAnnotation},
+      .spec = {"hosts", "location", "resolution", "ports", "endpoints"},
+      .labels_named_by = {}};
+  return OwnedFieldsHash(stored, kOwned);
 }
 
 bool EndpointLess(const ServiceEntryEndpoint& a, const ServiceEntryEndpoint& b) {
