@@ -61,7 +61,8 @@ TEST_CASE("JSON log lines carry ts, level, component, msg and typed fields", "[o
 
 TEST_CASE("A field's value is one field, whatever it holds", "[observability]") {
   // An error text holding key=value words, quotes and spaces stays one field.
-  const std::string server_said = R"(server said code=500 reason="Internal Error" cluster=x )";
+  const std::string server_said =
+      R"(server said code=500 reason="Internal Error" cluster=x {} {0} )";
   const json error = JsonLine(FormatOne(LogFormat::kJson, spdlog::level::err, "apply failed",
                                         {{"key", "ns/svc"}, {"error", server_said}}));
   CHECK(error.at("msg") == "apply failed");
@@ -73,7 +74,7 @@ TEST_CASE("A field's value is one field, whatever it holds", "[observability]") 
                                      {{"key", "ns/svc"}, {"error", server_said}});
   CHECK(
       text.find(
-          R"(apply failed key=ns/svc error="server said code=500 reason=\"Internal Error\" cluster=x ")"
+          R"(apply failed key=ns/svc error="server said code=500 reason=\"Internal Error\" cluster=x {} {0} ")"
           "\n") != std::string::npos);
 }
 
