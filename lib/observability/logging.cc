@@ -76,20 +76,34 @@ std::size_t Utf8SequenceLength(std::string_view text, std::size_t i) {
   return length;
 }
 
-// A JSON string literal; invalid UTF-8 becomes U+FFFD so every line parses.
-void AppendJsonString(spdlog::memory_buf_t& dest, std::string_view text) {
+enum class Escapes { kJson, kLogfmt };
+
+// A quoted string: '"', '\\' and line breaks escaped; other control
+// characters and bytes that are not UTF-8 as JSON wants them (\u00XX,
+// U+FFFD, so every line parses) or as logfmt keeps them (\xHH, lossless).
+void AppendQuoted(spdlog::memory_buf_t& dest, std::string_view text, Escapes escapes) {
   static constexpr char kHex[] = "0123456789abcdef";
+  const auto append_byte = [&](unsigned char c) {
+    if (escapes == Escapes::kJson) {
+      const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+      Append(dest, std::string_view(escaped, sizeof(escaped)));
+    } else {
+      const char escaped[] = {'\\', 'x', kHex[c >> 4], kHex[c & 0xF]};
+      Append(dest, std::string_view(escaped, sizeof(escaped)));
+    }
+  };
   dest.push_back('"');
-  for (std::size_t i = 0; i < text.size();) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
       const std::size_t length = Utf8SequenceLength(text, i);
-      if (length == 0) {
-        Append(dest, "\\ufffd");
-        ++i;
-      } else {
+      if (length > 0) {
         Append(dest, text.substr(i, length));
-        i += length;
+        i += length - 1;
+      } else if (escapes == Escapes::kJson) {
+        Append(dest, "\\ufffd");
+      } else {
+        append_byte(c);
       }
       continue;
     }
@@ -111,15 +125,17 @@ void AppendJsonString(spdlog::memory_buf_t& dest, std::string_view text) {
         break;
       default:
         if (c < 0x20 || c == 0x7F) {
-          const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-          Append(dest, std::string_view(escaped, sizeof(escaped)));
+          append_byte(c);
         } else {
           dest.push_back(static_cast<char>(c));
         }
     }
-    ++i;
   }
   dest.push_back('"');
+}
+
+void AppendJsonString(spdlog::memory_buf_t& dest, std::string_view text) {
+  AppendQuoted(dest, text, Escapes::kJson);
 }
 
 // Text mode keeps one record per line: line breaks in a message are escaped.
@@ -152,48 +168,11 @@ bool NeedsQuotes(std::string_view value) {
 }
 
 void AppendTextValue(spdlog::memory_buf_t& dest, std::string_view value) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  if (!NeedsQuotes(value)) {
+  if (NeedsQuotes(value)) {
+    AppendQuoted(dest, value, Escapes::kLogfmt);
+  } else {
     Append(dest, value);
-    return;
   }
-  dest.push_back('"');
-  for (std::size_t i = 0; i < value.size(); ++i) {
-    const auto c = static_cast<unsigned char>(value[i]);
-    if (c >= 0x80) {
-      const std::size_t length = Utf8SequenceLength(value, i);
-      if (length > 0) {
-        Append(dest, value.substr(i, length));
-        i += length - 1;
-        continue;
-      }
-    }
-    switch (c) {
-      case '"':
-        Append(dest, "\\\"");
-        break;
-      case '\\':
-        Append(dest, "\\\\");
-        break;
-      case '\n':
-        Append(dest, "\\n");
-        break;
-      case '\r':
-        Append(dest, "\\r");
-        break;
-      case '\t':
-        Append(dest, "\\t");
-        break;
-      default:
-        if (c < 0x20 || c >= 0x7F) {  // control characters and bytes that are not UTF-8
-          const char escaped[] = {'\\', 'x', kHex[c >> 4], kHex[c & 0xF]};
-          Append(dest, std::string_view(escaped, sizeof(escaped)));
-        } else {
-          dest.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  dest.push_back('"');
 }
 
 bool IsJsonNumber(std::string_view value) {
