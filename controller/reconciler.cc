@@ -28,6 +28,19 @@ const char* ReconcileOutcomeName(ReconcileOutcome outcome) {
   return "unknown";
 }
 
+namespace {
+
+// An error outranks a conflict, which outranks what was written.
+ReconcileResult OutcomeOf(const ObjectSetResult& written) {
+  if (written.error) return {ReconcileOutcome::kError, written.error};
+  if (!written.conflicts.empty()) return {ReconcileOutcome::kConflict, std::nullopt};
+  if (written.applied > 0) return {ReconcileOutcome::kApplied, std::nullopt};
+  if (written.deleted > 0) return {ReconcileOutcome::kDeleted, std::nullopt};
+  return {ReconcileOutcome::kUnchanged, std::nullopt};
+}
+
+}  // namespace
+
 Reconciler::Reconciler(MeshStore& store, ServiceEntryObserver& observed, kube::ObjectApi& local,
                        mesh::PlanOptions options, ControllerMetrics& metrics, EventSink* events,
                        std::function<bool()> may_write, kube::Clock& clock)
@@ -132,16 +145,9 @@ ReconcileResult Reconciler::WriteInline(const std::string& ns, const std::string
     return {};
   }
   if (observed && !observed->managed) {
-    log_.Error("conflict: object exists and is not managed by globalsvc; it is left untouched",
-               {{"object", "ServiceEntry " + options_.control_plane_namespace + "/" + entry_name}});
-    metrics_.conflicts.Inc({"foreign-object"});
-    if (events_) {
-      events_->Warning({"v1", "Service", ns, name}, "ServiceEntryConflict",
-                       "ServiceEntry " + options_.control_plane_namespace + "/" + entry_name +
-                           " exists and is not managed by globalsvc (label " +
-                           mesh::kManagedByLabel + "=" + mesh::kManagedByValue +
-                           "); it is left untouched and this service is not exported here");
-    }
+    const EventTarget service{"v1", "Service", ns, name};
+    ReportConflict("ServiceEntry " + options_.control_plane_namespace + "/" + entry_name, &service,
+                   "this service is not exported here");
     return {ReconcileOutcome::kConflict, {}};
   }
   // One JSON: hashed, and sent when the hash differs.
@@ -206,22 +212,10 @@ ReconcileResult Reconciler::WriteShape(const std::string& key, const std::string
   for (const auto& entry : other_segments)
     render(entry);
   const ObjectSetResult written = shape_writer_->Write(key, objects);
-  for (const auto& conflict : written.conflicts) {
-    log_.Error("conflict: object exists and is not managed by globalsvc; it is left untouched",
-               {{"object", conflict}});
-    metrics_.conflicts.Inc({"foreign-object"});
-    if (events_) {
-      events_->Warning({"v1", "Service", ns, name}, "ServiceEntryConflict",
-                       conflict + " exists and is not managed by globalsvc (label " +
-                           mesh::kManagedByLabel + "=" + mesh::kManagedByValue +
-                           "); it is left untouched and this service is not fully exported here");
-    }
-  }
-  if (written.error) return {ReconcileOutcome::kError, written.error};
-  if (!written.conflicts.empty()) return {ReconcileOutcome::kConflict, std::nullopt};
-  if (written.applied > 0) return {ReconcileOutcome::kApplied, std::nullopt};
-  if (written.deleted > 0) return {ReconcileOutcome::kDeleted, std::nullopt};
-  return {ReconcileOutcome::kUnchanged, std::nullopt};
+  const EventTarget service{"v1", "Service", ns, name};
+  for (const auto& conflict : written.conflicts)
+    ReportConflict(conflict, &service, "this service is not fully exported here");
+  return OutcomeOf(written);
 }
 
 ReconcileResult Reconciler::ReconcilePeerGateways() {
@@ -249,16 +243,21 @@ ReconcileResult Reconciler::ReconcilePeerGateways() {
   for (const auto& gateway : gateways)
     objects.push_back(mesh::ToJson(gateway));
   const ObjectSetResult written = shape_writer_->Write(kPeerGatewaysKey, objects);
-  for (const auto& conflict : written.conflicts) {
-    log_.Error("conflict: object exists and is not managed by globalsvc; it is left untouched",
-               {{"object", conflict}});
-    metrics_.conflicts.Inc({"foreign-object"});
-  }
-  if (written.error) return {ReconcileOutcome::kError, written.error};
-  if (!written.conflicts.empty()) return {ReconcileOutcome::kConflict, std::nullopt};
-  if (written.applied > 0) return {ReconcileOutcome::kApplied, std::nullopt};
-  if (written.deleted > 0) return {ReconcileOutcome::kDeleted, std::nullopt};
-  return {ReconcileOutcome::kUnchanged, std::nullopt};
+  for (const auto& conflict : written.conflicts)
+    ReportConflict(conflict, nullptr, "");
+  return OutcomeOf(written);
+}
+
+void Reconciler::ReportConflict(const std::string& object, const EventTarget* service,
+                                std::string_view consequence) {
+  log_.Error("conflict: object exists and is not managed by globalsvc; it is left untouched",
+             {{"object", object}});
+  metrics_.conflicts.Inc({"foreign-object"});
+  if (events_ == nullptr || service == nullptr) return;
+  events_->Warning(*service, "ServiceEntryConflict",
+                   object + " exists and is not managed by globalsvc (label " +
+                       mesh::kManagedByLabel + "=" + mesh::kManagedByValue +
+                       "); it is left untouched and " + std::string(consequence));
 }
 
 void Reconciler::PublishStatus(const std::string& key,

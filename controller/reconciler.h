@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "controller/controller_metrics.h"
 #include "controller/event_sink.h"
@@ -82,6 +83,10 @@ class Reconciler {
                              const std::optional<mesh::ServiceEntry>& desired,
                              const std::vector<mesh::ServiceEntry>& other_segments);
   ReconcileResult ReconcilePeerGateways();
+  // A foreign object where ours belongs: logged and counted, and a Warning
+  // Event on the Service (when there is one) says what it costs.
+  void ReportConflict(const std::string& object, const EventTarget* service,
+                      std::string_view consequence);
   // Every entry of the key (each segment's) counts toward its clusters.
   void CountEndpoints(const std::string& key,
                       const std::vector<const mesh::ServiceEntry*>& entries);

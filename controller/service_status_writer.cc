@@ -353,8 +353,10 @@ bool ServiceStatusWriter::ApplyStatus(const std::string& name, const Desired& de
     RecordOwnWriteLocked(name, std::move(now));
   }
   warned_ = false;
-  log_.Debug("status written",
-             {{"name", options_.namespace_name + "/" + name}, {"hash", desired.hash}});
+  if (log_.Enabled(spdlog::level::debug)) {  // one per write: skip building the fields
+    log_.Debug("status written",
+               {{"name", options_.namespace_name + "/" + name}, {"hash", desired.hash}});
+  }
   return true;
 }
 

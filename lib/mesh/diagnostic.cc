@@ -72,17 +72,24 @@ std::string_view DiagnosticCodeName(DiagnosticCode code) {
   return "Unknown";
 }
 
+namespace {
+
+// "Kind namespace/name", or "Kind name" for a cluster-scoped object.
+std::string ObjectText(const Diagnostic& d) {
+  std::string text = d.object.kind + ' ';
+  if (!d.object.namespace_name.empty()) text += d.object.namespace_name + '/';
+  return text + d.object.name;
+}
+
+}  // namespace
+
 std::string FormatDiagnostic(const Diagnostic& d) {
   std::string out;
   out += SeverityName(d.severity);
   out += ' ';
   out += DiagnosticCodeName(d.code);
   if (!d.object.cluster.empty()) out += " cluster=" + d.object.cluster;
-  if (!d.object.kind.empty()) {
-    out += ' ' + d.object.kind + ' ';
-    if (!d.object.namespace_name.empty()) out += d.object.namespace_name + '/';
-    out += d.object.name;
-  }
+  if (!d.object.kind.empty()) out += ' ' + ObjectText(d);
   out += ": " + d.message;
   return out;
 }
@@ -91,12 +98,7 @@ std::vector<LogField> DiagnosticLogFields(const Diagnostic& d) {
   std::vector<LogField> fields{{"severity", SeverityName(d.severity)},
                                {"code", DiagnosticCodeName(d.code)}};
   if (!d.object.cluster.empty()) fields.emplace_back("cluster", d.object.cluster);
-  if (!d.object.kind.empty()) {
-    std::string object = d.object.kind + ' ';
-    if (!d.object.namespace_name.empty()) object += d.object.namespace_name + '/';
-    object += d.object.name;
-    fields.emplace_back("object", object);
-  }
+  if (!d.object.kind.empty()) fields.emplace_back("object", ObjectText(d));
   fields.emplace_back("detail", d.message);
   return fields;
 }

@@ -197,35 +197,38 @@ ServiceObjects RenderServiceObjects(const ServiceEntry& entry, const ShapeOption
 
 namespace {
 
-const std::vector<const char*>& OwnedSpecFields(const std::string& kind) {
-  static const std::vector<const char*> kServiceEntry = {
-      "hosts",           "location", "resolution", "ports", "workloadSelector",
-      "subjectAltNames", "endpoints"};
-  static const std::vector<const char*> kWorkloadEntry = {
-      "address", "network", "locality", "weight", "serviceAccount", "ports", "labels"};
-  static const std::vector<const char*> kGateway = {"gatewayClassName", "addresses", "listeners"};
-  static const std::vector<const char*> kNone;
+// Built once per kind: the hash runs for every write and every watched change.
+OwnedFieldList OwnedFieldsOf(std::vector<std::string_view> spec) {
+  return {
+      .labels = {kManagedByLabel, kParentServiceLabel, kParentServiceNamespaceLabel, kScopeLabel,
+                 kGlobalServiceLabel, kClusterLabel, kNetworkLabel, kUseWaypointLabel,
+                 kUseWaypointNamespaceLabel, kServiceTakeoverLabel, kSegmentObjectLabel},
+      .annotations = {kTrafficDistributionAnnotation, kRequestedTrafficDistributionAnnotation,
+                      kTakeoverLabelsAnnotation, kTakeoverPortsAnnotation},
+      .spec = std::move(spec),
+      // The labels a taken-over Service selects are ours too.
+      .labels_named_by = kTakeoverLabelsAnnotation};
+}
+
+const OwnedFieldList& OwnedFieldsFor(const std::string& kind) {
+  static const OwnedFieldList kServiceEntry =
+      OwnedFieldsOf({"hosts", "location", "resolution", "ports", "workloadSelector",
+                     "subjectAltNames", "endpoints"});
+  static const OwnedFieldList kWorkloadEntry = OwnedFieldsOf(
+      {"address", "network", "locality", "weight", "serviceAccount", "ports", "labels"});
+  static const OwnedFieldList kGateway =
+      OwnedFieldsOf({"gatewayClassName", "addresses", "listeners"});
+  static const OwnedFieldList kOther = OwnedFieldsOf({});
   if (kind == "ServiceEntry") return kServiceEntry;
   if (kind == "WorkloadEntry") return kWorkloadEntry;
   if (kind == "Gateway") return kGateway;
-  return kNone;
+  return kOther;
 }
 
 }  // namespace
 
 std::string OwnedContentHash(const json& object) {
-  OwnedFieldList owned;
-  owned.labels = {kManagedByLabel,       kParentServiceLabel, kParentServiceNamespaceLabel,
-                  kScopeLabel,           kGlobalServiceLabel, kClusterLabel,
-                  kNetworkLabel,         kUseWaypointLabel,   kUseWaypointNamespaceLabel,
-                  kServiceTakeoverLabel, kSegmentObjectLabel};
-  owned.annotations = {kTrafficDistributionAnnotation, kRequestedTrafficDistributionAnnotation,
-                       kTakeoverLabelsAnnotation, kTakeoverPortsAnnotation};
-  // The labels a taken-over Service selects are ours too.
-  owned.labels_named_by = kTakeoverLabelsAnnotation;
-  const auto& spec = OwnedSpecFields(StringFieldAt(object, {"kind"}));
-  owned.spec.assign(spec.begin(), spec.end());
-  return OwnedFieldsHash(object, owned);
+  return OwnedFieldsHash(object, OwnedFieldsFor(StringFieldAt(object, {"kind"})));
 }
 
 }  // namespace globalsvc::mesh

@@ -235,7 +235,13 @@ void ClearWorld(const Args& args, Clients& clients) {
 double ResetWorld(const Args& args, Clients& clients) {
   if (args.reuse_world) {
     // Repeated runs with the same sizes: keep the objects, start without
-    // ServiceEntries.
+    // ServiceEntries. A world of other sizes (or one a scenario changed)
+    // would never reach the expected totals.
+    for (int c = 1; c <= args.clusters; ++c) {
+      const std::string mismatch = WorldMismatch(*clients[static_cast<std::size_t>(c - 1)], c,
+                                                 args.services, args.EndpointsIn(c));
+      if (!mismatch.empty()) Die("--reuse-world: " + mismatch + "; run once without it");
+    }
     DeleteBenchEntries(*clients[0]);
     for (int c = 2; c <= args.clusters; ++c)
       ConnectRemote(*clients[0], args.testbed, ClusterName(c));

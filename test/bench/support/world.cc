@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -93,6 +94,31 @@ nlohmann::json SliceObject(int cluster, int i, int endpoints, const std::string&
           {"addressType", "IPv4"},
           {"ports", {{{"name", "http"}, {"port", 8080}, {"protocol", "TCP"}}}},
           {"endpoints", list}};
+}
+
+std::string WorldMismatch(KubeClient& client, int cluster, int services, int endpoints) {
+  const std::string where = ClusterName(cluster) + " namespace bench";
+  auto listed = Retrying([&] { return client.List(resources::EndpointSlices(), "bench"); });
+  if (!listed.ok()) return where + ": EndpointSlices not listed: " + listed.error().message;
+  std::map<std::string, std::size_t> found;  // slice name -> endpoints
+  for (const auto& slice : listed->items) {
+    found[slice["metadata"].value("name", "")] =
+        slice.value("endpoints", nlohmann::json::array()).size();
+  }
+  if (found.size() != static_cast<std::size_t>(services)) {
+    return where + " holds " + std::to_string(found.size()) + " EndpointSlices, not " +
+           std::to_string(services);
+  }
+  for (int i = 0; i < services; ++i) {
+    const std::string name = "svc-" + std::to_string(i) + "-bench";
+    const auto it = found.find(name);
+    if (it == found.end()) return where + " has no EndpointSlice " + name;
+    if (it->second != static_cast<std::size_t>(endpoints)) {
+      return where + ": " + name + " holds " + std::to_string(it->second) + " endpoints, not " +
+             std::to_string(endpoints);
+    }
+  }
+  return "";
 }
 
 void Parallel(int n, int threads, const std::function<void(int)>& fn) {

@@ -75,6 +75,11 @@ std::string FirstNode(KubeClient& client);
 double Populate(KubeClient& client, int cluster, int services, int endpoints,
                 const nlohmann::json& labels, int namespaces = 1);
 
+// Why cluster `cluster`'s "bench" namespace is not the world of N services
+// with E endpoints each that Populate makes ("" when it is), so that a run
+// reusing the world fails at once instead of waiting for a total it cannot reach.
+std::string WorldMismatch(KubeClient& client, int cluster, int services, int endpoints);
+
 // A delete retried on transient errors (an idle connection the server closed
 // fails once); an object already gone is fine, any other error is printed.
 void DeleteObject(KubeClient& client, const kube::ResourceType& type,

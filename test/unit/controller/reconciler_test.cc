@@ -91,6 +91,11 @@ TEST_CASE("Inline shape: a foreign ServiceEntry of our name is left alone and re
   REQUIRE(f.events.events.size() == 1);
   CHECK(f.events.events[0].object == "Service/httpbin/in-ambient");
   CHECK(f.events.events[0].reason == "ServiceEntryConflict");
+  CHECK_THAT(f.events.events[0].message,
+             Catch::Matchers::StartsWith("ServiceEntry istio-system/" + std::string(kEntry) +
+                                         " exists and is not managed by globalsvc") &&
+                 Catch::Matchers::EndsWith("this service is not exported here"));
+  CHECK(f.metrics.conflicts.Value({"foreign-object"}) == 1);
 
   // Not global any more: still not ours to delete.
   f.store.RemoveCluster("cluster1");
@@ -207,21 +212,28 @@ TEST_CASE("A ServiceEntry already deleted by someone else counts as deleted", "[
   CHECK(Entry(f.api));
 }
 
+// The WorkloadEntry shape: observers of its three kinds, listed from the
+// API, and one ObjectSetWriter over them.
+struct ShapeFixture : InlineFixture {
+  ShapeFixture() { ListAndWriteShape(); }
+  void ListAndWriteShape() {
+    testing::ListInto(entries, api, kube::resources::ServiceEntries());
+    testing::ListInto(workloads, api, kube::resources::WorkloadEntries());
+    testing::ListInto(gateways, api, kube::resources::Gateways());
+    mesh::ShapeOptions shape;
+    shape.control_plane_namespace = "istio-system";
+    reconciler.WriteShapeWith(&writer, shape);
+  }
+  static void Ignore(std::vector<std::string>) {}
+  OwnedObjectObserver entries{"networking.istio.io/v1", "ServiceEntry", Ignore};
+  OwnedObjectObserver workloads{"networking.istio.io/v1", "WorkloadEntry", Ignore};
+  OwnedObjectObserver gateways{"gateway.networking.k8s.io/v1", "Gateway", Ignore};
+  ObjectSetWriter writer{api, {&entries, &workloads, &gateways}, metrics, [] { return true; }};
+};
+
 TEST_CASE("WorkloadEntry shape: a ServiceEntry and one WorkloadEntry per endpoint, written once",
           "[reconciler]") {
-  InlineFixture f;
-  auto on_keys = [](std::vector<std::string>) {};
-  OwnedObjectObserver entries("networking.istio.io/v1", "ServiceEntry", on_keys);
-  OwnedObjectObserver workloads("networking.istio.io/v1", "WorkloadEntry", on_keys);
-  OwnedObjectObserver gateways("gateway.networking.k8s.io/v1", "Gateway", on_keys);
-  testing::ListInto(entries, f.api, kube::resources::ServiceEntries());
-  testing::ListInto(workloads, f.api, kube::resources::WorkloadEntries());
-  testing::ListInto(gateways, f.api, kube::resources::Gateways());
-  ObjectSetWriter writer(f.api, {&entries, &workloads, &gateways}, f.metrics, [] { return true; });
-  mesh::ShapeOptions shape;
-  shape.control_plane_namespace = "istio-system";
-  f.reconciler.WriteShapeWith(&writer, shape);
-
+  ShapeFixture f;
   CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kApplied);
   // The guide's cluster1 has no httpbin Namespace: the objects go to the
   // control-plane namespace.
@@ -253,6 +265,26 @@ TEST_CASE("WorkloadEntry shape: a ServiceEntry and one WorkloadEntry per endpoin
   CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kDeleted);
   CHECK(f.api.Calls("delete") == 1);
   CHECK(workload_entries() == std::vector<std::string>{"cluster1"});
+}
+
+TEST_CASE("WorkloadEntry shape: a foreign object of our name is left alone and reported",
+          "[reconciler]") {
+  ShapeFixture f;
+  (void)f.api.Seed(kube::resources::ServiceEntries(),
+                   {{"apiVersion", "networking.istio.io/v1"},
+                    {"kind", "ServiceEntry"},
+                    {"metadata", {{"name", kEntry}, {"namespace", "istio-system"}}},
+                    {"spec", {{"hosts", {"theirs.example"}}}}});
+  f.ListAndWriteShape();
+  CHECK(f.reconciler.Reconcile(kKey).outcome == ReconcileOutcome::kConflict);
+  CHECK((*Entry(f.api))["spec"]["hosts"][0] == "theirs.example");
+  REQUIRE(f.events.events.size() == 1);
+  CHECK(f.events.events[0].object == "Service/httpbin/in-ambient");
+  CHECK(f.events.events[0].reason == "ServiceEntryConflict");
+  CHECK_THAT(f.events.events[0].message,
+             Catch::Matchers::Contains(kEntry) &&
+                 Catch::Matchers::EndsWith("this service is not fully exported here"));
+  CHECK(f.metrics.conflicts.Value({"foreign-object"}) == 1);
 }
 
 }  // namespace
