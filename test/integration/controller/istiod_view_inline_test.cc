@@ -6,7 +6,6 @@
 #include <chrono>
 #include <thread>
 
-#include "lib/observability/logging.h"
 #include "test/integration/controller/controller_test_support.h"
 #include "test/integration/controller/istiod_view_support.h"
 
@@ -18,10 +17,7 @@ using namespace std::chrono_literals;
 
 TEST_CASE("istiod of each cluster sees its pods and the other cluster behind its gateway",
           "[controller][istiod]") {
-  obs::ConfigureLogging(obs::LogFormat::kText, spdlog::level::warn);
-  auto shared = TestBed::Shared(2);
-  REQUIRE(shared.ok());
-  TestBed& bed = **shared;
+  TestBed& bed = SharedBed(2);
   GuidePair pair(bed, ObjectShape::kInline);
   auto& c1 = pair.c1;
 

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "lib/mesh/model.h"
-#include "lib/observability/logging.h"
 #include "test/integration/controller/controller_test_support.h"
 #include "test/integration/controller/istiod_view_support.h"
 
@@ -100,11 +99,7 @@ TEST_CASE(
     "segments acme (cluster1, cluster2) and beta (cluster3): istiod of each cluster shows each "
     "scope's hosts, endpoints and aliases exactly",
     "[controller][istiod]") {
-  obs::ConfigureLogging(obs::LogFormat::kText, spdlog::level::warn);
-  auto shared = TestBed::Shared(3);
-  REQUIRE(shared.ok());
-  TestBed& bed = **shared;
-  REQUIRE(bed.clusters().size() >= 3);
+  TestBed& bed = SharedBed(3);
   const std::vector<std::string> clusters = {"cluster1", "cluster2", "cluster3"};
   JoinSegments(bed, clusters);
   REQUIRE(bed.Kubectl("cluster1", {"label", "--overwrite", "service", "in-ambient", "-n", "httpbin",

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "lib/mesh/model.h"
-#include "lib/observability/logging.h"
 #include "test/integration/controller/controller_test_support.h"
 #include "test/integration/controller/istiod_view_support.h"
 
@@ -25,13 +24,10 @@ TEST_CASE(
     "--object-shape workload-entries: istiod sees the pods as themselves and the other cluster "
     "behind its resolved gateway, and the Kubernetes Service stays local",
     "[controller][istiod]") {
-  obs::ConfigureLogging(obs::LogFormat::kText, spdlog::level::warn);
-  auto shared = TestBed::Shared(2);
-  REQUIRE(shared.ok());
-  TestBed& bed = **shared;
-  GuidePair pair(bed, ObjectShape::kWorkloadEntries);
-  const GuideLines lines = GuideLinesOf(bed);
-  WaitForGuideBothWays(bed, lines);
+  ShapedGuide guide;
+  TestBed& bed = guide.bed;
+  const GuideLines& lines = guide.lines;
+  auto& pair = guide.pair;
   // The cluster-local name keeps exactly the local pods.
   CHECK_STATUS_OK(
       WaitForIdentities(bed, "cluster1", "in-ambient.httpbin.svc.cluster.local", lines.local1));

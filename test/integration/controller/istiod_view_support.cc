@@ -5,6 +5,7 @@
 #include <map>
 #include <sstream>
 
+#include "lib/observability/logging.h"
 #include "test/integration/controller/controller_test_support.h"
 
 namespace globalsvc::controller::istiod_view {
@@ -310,6 +311,20 @@ GuideLines GuideLinesOf(const TestBed& bed) {
 void WaitForGuideBothWays(const TestBed& bed, const GuideLines& lines) {
   REQUIRE_STATUS_OK(WaitForIdentities(bed, "cluster1", kHost, lines.global1));
   REQUIRE_STATUS_OK(WaitForIdentities(bed, "cluster2", kHost, lines.global2));
+}
+
+TestBed& SharedBed(int clusters) {
+  obs::ConfigureLogging(obs::LogFormat::kText, spdlog::level::warn);
+  auto shared = TestBed::Shared(clusters);
+  REQUIRE(shared.ok());
+  // Fails, never skips, on a test bed with fewer clusters.
+  REQUIRE(static_cast<int>((*shared)->clusters().size()) >= clusters);
+  return **shared;
+}
+
+ShapedGuide::ShapedGuide()
+    : bed(SharedBed(2)), pair(bed, ObjectShape::kWorkloadEntries), lines(GuideLinesOf(bed)) {
+  WaitForGuideBothWays(bed, lines);
 }
 
 }  // namespace globalsvc::controller::istiod_view

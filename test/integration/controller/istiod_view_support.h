@@ -22,6 +22,10 @@ using testsupport::TestBed;
 
 inline constexpr const char* kHost = "in-ambient.httpbin.mesh.internal";
 
+// The shared test bed with at least `clusters` clusters, and warnings-only
+// logging for the controllers run in the test process.
+TestBed& SharedBed(int clusters);
+
 // A global service in a namespace that only cluster2 has.
 extern const char* const kRemoteOnlyEcho;
 
@@ -112,5 +116,14 @@ GuideLines GuideLinesOf(const TestBed& bed);
 // with their own identity and node locality, the other cluster behind its
 // gateway with a resolved network gateway.
 void WaitForGuideBothWays(const TestBed& bed, const GuideLines& lines);
+
+// What the WorkloadEntry shape's two-cluster cases start from: the pair
+// connected, and istiod showing the guide's host both ways.
+struct ShapedGuide {
+  ShapedGuide();
+  TestBed& bed;
+  GuidePair pair;
+  GuideLines lines;
+};
 
 }  // namespace globalsvc::controller::istiod_view

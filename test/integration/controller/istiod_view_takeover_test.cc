@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "lib/mesh/model.h"
-#include "lib/observability/logging.h"
 #include "test/integration/controller/controller_test_support.h"
 #include "test/integration/controller/istiod_view_support.h"
 
@@ -22,13 +21,9 @@ TEST_CASE(
     "--object-shape workload-entries with takeover: the Kubernetes Service's own name reaches "
     "the other cluster",
     "[controller][istiod]") {
-  obs::ConfigureLogging(obs::LogFormat::kText, spdlog::level::warn);
-  auto shared = TestBed::Shared(2);
-  REQUIRE(shared.ok());
-  TestBed& bed = **shared;
-  GuidePair pair(bed, ObjectShape::kWorkloadEntries);
-  const GuideLines lines = GuideLinesOf(bed);
-  WaitForGuideBothWays(bed, lines);
+  ShapedGuide guide;
+  TestBed& bed = guide.bed;
+  const GuideLines& lines = guide.lines;
 
   SECTION("takeover of a service only cluster2 has: its cluster-local name reaches cluster2") {
     std::string echo = kRemoteOnlyEcho;

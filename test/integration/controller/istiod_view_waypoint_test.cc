@@ -8,7 +8,6 @@
 #include <string>
 #include <vector>
 
-#include "lib/observability/logging.h"
 #include "test/integration/controller/controller_test_support.h"
 #include "test/integration/controller/istiod_view_support.h"
 
@@ -148,13 +147,9 @@ TEST_CASE(
     "--object-shape workload-entries, the guide's step 5: the namespace's waypoint carries the "
     "global service",
     "[controller][istiod]") {
-  obs::ConfigureLogging(obs::LogFormat::kText, spdlog::level::warn);
-  auto shared = TestBed::Shared(2);
-  REQUIRE(shared.ok());
-  TestBed& bed = **shared;
-  GuidePair pair(bed, ObjectShape::kWorkloadEntries);
-  const GuideLines lines = GuideLinesOf(bed);
-  WaitForGuideBothWays(bed, lines);
+  ShapedGuide guide;
+  TestBed& bed = guide.bed;
+  const GuideLines& lines = guide.lines;
 
   for (const char* cluster : {"cluster1", "cluster2"}) {
     REQUIRE_STATUS_OK(bed.Apply(cluster, kWaypoint));
