@@ -5,8 +5,9 @@ Every production source file (cli/, controller/, lib/) has at most 400 lines,
 and every function defined at namespace scope at most 60, from its signature
 to its closing brace. Definitions that are tables (an `=` before the first
 parenthesis, as in `const Row kRows[] = {`) are not functions. Every shell
-script under scripts/ (the entry points and their modules in scripts/lib/)
-has at most 400 lines too.
+script under scripts/ and test/ (files ending in .sh and extension-less files
+starting with a bash shebang: the entry points and their modules in scripts/lib/
+and test/*/lib/) has at most 400 lines too.
 
     sizes_test.py SOURCE_DIR     checks the tree; exits 1 naming each offender
     sizes_test.py --self-test    checks that an offender is found
@@ -18,7 +19,7 @@ import tempfile
 MAX_FILE_LINES = 400
 MAX_FUNCTION_LINES = 60
 FOLDERS = ("cli", "controller", "lib")
-SCRIPT_FOLDER = "scripts"
+SCRIPT_FOLDERS = ("scripts", "test")
 NOT_A_DEFINITION = ("//", "#", "namespace", "}", "using", "struct", "class", "enum",
                     "template", "constexpr", "static_assert", "extern")
 
@@ -77,16 +78,17 @@ def is_shell_script(path):
 
 def long_scripts(root):
     found = []
-    folder = root / SCRIPT_FOLDER
-    if not folder.is_dir():
-        return found
-    for path in sorted(folder.rglob("*")):
-        if not is_shell_script(path):
+    for name in SCRIPT_FOLDERS:
+        folder = root / name
+        if not folder.is_dir():
             continue
-        lines = path.read_text(encoding="utf-8").split("\n")
-        if len(lines) - 1 > MAX_FILE_LINES:
-            found.append(f"{path.relative_to(root)}: {len(lines) - 1} lines "
-                         f"(at most {MAX_FILE_LINES})")
+        for path in sorted(folder.rglob("*")):
+            if not is_shell_script(path):
+                continue
+            lines = path.read_text(encoding="utf-8").split("\n")
+            if len(lines) - 1 > MAX_FILE_LINES:
+                found.append(f"{path.relative_to(root)}: {len(lines) - 1} lines "
+                             f"(at most {MAX_FILE_LINES})")
     return found
 
 
@@ -106,9 +108,14 @@ def self_test():
         (root / "scripts" / "tool").write_text("#!/usr/bin/env bash\n" + "x\n" * MAX_FILE_LINES)
         (root / "scripts" / "lib" / "fits.sh").write_text("x\n" * MAX_FILE_LINES)
         (root / "scripts" / "notes").write_text("x\n" * (MAX_FILE_LINES + 1))
+        (root / "test" / "suite" / "lib").mkdir(parents=True)
+        (root / "test" / "suite" / "lib" / "long.sh").write_text("x\n" * (MAX_FILE_LINES + 1))
+        (root / "test" / "suite" / "suite_test").write_text(
+            "#!/usr/bin/env bash\n" + "x\n" * (MAX_FILE_LINES - 1))
+        (root / "test" / "suite" / "golden.yaml").write_text("x\n" * (MAX_FILE_LINES + 1))
         found = offenders(root)
         expected = ["lib/big.h: 401 lines", "lib/long.cc:1: a function of 62 lines",
-                    "scripts/tool: 401 lines"]
+                    "scripts/tool: 401 lines", "test/suite/lib/long.sh: 401 lines"]
         missing = [e for e in expected if not any(f.startswith(e) for f in found)]
         if missing or len(found) != len(expected):
             print("self-test: expected", expected, "found", found)
