@@ -47,6 +47,7 @@ TEST_CASE("A remote Secret added, rotated and deleted at run time",
   EntryPoller poller(bed, Cluster2BehindGateway);
   const auto rotate = [&](const std::string& kubeconfig, int replicas) {
     const int before = controller.CountInLog("remote cluster reconnected cluster=cluster2");
+    const int refused_before = controller.CountInLog("code=Forbidden");
     REQUIRE_OK(ApplySecret(bed, "faults-remote", kubeconfig));
     REQUIRE_OK(WaitFor("reconnected with the rotated Secret", 30s, [&](std::string* why) {
       *why = controller.Tail();
@@ -58,6 +59,9 @@ TEST_CASE("A remote Secret added, rotated and deleted at run time",
     REQUIRE_OK(WaitForMetric(controller, "cluster2 connected", [](const ControllerProcess& c) {
       return c.Metric("globalsvc_cluster_connected", {{"cluster", "cluster2"}}) == 1.0;
     }));
+    // Every watch of the new connection is allowed: a refused one would turn
+    // the gauge above to 0 at the next health round, not at once.
+    CHECK(controller.CountInLog("code=Forbidden") == refused_before);
   };
   // Same certificate, another user and context name.
   rotate(world.admin_renamed, 3);

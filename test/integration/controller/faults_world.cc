@@ -48,9 +48,10 @@ std::string MakeKubeconfig(const KubeconfigParts& p) {
   return text;
 }
 
-// Read access to what the controller watches in a remote cluster, for the
-// ServiceAccount cluster2's rotated Secret uses; a second ServiceAccount has
-// no binding at all (403).
+// Read access to what the controller watches in a remote cluster, as the
+// chart's reader role grants it (pods too: the default shape reads each pod's
+// identity), for the ServiceAccount cluster2's rotated Secret uses; a second
+// ServiceAccount has no binding at all (403).
 constexpr const char* kReaderRbac = R"(
 apiVersion: v1
 kind: Namespace
@@ -75,7 +76,7 @@ metadata:
   name: globalsvc-faults-reader
 rules:
 - apiGroups: [""]
-  resources: [services, namespaces, nodes]
+  resources: [services, namespaces, nodes, pods]
   verbs: [get, list, watch]
 - apiGroups: [discovery.k8s.io]
   resources: [endpointslices]
