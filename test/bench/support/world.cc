@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "lib/base/json_fields.h"
 #include "lib/base/yaml_json.h"
 #include "lib/kube/kubeconfig.h"
 #include "test/bench/support/report.h"
@@ -102,8 +103,9 @@ std::string WorldMismatch(KubeClient& client, int cluster, int services, int end
   if (!listed.ok()) return where + ": EndpointSlices not listed: " + listed.error().message;
   std::map<std::string, std::size_t> found;  // slice name -> endpoints
   for (const auto& slice : listed->items) {
-    found[slice["metadata"].value("name", "")] =
-        slice.value("endpoints", nlohmann::json::array()).size();
+    const auto* list = FieldOf(slice, "endpoints");
+    found[StringFieldAt(slice, {"metadata", "name"})] =
+        list != nullptr && list->is_array() ? list->size() : 0;
   }
   if (found.size() != static_cast<std::size_t>(services)) {
     return where + " holds " + std::to_string(found.size()) + " EndpointSlices, not " +
