@@ -115,8 +115,12 @@ ClusterConnection::~ClusterConnection() {
 }
 
 void ClusterConnection::Stop() {
-  // A list blocked on a silent or trickling server cannot see its stop
-  // token: end the requests first, so stopping never waits on the network.
+  // Every watch is told to stop first, so the cancel below reads as a stop,
+  // not as a failed watch. A list blocked on a silent or trickling server
+  // cannot see its stop token: the requests are ended before joining, so
+  // stopping never waits on the network.
+  for (auto& reflector : reflectors_)
+    reflector->RequestStop();
   if (client_) client_->CancelAll();
   for (auto& reflector : reflectors_)
     reflector->Stop();

@@ -256,6 +256,15 @@ void Controller::Stop() {
     if (MayWrite()) health_loop_->Refresh();
   }
   leading_ = false;  // then writes stop, before anything else is torn down
+  // The watches on the writer's client are told to stop first: cancelling
+  // that client below then ends them as a stop, not as a failed watch.
+  for (kube::Reflector* reflector :
+       {observer_reflector_.get(), secret_reflector_.get(), legacy_secret_reflector_.get(),
+        service_status_reflector_.get()}) {
+    if (reflector) reflector->RequestStop();
+  }
+  for (auto& reflector : shape_reflectors_)
+    reflector->RequestStop();
   // Nothing may write any more: end the local requests in flight, so that
   // joining the threads below never waits on a slow API server.
   if (writer_) writer_->CancelAll();

@@ -28,9 +28,17 @@ void Reflector::Start() {
 
 void Reflector::Stop() {
   if (!thread_.joinable()) return;
-  thread_.request_stop();
-  wake_.notify_all();
+  RequestStop();
   thread_.join();
+}
+
+void Reflector::RequestStop() {
+  if (!thread_.joinable()) return;
+  thread_.request_stop();
+  // Under the lock: a Wait() between its stop check and its sleep still
+  // gets this notification.
+  std::lock_guard lock(mutex_);
+  wake_.notify_all();
 }
 
 void Reflector::Relist() {

@@ -67,6 +67,10 @@ class Reflector {
   void Start();
   // Ends the current request at once and joins the thread. Idempotent.
   void Stop();
+  // Asks the thread to end and returns at once; Stop() joins it. Called
+  // before the client it shares is cancelled, the cancelled request reads
+  // as a stop, not as a failed watch.
+  void RequestStop();
   // Asks for a fresh LIST (the sink sees every object again, through
   // Begin/ReplaceItem/EndReplace): for a sink that kept less of some objects
   // than it now needs. Ends the current watch; requests made before the list
