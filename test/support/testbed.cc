@@ -233,7 +233,13 @@ Status WaitFor(std::string_view what, std::chrono::milliseconds timeout,
   std::string why;
   while (true) {
     why.clear();
-    if (condition(&why)) return Ok{};
+    try {
+      if (condition(&why)) return Ok{};
+    } catch (const std::exception& e) {
+      // A live object read between two writes (created, its status not yet
+      // there) may make a check throw: not yet, poll on.
+      why = std::string("the check threw: ") + e.what();
+    }
     if (Clock::now() >= deadline) break;
     std::this_thread::sleep_for(interval);
   }

@@ -47,7 +47,8 @@ struct CommandOptions {
 CommandResult RunCommand(const std::vector<std::string>& argv, const CommandOptions& options = {});
 
 // Polls `condition` until it returns true or `timeout` passes. `condition`
-// may set `*why` to say what it saw last; that text is part of the error.
+// may set `*why` to say what it saw last; that text is part of the error. A
+// check that throws counts as not yet met.
 Status WaitFor(std::string_view what, std::chrono::milliseconds timeout,
                const std::function<bool(std::string* why)>& condition,
                std::chrono::milliseconds interval = std::chrono::milliseconds(100));

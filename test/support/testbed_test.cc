@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 
 namespace globalsvc::testsupport {
@@ -92,6 +94,29 @@ TEST_CASE("WaitFor returns once the condition holds and reports why it gave up",
       milliseconds(5));
   REQUIRE_FALSE(timed_out.ok());
   CHECK(timed_out.error().message.find("never: still false") != std::string::npos);
+}
+
+TEST_CASE("WaitFor polls on when its check throws, and says what it threw", "[support]") {
+  // A live object read half-written (created, its status not yet there)
+  // makes a JSON check throw: that is "not yet", not the end of the test.
+  int calls = 0;
+  CHECK(WaitFor(
+            "a status", seconds(10),
+            [&](std::string*) {
+              nlohmann::json object = {{"metadata", {{"name", "x"}}}};
+              if (++calls >= 3) object["status"] = {{"endpoints", 4}};
+              return object["status"].value("endpoints", 0) == 4;  // throws on null
+            },
+            milliseconds(1))
+            .ok());
+  CHECK(calls == 3);
+
+  const Status timed_out = WaitFor(
+      "never", milliseconds(50),
+      [](std::string*) -> bool { throw std::runtime_error("half-written"); }, milliseconds(5));
+  REQUIRE_FALSE(timed_out.ok());
+  CHECK(timed_out.error().message.find("never: the check threw: half-written") !=
+        std::string::npos);
 }
 
 TEST_CASE("The shared test bed serves its clusters", "[support][testbed]") {
